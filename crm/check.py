@@ -1,0 +1,22 @@
+"""``crm check``: the loader's problems plus vault-wide checks, as one sorted list."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from crm.config import Config
+from crm.model import Problem
+from crm.vault import Vault, problem_order
+
+Check = Callable[[Vault, Config], list[Problem]]
+
+# Vault-wide checks beyond what the loader finds file by file; each returns its problems.
+CHECKS: list[Check] = []
+
+
+def run_checks(vault: Vault, config: Config, config_problems: list[Problem]) -> list[Problem]:
+    """Return every problem of the vault: config, files, then each check in ``CHECKS``."""
+    problems = [*config_problems, *vault.problems]
+    for check in CHECKS:
+        problems.extend(check(vault, config))
+    return sorted(problems, key=problem_order)

@@ -1,0 +1,128 @@
+"""What every command shares: the session (vault, config, clock), options and output."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from crm.config import Config, load_config
+from crm.errors import CrmError
+from crm.model import Customer, Problem
+from crm.report import Column, Format, Row, render
+from crm.vault import Vault, find_root, load_vault
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class Session:
+    """The vault a command works on, loaded once on first use."""
+
+    vault_arg: str | None
+    _root: Path | None = None
+    _config: tuple[Config, list[Problem]] | None = None
+    _vault: Vault | None = field(default=None, repr=False)
+
+    @property
+    def root(self) -> Path:
+        if self._root is None:
+            self._root = find_root(Path.cwd(), self.vault_arg, os.environ.get("CRM_VAULT"))
+        return self._root
+
+    @property
+    def config(self) -> Config:
+        return self._config_and_problems()[0]
+
+    @property
+    def config_problems(self) -> list[Problem]:
+        return self._config_and_problems()[1]
+
+    def _config_and_problems(self) -> tuple[Config, list[Problem]]:
+        if self._config is None:
+            self._config = load_config(self.root)
+        return self._config
+
+    def vault(self) -> Vault:
+        """Return the loaded vault (customers and problems)."""
+        if self._vault is None:
+            self._vault = load_vault(self.root, self.config)
+        return self._vault
+
+    def problems(self) -> list[Problem]:
+        """Return the config's problems followed by the vault's."""
+        return [*self.config_problems, *self.vault().problems]
+
+
+pass_session = click.make_pass_decorator(Session)
+
+
+def parse_today(ctx: click.Context, param: click.Parameter, value: str | None) -> date:
+    """Return ``--today`` as a date; without it, read the clock (the only place that does)."""
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a date (expected YYYY-MM-DD)") from None
+
+
+def today_option(f: F) -> F:
+    """Add ``--today YYYY-MM-DD`` for reproducible reports."""
+    return click.option(
+        "--today",
+        metavar="YYYY-MM-DD",
+        callback=parse_today,
+        help="Pretend today is this date (reproducible reports).",
+    )(f)
+
+
+def format_option(f: F) -> F:
+    """Add ``--format table|json|csv``."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["table", "json", "csv"]),
+        default="table",
+        show_default=True,
+        help="Output format; json and csv are stable for scripts.",
+    )(f)
+
+
+def emit_rows(rows: Sequence[Row], columns: Sequence[Column], fmt: Format, empty: str = "") -> None:
+    """Print rows in the chosen format; a table with no rows prints ``empty`` instead."""
+    if fmt == "table" and not rows:
+        if empty:
+            click.echo(empty)
+        return
+    width = 80 if not sys.stdout.isatty() else max(80, shutil.get_terminal_size().columns)
+    click.echo(render(rows, columns, fmt, width), nl=False)
+
+
+def resolve(customers: Sequence[Customer], name: str) -> Customer:
+    """Return the customer ``name`` means: an id, an exact name, or an unambiguous prefix."""
+    wanted = name.casefold()
+    tests: tuple[Callable[[Customer], bool], ...] = (
+        lambda c: c.id == name,
+        lambda c: c.name.casefold() == wanted,
+        lambda c: c.id.casefold().startswith(wanted) or c.name.casefold().startswith(wanted),
+    )
+    for test in tests:
+        found = [c for c in customers if test(c)]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            listing = "\n".join(f"  {c.id}  {c.name}" for c in found[:20])
+            raise CrmError(f"'{name}' is ambiguous; did you mean one of:\n{listing}", exit_code=2)
+    hint = [c for c in customers if wanted in c.name.casefold() or wanted in c.id.casefold()]
+    listing = "".join(f"\n  {c.id}  {c.name}" for c in hint[:20])
+    raise CrmError(
+        f"no customer matches '{name}'" + (f"; similar:{listing}" if hint else ""), exit_code=2
+    )

@@ -1,0 +1,228 @@
+"""Report commands: ``list``, ``overdue``, ``upcoming``, ``noisy``, ``agenda``, ``show``, ``search``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any, TypeVar
+
+import click
+
+from crm import profile, relations, rows
+from crm.cli.common import Session, emit_rows, format_option, pass_session, resolve, today_option
+from crm.model import STATUSES, Customer
+from crm.report import Format, to_json
+from crm.search import matches
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def filter_options(f: F) -> F:
+    """Add ``--tag``, ``--segment``, ``--status`` and ``--company`` filters."""
+    for option in reversed(
+        [
+            click.option("--tag", "tags", multiple=True, help="Only customers with this tag."),
+            click.option("--segment", help="Only customers in this segment."),
+            click.option("--status", type=click.Choice(STATUSES), help="Only this status."),
+            click.option("--company", help="Only customers of this company (case-insensitive)."),
+        ]
+    ):
+        f = option(f)
+    return f
+
+
+def selected(
+    customers: tuple[Customer, ...],
+    tags: tuple[str, ...] = (),
+    segment: str | None = None,
+    status: str | None = None,
+    company: str | None = None,
+) -> list[Customer]:
+    """Return the customers that pass every given filter."""
+    return [
+        c
+        for c in customers
+        if all(t in c.tags for t in tags)
+        and (segment is None or c.segment == segment)
+        and (status is None or c.status == status)
+        and (company is None or (c.company or "").casefold() == company.casefold())
+    ]
+
+
+@click.command("list")
+@filter_options
+@click.option("--overdue", "only_overdue", is_flag=True, help="Only customers to contact now.")
+@format_option
+@today_option
+@pass_session
+def list_(
+    session: Session,
+    tags: tuple[str, ...],
+    segment: str | None,
+    status: str | None,
+    company: str | None,
+    only_overdue: bool,
+    fmt: Format,
+    today: date,
+) -> None:
+    """List customers (id, name, status, tags), sorted by name.
+
+    \b
+    Examples:
+      crm list --tag vip
+      crm list --status lead --format csv > leads.csv
+      crm list --overdue --format json
+    """
+    customers = selected(session.vault().customers, tags, segment, status, company)
+    if only_overdue:
+        late = {s.customer.id for s in relations.overdue(customers, session.config, today)}
+        customers = [c for c in customers if c.id in late]
+    emit_rows([rows.customer_row(c) for c in customers], rows.LIST_COLUMNS, fmt, "No customers.")
+
+
+@click.command()
+@filter_options
+@format_option
+@today_option
+@pass_session
+def overdue(
+    session: Session,
+    tags: tuple[str, ...],
+    segment: str | None,
+    status: str | None,
+    company: str | None,
+    fmt: Format,
+    today: date,
+) -> None:
+    """Who to contact now, most overdue first, with what they like.
+
+    Away, snoozed, paused and lost customers are never listed.
+
+    \b
+    Examples:
+      crm overdue
+      crm overdue --tag vip --format json
+    """
+    customers = selected(session.vault().customers, tags, segment, status, company)
+    found = relations.overdue(customers, session.config, today)
+    emit_rows(
+        [rows.overdue_row(s, today) for s in found],
+        rows.OVERDUE_COLUMNS,
+        fmt,
+        "Nobody is overdue.",
+    )
+
+
+@click.command()
+@click.option("--days", default=30, show_default=True, type=click.IntRange(0, 3660))
+@filter_options
+@format_option
+@today_option
+@pass_session
+def upcoming(
+    session: Session,
+    days: int,
+    tags: tuple[str, ...],
+    segment: str | None,
+    status: str | None,
+    company: str | None,
+    fmt: Format,
+    today: date,
+) -> None:
+    """Birthdays, anniversaries, dates, follow-ups and due dates in the next DAYS days.
+
+    \b
+    Examples:
+      crm upcoming --days 7
+      crm upcoming --format json | jq '.[] | select(.kind == "birthday")'
+    """
+    customers = selected(session.vault().customers, tags, segment, status, company)
+    found = relations.upcoming(customers, session.config, today, days)
+    notes = profile.leave_alone_notes(customers, session.config, today)
+    emit_rows(
+        [rows.upcoming_row(u, today, notes.get(u.customer.id)) for u in found],
+        rows.UPCOMING_COLUMNS,
+        fmt,
+        f"Nothing in the next {days} days.",
+    )
+
+
+@click.command()
+@format_option
+@today_option
+@pass_session
+def noisy(session: Session, fmt: Format, today: date) -> None:
+    """Customers contacted more often than their max_contacts allows.
+
+    \b
+    Examples:
+      crm noisy
+      crm noisy --today 2026-06-01 --format csv
+    """
+    found = relations.noisy(session.vault().customers, session.config, today)
+    emit_rows(
+        [rows.noisy_row(n) for n in found], rows.NOISY_COLUMNS, fmt, "Nobody is over-contacted."
+    )
+
+
+@click.command()
+@format_option
+@today_option
+@pass_session
+def agenda(session: Session, fmt: Format, today: date) -> None:
+    """Today's digest: overdue, due today, the next 14 days, too much contact, problems.
+
+    \b
+    Examples:
+      crm agenda
+      crm agenda --today 2026-12-01 --format json
+    """
+    vault = session.vault()
+    digest = profile.agenda(vault.customers, session.problems(), session.config, today)
+    if fmt == "json":
+        click.echo(to_json(digest.as_json()), nl=False)
+    elif fmt == "csv":
+        click.echo(digest.as_csv(), nl=False)
+    else:
+        click.echo(digest.as_text(len(vault.customers)), nl=False)
+
+
+@click.command()
+@click.argument("name")
+@format_option
+@today_option
+@pass_session
+def show(session: Session, name: str, fmt: Format, today: date) -> None:
+    """One customer's profile: details, likes, next dates, contact rhythm, latest log.
+
+    NAME is an id, an exact name, or an unambiguous prefix of either.
+
+    \b
+    Examples:
+      crm show ana
+      crm show "Zoë Müller" --format json
+    """
+    customer = resolve(session.vault().customers, name)
+    if fmt == "table":
+        click.echo(profile.profile_text(customer, session.config, today), nl=False)
+    else:
+        click.echo(to_json(profile.profile_json(customer, session.config, today)), nl=False)
+
+
+@click.command()
+@click.argument("text", nargs=-1, required=True)
+@format_option
+@pass_session
+def search(session: Session, text: tuple[str, ...], fmt: Format) -> None:
+    """Find customers whose name, fields or notes contain every word of TEXT.
+
+    \b
+    Examples:
+      crm search espresso
+      crm search "spring offer" --format json
+    """
+    found = [c for c in session.vault().customers if matches(c, " ".join(text))]
+    emit_rows([rows.customer_row(c) for c in found], rows.LIST_COLUMNS, fmt, "No match.")
+
+
+COMMANDS = [list_, overdue, upcoming, noisy, agenda, show, search]

@@ -1,0 +1,52 @@
+"""Commands about the vault itself: ``init``, ``check``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from crm.check import run_checks
+from crm.cli.common import Session, format_option, pass_session, today_option
+from crm.init import init_vault
+from crm.report import Format, problem_rows, problems_text, to_json
+
+
+@click.command()
+@click.argument("folder", default=".", type=click.Path(file_okay=False, path_type=Path))
+def init(folder: Path) -> None:
+    """Create a new vault in FOLDER (default: here); never overwrites a file.
+
+    \b
+    Example:
+      crm init ~/customers && cd ~/customers && crm agenda
+    """
+    for path in init_vault(folder):
+        click.echo(f"created {path}")
+
+
+@click.command()
+@format_option
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@today_option
+@pass_session
+def check(session: Session, fmt: Format, strict: bool, today: object) -> None:
+    """Lint every customer file; print problems as path:line: message.
+
+    Exits 1 when there are errors (or warnings with --strict), else 0.
+
+    \b
+    Examples:
+      crm check
+      crm check --format json | jq '.[].message'
+    """
+    problems = run_checks(session.vault(), session.config, session.config_problems)
+    if fmt == "table":
+        click.echo(problems_text(problems), nl=False, err=True)
+    else:
+        click.echo(to_json(problem_rows(problems)), nl=False)
+    failing = [p for p in problems if strict or p.severity == "error"]
+    raise SystemExit(1 if failing else 0)
+
+
+COMMANDS = [init, check]

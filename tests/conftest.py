@@ -1,0 +1,34 @@
+"""Shared fixtures: vaults written inline by each test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "vault-example"
+
+WriteVault = Callable[[dict[str, str | bytes]], Path]
+
+
+@pytest.fixture
+def write_vault(tmp_path: Path) -> WriteVault:
+    """Return a function that writes ``{relative path: text or bytes}`` into a fresh vault."""
+
+    def write(files: dict[str, str | bytes]) -> Path:
+        root = tmp_path / "vault"
+        root.mkdir(exist_ok=True)
+        if "crm.toml" not in files and not (root / "crm.toml").exists():
+            (root / "crm.toml").write_text("", encoding="utf-8")
+        for rel, content in files.items():
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8", newline="")
+        return root
+
+    return write
