@@ -225,7 +225,9 @@ def parse_bytes(data: bytes, path: Path, fallback_id: str) -> tuple[Customer | N
         return None, [Problem(where, f"file is too large ({len(data)} bytes; the limit is 1 MiB)")]
     if b"\x00" in data:
         nul_line = data.count(b"\n", 0, data.index(b"\x00")) + 1
-        return None, [Problem(Location(path, nul_line), "binary file (NUL byte); not a customer file")]
+        return None, [
+            Problem(Location(path, nul_line), "binary file (NUL byte); not a customer file")
+        ]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

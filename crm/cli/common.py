@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import click.shell_completion
 
 from crm.config import Config, load_config
 from crm.errors import CrmError
@@ -126,3 +127,27 @@ def resolve(customers: Sequence[Customer], name: str) -> Customer:
     raise CrmError(
         f"no customer matches '{name}'" + (f"; similar:{listing}" if hint else ""), exit_code=2
     )
+
+
+def _complete_customers(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[click.shell_completion.CompletionItem]:
+    """Offer customer ids (with names as help) for shell completion."""
+    from click.shell_completion import CompletionItem
+
+    vault_arg = ctx.find_root().params.get("vault")
+    try:
+        customers = Session(vault_arg).vault().customers
+    except CrmError:
+        return []
+    wanted = incomplete.casefold()
+    return [
+        CompletionItem(c.id, help=c.name)
+        for c in customers
+        if c.id.casefold().startswith(wanted) or c.name.casefold().startswith(wanted)
+    ]
+
+
+def customer_argument(f: F) -> F:
+    """Add the ``NAME`` argument (id, exact name or unambiguous prefix) with shell completion."""
+    return click.argument("name", shell_complete=_complete_customers)(f)

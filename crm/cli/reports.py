@@ -9,7 +9,15 @@ from typing import Any, TypeVar
 import click
 
 from crm import profile, relations, rows
-from crm.cli.common import Session, emit_rows, format_option, pass_session, resolve, today_option
+from crm.cli.common import (
+    Session,
+    customer_argument,
+    emit_rows,
+    format_option,
+    pass_session,
+    resolve,
+    today_option,
+)
 from crm.model import STATUSES, Customer
 from crm.report import Format, to_json
 from crm.search import matches
@@ -188,7 +196,7 @@ def agenda(session: Session, fmt: Format, today: date) -> None:
 
 
 @click.command()
-@click.argument("name")
+@customer_argument
 @format_option
 @today_option
 @pass_session
