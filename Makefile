@@ -14,7 +14,8 @@ demo: $(STAMP)
 	$(VENV)/bin/crm --vault vault-example agenda
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check crm tests bench
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy crm
 
 test: lint
