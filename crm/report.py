@@ -99,6 +99,14 @@ def _line(values: Sequence[str], widths: Sequence[int]) -> str:
     return "  ".join(parts).rstrip()
 
 
+PROBLEM_COLUMNS = (
+    Column("path", "PATH"),
+    Column("line", "LINE"),
+    Column("severity", "SEVERITY"),
+    Column("message", "MESSAGE", flexible=True),
+)
+
+
 def problem_rows(problems: Iterable[Problem]) -> list[dict[str, Any]]:
     """Return problems as ``{path, line, severity, message}`` objects for JSON."""
     return [

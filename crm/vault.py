@@ -55,6 +55,7 @@ _YAML11_SURPRISE = re.compile(
     r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?"
     r"|[-+]?0[0-9_]+|[-+]?(?:0|[1-9][0-9_]*)(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?)$"
 )
+_ANCHOR = re.compile(r"(?:^|[\s\[{,:-])[&*][^\s,\]}]+")
 _TEXT_FIELDS = ("name", "first_name", "last_name", "company", "address", "segment", "id")
 _TEXT_OR_LIST_FIELDS = ("email", "phone")
 _NULLS = ("", "~", "null", "Null", "NULL")
@@ -135,19 +136,19 @@ def find_files(root: Path, config: Config) -> tuple[list[Path], list[Problem]]:
 
 def _symlink_problem(path: Path, real_root: Path, what: str) -> list[Problem]:
     """Return a problem for a symlink that loops or leaves the vault; folders are never followed."""
+    # A file's problems point at line 1 like any other; a folder has no lines.
+    where = Location(path, 1 if what == "file" else None)
     try:
         target = path.resolve(strict=True)
     except RuntimeError:
-        return [Problem(Location(path), f"symlinked {what} loops; skipped")]
+        return [Problem(where, f"symlinked {what} loops; skipped")]
     except OSError:
-        return [Problem(Location(path), f"symlinked {what} points nowhere; skipped")]
+        return [Problem(where, f"symlinked {what} points nowhere; skipped")]
     if not target.is_relative_to(real_root):
-        return [Problem(Location(path), f"symlinked {what} leaves the vault ({target}); skipped")]
+        return [Problem(where, f"symlinked {what} leaves the vault ({target}); skipped")]
     if what == "folder":
         # Inside the vault the real folder is walked anyway; following would count files twice.
-        return [
-            Problem(Location(path), "symlinked folder inside the vault is not followed", "warning")
-        ]
+        return [Problem(where, "symlinked folder inside the vault is not followed", "warning")]
     return []
 
 
@@ -186,13 +187,24 @@ def assemble(
         first = seen.get(customer.id)
         if first is not None:
             all_problems.append(
-                Problem(customer.location, f"duplicate id '{customer.id}' (also {first.location})")
+                Problem(
+                    customer.location,
+                    f"duplicate id '{customer.id}' (also {_relative(first.location, root)})",
+                )
             )
             continue
         seen[customer.id] = customer
     customers = tuple(sorted(seen.values(), key=lambda c: (c.name.casefold(), c.id)))
     all_problems.sort(key=problem_order)
     return Vault(root, customers, tuple(all_problems))
+
+
+def _relative(where: Location, root: Path) -> Location:
+    """Return ``where`` with its path relative to the vault root when it lies inside it."""
+    try:
+        return Location(where.path.relative_to(root), where.line)
+    except ValueError:
+        return where
 
 
 def problem_order(p: Problem) -> tuple[str, int, str]:
@@ -202,7 +214,7 @@ def problem_order(p: Problem) -> tuple[str, int, str]:
 
 def parse_path(path: Path, root: Path) -> tuple[Customer | None, list[Problem]]:
     """Return the customer in the file at ``path`` and its problems."""
-    where = Location(path)
+    where = Location(path, 1)
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -220,7 +232,7 @@ def default_id(path: Path, root: Path) -> str:
 
 def parse_bytes(data: bytes, path: Path, fallback_id: str) -> tuple[Customer | None, list[Problem]]:
     """Return the customer held by a file's bytes, and its problems (pure: no I/O)."""
-    where = Location(path)
+    where = Location(path, 1)
     if len(data) > MAX_FILE_BYTES:
         return None, [Problem(where, f"file is too large ({len(data)} bytes; the limit is 1 MiB)")]
     if b"\x00" in data:
@@ -280,12 +292,16 @@ def _load_yaml(text: str, path: Path) -> tuple[Any, Problem | None]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 2 if mark is not None else 1
         reason = exc.problem or exc.context or "syntax error"
+        if exc.problem and exc.context and exc.context_mark is not None:
+            # "while parsing a flow sequence" says where the broken construct began.
+            reason += f" ({exc.context} started on line {exc.context_mark.line + 2})"
         return None, Problem(Location(path, line), f"invalid YAML: {reason}")
     except (yaml.YAMLError, ValueError) as exc:
         return None, Problem(Location(path, 1), f"invalid YAML: {exc}")
     if _has_alias(raw):
+        line = next((n for n, t in enumerate(text.splitlines(), 2) if _ANCHOR.search(t)), 2)
         return None, Problem(
-            Location(path, 2), "YAML anchors and aliases (&name / *name) are not allowed"
+            Location(path, line), "YAML anchors and aliases (&name / *name) are not allowed"
         )
     return raw, None
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
@@ -60,6 +61,20 @@ class Session:
     def problems(self) -> list[Problem]:
         """Return the config's problems followed by the vault's."""
         return [*self.config_problems, *self.vault().problems]
+
+
+def near(problems: Iterable[Problem]) -> list[Problem]:
+    """Return problems with paths shown relative to the working folder when they are inside it."""
+    cwd = Path.cwd().resolve()
+    shown = []
+    for p in problems:
+        path = p.location.path
+        if path.is_absolute():
+            # Resolve the folder only: the file itself may be a symlink to somewhere else.
+            with contextlib.suppress(ValueError):
+                path = (path.parent.resolve() / path.name).relative_to(cwd)
+        shown.append(replace(p, location=replace(p.location, path=path)))
+    return shown
 
 
 pass_session = click.make_pass_decorator(Session)

@@ -14,6 +14,7 @@ from crm.cli.common import (
     customer_argument,
     emit_rows,
     format_option,
+    near,
     pass_session,
     resolve,
     today_option,
@@ -186,7 +187,7 @@ def agenda(session: Session, fmt: Format, today: date) -> None:
       crm agenda --today 2026-12-01 --format json
     """
     vault = session.vault()
-    digest = profile.agenda(vault.customers, session.problems(), session.config, today)
+    digest = profile.agenda(vault.customers, near(session.problems()), session.config, today)
     if fmt == "json":
         click.echo(to_json(digest.as_json()), nl=False)
     elif fmt == "csv":

@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 
 from crm.check import run_checks
-from crm.cli.common import Session, format_option, pass_session, today_option
+from crm.cli.common import Session, format_option, near, pass_session
 from crm.init import init_vault
-from crm.report import Format, problem_rows, problems_text, to_json
+from crm.report import PROBLEM_COLUMNS, Format, problem_rows, problems_text, render
 
 
 @click.command()
@@ -28,9 +28,8 @@ def init(folder: Path) -> None:
 @click.command()
 @format_option
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-@today_option
 @pass_session
-def check(session: Session, fmt: Format, strict: bool, today: object) -> None:
+def check(session: Session, fmt: Format, strict: bool) -> None:
     """Lint every customer file; print problems as path:line: message.
 
     Exits 1 when there are errors (or warnings with --strict), else 0.
@@ -40,11 +39,11 @@ def check(session: Session, fmt: Format, strict: bool, today: object) -> None:
       crm check
       crm check --format json | jq '.[].message'
     """
-    problems = run_checks(session.vault(), session.config, session.config_problems)
+    problems = near(run_checks(session.vault(), session.config, session.config_problems))
     if fmt == "table":
-        click.echo(problems_text(problems), nl=False, err=True)
+        click.echo(problems_text(problems), nl=False)
     else:
-        click.echo(to_json(problem_rows(problems)), nl=False)
+        click.echo(render(problem_rows(problems), PROBLEM_COLUMNS, fmt), nl=False)
     failing = [p for p in problems if strict or p.severity == "error"]
     raise SystemExit(1 if failing else 0)
 
