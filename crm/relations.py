@@ -132,12 +132,14 @@ def contact_state(customer: Customer, config: Config, today: date) -> ContactSta
         return result("untracked", None)
     due = r.due
     away = customer.away
-    if away is not None and (
-        away.start <= today <= away.end or (due is not None and away.start <= due <= away.end)
-    ):
-        due = max(due or today, away.end + timedelta(days=1))
-        if due > today:
-            return result("away", due)
+    if away is not None:
+        back = away.end + timedelta(days=1)
+        # A due date inside the period, or one missed before a period that has begun, restarts
+        # on the day they are back: the reminder then says "they are back", not "47 days late".
+        if due is not None and due <= away.end and (away.start <= due or away.start <= today):
+            due = back
+        if away.start <= today <= away.end:
+            return result("away", due or back)
     snooze = customer.snooze_until
     if snooze is not None and snooze > today:
         return result("snoozed", max(due or snooze, snooze))
