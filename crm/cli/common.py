@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import click.shell_completion
@@ -19,7 +19,10 @@ from crm.config import Config, load_config
 from crm.errors import CrmError
 from crm.model import Customer, Problem
 from crm.report import Column, Format, Row, render
-from crm.vault import Vault, find_root, load_vault
+from crm.vault import Vault, find_root
+
+if TYPE_CHECKING:
+    from crm.index import Index
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,6 +35,7 @@ class Session:
     _root: Path | None = None
     _config: tuple[Config, list[Problem]] | None = None
     _vault: Vault | None = field(default=None, repr=False)
+    _index: Index | None = field(default=None, repr=False)
 
     @property
     def root(self) -> Path:
@@ -52,10 +56,24 @@ class Session:
             self._config = load_config(self.root)
         return self._config
 
+    def index(self, *, rebuild: bool = False) -> Index:
+        """Return the vault's index, brought up to date once per command."""
+        if self._index is None or rebuild:
+            from crm.index import open_index
+
+            self._index = open_index(
+                self.root,
+                self.config,
+                rebuild=rebuild,
+                progress=_progress_bar(),
+                enabled=not os.environ.get("CRM_NO_INDEX"),
+            )
+        return self._index
+
     def vault(self) -> Vault:
-        """Return the loaded vault (customers and problems)."""
+        """Return the loaded vault (customers and problems), answered from the index."""
         if self._vault is None:
-            self._vault = load_vault(self.root, self.config)
+            self._vault = self.index().vault()
         return self._vault
 
     def problems(self) -> list[Problem]:
@@ -78,6 +96,25 @@ def near(problems: Iterable[Problem]) -> list[Problem]:
 
 
 pass_session = click.make_pass_decorator(Session)
+
+
+def _progress_bar() -> Callable[[int, int], None] | None:
+    """Return a progress callback drawing a bar on stderr, or None when stderr is no terminal."""
+    if not sys.stderr.isatty():
+        return None
+    bar: list[Any] = []
+
+    def update(done: int, total: int) -> None:
+        if not bar:
+            if total < 2000:
+                return  # a short parse needs no bar
+            bar.append(click.progressbar(length=total, label="Indexing", file=sys.stderr))
+            bar[0].__enter__()
+        bar[0].update(done - bar[0].pos)
+        if done >= total:
+            bar[0].__exit__(None, None, None)
+
+    return update
 
 
 def parse_today(ctx: click.Context, param: click.Parameter, value: str | None) -> date:

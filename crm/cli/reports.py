@@ -112,7 +112,8 @@ def overdue(
       crm overdue
       crm overdue --tag vip --format json
     """
-    customers = selected(session.vault().customers, tags, segment, status, company)
+    candidates = session.index().candidates(today, overdue=True)
+    customers = selected(tuple(candidates), tags, segment, status, company)
     found = relations.overdue(customers, session.config, today)
     emit_rows(
         [rows.overdue_row(s, today) for s in found],
@@ -145,7 +146,8 @@ def upcoming(
       crm upcoming --days 7
       crm upcoming --format json | jq '.[] | select(.kind == "birthday")'
     """
-    customers = selected(session.vault().customers, tags, segment, status, company)
+    candidates = session.index().candidates(today, upcoming_days=days)
+    customers = selected(tuple(candidates), tags, segment, status, company)
     found = relations.upcoming(customers, session.config, today, days)
     notes = profile.leave_alone_notes(customers, session.config, today)
     emit_rows(
@@ -168,7 +170,7 @@ def noisy(session: Session, fmt: Format, today: date) -> None:
       crm noisy
       crm noisy --today 2026-06-01 --format csv
     """
-    found = relations.noisy(session.vault().customers, session.config, today)
+    found = relations.noisy(session.index().candidates(today, noisy=True), session.config, today)
     emit_rows(
         [rows.noisy_row(n) for n in found], rows.NOISY_COLUMNS, fmt, "Nobody is over-contacted."
     )
@@ -186,14 +188,18 @@ def agenda(session: Session, fmt: Format, today: date) -> None:
       crm agenda
       crm agenda --today 2026-12-01 --format json
     """
-    vault = session.vault()
-    digest = profile.agenda(vault.customers, near(session.problems()), session.config, today)
+    index = session.index()
+    customers = index.candidates(
+        today, overdue=True, due_today=True, upcoming_days=profile.AGENDA_DAYS, noisy=True
+    )
+    problems = [*session.config_problems, *index.problems()]
+    digest = profile.agenda(customers, near(problems), session.config, today)
     if fmt == "json":
         click.echo(to_json(digest.as_json()), nl=False)
     elif fmt == "csv":
         click.echo(digest.as_csv(), nl=False)
     else:
-        click.echo(digest.as_text(len(vault.customers)), nl=False)
+        click.echo(digest.as_text(index.count()), nl=False)
 
 
 @click.command()
@@ -230,7 +236,8 @@ def search(session: Session, text: tuple[str, ...], fmt: Format) -> None:
       crm search espresso
       crm search "spring offer" --format json
     """
-    found = [c for c in session.vault().customers if matches(c, " ".join(text))]
+    words = " ".join(text).casefold().split()
+    found = [c for c in session.index().search(words) if matches(c, " ".join(text))]
     emit_rows([rows.customer_row(c) for c in found], rows.LIST_COLUMNS, fmt, "No match.")
 
 

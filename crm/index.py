@@ -1,0 +1,704 @@
+"""The on-disk cache of a vault (``.crm/index.sqlite``): what changed since last time, and queries.
+
+One row per customer file, keyed by its path relative to the vault, with the size and mtime
+it had when parsed, the parsed customer and its problems (JSON, see ``crm.codec``), and
+columns that do not depend on today (due date, away, contact cap...). A report asks for
+the few customers that can possibly appear in it; only those are decoded, and the pure
+functions of ``crm.relations`` then decide exactly as they would over the whole vault.
+
+The index is only ever a cache: a schema, ``crm`` version or config change rebuilds it; a
+corrupt file is deleted and rebuilt; a locked or unwritable one is bypassed with a plain
+parse. Nothing here is fatal.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import os
+import sqlite3
+import time as clock
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from crm import __version__, codec, relations
+from crm.config import Config
+from crm.dates import add_span
+from crm.model import Customer, Location, Problem, Span
+from crm.search import haystack
+from crm.vault import (
+    SKIPPED_DIRS,
+    Vault,
+    _selected,
+    _symlink_problem,
+    assemble,
+    load_vault,
+    parse_path,
+    problem_order,
+)
+
+SCHEMA = 1
+INDEX_DIR = ".crm"
+INDEX_NAME = "index.sqlite"
+BUSY_SECONDS = 10.0
+# Below this many changed files a process pool costs more than it saves.
+PARALLEL_MIN = 400
+CHUNK = 250
+# A file modified this close to the scan may change again within the same mtime tick;
+# it is stored as unknown so that the next run parses it again (git's "racy clean" rule).
+RACY_NS = 2_000_000_000
+_UPPER_DAYS = {"d": 1, "w": 7, "m": 31, "y": 366}
+
+Progress = Callable[[int, int], None]
+
+_TABLES = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE files (
+    fid INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    cid TEXT,
+    data TEXT,
+    problems TEXT NOT NULL,
+    status TEXT,
+    tracked INTEGER NOT NULL DEFAULT 0,
+    due INTEGER,
+    back INTEGER,
+    cap_count INTEGER,
+    cap_days INTEGER,
+    peak INTEGER NOT NULL DEFAULT 0,
+    last_out INTEGER
+);
+CREATE INDEX files_cid ON files (cid);
+CREATE INDEX files_due ON files (tracked, due);
+CREATE TABLE marks (fid INTEGER NOT NULL, kind INTEGER NOT NULL, value INTEGER NOT NULL);
+CREATE INDEX marks_value ON marks (kind, value);
+CREATE INDEX marks_fid ON marks (fid);
+CREATE TABLE fts_done (fid INTEGER PRIMARY KEY);
+CREATE VIRTUAL TABLE fts USING fts5 (text, tokenize = 'trigram', detail = 'none');
+"""
+_MMDD, _DAY = 0, 1
+
+
+@dataclass
+class Stats:
+    """What one refresh found and did, with seconds per phase."""
+
+    files: int = 0
+    customers: int = 0
+    problems: int = 0
+    parsed: int = 0
+    removed: int = 0
+    rebuilt: str | None = None
+    phases: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One file's row, as a worker computes it."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    cid: str | None
+    data: str | None
+    problems: str
+    status: str | None = None
+    tracked: int = 0
+    due: int | None = None
+    back: int | None = None
+    cap_count: int | None = None
+    cap_days: int | None = None
+    peak: int = 0
+    last_out: int | None = None
+    marks: tuple[tuple[int, int], ...] = ()
+
+
+def index_path(root: Path) -> Path:
+    """Return where the index of the vault at ``root`` lives."""
+    return root / INDEX_DIR / INDEX_NAME
+
+
+def scan(root: Path, config: Config) -> tuple[dict[str, tuple[int, int]], list[Problem]]:
+    """Return ``{relative path: (size, mtime_ns)}`` of the customer files, as ``find_files`` picks them."""
+    found: dict[str, tuple[int, int]] = {}
+    problems: list[Problem] = []
+    real_root: list[Path] = []
+
+    def resolved() -> Path:
+        if not real_root:
+            real_root.append(root.resolve())
+        return real_root[0]
+
+    def walk(folder: str, prefix: str) -> None:
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except OSError:
+            return
+        at_top = not prefix
+        for entry in entries:
+            name = entry.name
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if name.startswith(".") or (at_top and name in SKIPPED_DIRS):
+                    continue
+                if entry.is_symlink():
+                    problems.extend(_symlink_problem(Path(entry.path), resolved(), "folder"))
+                    continue
+                walk(entry.path, f"{prefix}{name}/")
+                continue
+            if not name.endswith(".md") or name.startswith("."):
+                continue
+            if at_top and name.lower() == "readme.md":
+                continue
+            rel = prefix + name
+            if (config.include or config.exclude) and not _selected(rel, config):
+                continue
+            if entry.is_symlink():
+                bad = _symlink_problem(Path(entry.path), resolved(), "file")
+                if bad:
+                    problems.extend(bad)
+                    continue
+            try:
+                st = entry.stat()
+            except OSError:
+                found[rel] = (-1, -1)  # parse_path reports why it cannot be read
+                continue
+            found[rel] = (st.st_size, st.st_mtime_ns)
+
+    walk(str(root), "")
+    return found, problems
+
+
+def path_key(rel: str) -> list[str]:
+    """Return the sort key that orders relative paths like ``Path`` objects do."""
+    return rel.split("/")
+
+
+def _upper_days(span: Span) -> int:
+    return span.amount * _UPPER_DAYS[span.unit]
+
+
+def peak_outreach(c: Customer, config: Config, cap_period: Span) -> tuple[int, int | None]:
+    """Return the most outreach entries inside any one cap period, and the last outreach day."""
+    days = sorted(i.day for i in relations.outreach(c, config))
+    if not days:
+        return 0, None
+    peak = 0
+    for n, day in enumerate(days):
+        # The count for any day peaks on a day with an entry; ties on that day all count.
+        last = bisect.bisect_right(days, day) - 1
+        if last != n:
+            continue
+        first = bisect.bisect_right(days, add_span(day, cap_period, -1))
+        peak = max(peak, last - first + 1)
+    return peak, days[-1].toordinal()
+
+
+def make_row(rel: str, size: int, mtime_ns: int, root: Path, config: Config) -> Row:
+    """Return the index row of one file: parse it and precompute what does not depend on today."""
+    path = root / rel
+    customer, problems = parse_path(path, root)
+    encoded_problems = codec.encode_problems(problems)
+    if customer is None:
+        return Row(rel, size, mtime_ns, None, None, encoded_problems)
+    c = customer
+    r = relations.rhythm(c, config)
+    marks: list[tuple[int, int]] = []
+    for d in c.dates:
+        if d.yearly:
+            marks.append((_MMDD, d.date.month * 100 + d.date.day))
+        elif d.date.year is not None:
+            marks.append((_DAY, date(d.date.year, d.date.month, d.date.day).toordinal()))
+    if c.customer_since is not None:
+        marks.append((_MMDD, c.customer_since.month * 100 + c.customer_since.day))
+    planned = relations.planned_day(c)
+    back = c.away.end + timedelta(days=1) if c.away is not None else None
+    for day in (planned, r.due, back):
+        if day is not None:
+            marks.append((_DAY, day.toordinal()))
+    cap = c.max_contacts or config.default_max_contacts
+    peak, last_out = peak_outreach(c, config, cap.period) if cap else (0, None)
+    return Row(
+        path=rel,
+        size=size,
+        mtime_ns=mtime_ns,
+        cid=c.id,
+        data=codec.encode_customer(c),
+        problems=encoded_problems,
+        status=c.status,
+        tracked=int(c.status not in ("lost", "paused") and r.cadence is not None),
+        due=None if r.due is None else r.due.toordinal(),
+        back=None if back is None else back.toordinal(),
+        cap_count=None if cap is None else cap.count,
+        cap_days=None if cap is None else _upper_days(cap.period),
+        peak=peak,
+        last_out=last_out,
+        marks=tuple(sorted(set(marks))),
+    )
+
+
+def _rows(
+    root: str, items: Sequence[tuple[str, int, int]], config: Config, racy_after: int
+) -> list[Row]:
+    """Return the rows of a chunk of files (runs in a worker process)."""
+    base = Path(root)
+    out = []
+    for rel, size, mtime_ns in items:
+        row = make_row(rel, size, mtime_ns, base, config)
+        if mtime_ns >= racy_after:
+            row = dataclasses.replace(row, mtime_ns=-1)
+        out.append(row)
+    return out
+
+
+def parse_changed(
+    root: Path,
+    items: Sequence[tuple[str, int, int]],
+    config: Config,
+    racy_after: int,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> Iterator[Row]:
+    """Yield the rows of ``items``, parsed across the machine's cores when there are many."""
+    total = len(items)
+    chunks = [items[i : i + CHUNK] for i in range(0, total, CHUNK)]
+    workers = workers or os.cpu_count() or 1
+    done = 0
+    if total < PARALLEL_MIN or workers < 2:
+        for chunk in chunks:
+            yield from _rows(str(root), chunk, config, racy_after)
+            done += len(chunk)
+            if progress:
+                progress(done, total)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        results = pool.map(
+            _rows,
+            [str(root)] * len(chunks),
+            chunks,
+            [config] * len(chunks),
+            [racy_after] * len(chunks),
+        )
+        for rows in results:
+            yield from rows
+            done += len(rows)
+            if progress:
+                progress(done, total)
+
+
+class Index:
+    """An up-to-date view of one vault, answered from the index (or from a plain parse)."""
+
+    def __init__(
+        self,
+        root: Path,
+        conn: sqlite3.Connection | None,
+        scan_problems: list[Problem],
+        stats: Stats,
+        plain: Vault | None = None,
+    ) -> None:
+        self.root = root
+        self.conn = conn
+        self.scan_problems = scan_problems
+        self.stats = stats
+        self._plain = plain
+        self._vault: Vault | None = plain
+        self._losers: set[int] | None = None
+
+    @property
+    def bypassed(self) -> bool:
+        """Return True when the index could not be used and the vault was parsed directly."""
+        return self._plain is not None
+
+    def close(self) -> None:
+        """Close the database connection."""
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def _db(self) -> sqlite3.Connection:
+        assert self.conn is not None
+        return self.conn
+
+    def vault(self) -> Vault:
+        """Return every customer and problem, exactly as ``load_vault`` would."""
+        if self._vault is None:
+            rows = self._db().execute("SELECT path, data, problems FROM files").fetchall()
+            rows.sort(key=lambda r: path_key(r[0]))
+            parsed = (self._decode(path, data, problems) for path, data, problems in rows)
+            self._vault = assemble(self.root, parsed, self.scan_problems)
+        return self._vault
+
+    def _decode(
+        self, rel: str, data: str | None, problems: str
+    ) -> tuple[Customer | None, list[Problem]]:
+        path = self.root / rel
+        customer = None if data is None else codec.decode_customer(data, path)
+        return customer, codec.decode_problems(problems, path)
+
+    def _duplicates(self) -> tuple[set[int], list[Problem]]:
+        """Return the rows that lose an id clash (the first path wins) and their problems."""
+        rows = self._db().execute(
+            "SELECT fid, path, cid FROM files WHERE cid IN "
+            "(SELECT cid FROM files WHERE cid IS NOT NULL GROUP BY cid HAVING COUNT(*) > 1)"
+        )
+        by_id: dict[str, list[tuple[list[str], int, str]]] = {}
+        for fid, rel, cid in rows:
+            by_id.setdefault(cid, []).append((path_key(rel), fid, rel))
+        losers: set[int] = set()
+        problems: list[Problem] = []
+        for cid, clash in by_id.items():
+            clash.sort()
+            first = clash[0][2]
+            for _, fid, rel in clash[1:]:
+                losers.add(fid)
+                problems.append(
+                    Problem(
+                        Location(self.root / rel, 1),
+                        f"duplicate id '{cid}' (also {Location(Path(first), 1)})",
+                    )
+                )
+        return losers, problems
+
+    def problems(self) -> list[Problem]:
+        """Return every problem of the vault, sorted by file and line, as ``load_vault`` would."""
+        if self._vault is not None:
+            return list(self._vault.problems)
+        found = list(self.scan_problems)
+        for rel, text in self._db().execute(
+            "SELECT path, problems FROM files WHERE problems != '[]'"
+        ):
+            found.extend(codec.decode_problems(text, self.root / rel))
+        losers, clashes = self._duplicates()
+        self._losers = losers
+        found.extend(clashes)
+        found.sort(key=problem_order)
+        return found
+
+    def count(self) -> int:
+        """Return the number of customers in the vault."""
+        if self._vault is not None:
+            return len(self._vault.customers)
+        (n,) = self._db().execute("SELECT COUNT(*) FROM files WHERE cid IS NOT NULL").fetchone()
+        return int(n) - len(self._loser_ids())
+
+    def _loser_ids(self) -> set[int]:
+        if self._losers is None:
+            self._losers = self._duplicates()[0]
+        return self._losers
+
+    def _customers_where(self, where: str, params: Iterable[Any] = ()) -> list[Customer]:
+        """Return the customers of the rows matching ``where``, in vault order."""
+        if self._vault is not None:
+            return list(self._vault.customers)
+        losers = self._loser_ids()
+        found = [
+            codec.decode_customer(data, self.root / rel)
+            for fid, rel, data in self._db().execute(
+                f"SELECT fid, path, data FROM files WHERE data IS NOT NULL AND ({where})",
+                tuple(params),
+            )
+            if fid not in losers
+        ]
+        found.sort(key=lambda c: (c.name.casefold(), c.id))
+        return found
+
+    def candidates(
+        self,
+        today: date,
+        *,
+        overdue: bool = False,
+        due_today: bool = False,
+        upcoming_days: int | None = None,
+        noisy: bool = False,
+    ) -> list[Customer]:
+        """Return, in vault order, every customer who may appear in the chosen reports on ``today``.
+
+        A superset: the reports still decide with ``crm.relations``, so their results are
+        exactly those over the whole vault.
+        """
+        t = today.toordinal()
+        clauses: list[str] = []
+        params: list[Any] = []
+        if overdue:
+            clauses.append("(tracked AND (due IS NULL OR due < ?))")
+            params.append(t)
+        if due_today:
+            clauses.append("(tracked AND (due = ? OR back = ?))")
+            params += [t, t]
+        if upcoming_days is not None:
+            end = today + timedelta(days=upcoming_days)
+            if upcoming_days >= 366:
+                clauses.append("status != 'lost'")
+            else:
+                mmdd = sorted(_month_days(today, end))
+                clauses.append(
+                    "(status != 'lost' AND fid IN (SELECT fid FROM marks WHERE "
+                    f"(kind = {_MMDD} AND value IN ({','.join(map(str, mmdd))})) "
+                    f"OR (kind = {_DAY} AND value BETWEEN ? AND ?)))"
+                )
+                params += [t, end.toordinal()]
+        if noisy:
+            clauses.append(
+                "(status != 'lost' AND cap_count IS NOT NULL AND peak > cap_count "
+                "AND last_out + cap_days >= ?)"
+            )
+            params.append(t)
+        if not clauses:
+            return []
+        return self._customers_where(" OR ".join(clauses), params)
+
+    def search(self, words: Sequence[str]) -> list[Customer]:
+        """Return, in vault order, the customers whose text may contain every word (a superset)."""
+        grams = sorted({w[i : i + 3] for w in words for i in range(len(w) - 2)})
+        if self._vault is not None or not grams:
+            return self._customers_where("1")
+        self._sync_fts()
+        query = " AND ".join('"' + g.replace('"', '""') + '"' for g in grams)
+        return self._customers_where("fid IN (SELECT rowid FROM fts WHERE fts MATCH ?)", [query])
+
+    def _sync_fts(self) -> None:
+        """Bring the full-text table up to date; it is filled on first use, not by every build."""
+        db = self._db()
+        todo = db.execute(
+            "SELECT fid, path, data FROM files WHERE data IS NOT NULL "
+            "AND fid NOT IN (SELECT fid FROM fts_done)"
+        ).fetchall()
+        if not todo:
+            return
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            for fid, rel, data in todo:
+                text = haystack(codec.decode_customer(data, self.root / rel))
+                db.execute("INSERT INTO fts (rowid, text) VALUES (?, ?)", (fid, text))
+                db.execute("INSERT INTO fts_done (fid) VALUES (?)", (fid,))
+            db.execute("COMMIT")
+        except sqlite3.Error:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+
+
+def _month_days(start: date, end: date) -> set[int]:
+    """Return month*100+day of every day in [start, end], with Feb 29 when it is observed then."""
+    found = set()
+    day = start
+    while day <= end:
+        found.add(day.month * 100 + day.day)
+        day += timedelta(days=1)
+    if 228 in found or 301 in found:
+        found.add(229)
+    return found
+
+
+def open_index(
+    root: Path,
+    config: Config,
+    *,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+    workers: int | None = None,
+    enabled: bool = True,
+) -> Index:
+    """Return the vault's index brought up to date; on any database trouble, a plain parse."""
+    if not enabled:
+        return _bypass(root, config, "CRM_NO_INDEX is set")
+    try:
+        return _open(root, config, rebuild=rebuild, progress=progress, workers=workers)
+    except sqlite3.DatabaseError as exc:
+        if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
+            return _bypass(root, config, f"index busy ({exc})")
+        # A corrupt or foreign file: it is only a cache, so start again once.
+        _remove(index_path(root))
+        try:
+            index = _open(root, config, rebuild=True, progress=progress, workers=workers)
+        except (sqlite3.Error, OSError) as again:
+            return _bypass(root, config, f"index unusable ({again})")
+        index.stats.rebuilt = f"index was unreadable ({exc})"
+        return index
+    except (sqlite3.Error, OSError) as exc:
+        return _bypass(root, config, f"index unusable ({exc})")
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc)
+    return "locked" in text or "busy" in text
+
+
+def _bypass(root: Path, config: Config, why: str) -> Index:
+    start = clock.perf_counter()
+    vault = load_vault(root, config)
+    stats = Stats(
+        files=len(vault.customers),
+        customers=len(vault.customers),
+        problems=len(vault.problems),
+        rebuilt=f"bypassed: {why}",
+        phases={"parse": clock.perf_counter() - start},
+    )
+    return Index(root, None, [], stats, plain=vault)
+
+
+def _remove(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            os.unlink(f"{path}{suffix}")
+        except FileNotFoundError:
+            pass
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(exist_ok=True)
+    conn = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
+def _fingerprint(config: Config) -> dict[str, str]:
+    return {"schema": str(SCHEMA), "crm": __version__, "config": repr(config)}
+
+
+def _prepare(conn: sqlite3.Connection, config: Config, rebuild: bool) -> str | None:
+    """Make the schema current; return why it was (re)built, or None when it was kept."""
+    want = _fingerprint(config)
+    have: dict[str, str] = {}
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+    ).fetchone()
+    if exists:
+        have = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    if not rebuild and all(have.get(k) == v for k, v in want.items()):
+        return None
+    reason = (
+        "rebuild requested"
+        if rebuild
+        else "new index"
+        if not have
+        else "schema or crm version changed"
+        if have.get("schema") != want["schema"] or have.get("crm") != want["crm"]
+        else "crm.toml changed"
+    )
+    conn.execute("BEGIN IMMEDIATE")
+    for name in ("meta", "files", "marks", "fts_done", "fts"):
+        conn.execute(f"DROP TABLE IF EXISTS {name}")
+    for statement in _TABLES.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", want.items())
+    conn.execute("COMMIT")
+    return reason
+
+
+def _open(
+    root: Path,
+    config: Config,
+    *,
+    rebuild: bool,
+    progress: Progress | None,
+    workers: int | None,
+) -> Index:
+    stats = Stats()
+    began = clock.perf_counter()
+    conn = _connect(index_path(root))
+    try:
+        stats.rebuilt = _prepare(conn, config, rebuild)
+        t0 = clock.perf_counter()
+        stats.phases["open"] = t0 - began
+        racy_after = clock.time_ns() - RACY_NS
+        found, scan_problems = scan(root, config)
+        known = {
+            rel: (fid, size, mtime)
+            for fid, rel, size, mtime in conn.execute("SELECT fid, path, size, mtime_ns FROM files")
+        }
+        t1 = clock.perf_counter()
+        stats.phases["scan"] = t1 - t0
+        changed = [
+            (rel, size, mtime)
+            for rel, (size, mtime) in found.items()
+            if (old := known.get(rel)) is None or old[1] != size or old[2] != mtime or mtime < 0
+        ]
+        gone = [fid for rel, (fid, _, _) in known.items() if rel not in found]
+        changed.sort(key=lambda item: path_key(item[0]))
+        if changed or gone:
+            _write(conn, root, config, changed, gone, known, racy_after, progress, workers)
+        t2 = clock.perf_counter()
+        stats.phases["parse+write"] = t2 - t1
+        stats.files = len(found)
+        stats.parsed = len(changed)
+        stats.removed = len(gone)
+    except BaseException:
+        conn.close()
+        raise
+    return Index(root, conn, scan_problems, stats)
+
+
+def _write(
+    conn: sqlite3.Connection,
+    root: Path,
+    config: Config,
+    changed: list[tuple[str, int, int]],
+    gone: list[int],
+    known: dict[str, tuple[int, int, int]],
+    racy_after: int,
+    progress: Progress | None,
+    workers: int | None,
+) -> None:
+    """Store the changed rows and drop the deleted ones, all in one transaction."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        stale = gone + [known[rel][0] for rel, _, _ in changed if rel in known]
+        for start in range(0, len(stale), 500):
+            batch = stale[start : start + 500]
+            marks = ",".join("?" * len(batch))
+            for table, column in (
+                ("files", "fid"),
+                ("marks", "fid"),
+                ("fts_done", "fid"),
+                ("fts", "rowid"),
+            ):
+                conn.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", batch)
+        insert = (
+            "INSERT INTO files (path, size, mtime_ns, cid, data, problems, status, tracked, due, "
+            "back, cap_count, cap_days, peak, last_out) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        for row in parse_changed(root, changed, config, racy_after, progress, workers):
+            fid = conn.execute(
+                insert,
+                (
+                    row.path,
+                    row.size,
+                    row.mtime_ns,
+                    row.cid,
+                    row.data,
+                    row.problems,
+                    row.status,
+                    row.tracked,
+                    row.due,
+                    row.back,
+                    row.cap_count,
+                    row.cap_days,
+                    row.peak,
+                    row.last_out,
+                ),
+            ).lastrowid
+            if row.marks:
+                conn.executemany(
+                    "INSERT INTO marks (fid, kind, value) VALUES (?, ?, ?)",
+                    [(fid, kind, value) for kind, value in row.marks],
+                )
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
