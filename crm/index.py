@@ -268,16 +268,19 @@ def parse_changed(
     racy_after: int,
     progress: Progress | None = None,
     workers: int | None = None,
+    *,
+    min_parallel: int = PARALLEL_MIN,
+    chunk: int = CHUNK,
 ) -> Iterator[Row]:
     """Yield the rows of ``items``, parsed across the machine's cores when there are many."""
     total = len(items)
-    chunks = [items[i : i + CHUNK] for i in range(0, total, CHUNK)]
-    workers = workers or os.cpu_count() or 1
+    chunks = [items[i : i + chunk] for i in range(0, total, chunk)]
+    workers = workers or _cores()
     done = 0
-    if total < PARALLEL_MIN or workers < 2:
-        for chunk in chunks:
-            yield from _rows(str(root), chunk, config, racy_after)
-            done += len(chunk)
+    if total < min_parallel or workers < 2:
+        for part in chunks:
+            yield from _rows(str(root), part, config, racy_after)
+            done += len(part)
             if progress:
                 progress(done, total)
         return
@@ -294,6 +297,13 @@ def parse_changed(
             done += len(rows)
             if progress:
                 progress(done, total)
+
+
+def _cores() -> int:
+    """Return how many cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 class Index:

@@ -10,13 +10,14 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date, time
 from pathlib import Path
 from typing import Any, TypeVar
 
 import frontmatter.default_handlers
 import yaml
 
-from crm import dates
+from crm import dates, fastyaml
 from crm.config import CONFIG_NAME, Config
 from crm.errors import CrmError
 from crm.model import (
@@ -50,6 +51,12 @@ _ENTRY = re.compile(
 )
 # Unquoted plain scalars that a YAML 1.1 parser (PyYAML, Hugo's older parsers) reads as
 # something other than text.
+# _BULLET followed by _ENTRY, in one match: the common log line, where both would match.
+_QUICK_ENTRY = re.compile(
+    r"^[-*+][ \t]+(?:\[([ xX])\][ \t]+)?(\d{4}-\d{2}-\d{2})(?:[ \t]+(\d{1,2}:\d{2}))?"
+    r"[ \t]+([A-Za-z][\w-]*):(?:[ \t]+(.*))?[ \t]*$"
+)
+_DAYS: dict[str, date] = {}  # the same few hundred log dates recur across a vault
 _YAML11_SURPRISE = re.compile(
     r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF"
     r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?"
@@ -286,6 +293,9 @@ def parse_bytes(data: bytes, path: Path, fallback_id: str) -> tuple[Customer | N
 
 
 def _load_yaml(text: str, path: Path) -> tuple[Any, Problem | None]:
+    simple = fastyaml.load(text)
+    if simple is not None:
+        return simple, None
     try:
         raw = _HANDLER.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -502,7 +512,25 @@ class _Fields:
 
     def _log(self, body_lines: list[str], body_start: int) -> Iterator[Interaction]:
         in_log = False
+        path = self.path
         for offset, line in enumerate(body_lines):
+            if in_log and (quick := _QUICK_ENTRY.match(line)):
+                # The usual well-formed entry, matched in one go; anything else takes the
+                # general path below, which reports the problem.
+                task, day_text, at_text, kind, text = quick.groups()
+                day = _DAYS.get(day_text) or _day(day_text)
+                at = _time(at_text) if at_text else None
+                if day is not None and (at is not None or not at_text):
+                    kind = kind.lower()
+                    yield Interaction(
+                        day=day,
+                        time=at,
+                        kind=kind,
+                        text=(text or "").strip(),
+                        is_contact=kind != "note" and task != " ",
+                        location=Location(path, body_start + offset),
+                    )
+                    continue
             if h := _HEADING.match(line):
                 if _LOG_HEADING.match(line):
                     in_log = True
@@ -536,6 +564,24 @@ class _Fields:
                 is_contact=kind != "note" and task != " ",
                 location=where,
             )
+
+
+def _day(text: str) -> date | None:
+    """Return the log date ``text`` (memoised), or None when it is not a real date."""
+    try:
+        day = dates.parse_date(text)
+    except ValueError:
+        return None
+    if len(_DAYS) < 100_000:
+        _DAYS[text] = day
+    return day
+
+
+def _time(text: str) -> time | None:
+    try:
+        return dates.parse_time(text)
+    except ValueError:
+        return None
 
 
 def _number(text: str) -> float:

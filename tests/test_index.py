@@ -1,0 +1,300 @@
+"""The index answers exactly what a fresh parse answers: after edits, deletions, renames, corruption."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from crm import codec, index
+from crm.cli import main
+from crm.config import Config, load_config
+from crm.index import index_path, open_index, parse_changed, scan
+from crm.vault import find_files, load_vault
+from tests.conftest import EXAMPLE, WriteVault
+
+ANA = """\
+---
+name: Ana García
+first_name: Ana
+tags: [vip]
+birthday: --02-29
+likes: [espresso, jazz]
+max_contacts: 1/30d
+---
+Met at the Straße fair.
+
+## Log
+- 2026-11-01 call: booked
+- 2026-11-10 email: sent the offer
+"""
+BEN = """\
+---
+name: Ben Okafor
+first_name: Ben
+cadence: 2w
+away:
+  from: 2026-11-20
+  to: 2026-11-30
+---
+## Log
+- 2026-10-01 visit: cut
+"""
+
+
+def fresh(root: Path) -> object:
+    config, _ = load_config(root)
+    return load_vault(root, config)
+
+
+def indexed(root: Path, **kwargs: object) -> index.Index:
+    config, _ = load_config(root)
+    return open_index(root, config, **kwargs)  # type: ignore[arg-type]
+
+
+def same_as_fresh(root: Path) -> index.Index:
+    idx = indexed(root)
+    assert not idx.bypassed
+    assert idx.vault() == fresh(root)
+    # The query path (problems without decoding every customer) agrees too.
+    again = indexed(root)
+    assert again.problems() == list(fresh(root).problems)  # type: ignore[attr-defined]
+    assert again.count() == len(fresh(root).customers)  # type: ignore[attr-defined]
+    return idx
+
+
+def backdate(path: Path, seconds: int = 60) -> None:
+    """Give a file an old mtime, as files have that were not just written."""
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - seconds * 1_000_000_000))
+
+
+def test_example_vault_from_index_equals_fresh_parse(tmp_path: Path) -> None:
+    root = tmp_path / "v"
+    root.mkdir()
+    for src in EXAMPLE.rglob("*"):
+        if ".crm" in src.parts:
+            continue
+        dst = root / src.relative_to(EXAMPLE)
+        if src.is_dir():
+            dst.mkdir(exist_ok=True)
+        else:
+            dst.write_bytes(src.read_bytes())
+    first = same_as_fresh(root)
+    assert first.stats.parsed == 20
+    for path in root.rglob("*.md"):
+        backdate(path)
+    assert indexed(root).stats.parsed == 20  # just-written files are parsed again once
+    assert indexed(root).stats.parsed == 0
+
+
+def test_codec_round_trips_every_example_customer() -> None:
+    for c in fresh(EXAMPLE).customers:  # type: ignore[attr-defined]
+        assert codec.decode_customer(codec.encode_customer(c), c.location.path) == c
+
+
+def test_edits_deletions_and_renames(write_vault: WriteVault) -> None:
+    root = write_vault(
+        {
+            "ana.md": ANA,
+            "ben.md": BEN,
+            "sub/cleo.md": "---\nname: Cleo\nid: ana\n---\n",  # a duplicate id
+            "bad.md": "no front matter\n",
+        }
+    )
+    same_as_fresh(root)
+    # The same size, written within the same second: only the racy rule catches it.
+    (root / "ana.md").write_text(ANA.replace("jazz", "rock"), encoding="utf-8")
+    idx = same_as_fresh(root)
+    assert "rock" in idx.vault().customers[0].likes
+    (root / "ben.md").unlink()
+    (root / "sub" / "cleo.md").rename(root / "cleo-renamed.md")
+    (root / "bad.md").write_text("---\nname: Now Fine\nfirst_name: Now\n---\n", encoding="utf-8")
+    idx = same_as_fresh(root)
+    assert idx.stats.removed == 2
+    assert [c.name for c in idx.vault().customers] == ["Ana García", "Now Fine"]
+
+
+def test_unchanged_files_are_not_parsed_again(write_vault: WriteVault) -> None:
+    root = write_vault({"ana.md": ANA, "ben.md": BEN})
+    for path in root.glob("*.md"):
+        backdate(path)
+    assert indexed(root).stats.parsed == 2
+    assert indexed(root).stats.parsed == 0
+    (root / "ben.md").write_text(BEN + "- 2026-11-02 call: hi\n", encoding="utf-8")
+    assert indexed(root).stats.parsed == 1
+
+
+def test_corrupt_index_is_rebuilt(write_vault: WriteVault) -> None:
+    root = write_vault({"ana.md": ANA, "ben.md": BEN})
+    same_as_fresh(root)
+    index_path(root).write_bytes(b"this is not a database" * 100)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{index_path(root)}{suffix}").unlink(missing_ok=True)
+    idx = same_as_fresh(root)
+    assert not idx.bypassed
+
+
+def test_corrupt_index_never_breaks_a_command(write_vault: WriteVault) -> None:
+    root = write_vault({"ana.md": ANA})
+    index_path(root).parent.mkdir()
+    index_path(root).write_bytes(b"\x00garbage" * 1000)
+    result = CliRunner().invoke(main, ["--vault", str(root), "list"])
+    assert result.exit_code == 0
+    assert "Ana García" in result.output
+
+
+def test_schema_and_config_changes_rebuild(write_vault: WriteVault) -> None:
+    root = write_vault({"ana.md": ANA})
+    indexed(root).close()
+    with sqlite3.connect(index_path(root)) as conn:
+        conn.execute("UPDATE meta SET value = '0' WHERE key = 'schema'")
+    conn.close()
+    assert indexed(root).stats.rebuilt == "schema or crm version changed"
+    assert indexed(root).stats.rebuilt is None
+    (root / "crm.toml").write_text('[defaults]\ncadence = "30d"\n', encoding="utf-8")
+    assert indexed(root).stats.rebuilt == "crm.toml changed"
+    same_as_fresh(root)
+
+
+def test_locked_index_is_bypassed(write_vault: WriteVault, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = write_vault({"ana.md": ANA})
+    indexed(root).close()
+    (root / "ben.md").write_text(BEN, encoding="utf-8")
+    monkeypatch.setattr(index, "BUSY_SECONDS", 0.05)
+    holder = sqlite3.connect(index_path(root), isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        idx = indexed(root)
+        assert idx.bypassed
+        assert idx.vault() == fresh(root)
+    finally:
+        holder.close()
+    assert not indexed(root).bypassed
+
+
+def test_scan_picks_the_files_find_files_picks(write_vault: WriteVault) -> None:
+    root = write_vault(
+        {
+            "a.md": ANA,
+            "README.md": "# not a customer",
+            "sub/README.md": ANA,
+            "templates/t.md": ANA,
+            "sub/templates/t.md": ANA,
+            ".hidden/h.md": ANA,
+            "sub/.h.md": ANA,
+            "notes.txt": "x",
+            "archive/old.md": ANA,
+            "a-b.md": ANA,
+            "a/b.md": ANA,
+        }
+    )
+    (root / "link.md").symlink_to(root / "a.md")
+    (root / "out.md").symlink_to(root.parent / "elsewhere.md")
+    (root / "linkdir").symlink_to(root / "sub")
+    for config in (Config(), Config(exclude=("archive/**",)), Config(include=("sub/**",))):
+        files, problems = find_files(root, config)
+        found, scan_problems = scan(root, config)
+        assert sorted(found, key=index.path_key) == [p.relative_to(root).as_posix() for p in files]
+        assert sorted(map(str, scan_problems)) == sorted(map(str, problems))
+
+
+def test_parallel_parse_gives_the_serial_rows(write_vault: WriteVault) -> None:
+    root = write_vault({f"c{n}.md": ANA.replace("Ana", f"Ana{n}") for n in range(12)})
+    found, _ = scan(root, Config())
+    items = sorted((rel, size, mtime) for rel, (size, mtime) in found.items())
+    serial = list(parse_changed(root, items, Config(), 0, workers=1))
+    seen: list[tuple[int, int]] = []
+    chunked = list(
+        parse_changed(
+            root, items, Config(), 0, workers=2, min_parallel=2, chunk=5,
+            progress=lambda done, total: seen.append((done, total)),
+        )
+    )  # fmt: skip
+    assert chunked == serial
+    assert seen == [(5, 12), (10, 12), (12, 12)]
+
+
+DAYS = [date(2026, 11, 23) + timedelta(days=n) for n in range(-400, 400, 37)] + [
+    date(2027, 2, 28),
+    date(2028, 2, 28),
+    date(2026, 11, 20),
+]
+REPORTS = [
+    ["overdue"],
+    ["upcoming"],
+    ["upcoming", "--days", "3"],
+    ["upcoming", "--days", "400"],
+    ["noisy"],
+    ["agenda"],
+    ["agenda", "--format", "json"],
+    ["list", "--overdue"],
+]
+
+
+@pytest.mark.parametrize("vault", ["example", "tricky"])
+def test_reports_from_the_index_equal_reports_from_a_plain_parse(
+    vault: str, write_vault: WriteVault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = EXAMPLE
+    if vault == "tricky":
+        root = write_vault(
+            {
+                "ana.md": ANA,
+                "ben.md": BEN,
+                "dup.md": "---\nname: Ana Again\nid: ana\nbirthday: --11-25\n---\n",
+                "lost.md": "---\nname: Lou\nstatus: lost\nbirthday: --11-24\n---\n",
+                "bad.md": "---\nname: [x\n---\n",
+            }
+        )
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(main, ["--vault", str(root), *args])
+        return f"{result.exit_code}\n{result.output}"
+
+    for today in DAYS:
+        for report in REPORTS:
+            args = [*report, "--today", today.isoformat()]
+            monkeypatch.delenv("CRM_NO_INDEX", raising=False)
+            with_index = run(*args)
+            monkeypatch.setenv("CRM_NO_INDEX", "1")
+            assert run(*args) == with_index, args
+    for words in (["espresso"], ["straße"], ["STRASSE"], ["a"], ["jazz", "ana"], ["ü", "zoë"]):
+        monkeypatch.delenv("CRM_NO_INDEX", raising=False)
+        with_index = run("search", *words)
+        monkeypatch.setenv("CRM_NO_INDEX", "1")
+        assert run("search", *words) == with_index, words
+
+
+def test_search_finds_substrings_and_keeps_up_with_edits(write_vault: WriteVault) -> None:
+    root = write_vault({"ana.md": ANA, "ben.md": BEN})
+    runner = CliRunner()
+    result = runner.invoke(main, ["--vault", str(root), "search", "spress"])
+    assert result.output == "ID   NAME        STATUS  TAGS\nana  Ana García  active  vip\n"
+    (root / "ben.md").write_text(BEN.replace("cut", "espresso chat"), encoding="utf-8")
+    result = runner.invoke(main, ["--vault", str(root), "search", "spress", "--format", "csv"])
+    assert (
+        result.output == "id,name,status,tags\nana,Ana García,active,vip\nben,Ben Okafor,active,\n"
+    )
+
+
+def test_index_command(write_vault: WriteVault) -> None:
+    root = write_vault({"ana.md": ANA, "ben.md": BEN, "bad.md": "oops\n"})
+    runner = CliRunner()
+    result = runner.invoke(main, ["--vault", str(root), "index"])
+    assert (result.exit_code, result.output) == (0, "3 files: 3 parsed, 0 removed (new index)\n")
+    result = runner.invoke(main, ["--vault", str(root), "index", "--rebuild", "--stats"])
+    lines = result.output.splitlines()
+    assert lines[:3] == [
+        "3 files: 3 parsed, 0 removed (rebuild requested)",
+        "customers: 2",
+        "problems:  1",
+    ]
+    assert lines[3].startswith(f"index:     {index_path(root)} (")
+    assert lines[4].startswith("time:      open ")
+    assert "Update the index" in runner.invoke(main, ["index", "--help"]).output
