@@ -154,9 +154,16 @@ def customer(n: int, rng: random.Random) -> tuple[str, str]:
         kind = "visit" if i == entries - 1 else rng.choice(KINDS)
         body.append(f"- {day}{at} {kind}: {rng.choice(TEXTS)}")
     text = "---\n" + "\n".join(fm) + "\n---\n" + "\n".join(body) + "\n"
-    size = rng.randrange(2048, 4000)
-    while len(text.encode()) < size:
-        text += f"- {last_seen} note: {rng.choice(TEXTS)}\n"
+    # Longer notes, not more log lines, bring the file to its 2-4 KB.
+    notes = []
+    missing = rng.randrange(2048, 4000) - len(text.encode())
+    while missing > 0:
+        sentence = rng.choice(BODY)
+        notes.append(sentence)
+        missing -= len(sentence.encode())
+    if notes:
+        head, _, log = text.partition("\n## Log\n")
+        text = f"{head}\n## Notes\n{''.join(notes).strip()}\n\n## Log\n{log}"
     return f"{folder}{slug}.md", text
 
 

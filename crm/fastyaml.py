@@ -24,9 +24,10 @@ _KEY_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: +(.*))?")
 # A plain scalar in block context: no indicator first ("-", "?", ":" only before a non-space),
 # no ": " or " #" inside, no ":" last.
 _PLAIN = re.compile(r"(?:[^-?:,\[\]{}#&*!|>'\"%@` ]|[-?:](?=[^ ]))(?:(?!: | #).)*?(?<![: ])")
-# A plain scalar inside a flow sequence: no flow indicators and no ":" at all.
+# A plain scalar inside a flow sequence: no flow indicators, no ":" at all, and no "?" first
+# (libyaml reads "[?x]" as a mapping).
 _FLOW_PLAIN = re.compile(
-    r"(?:[^-?:,\[\]{}#&*!|>'\"%@` ]|[-?](?=[^ ,\[\]{}]))(?:(?! #)[^:,\[\]{}])*?(?<! )"
+    r"(?:[^-?:,\[\]{}#&*!|>'\"%@` ]|-(?=[^ ,\[\]{}]))(?:(?! #)[^:,\[\]{}])*?(?<! )"
 )
 _DOUBLE = re.compile(r'"([^"\\]*)"')
 _SINGLE = re.compile(r"'([^']*)'")

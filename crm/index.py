@@ -19,7 +19,6 @@ import os
 import sqlite3
 import time as clock
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -41,7 +40,7 @@ from crm.vault import (
     problem_order,
 )
 
-SCHEMA = 1
+SCHEMA = 2
 INDEX_DIR = ".crm"
 INDEX_NAME = "index.sqlite"
 BUSY_SECONDS = 10.0
@@ -69,15 +68,16 @@ CREATE TABLE files (
     tracked INTEGER NOT NULL DEFAULT 0,
     due INTEGER,
     back INTEGER,
-    cap_count INTEGER,
-    cap_days INTEGER,
-    peak INTEGER NOT NULL DEFAULT 0,
-    last_out INTEGER
+    noisy_until INTEGER
 );
+CREATE INDEX files_stat ON files (path, size, mtime_ns);
 CREATE INDEX files_cid ON files (cid);
 CREATE INDEX files_due ON files (tracked, due);
+CREATE INDEX files_back ON files (tracked, back);
+CREATE INDEX files_noisy ON files (noisy_until);
+CREATE INDEX files_problems ON files (fid) WHERE problems != '[]';
 CREATE TABLE marks (fid INTEGER NOT NULL, kind INTEGER NOT NULL, value INTEGER NOT NULL);
-CREATE INDEX marks_value ON marks (kind, value);
+CREATE INDEX marks_value ON marks (kind, value, fid);
 CREATE INDEX marks_fid ON marks (fid);
 CREATE TABLE fts_done (fid INTEGER PRIMARY KEY);
 CREATE VIRTUAL TABLE fts USING fts5 (text, tokenize = 'trigram', detail = 'none');
@@ -112,10 +112,7 @@ class Row:
     tracked: int = 0
     due: int | None = None
     back: int | None = None
-    cap_count: int | None = None
-    cap_days: int | None = None
-    peak: int = 0
-    last_out: int | None = None
+    noisy_until: int | None = None
     marks: tuple[tuple[int, int], ...] = ()
 
 
@@ -239,10 +236,12 @@ def make_row(rel: str, size: int, mtime_ns: int, root: Path, config: Config) -> 
         tracked=int(c.status not in ("lost", "paused") and r.cadence is not None),
         due=None if r.due is None else r.due.toordinal(),
         back=None if back is None else back.toordinal(),
-        cap_count=None if cap is None else cap.count,
-        cap_days=None if cap is None else _upper_days(cap.period),
-        peak=peak,
-        last_out=last_out,
+        # The last day on which the outreach could still exceed the cap.
+        noisy_until=(
+            last_out + _upper_days(cap.period)
+            if cap is not None and last_out is not None and peak > cap.count
+            else None
+        ),
         marks=tuple(sorted(set(marks))),
     )
 
@@ -284,6 +283,9 @@ def parse_changed(
             if progress:
                 progress(done, total)
         return
+    # Imported here: only a cold build or a big change needs a pool, and the import is slow.
+    from concurrent.futures import ProcessPoolExecutor
+
     with ProcessPoolExecutor(max_workers=workers) as pool:
         results = pool.map(
             _rows,
@@ -407,21 +409,29 @@ class Index:
             self._losers = self._duplicates()[0]
         return self._losers
 
-    def _customers_where(self, where: str, params: Iterable[Any] = ()) -> list[Customer]:
-        """Return the customers of the rows matching ``where``, in vault order."""
-        if self._vault is not None:
-            return list(self._vault.customers)
-        losers = self._loser_ids()
-        found = [
-            codec.decode_customer(data, self.root / rel)
-            for fid, rel, data in self._db().execute(
-                f"SELECT fid, path, data FROM files WHERE data IS NOT NULL AND ({where})",
-                tuple(params),
+    def _fids(self, sql: str, params: Iterable[Any] = ()) -> set[int]:
+        return {fid for (fid,) in self._db().execute(sql, tuple(params))}
+
+    def _customers(self, fids: Iterable[int]) -> list[Customer]:
+        """Return the customers of the rows ``fids`` (duplicates left out), in vault order."""
+        wanted = sorted(set(fids) - self._loser_ids())
+        found: list[Customer] = []
+        db = self._db()
+        for start in range(0, len(wanted), 500):
+            batch = wanted[start : start + 500]
+            found.extend(
+                codec.decode_customer(data, self.root / rel)
+                for rel, data in db.execute(
+                    "SELECT path, data FROM files WHERE data IS NOT NULL "
+                    f"AND fid IN ({','.join('?' * len(batch))})",
+                    batch,
+                )
             )
-            if fid not in losers
-        ]
         found.sort(key=lambda c: (c.name.casefold(), c.id))
         return found
+
+    def _all_fids(self) -> set[int]:
+        return self._fids("SELECT fid FROM files WHERE cid IS NOT NULL")
 
     def candidates(
         self,
@@ -435,59 +445,65 @@ class Index:
         """Return, in vault order, every customer who may appear in the chosen reports on ``today``.
 
         A superset: the reports still decide with ``crm.relations``, so their results are
-        exactly those over the whole vault.
+        exactly those over the whole vault. Each question is one indexed query.
         """
+        if self._vault is not None:
+            return list(self._vault.customers)
         t = today.toordinal()
-        clauses: list[str] = []
-        params: list[Any] = []
+        fids: set[int] = set()
         if overdue:
-            clauses.append("(tracked AND (due IS NULL OR due < ?))")
-            params.append(t)
+            fids |= self._fids(
+                "SELECT fid FROM files WHERE tracked = 1 AND (due IS NULL OR due < ?)", [t]
+            )
         if due_today:
-            clauses.append("(tracked AND (due = ? OR back = ?))")
-            params += [t, t]
+            fids |= self._fids("SELECT fid FROM files WHERE tracked = 1 AND due = ?", [t])
+            fids |= self._fids("SELECT fid FROM files WHERE tracked = 1 AND back = ?", [t])
         if upcoming_days is not None:
             end = today + timedelta(days=upcoming_days)
             if upcoming_days >= 366:
-                clauses.append("status != 'lost'")
+                fids |= self._all_fids()
             else:
-                mmdd = sorted(_month_days(today, end))
-                clauses.append(
-                    "(status != 'lost' AND fid IN (SELECT fid FROM marks WHERE "
-                    f"(kind = {_MMDD} AND value IN ({','.join(map(str, mmdd))})) "
-                    f"OR (kind = {_DAY} AND value BETWEEN ? AND ?)))"
+                mmdd = ",".join(map(str, sorted(_month_days(today, end))))
+                fids |= self._fids(
+                    f"SELECT fid FROM marks WHERE kind = {_MMDD} AND value IN ({mmdd}) "
+                    f"UNION SELECT fid FROM marks WHERE kind = {_DAY} AND value BETWEEN ? AND ?",
+                    [t, end.toordinal()],
                 )
-                params += [t, end.toordinal()]
         if noisy:
-            clauses.append(
-                "(status != 'lost' AND cap_count IS NOT NULL AND peak > cap_count "
-                "AND last_out + cap_days >= ?)"
-            )
-            params.append(t)
-        if not clauses:
-            return []
-        return self._customers_where(" OR ".join(clauses), params)
+            fids |= self._fids("SELECT fid FROM files WHERE noisy_until >= ?", [t])
+        return self._customers(fids)
 
     def search(self, words: Sequence[str]) -> list[Customer]:
         """Return, in vault order, the customers whose text may contain every word (a superset)."""
+        if self._vault is not None:
+            return list(self._vault.customers)
         grams = sorted({w[i : i + 3] for w in words for i in range(len(w) - 2)})
-        if self._vault is not None or not grams:
-            return self._customers_where("1")
+        if not grams:
+            return self._customers(self._all_fids())
         self._sync_fts()
         query = " AND ".join('"' + g.replace('"', '""') + '"' for g in grams)
-        return self._customers_where("fid IN (SELECT rowid FROM fts WHERE fts MATCH ?)", [query])
+        return self._customers(self._fids("SELECT rowid FROM fts WHERE fts MATCH ?", [query]))
 
     def _sync_fts(self) -> None:
         """Bring the full-text table up to date; it is filled on first use, not by every build."""
         db = self._db()
-        todo = db.execute(
-            "SELECT fid, path, data FROM files WHERE data IS NOT NULL "
-            "AND fid NOT IN (SELECT fid FROM fts_done)"
-        ).fetchall()
-        if not todo:
+        missing = sorted(
+            self._fids(
+                "SELECT fid FROM files WHERE cid IS NOT NULL EXCEPT SELECT fid FROM fts_done"
+            )
+        )
+        if not missing:
             return
         try:
             db.execute("BEGIN IMMEDIATE")
+            todo = []
+            for start in range(0, len(missing), 500):
+                batch = missing[start : start + 500]
+                todo += db.execute(
+                    "SELECT fid, path, data FROM files WHERE "
+                    f"fid IN ({','.join('?' * len(batch))})",
+                    batch,
+                ).fetchall()
             for fid, rel, data in todo:
                 text = haystack(codec.decode_customer(data, self.root / rel))
                 db.execute("INSERT INTO fts (rowid, text) VALUES (?, ?)", (fid, text))
@@ -679,8 +695,7 @@ def _write(
                 conn.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", batch)
         insert = (
             "INSERT INTO files (path, size, mtime_ns, cid, data, problems, status, tracked, due, "
-            "back, cap_count, cap_days, peak, last_out) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "back, noisy_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         for row in parse_changed(root, changed, config, racy_after, progress, workers):
             fid = conn.execute(
@@ -696,10 +711,7 @@ def _write(
                     row.tracked,
                     row.due,
                     row.back,
-                    row.cap_count,
-                    row.cap_days,
-                    row.peak,
-                    row.last_out,
+                    row.noisy_until,
                 ),
             ).lastrowid
             if row.marks:

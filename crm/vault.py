@@ -14,10 +14,7 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any, TypeVar
 
-import frontmatter.default_handlers
-import yaml
-
-from crm import dates, fastyaml
+from crm import dates
 from crm.config import CONFIG_NAME, Config
 from crm.errors import CrmError
 from crm.model import (
@@ -33,11 +30,6 @@ from crm.model import (
 
 MAX_FILE_BYTES = 1024 * 1024
 SKIPPED_DIRS = ("templates",)
-
-# A loader that keeps every scalar as text: typing is done field by field below,
-# so "no" stays "no" and "01234" stays "01234".
-_Loader: Any = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
-_HANDLER = frontmatter.default_handlers.YAMLHandler()
 
 _BOUNDARY = re.compile(r"^---[ \t]*$")
 _END = re.compile(r"^(?:---|\.\.\.)[ \t]*$")
@@ -292,12 +284,28 @@ def parse_bytes(data: bytes, path: Path, fallback_id: str) -> tuple[Customer | N
     return _Fields(raw, path, key_lines, plain).customer(fallback_id, lines[end + 1 :], body_start)
 
 
+def yaml_loader() -> Any:
+    """Return PyYAML's loader that keeps every scalar as text (the C one when it is built).
+
+    Typing is done field by field, so "no" stays "no" and "01234" stays "01234".
+    """
+    import yaml
+
+    return getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+
+
 def _load_yaml(text: str, path: Path) -> tuple[Any, Problem | None]:
+    from crm import fastyaml  # its large patterns compile only when a file is parsed
+
     simple = fastyaml.load(text)
     if simple is not None:
         return simple, None
+    # Imported here: most front matter never needs PyYAML, and start-up time matters.
+    import frontmatter.default_handlers
+    import yaml
+
     try:
-        raw = _HANDLER.load(text, Loader=_Loader)
+        raw = frontmatter.default_handlers.YAMLHandler().load(text, Loader=yaml_loader())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 2 if mark is not None else 1

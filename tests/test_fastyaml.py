@@ -24,7 +24,7 @@ keys = st.one_of(
 
 def reference(text: str) -> Any:
     """Return what the vault's loader (PyYAML, every scalar as text) makes of ``text``."""
-    return yaml.load(text, Loader=vault._Loader)
+    return yaml.load(text, Loader=vault.yaml_loader())
 
 
 def check(text: str) -> None:
@@ -87,6 +87,10 @@ def documents(draw: st.DrawFn) -> str:
 @settings(max_examples=700, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents())
 @example("a: 1\n\n  b")
+@example("name: [?0]")
+@example("name: [?>]")
+@example("name: [-x, - y]")
+@example("name: ?x")
 @example("a: b\na: c")
 @example("a:\n  - k: v\n    j: w\n  - k: 2")
 def test_structured_documents_match_pyyaml(text: str) -> None:

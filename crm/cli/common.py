@@ -15,14 +15,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 import click.shell_completion
 
-from crm.config import Config, load_config
 from crm.errors import CrmError
-from crm.model import Customer, Problem
-from crm.report import Column, Format, Row, render
-from crm.vault import Vault, find_root
 
+# The core is imported where it is used, so that ``crm --help`` starts fast.
 if TYPE_CHECKING:
+    from crm.config import Config
     from crm.index import Index
+    from crm.model import Customer, Problem
+    from crm.report import Column, Format, Row
+    from crm.vault import Vault
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,6 +41,8 @@ class Session:
     @property
     def root(self) -> Path:
         if self._root is None:
+            from crm.vault import find_root
+
             self._root = find_root(Path.cwd(), self.vault_arg, os.environ.get("CRM_VAULT"))
         return self._root
 
@@ -53,6 +56,8 @@ class Session:
 
     def _config_and_problems(self) -> tuple[Config, list[Problem]]:
         if self._config is None:
+            from crm.config import load_config
+
             self._config = load_config(self.root)
         return self._config
 
@@ -155,6 +160,8 @@ def emit_rows(rows: Sequence[Row], columns: Sequence[Column], fmt: Format, empty
         if empty:
             click.echo(empty)
         return
+    from crm.report import render
+
     width = 80 if not sys.stdout.isatty() else max(80, shutil.get_terminal_size().columns)
     click.echo(render(rows, columns, fmt, width), nl=False)
 
