@@ -199,14 +199,15 @@ def test_scan_picks_the_files_find_files_picks(write_vault: WriteVault) -> None:
     for config in (Config(), Config(exclude=("archive/**",)), Config(include=("sub/**",))):
         files, problems = find_files(root, config)
         found, scan_problems = scan(root, config)
-        assert sorted(found, key=index.path_key) == [p.relative_to(root).as_posix() for p in files]
+        rels = sorted((rel for rel, _, _ in found), key=index.path_key)
+        assert rels == [p.relative_to(root).as_posix() for p in files]
         assert sorted(map(str, scan_problems)) == sorted(map(str, problems))
 
 
 def test_parallel_parse_gives_the_serial_rows(write_vault: WriteVault) -> None:
     root = write_vault({f"c{n}.md": ANA.replace("Ana", f"Ana{n}") for n in range(12)})
     found, _ = scan(root, Config())
-    items = sorted((rel, size, mtime) for rel, (size, mtime) in found.items())
+    items = sorted(found)
     serial = list(parse_changed(root, items, Config(), 0, workers=1))
     seen: list[tuple[int, int]] = []
     chunked = list(
