@@ -181,6 +181,7 @@ def profile_text(c: Customer, config: Config, today: date, log_lines: int = 5) -
     out = [head]
     for label, value in (
         ("first name", c.first_name),
+        ("last name", c.last_name),
         ("company", c.company),
         ("segment", c.segment),
         ("email", c.emails),
@@ -203,6 +204,12 @@ def profile_text(c: Customer, config: Config, today: date, log_lines: int = 5) -
     if state.due:
         rhythm.append(f"due {state.due}")
     out.append(f"  {'contact:':15} {', '.join(rhythm)}")
+    if c.away is not None and c.away.end >= today:
+        out.append(f"  {'away:':15} {c.away.start} to {c.away.end}")
+    if c.snooze_until is not None and c.snooze_until > today:
+        out.append(f"  {'snoozed until:':15} {c.snooze_until}")
+    if c.max_contacts is not None:
+        out.append(f"  {'max contacts:':15} {c.max_contacts}")
     coming = relations.upcoming([c], config, today, 366)[:5]
     if coming:
         out.append("Next dates:")
