@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,16 +49,39 @@ def load_config(root: Path) -> tuple[Config, list[Problem]]:
     path = root / CONFIG_NAME
     where = Location(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        text = path.read_text(encoding="utf-8-sig")
+        raw = tomllib.loads(text)
     except FileNotFoundError:
         return Config(), []
     except (OSError, UnicodeDecodeError) as exc:
         return Config(), [Problem(where, f"cannot read config: {exc}")]
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        message = str(getattr(exc, "msg", exc))
+        # Python 3.11's tomllib only puts the position in the message: "... (at line 2, column 12)".
+        m = re.fullmatch(r"(.*?)(?: \(at line (\d+), column \d+\))?", str(exc), re.DOTALL)
+        message, line = (m[1], int(m[2]) if m[2] else None) if m else (str(exc), None)
         return Config(), [Problem(Location(path, line), f"invalid TOML: {message}")]
-    return parse_config(raw, where)
+    config, problems = parse_config(raw, where)
+    return config, [_locate(p, text) for p in problems]
+
+
+_HEADER = re.compile(r"^\s*\[\s*([\w-]+)\s*\]")
+
+
+def _locate(problem: Problem, text: str) -> Problem:
+    """Point a config problem at its line: messages start with ``section.key`` or ``[section]``."""
+    m = re.match(r"\[?([\w-]+)(?:\.([\w-]+))?", problem.message)
+    if m is None:
+        return problem
+    section, key = m[1], m[2]
+    current = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if h := _HEADER.match(line):
+            current = h[1]
+            if current == section and key is None:
+                return replace(problem, location=Location(problem.location.path, number))
+        elif current == section and key and re.match(rf"\s*{re.escape(key)}\s*=", line):
+            return replace(problem, location=Location(problem.location.path, number))
+    return problem
 
 
 def parse_config(raw: dict[str, Any], where: Location) -> tuple[Config, list[Problem]]:
@@ -100,13 +124,15 @@ def parse_config(raw: dict[str, Any], where: Location) -> tuple[Config, list[Pro
         kwargs["feb29"] = feb29
     else:
         bad(f"vault.feb29 must be 'feb28' or 'mar1', not {feb29!r}")
-    try:
-        if "cadence" in defaults:
-            kwargs["default_cadence"] = parse_span(str(defaults["cadence"]))
-        if "max_contacts" in defaults:
-            kwargs["default_max_contacts"] = parse_cap(str(defaults["max_contacts"]))
-    except ValueError as exc:
-        bad(f"defaults: {exc}")
+    for key, parse, field_name in (
+        ("cadence", parse_span, "default_cadence"),
+        ("max_contacts", parse_cap, "default_max_contacts"),
+    ):
+        if key in defaults:
+            try:
+                kwargs[field_name] = parse(str(defaults[key]))
+            except ValueError as exc:
+                bad(f"defaults.{key}: {exc}")
     by_tag = []
     for tag, text in cadence.items():
         try:
