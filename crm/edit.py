@@ -89,6 +89,19 @@ class EditResult:
         )
         return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
+    def added(self) -> list[tuple[int, str]]:
+        """Return the 1-based line number and text of every line the edit added or changed."""
+        matcher = difflib.SequenceMatcher(
+            None, self.before.splitlines(), self.after.splitlines(), autojunk=False
+        )
+        after = self.after.splitlines()
+        return [
+            (n + 1, after[n])
+            for tag, _, _, j1, j2 in matcher.get_opcodes()
+            if tag in ("replace", "insert")
+            for n in range(j1, j2)
+        ]
+
 
 @dataclass(frozen=True, slots=True)
 class NewCustomer:
@@ -144,7 +157,7 @@ def new_customer(
     return NewCustomer(path, tuple(warnings))
 
 
-def apply_changes(path: Path, changes: Sequence[Change]) -> EditResult:
+def apply_changes(path: Path, changes: Sequence[Change], *, dry_run: bool = False) -> EditResult:
     """Apply ``changes`` to the front matter of ``path``, validated and atomically."""
     for change in changes:
         _check_change(change)
@@ -154,7 +167,8 @@ def apply_changes(path: Path, changes: Sequence[Change]) -> EditResult:
         new = _changed_doc(Doc.parse(data), changes).to_bytes()
         if new != data:
             _validated(path, data, new, changes)
-            atomic.replace(path, new, seen)
+            if not dry_run:
+                atomic.replace(path, new, seen)
     return EditResult(path, _text(data), _text(new))
 
 

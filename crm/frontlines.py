@@ -191,6 +191,44 @@ class Doc:
             raise CrmError(f"{key} appears twice in the front matter; fix it with crm edit")
         return found[0] if found else None
 
+    def key_spans(self) -> list[tuple[str, int, int]]:
+        """Return ``(key, first line, line after its value)`` for every top-level key, in order."""
+        found = []
+        for i in range(1, self.fm_end):
+            m = _KEY_LINE.match(self.content(self.lines[i]))
+            if m:
+                found.append((m["key"], i, self._continuation_end(i + 1)))
+        return found
+
+    def log_run(self) -> tuple[int, int]:
+        """Return the lines from the first to past the last bullet of ``## Log`` (empty if none)."""
+        body = range(self.fm_end + 1, len(self.lines))
+        heading = next((i for i in body if _LOG_HEADING.match(self.content(self.lines[i]))), None)
+        if heading is None:
+            return len(self.lines), len(self.lines)
+        end = self._section_end(heading)
+        bullets = [i for i in range(heading + 1, end) if _BULLET.match(self.content(self.lines[i]))]
+        if not bullets:
+            return heading + 1, heading + 1
+        return bullets[0], self._block_end(bullets[-1], end)
+
+    def _section_end(self, heading: int) -> int:
+        for i in range(heading + 1, len(self.lines)):
+            h = _HEADING.match(self.content(self.lines[i]))
+            if h and len(h[1]) <= 2:
+                return i
+        return len(self.lines)
+
+    def _block_end(self, bullet: int, end: int) -> int:
+        """Return the line after a bullet and its indented continuation lines."""
+        stop = bullet + 1
+        while stop < end:
+            text = self.content(self.lines[stop])
+            if not (text[:1] in (" ", "\t") and text.strip()):
+                break
+            stop += 1
+        return stop
+
     def key_line_numbers(self, key: str) -> range:
         """Return the 1-based line numbers holding ``key`` (empty when absent)."""
         where = self.span(key)
@@ -420,24 +458,13 @@ class Doc:
         if heading is None:
             self._append_section(entry)
             return
-        end = len(self.lines)
-        for i in range(heading + 1, len(self.lines)):
-            h = _HEADING.match(self.content(self.lines[i]))
-            if h and len(h[1]) <= 2:
-                end = i
-                break
+        end = self._section_end(heading)
         entries = []  # (first line, line after its block, date)
         for i in range(heading + 1, end):
             b = _BULLET.match(self.content(self.lines[i]))
             if not b:
                 continue
-            stop = i + 1
-            while (
-                stop < end
-                and self.content(self.lines[stop])[:1] in (" ", "\t")
-                and self.content(self.lines[stop]).strip()
-            ):
-                stop += 1
+            stop = self._block_end(i, end)
             e = _ENTRY.match(b[2])
             entries.append((i, stop, _day(e["date"]) if e else None))
         prefix = "- "
@@ -464,6 +491,13 @@ class Doc:
         if len(self.lines) == self.fm_end + 1 or self.content(self.lines[-1]).strip():
             self.lines.append(self.nl)
         self.lines.extend([f"## Log{self.nl}", f"- {entry}{self.nl}"])
+
+
+def entry_day(line: str) -> date | None:
+    """Return the date of a log bullet line, or None when it has none."""
+    b = _BULLET.match(line)
+    e = _ENTRY.match(b[2]) if b else None
+    return _day(e["date"]) if e else None
 
 
 def _day(text: str) -> date | None:
