@@ -79,15 +79,16 @@ class EditResult:
         return self.before != self.after
 
     def diff(self, context: int = 0) -> str:
-        """Return a unified diff of the edit (empty when nothing changed)."""
+        """Return a unified diff of the edit (empty when nothing changed), LF line endings."""
         lines = difflib.unified_diff(
-            self.before.splitlines(keepends=True),
-            self.after.splitlines(keepends=True),
+            _display_lines(self.before),
+            _display_lines(self.after),
             fromfile=f"a/{self.path.name}",
             tofile=f"b/{self.path.name}",
             n=context,
+            lineterm="",
         )
-        return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+        return "".join(line + "\n" for line in lines)
 
     def added(self) -> list[tuple[int, str]]:
         """Return the 1-based line number and text of every line the edit added or changed."""
@@ -197,6 +198,11 @@ def append_log(path: Path, day: date, kind: str, text: str, time: time | None = 
             )
         atomic.replace(path, new, seen)
     return EditResult(path, _text(data), _text(new))
+
+
+def _display_lines(text: str) -> list[str]:
+    # CR and the BOM are kept in the file; a diff shown in a terminal is clearer without them.
+    return [line.removesuffix("\r") for line in text.removeprefix("\ufeff").split("\n")]
 
 
 def _text(data: bytes) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -25,6 +26,7 @@ _SUB_KEY = re.compile(r"^(?P<indent>[ \t]+)(?P<key>[\w-]+)(?P<sep>[ \t]*:[ \t]*)
 _INDICATORS = set("?:,[]{}#&*!|>'\"%@`")
 Shape = Literal["absent", "inline", "empty", "block-list", "block-map", "multi"]
 BOM = "\ufeff"
+_NONCHARS = ("\ufeff", "\ufffe", "\uffff")
 
 
 def render_scalar(value: str, *, typed: bool = False, flow: bool = False) -> str:
@@ -36,7 +38,7 @@ def render_scalar(value: str, *, typed: bool = False, flow: bool = False) -> str
     plain = (
         value
         and value == value.strip()
-        and "\n" not in value
+        and not _unsafe(value)
         and value[0] not in _INDICATORS
         and not re.match(r"-(\s|$)", value)
         and ": " not in value
@@ -46,7 +48,30 @@ def render_scalar(value: str, *, typed: bool = False, flow: bool = False) -> str
         and (typed or not _YAML11_SURPRISE.match(value))
         and value not in ("~", "null", "Null", "NULL")
     )
-    return value if plain else json.dumps(value, ensure_ascii=False)
+    return value if plain else double_quoted(value)
+
+
+def _unsafe(value: str) -> bool:
+    """Return True when ``value`` holds a character YAML cannot carry raw on one line."""
+    return any(unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") or c in _NONCHARS for c in value)
+
+
+def double_quoted(value: str) -> str:
+    """Return ``value`` as a YAML double-quoted scalar, escaping only what must be escaped."""
+    out = []
+    for c in value:
+        code = ord(c)
+        if c in '"\\':
+            out.append("\\" + c)
+        elif not _unsafe(c):
+            out.append(c)
+        elif code < 0x100:
+            out.append(f"\\x{code:02x}")
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return '"' + "".join(out) + '"'
 
 
 def unquote(token: str) -> str:
@@ -290,8 +315,8 @@ class Doc:
         token = render_scalar(value, typed=typed)
         if span is not None and span.shape == "inline":
             if span.token.startswith('"'):
-                token = json.dumps(value, ensure_ascii=False)
-            elif span.token.startswith("'") and "\n" not in value:
+                token = double_quoted(value)
+            elif span.token.startswith("'") and not _unsafe(value):
                 token = "'" + value.replace("'", "''") + "'"
         self._put(key, span, token)
 

@@ -43,11 +43,16 @@ class MergeResult:
 
 def git_merge_file(base: str, ours: str, theirs: str) -> tuple[str, int]:
     """Return ``git merge-file``'s line merge of three texts and its number of conflicts."""
+    data, conflicts = _merge_file(base.encode(), ours.encode(), theirs.encode())
+    return data.decode("utf-8", errors="replace"), conflicts
+
+
+def _merge_file(base: bytes, ours: bytes, theirs: bytes) -> tuple[bytes, int]:
     with tempfile.TemporaryDirectory(prefix="crm-merge-") as folder:
         paths = []
-        for name, text in (("ours", ours), ("base", base), ("theirs", theirs)):
+        for name, data in (("ours", ours), ("base", base), ("theirs", theirs)):
             path = Path(folder) / name
-            path.write_text(text, encoding="utf-8", newline="")
+            path.write_bytes(data)
             paths.append(str(path))
         labels = ["-L", "ours", "-L", "base", "-L", "theirs"]
         done = subprocess.run(
@@ -55,7 +60,7 @@ def git_merge_file(base: str, ours: str, theirs: str) -> tuple[str, int]:
         )
     if done.returncode < 0 or done.returncode > 127:
         raise CrmError(f"git merge-file failed: {done.stderr.decode(errors='replace').strip()}")
-    return done.stdout.decode("utf-8"), done.returncode
+    return done.stdout, done.returncode
 
 
 @dataclass
@@ -111,7 +116,8 @@ def merge(
             v.decode("utf-8").removeprefix(BOM).replace("\r\n", "\n") for v in (base, ours, theirs)
         ]
     except UnicodeDecodeError:
-        raise CrmError("not UTF-8 text; leaving the merge to git") from None
+        # Not text crm can read: git's own line merge still keeps both sides' changes.
+        return MergeResult(*_merge_file(base, ours, theirs))
     crlf = ours.split(b"\n", 1)[0].endswith(b"\r")
     bom = ours.startswith(BOM.encode())
     b_text, o_text, t_text = texts

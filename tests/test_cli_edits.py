@@ -123,7 +123,7 @@ def test_commands_change_exactly_their_lines(
 ) -> None:
     result = run(ana.parent, *args)
     assert result.exit_code == 0, result.output
-    assert result.output == output.format(path=ana)
+    assert result.stdout_bytes == output.format(path=ana).encode()
     assert ana.read_bytes() == encode(swap(HAND, old, new), *CRLF_BOM)
 
 

@@ -248,3 +248,9 @@ def test_init_in_a_git_repository_sets_up_the_driver(tmp_path: Path, git_env: No
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1] == f"created {repo / '.gitattributes'}"
     assert git(repo, "config", "merge.crm.driver").stdout.strip() == driver_command()
+
+
+def test_bytes_that_are_not_utf8_get_gits_line_merge() -> None:
+    base = b"a\n\xff\nc\n"
+    result = merge(base, base.replace(b"a", b"A"), base.replace(b"c", b"C"))
+    assert (result.data, result.conflicts) == (b"A\n\xff\nC\n", 0)
