@@ -32,10 +32,11 @@ from typing import Literal
 from crm import atomic, dates
 from crm.config import Config
 from crm.errors import CrmError
-from crm.frontlines import Doc, render_scalar
+from crm.frontlines import Doc
 from crm.init import TEMPLATE_TEXT
 from crm.model import Customer, Problem
 from crm.vault import load_vault, parse_bytes
+from crm.yamltext import render_scalar
 
 Op = Literal["=", "+=", "-=", "unset"]
 LIST_KEYS = ("tags", "likes", "dislikes")

@@ -7,146 +7,31 @@ whether the result is a valid customer is the loader's job (``crm.edit`` re-pars
 
 from __future__ import annotations
 
-import json
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
 from crm import dates
 from crm.errors import CrmError
-from crm.vault import _BULLET, _END, _ENTRY, _HEADING, _LOG_HEADING, _YAML11_SURPRISE
+from crm.vault import _BULLET, _END, _ENTRY, _HEADING, _LOG_HEADING
+from crm.yamltext import (
+    double_quoted,
+    flow_items,
+    flow_list,
+    render_scalar,
+    single_quoted,
+    split_value,
+    unquote,
+)
 
 _KEY_LINE = re.compile(
     r"^(?P<key>[A-Za-z_][\w-]*)(?P<sep>[ \t]*:)(?=[ \t]|$)(?P<ws>[ \t]*)(?P<rest>.*)$"
 )
 _ITEM_LINE = re.compile(r"^(?P<prefix>[ \t]*-(?:[ \t]+|$))(?P<rest>.*)$")
 _SUB_KEY = re.compile(r"^(?P<indent>[ \t]+)(?P<key>[\w-]+)(?P<sep>[ \t]*:[ \t]*)(?P<rest>.*)$")
-_INDICATORS = set("?:,[]{}#&*!|>'\"%@`")
 Shape = Literal["absent", "inline", "empty", "block-list", "block-map", "multi"]
 BOM = "\ufeff"
-_NONCHARS = ("\ufeff", "\ufffe", "\uffff")
-
-
-def render_scalar(value: str, *, typed: bool = False, flow: bool = False) -> str:
-    """Return ``value`` as YAML: plain when every parser reads it back as that text, else quoted.
-
-    ``typed`` values (dates, cadences, numbers) may stay plain where YAML 1.1 would see a
-    number or a time; ``flow`` values also avoid the flow indicators ``,[]{}``.
-    """
-    plain = (
-        value
-        and value == value.strip()
-        and not _unsafe(value)
-        and value[0] not in _INDICATORS
-        and not re.match(r"-(\s|$)", value)
-        and ": " not in value
-        and " #" not in value
-        and not value.endswith(":")
-        and not (flow and any(c in value for c in ",[]{}"))
-        and (typed or not _YAML11_SURPRISE.match(value))
-        and value not in ("~", "null", "Null", "NULL")
-    )
-    return value if plain else double_quoted(value)
-
-
-def _unsafe(value: str) -> bool:
-    """Return True when ``value`` holds a character YAML cannot carry raw on one line."""
-    return any(unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") or c in _NONCHARS for c in value)
-
-
-def double_quoted(value: str) -> str:
-    """Return ``value`` as a YAML double-quoted scalar, escaping only what must be escaped."""
-    out = []
-    for c in value:
-        code = ord(c)
-        if c in '"\\':
-            out.append("\\" + c)
-        elif not _unsafe(c):
-            out.append(c)
-        elif code < 0x100:
-            out.append(f"\\x{code:02x}")
-        elif code < 0x10000:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(f"\\U{code:08x}")
-    return '"' + "".join(out) + '"'
-
-
-def unquote(token: str) -> str:
-    """Return the text a one-line YAML scalar token stands for."""
-    if len(token) >= 2 and token[0] == token[-1] == '"':
-        try:
-            return str(json.loads(token))
-        except ValueError:
-            return token[1:-1]
-    if len(token) >= 2 and token[0] == token[-1] == "'":
-        return token[1:-1].replace("''", "'")
-    return token
-
-
-def split_value(rest: str) -> tuple[str, str]:
-    """Split what follows ``key:`` into the value token and the rest (spaces, comment)."""
-    if not rest or rest[0] == "#":
-        return "", rest
-    quote: str | None = None
-    depth = 0
-    i = 0
-    while i < len(rest):
-        c = rest[i]
-        if quote == '"' and c == "\\":
-            i += 2
-            continue
-        if quote:
-            if c == quote:
-                if quote == "'" and rest[i + 1 : i + 2] == "'":
-                    i += 2
-                    continue
-                quote = None
-                if depth == 0:
-                    return rest[: i + 1], rest[i + 1 :]
-        elif c in "\"'" and (i == 0 or depth > 0):
-            quote = c
-        elif c in "[{":
-            depth += 1
-        elif c in "]}" and depth:
-            depth -= 1
-            if depth == 0:
-                return rest[: i + 1], rest[i + 1 :]
-        elif depth == 0 and c == "#" and rest[i - 1] in " \t":
-            break
-        i += 1
-    value = rest[:i].rstrip()
-    return value, rest[len(value) :]
-
-
-def flow_items(token: str) -> list[str]:
-    """Return the item tokens of a one-line flow list ``[a, "b", 'c']``."""
-    items, current, quote = [], "", None
-    for c in token[1:-1]:
-        if quote:
-            current += c
-            if c == quote:
-                quote = None
-        elif c in "\"'":
-            quote = c
-            current += c
-        elif c == ",":
-            items.append(current.strip())
-            current = ""
-        else:
-            current += c
-    items.append(current.strip())
-    return [item for item in items if item]
-
-
-def _flow_list(template: str, tokens: list[str]) -> str:
-    """Return a flow list of ``tokens`` written in the spacing style of ``template``."""
-    inner = template[1:-1]
-    sep = "," if re.search(r",\S", inner) and not re.search(r",\s", inner) else ", "
-    pad = " " if inner.startswith(" ") and inner.strip() else ""
-    return "[" + pad + sep.join(tokens) + pad + "]" if tokens else "[]"
 
 
 @dataclass
@@ -316,8 +201,8 @@ class Doc:
         if span is not None and span.shape == "inline":
             if span.token.startswith('"'):
                 token = double_quoted(value)
-            elif span.token.startswith("'") and not _unsafe(value):
-                token = "'" + value.replace("'", "''") + "'"
+            elif span.token.startswith("'"):
+                token = single_quoted(value) or token
         self._put(key, span, token)
 
     def items(self, key: str) -> list[tuple[str, str]]:
@@ -361,7 +246,7 @@ class Doc:
             return
         tokens = [old.get(v) or render_scalar(v, flow=True) for v in values]
         template = span.token if span and span.token.startswith("[") else "[]"
-        new = _flow_list(template, tokens)
+        new = flow_list(template, tokens)
         if span is None or span.shape != "inline" or span.token != new:
             self._put(key, span, new)
 
@@ -410,7 +295,7 @@ class Doc:
                 self._put(key, span, "[" + head + sep + token + inner[len(head) :] + "]")
             else:
                 template = span.token if span.token.startswith("[") else "[]"
-                self._put(key, span, _flow_list(template, [t for _, t in current] + [token]))
+                self._put(key, span, flow_list(template, [t for _, t in current] + [token]))
 
     def remove_item(self, key: str, value: str) -> None:
         """Remove ``value`` from the list at ``key``; a single matching scalar unsets the key."""
@@ -431,7 +316,7 @@ class Doc:
             self.lines[span.start + 1 : span.end] = [self.lines[i] for i in keep]
             self.fm_end -= removed
         elif span.token.startswith("["):
-            self._put(key, span, _flow_list(span.token, [t for v, t in current if v != value]))
+            self._put(key, span, flow_list(span.token, [t for v, t in current if v != value]))
         else:
             self.unset(key)
 
