@@ -41,6 +41,15 @@ from crm.yamltext import render_scalar
 Op = Literal["=", "+=", "-=", "unset"]
 LIST_KEYS = ("tags", "likes", "dislikes")
 TEXT_OR_LIST_KEYS = ("email", "phone")
+_LIST_FIELDS = {
+    "tags": "tags",
+    "likes": "likes",
+    "dislikes": "dislikes",
+    "email": "emails",
+    "phone": "phones",
+}
+_TEXT_FIELDS = ("name", "first_name", "last_name", "company", "address", "segment")
+_NULLS = ("", "~", "null", "Null", "NULL")
 # Keys whose values the loader parses (dates, spans, numbers), so YAML 1.1 typing cannot hurt them.
 TYPED_KEYS = (
     "value", "cadence", "birthday", "anniversary", "customer_since", "last_contact",
@@ -167,10 +176,9 @@ def apply_changes(path: Path, changes: Sequence[Change], *, dry_run: bool = Fals
         data, seen = atomic.read(path)
         _refuse_broken(path, data, frozenset(c.key for c in changes))
         new = _changed_doc(Doc.parse(data), changes).to_bytes()
-        if new != data:
-            _validated(path, data, new, changes)
-            if not dry_run:
-                atomic.replace(path, new, seen)
+        _validated(path, data, new, changes)
+        if new != data and not dry_run:
+            atomic.replace(path, new, seen)
     return EditResult(path, _text(data), _text(new))
 
 
@@ -323,6 +331,45 @@ def _refuse_broken(path: Path, data: bytes, keys: frozenset[str]) -> None:
 
 def _validated(path: Path, old: bytes, new: bytes, changes: Sequence[Change]) -> Customer:
     """Return the customer of ``new``; refuse it when it has an error ``old`` did not have."""
+    customer = _without_new_errors(path, old, new, changes)
+    before, _ = parse_bytes(old, path, path.stem)
+    for key, want in _expected(before, changes).items():
+        got = getattr(customer, _LIST_FIELDS.get(key, key))
+        if got != want:
+            raise CrmError(
+                f"not written: {key} would read back as {got!r}, not {want!r}; "
+                "change it with crm edit",
+            )
+    return customer
+
+
+def _expected(before: Customer | None, changes: Sequence[Change]) -> dict[str, object]:
+    """Return what each list or text field must read back as after ``changes``."""
+    want: dict[str, object] = {}
+    for change in changes:
+        key, value = change.key, (change.value or "").strip()
+        if key in _LIST_FIELDS:
+            current = want.get(key)
+            items = current if isinstance(current, tuple) else ()
+            if current is None and before is not None:
+                items = getattr(before, _LIST_FIELDS[key])
+            if change.op == "unset":
+                items = ()
+            elif change.op == "=":
+                items = tuple(_items(value))
+            elif change.op == "+=":
+                items = items if value in items else (*items, value)
+            else:
+                items = tuple(i for i in items if i != value)
+            want[key] = items
+        elif key in _TEXT_FIELDS and change.op == "unset":
+            want[key] = None
+        elif key in _TEXT_FIELDS and value not in _NULLS:
+            want[key] = value
+    return want
+
+
+def _without_new_errors(path: Path, old: bytes, new: bytes, changes: Sequence[Change]) -> Customer:
     _, old_problems = parse_bytes(old, path, path.stem)
     customer, new_problems = parse_bytes(new, path, path.stem)
     fresh = Counter(p.message for p in _errors(new_problems))

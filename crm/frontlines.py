@@ -153,8 +153,9 @@ class Doc:
             if self._is_continuation(j):
                 j += 1
                 continue
+            # Blank lines and comments between a key's value lines still belong to it.
             k = j
-            while k < self.fm_end and not self.content(self.lines[k]).strip():
+            while k < self.fm_end and self.content(self.lines[k]).strip()[:1] in ("", "#"):
                 k += 1
             if k < self.fm_end and k > j and self._is_continuation(k):
                 j = k

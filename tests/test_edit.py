@@ -533,3 +533,26 @@ def test_any_text_reads_back_unchanged_and_without_warnings(
     assert customer is not None
     assert (customer.segment, customer.company) == (value, value)
     assert customer.tags == (("a",) if item == "a" or "," in item else ("a", item))
+
+
+def test_comments_inside_a_block_list_stay_with_it(write_vault: WriteVault) -> None:
+    text = "---\nname: Bo\nfirst_name: Bo\nlikes:\n  - tea\n# the one she loves\n  - cake\n---\n"
+    root = write_vault({"bo.md": text})
+    apply_changes(root / "bo.md", [parse_change("likes-=cake")])
+    assert (root / "bo.md").read_text() == text.replace("  - cake\n", "")
+    apply_changes(root / "bo.md", [parse_change("likes+=cake")])
+    assert (root / "bo.md").read_text() == text.replace(
+        "  - tea\n", "  - tea\n  - cake\n", 1
+    ).replace("loves\n  - cake\n", "loves\n")
+
+
+def test_an_edit_that_would_not_read_back_as_asked_is_refused(write_vault: WriteVault) -> None:
+    text = "---\nname: Bo\nfirst_name: Bo\nlikes:\n  - >\n    tea\n  - cake\n---\n"
+    root = write_vault({"bo.md": text})
+    with pytest.raises(CrmError) as err:
+        apply_changes(root / "bo.md", [parse_change("likes-=tea")])
+    assert str(err.value) == (
+        "not written: likes would read back as ('tea', 'cake'), not ('cake',); "
+        "change it with crm edit"
+    )
+    assert (root / "bo.md").read_text() == text
