@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from crm.cli import main
 from crm.gitmerge import driver_command, merge
+from tests.conftest import WriteVault
 
 BASE = """\
 ---
@@ -254,3 +255,12 @@ def test_bytes_that_are_not_utf8_get_gits_line_merge() -> None:
     base = b"a\n\xff\nc\n"
     result = merge(base, base.replace(b"a", b"A"), base.replace(b"c", b"C"))
     assert (result.data, result.conflicts) == (b"A\n\xff\nC\n", 0)
+
+
+def test_git_setup_outside_git_is_refused(write_vault: WriteVault, git_env: None) -> None:
+    root = write_vault({})
+    result = CliRunner().invoke(main, ["--vault", str(root), "git-setup"])
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"crm: {root} is not inside a git repository (git init first)\n",
+    )
