@@ -172,6 +172,7 @@ def apply_changes(path: Path, changes: Sequence[Change], *, dry_run: bool = Fals
     """Apply ``changes`` to the front matter of ``path``, validated and atomically."""
     for change in changes:
         _check_change(change)
+    path = _real(path)
     with atomic.locked(path):
         data, seen = atomic.read(path)
         _refuse_broken(path, data, frozenset(c.key for c in changes))
@@ -193,6 +194,7 @@ def append_log(path: Path, day: date, kind: str, text: str, time: time | None = 
         raise CrmError("a log entry is one line; put longer notes in the body", exit_code=2)
     stamp = day.isoformat() + (f" {time:%H:%M}" if time else "")
     entry = f"{stamp} {kind.lower()}:" + (f" {text}" if text else "")
+    path = _real(path)
     with atomic.locked(path):
         data, seen = atomic.read(path)
         _refuse_broken(path, data, frozenset())
@@ -207,6 +209,11 @@ def append_log(path: Path, day: date, kind: str, text: str, time: time | None = 
             )
         atomic.replace(path, new, seen)
     return EditResult(path, _text(data), _text(new))
+
+
+def _real(path: Path) -> Path:
+    """Return the file a symlink points to: replacing the link itself would cut it loose."""
+    return path.resolve() if path.is_symlink() else path
 
 
 def _display_lines(text: str) -> list[str]:

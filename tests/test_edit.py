@@ -517,7 +517,10 @@ TEXT = (
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=150,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(value=TEXT, item=TEXT)
 def test_any_text_reads_back_unchanged_and_without_warnings(
@@ -556,3 +559,17 @@ def test_an_edit_that_would_not_read_back_as_asked_is_refused(write_vault: Write
         "change it with crm edit"
     )
     assert (root / "bo.md").read_text() == text
+
+
+def test_a_symlinked_file_is_edited_through_its_link(write_vault: WriteVault) -> None:
+    root = write_vault({"shared/ana.md": HAND})
+    link = root / "ana.md"
+    link.symlink_to(root / "shared" / "ana.md")
+    apply_changes(link, [parse_change("cadence=14d")])
+    append_log(link, date(2026, 11, 23), "call", "hi")
+    assert link.is_symlink()
+    assert (root / "shared" / "ana.md").read_text() == swap(
+        swap(HAND, "cadence: 30d", "cadence: 14d"),
+        "colour\n\n",
+        "colour\n- 2026-11-23 call: hi\n\n",
+    )
