@@ -17,6 +17,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,7 +103,7 @@ def _cut(text: str) -> _Parts | None:
         keys=keys,
         tail="".join(lines[position : doc.fm_end]),
         middle="".join(lines[doc.fm_end : start]),
-        entries=entries,
+        entries=[_eol(e) for e in entries],
         rest="".join(lines[stop:]),
     )
 
@@ -188,16 +189,32 @@ def _text3(base: str, ours: str, theirs: str, text_merge: TextMerge) -> tuple[st
 
 
 def _merge_entries(base: list[str], ours: list[str], theirs: list[str]) -> list[str]:
-    """Return ours' entries without those theirs deleted, plus theirs' new ones in date order."""
-    base_set, ours_set, theirs_set = set(base), set(ours), set(theirs)
-    result = [e for e in ours if e in theirs_set or e not in base_set]
+    """Return ours' entries without those theirs deleted, plus theirs' new ones in date order.
+
+    Entries are counted, not just compared: an entry both sides added is kept once, and a second
+    identical line one side added (two unanswered calls on one day) is kept too.
+    """
+    b, o, t = Counter(base), Counter(ours), Counter(theirs)
+    want = {e: _count(b[e], o[e], t[e]) for e in o.keys() | t.keys()}
+    result: list[str] = []
+    kept: Counter[str] = Counter()
+    for entry in ours:
+        if kept[entry] < want[entry]:
+            kept[entry] += 1
+            result.append(entry)
     for entry in theirs:
-        if entry in ours_set or entry in base_set or entry in result:
-            continue
-        result.insert(_place(result, entry), _eol(entry))
-    if result and not result[-1].endswith("\n"):
-        result[-1] += "\n"
+        if kept[entry] < want[entry]:
+            kept[entry] += 1
+            result.insert(_place(result, entry), entry)
     return result
+
+
+def _count(base: int, ours: int, theirs: int) -> int:
+    """Return how many copies of an entry the merge keeps."""
+    if (ours - base) * (theirs - base) > 0:
+        # Both sides made the same kind of change: the same entry logged twice is one entry.
+        return max(ours, theirs) if ours > base else min(ours, theirs)
+    return max(ours + theirs - base, 0)
 
 
 def _place(entries: list[str], entry: str) -> int:

@@ -264,3 +264,20 @@ def test_git_setup_outside_git_is_refused(write_vault: WriteVault, git_env: None
         2,
         f"crm: {root} is not inside a git repository (git init first)\n",
     )
+
+
+def test_entries_are_counted_so_a_repeated_line_survives() -> None:
+    twice = "photos\n- 2026-11-23 call: no answer\n- 2026-11-23 call: no answer\n"
+    once = "photos\n- 2026-11-23 call: no answer\n"
+    base = swap(BASE, "photos\n", once)
+    assert merged(base, base, swap(BASE, "photos\n", twice)) == (swap(BASE, "photos\n", twice), 0)
+    assert merged(BASE, swap(BASE, "photos\n", once), swap(BASE, "photos\n", once)) == (base, 0)
+
+
+def test_an_entry_corrected_on_one_side_keeps_the_correction() -> None:
+    ours = swap(BASE, "text: photos", "text: sent photos")
+    theirs = swap(BASE, "photos\n", "photos\n- 2026-11-20 visit: trim\n")
+    assert merged(BASE, ours, theirs) == (
+        swap(ours, "photos\n", "photos\n- 2026-11-20 visit: trim\n"),
+        0,
+    )
