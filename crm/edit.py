@@ -152,10 +152,7 @@ def new_customer(
     if not name:
         raise CrmError("a customer needs a name", exit_code=2)
     path = _new_path(root, config, name)
-    template_path = root / "templates" / "customer.md"
-    template = TEMPLATE_TEXT
-    if template_path.is_file():
-        template = template_path.read_bytes().decode("utf-8", errors="strict")
+    template = _template(root)
     first, _, last = name.partition(" ")
     values = {"name": name, "first_name": first, "last_name": last, "today": today.isoformat()}
     text = _fill(template, values)
@@ -227,16 +224,28 @@ def _text(data: bytes) -> str:
 
 def _new_path(root: Path, config: Config, name: str) -> Path:
     folder = root
-    # A vault that selects customers by include globs gets new files where they are looked for.
-    for pattern in config.include:
-        prefix = re.split(r"[*?\[]", pattern, maxsplit=1)[0]
-        folder = root / prefix.rsplit("/", 1)[0] if "/" in prefix else root
-        break
+    if config.include:
+        # A vault that selects customers by include globs gets new files where they are looked for.
+        prefix = re.split(r"[*?\[]", config.include[0], maxsplit=1)[0]
+        folder = root / prefix.rpartition("/")[0]
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{slug(name)}.md"
     if path.exists():
         raise CrmError(f"refusing to overwrite {path}: it already exists", exit_code=1)
     return path
+
+
+def _template(root: Path) -> str:
+    """Return the vault's customer template, or the built-in one when it has none."""
+    path = root / "templates" / "customer.md"
+    if not path.is_file():
+        return TEMPLATE_TEXT
+    try:
+        text = path.read_bytes().decode("utf-8")
+        Doc.parse(text.encode())
+    except (OSError, UnicodeDecodeError, CrmError) as exc:
+        raise CrmError(f"cannot use {path}: {exc}") from None
+    return text.removeprefix("\ufeff")
 
 
 def _fill(template: str, values: Mapping[str, str]) -> str:

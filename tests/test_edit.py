@@ -573,3 +573,13 @@ def test_a_symlinked_file_is_edited_through_its_link(write_vault: WriteVault) ->
         "colour\n\n",
         "colour\n- 2026-11-23 call: hi\n\n",
     )
+
+
+def test_a_template_without_front_matter_is_reported(write_vault: WriteVault) -> None:
+    root = write_vault({"templates/customer.md": "# {name}\n"})
+    with pytest.raises(CrmError) as err:
+        new_customer(root, Config(), "Al Ma", {}, today=date(2026, 11, 23))
+    assert str(err.value) == (
+        f"cannot use {root / 'templates' / 'customer.md'}: "
+        "no front matter: the file must start with a '---' line"
+    )
