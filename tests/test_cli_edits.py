@@ -298,3 +298,17 @@ def test_every_command_has_help_with_an_example(command: str) -> None:
     assert result.exit_code == 0
     assert "Example" in result.output
     assert f"Usage: main {command}" in result.output or f"Usage: crm {command}" in result.output
+
+
+def test_new_keeps_the_templates_crlf_comments_and_quoting(write_vault: WriteVault) -> None:
+    template = (
+        "---\r\nname: {name}\r\nfirst_name: {first_name}   # for greetings\r\n"
+        "last_name: {last_name}\r\nstatus: 'lead'\r\ntags: [ new ]\r\n---\r\n\r\n## Log\r\n"
+    )
+    root = write_vault({"templates/customer.md": template.encode()})
+    result = run(root, "new", "Ana Ruiz", "--tag", "vip", "--status", "active")
+    assert (result.exit_code, result.stdout) == (0, f"{root / 'ana-ruiz.md'}\n")
+    assert (root / "ana-ruiz.md").read_bytes() == (
+        b"---\r\nname: Ana Ruiz\r\nfirst_name: Ana   # for greetings\r\n"
+        b"last_name: Ruiz\r\nstatus: 'active'\r\ntags: [ vip ]\r\n---\r\n\r\n## Log\r\n"
+    )
