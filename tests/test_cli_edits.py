@@ -77,10 +77,10 @@ def diff(*lines: str) -> str:
             "snooze_until: 2027-01-10\n---\n\nPrefers",
         ),
         (
-            ["followup", "ana", "2026-12-01", "14:30"],
-            diff("@@ -17,0 +18 @@", "+next_contact: 2026-12-01 14:30"),
+            ["followup", "ana", "2026-12-01", "9:05"],
+            diff("@@ -17,0 +18 @@", "+next_contact: 2026-12-01 09:05"),
             "---\n\nPrefers",
-            "next_contact: 2026-12-01 14:30\n---\n\nPrefers",
+            "next_contact: 2026-12-01 09:05\n---\n\nPrefers",
         ),
         (
             ["away", "ana", "2026-12-20", "2027-01-06"],

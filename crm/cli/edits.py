@@ -244,11 +244,11 @@ def followup(session: Session, name: str, day: str, at: str | None, dry_run: boo
     """
     from crm.edit import Change
 
-    value = day if at is None else f"{day} {at}"
     try:
-        dates.parse_datetime(value)
+        when = dates.parse_datetime(day if at is None else f"{day} {at}")
     except ValueError as exc:
         raise CrmError(f"followup: {exc}", exit_code=2) from None
+    value = f"{when:%Y-%m-%d %H:%M}" if at is not None else when.isoformat()
     _change(session, name, [Change("next_contact", "=", value)], dry_run)
 
 
