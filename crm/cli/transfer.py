@@ -1,0 +1,110 @@
+"""Commands that move people in and out and look after them: thanks, winback, import, export."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+
+from crm import loyalty
+from crm.cli.common import Session, emit_rows, format_option, pass_session, today_option
+from crm.dates import parse_span
+from crm.model import Span
+from crm.report import Format
+
+
+def _span(ctx: click.Context, param: click.Parameter, value: str | None) -> Span | None:
+    if value is None:
+        return None
+    try:
+        return parse_span(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@click.command()
+@click.option(
+    "--period",
+    metavar="SPAN",
+    callback=_span,
+    help="Thanked within this span counts as lately (e.g. 90d, 6m; default from crm.toml, 90d).",
+)
+@click.option(
+    "--min-visits",
+    type=click.IntRange(0),
+    help="Visits/purchases in the last year that make a customer loyal (default 3).",
+)
+@click.option(
+    "--min-value",
+    type=click.FloatRange(0),
+    help="A value that makes a customer loyal on its own (default 2000).",
+)
+@format_option
+@today_option
+@pass_session
+def thanks(
+    session: Session,
+    period: Span | None,
+    min_visits: int | None,
+    min_value: float | None,
+    fmt: Format,
+    today: date,
+) -> None:
+    """Loyal customers who have not been thanked lately: send a card or a reward.
+
+    Loyal means at least --min-visits visit/purchase log entries in the last year,
+    or a value of at least --min-value. A thanks, gift or card log entry inside
+    --period counts as thanked. Lost and paused customers are left out.
+
+    \b
+    Examples:
+      crm thanks
+      crm thanks --period 6m --format csv
+    """
+    found = loyalty.thanks(
+        session.vault().customers,
+        session.config.loyalty,
+        today,
+        period=period,
+        min_visits=min_visits,
+        min_value=min_value,
+    )
+    emit_rows(
+        [loyalty.thanks_row(x) for x in found],
+        loyalty.THANKS_COLUMNS,
+        fmt,
+        "Everyone loyal has been thanked lately.",
+    )
+
+
+@click.command()
+@click.option(
+    "--min-value",
+    type=click.FloatRange(0),
+    help="Only lost customers with at least this value (default from crm.toml, 1000).",
+)
+@format_option
+@today_option
+@pass_session
+def winback(session: Session, min_value: float | None, fmt: Format, today: date) -> None:
+    """Lost customers worth winning back, with what they liked and how long ago they left.
+
+    How long ago is counted from their last contact.
+
+    \b
+    Examples:
+      crm winback
+      crm winback --min-value 500 --format json
+    """
+    found = loyalty.winback(
+        session.vault().customers, session.config.loyalty, today, min_value=min_value
+    )
+    emit_rows(
+        [loyalty.winback_row(x) for x in found],
+        loyalty.WINBACK_COLUMNS,
+        fmt,
+        "Nobody lost is worth winning back.",
+    )
+
+
+COMMANDS = [thanks, winback]
