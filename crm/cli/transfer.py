@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import click
 
 from crm import loyalty
 from crm.cli.common import Session, emit_rows, format_option, pass_session, today_option
+from crm.cli.reports import filter_options, selected
 from crm.dates import parse_span
 from crm.model import Span
 from crm.report import Format
@@ -107,4 +109,43 @@ def winback(session: Session, min_value: float | None, fmt: Format, today: date)
     )
 
 
-COMMANDS = [thanks, winback]
+@click.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["vcard", "csv", "json"]),
+    default="vcard",
+    show_default=True,
+    help="vcard (3.0, for phones and address books), csv (spreadsheets) or json (everything).",
+)
+@filter_options
+@pass_session
+def export(
+    session: Session,
+    fmt: str,
+    tags: tuple[str, ...],
+    segment: str | None,
+    status: str | None,
+    company: str | None,
+) -> None:
+    """Write customers to stdout as vCard, CSV or JSON, sorted by name.
+
+    vCard carries names, emails, phones, company, address, tags, birthday,
+    anniversary and notes, plus status, value, likes and the like as X-CRM-*
+    properties, so `crm import` reads it back to the same customers. JSON carries
+    everything a file holds, including dates and the log.
+
+    \b
+    Examples:
+      crm export > customers.vcf
+      crm export --format csv --tag vip > vips.csv
+      crm export --format json --status lost
+    """
+    from crm.exporter import export as render_export
+
+    customers = selected(session.vault().customers, tags, segment, status, company)
+    fmt_: Any = fmt
+    click.echo(render_export(customers, fmt_), nl=False)
+
+
+COMMANDS = [thanks, winback, export]
