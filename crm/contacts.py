@@ -488,7 +488,4 @@ def _csv_date(text: str) -> str | None:
         return dates.parse_partial_date(f"{m[3]}-{int(m[1]):02d}-{int(m[2]):02d}").isoformat()
     if m := re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", text):
         return dates.parse_partial_date(f"{m[3]}-{int(m[2]):02d}-{int(m[1]):02d}").isoformat()
-    try:
-        return vcard_date(text).isoformat()
-    except ValueError:
-        raise ValueError(f"'{text}' is not a date") from None
+    return vcard_date(text).isoformat()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import click
@@ -11,6 +12,7 @@ from crm import loyalty
 from crm.cli.common import Session, emit_rows, format_option, pass_session, today_option
 from crm.cli.reports import filter_options, selected
 from crm.dates import parse_span
+from crm.errors import CrmError
 from crm.model import Span
 from crm.report import Format
 
@@ -148,4 +150,91 @@ def export(
     click.echo(render_export(customers, fmt_), nl=False)
 
 
-COMMANDS = [thanks, winback, export]
+def _mapping(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for item in value:
+        column, sep, key = item.partition("=")
+        if not sep or not column:
+            raise click.BadParameter(f"'{item}' is not COLUMN=FIELD")
+        found[column] = key.strip()
+    return found
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what would be added or changed; write nothing.")
+@click.option(
+    "--map",
+    "mapping",
+    multiple=True,
+    metavar="COLUMN=FIELD",
+    callback=_mapping,
+    help="CSV only: read COLUMN into FIELD (e.g. 'Kundennummer=segment'; 'COLUMN=' ignores it).",
+)
+@today_option
+@pass_session
+def import_(
+    session: Session, file: Path, dry_run: bool, mapping: dict[str, str], today: date
+) -> None:
+    """Import customers from a vCard (.vcf) or CSV file; importing twice changes nothing.
+
+    A card matches an existing customer by email, phone or exact name; a match
+    only gains what it lacks (new emails, phones, tags, empty fields), and values
+    that differ are kept and reported. New customers are created like `crm new`.
+    Prints every change as a diff. A malformed card or row is reported as
+    file:line and skipped; the exit code is then 1.
+
+    \b
+    Examples:
+      crm import contacts.vcf --dry-run
+      crm import google.csv
+      crm import shop.csv --map "Kunde=name" --map "Umsatz=value"
+    """
+    from crm import contacts, importer
+
+    text = contacts.decode(file.read_bytes())
+    is_vcard = file.suffix.lower() in (".vcf", ".vcard") or (
+        file.suffix.lower() != ".csv" and text.lstrip().upper().startswith("BEGIN:VCARD")
+    )
+    if is_vcard and mapping:
+        raise CrmError("--map applies to CSV files only", exit_code=2)
+    if is_vcard:
+        cards, problems = contacts.parse_vcards(text, file)
+    else:
+        cards, problems = contacts.parse_csv(text, file, mapping)
+    root = session.root
+    plan = importer.plan_import(cards, session.vault().customers)
+    run = importer.preview_plan if dry_run else importer.apply_plan
+    outcome = run(root, session.config, plan, today=today)
+    for result in outcome.created:
+        click.echo(f"new: {result.path}")
+        click.echo(_new_file_diff(result.after, result.path.name), nl=False)
+    for result in outcome.edited:
+        if result.changed:
+            click.echo(f"changed: {result.path}")
+            click.echo(result.diff(), nl=False)
+    for update in plan.updates:
+        for note in update.kept:
+            click.echo(f"{update.customer.location.path}: {note}")
+    problems = [*problems, *outcome.problems]
+    for p in problems:
+        click.echo(str(p), err=True)
+    changed = sum(1 for r in outcome.edited if r.changed)
+    summary = (
+        f"{len(outcome.created)} new, {changed} changed, {plan.unchanged} unchanged, "
+        f"{len(problems)} skipped"
+    )
+    click.echo(summary + (" (dry run: nothing written)" if dry_run else ""))
+    if problems:
+        raise SystemExit(1)
+
+
+def _new_file_diff(text: str, name: str) -> str:
+    import difflib
+
+    lines = text.splitlines(keepends=True)
+    diff = difflib.unified_diff([], lines, fromfile="/dev/null", tofile=f"b/{name}", n=0)
+    return "".join(line if line.endswith("\n") else line + "\n" for line in diff)
+
+
+COMMANDS = [thanks, winback, export, import_]
