@@ -232,9 +232,12 @@ def preview_plan(root: Path, config: Config, plan: Plan, *, today: date) -> Outc
             for c, u in zip(copies, plan.updates, strict=True)
         }
         edited = [EditResult(originals[r.path], r.before, r.after) for r in done.edited]
-        problems = [_unscratched(p, scratch, root) for p in done.problems]
+        # Messages name the scratch copies; show the real files instead.
+        renames = [*((str(k), str(v)) for k, v in originals.items()), (str(scratch), str(root))]
+        problems = []
+        for p in done.problems:
+            message = p.message
+            for old, new in renames:
+                message = message.replace(old, new)
+            problems.append(Problem(p.location, message, p.severity))
         return Outcome(tuple(created), tuple(edited), tuple(problems))
-
-
-def _unscratched(p: Problem, scratch: Path, root: Path) -> Problem:
-    return Problem(p.location, p.message.replace(str(scratch), str(root)), p.severity)

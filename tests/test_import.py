@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from crm.cli import main
-from crm.contacts import parse_csv, parse_vcards
+from crm.contacts import parse_vcards
+from crm.contacts_csv import parse_csv
 from crm.importer import plan_import
 from crm.model import Location, Problem
 from tests.conftest import EXAMPLE, WriteVault
@@ -422,3 +423,30 @@ def test_import_help() -> None:
     result = CliRunner().invoke(main, ["import", "--help"])
     assert result.exit_code == 0
     assert "crm import contacts.vcf --dry-run" in result.output
+
+
+def test_unfolded_21_photo_lines_are_skipped_too() -> None:
+    text = (
+        "BEGIN:VCARD\nVERSION:2.1\nN:Lee;Ann\nPHOTO;ENCODING=BASE64;TYPE=JPEG:/9j/4AAQSkZJRgABAQ\n"
+        "AAAQABAAD/2wBDAAMCAgICAgMCAgIDAwMDBAYEBAQEBAgGBgUGCQgKCgkICQkKDA8MCgsOCwkJDRENDg8Q\n"
+        "EBEQCgwSExIQEw8QEBD/==\n\nTEL;WORK:+1 555 0100\nEND:VCARD\n"
+    )
+    cards, problems = parse_vcards(text, Path("old.vcf"))
+    assert problems == []
+    assert [(c.name, c.items("phone")) for c in cards] == [("Ann Lee", ("+1 555 0100",))]
+
+
+def test_a_file_with_problems_is_not_edited(write_vault: WriteVault, tmp_path: Path) -> None:
+    root = write_vault(
+        {"grace.md": "---\nname: Grace Okafor\nfirst_name: Grace\nstatus: gone\n---\n"}
+    )
+    source = imported(tmp_path, "apple.vcf", APPLE_30)
+    before = snapshot(root)
+    for dry in (["--dry-run"], []):
+        code, out, err = run(root, "import", str(source), *dry)
+        assert code == 1
+        assert err.startswith(
+            f"{source}:1: not imported: refusing to edit {root / 'grace.md'}: fix its problems"
+        )
+        assert "0 new, 0 changed, 0 unchanged, 1 skipped" in out
+    assert snapshot(root) == before

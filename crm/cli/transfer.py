@@ -190,7 +190,7 @@ def import_(
       crm import google.csv
       crm import shop.csv --map "Kunde=name" --map "Umsatz=value"
     """
-    from crm import contacts, importer
+    from crm import contacts, contacts_csv, importer
 
     text = contacts.decode(file.read_bytes())
     is_vcard = file.suffix.lower() in (".vcf", ".vcard") or (
@@ -201,7 +201,7 @@ def import_(
     if is_vcard:
         cards, problems = contacts.parse_vcards(text, file)
     else:
-        cards, problems = contacts.parse_csv(text, file, mapping)
+        cards, problems = contacts_csv.parse_csv(text, file, mapping)
     root = session.root
     plan = importer.plan_import(cards, session.vault().customers)
     run = importer.preview_plan if dry_run else importer.apply_plan
