@@ -6,8 +6,12 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crm.cli import main
+from crm.contacts import parse_vcards, to_vcard
+from crm.model import Customer, Location
 from tests.conftest import EXAMPLE, WriteVault
 
 ZOE = """---
@@ -117,3 +121,51 @@ def test_export_help() -> None:
     result = CliRunner().invoke(main, ["export", "--help"])
     assert result.exit_code == 0
     assert "crm export --format csv --tag vip > vips.csv" in result.output
+
+
+def _clean(text: str) -> bool:
+    return text == " ".join(text.split()) and text != ""
+
+
+_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), max_size=90
+).filter(_clean)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    name=_TEXT,
+    first=_TEXT,
+    company=st.none() | _TEXT,
+    emails=st.lists(_TEXT, max_size=3, unique=True),
+    likes=st.lists(_TEXT, max_size=3, unique_by=str.casefold),
+    tags=st.lists(_TEXT, max_size=3, unique_by=str.casefold),
+)
+def test_vcard_text_survives_the_round_trip(
+    name: str,
+    first: str,
+    company: str | None,
+    emails: list[str],
+    likes: list[str],
+    tags: list[str],
+) -> None:
+    """Commas, semicolons, backslashes, non-ASCII and long (folded) values come back as written."""
+    c = Customer(
+        id="x",
+        name=name,
+        location=Location(Path("x.md")),
+        first_name=first,
+        company=company,
+        emails=tuple(emails),
+        likes=tuple(likes),
+        tags=tuple(tags),
+    )
+    cards, problems = parse_vcards(to_vcard([c]), Path("x.vcf"))
+    assert problems == []
+    (card,) = cards
+    assert card.name == name
+    assert card.get("first_name") == first
+    assert card.get("company") == company
+    assert card.items("email") == tuple(emails)
+    assert card.items("likes") == tuple(likes)
+    assert card.items("tags") == tuple(tags)
