@@ -8,6 +8,7 @@ that the file still matches ``seen`` and moves the new bytes into place with ``o
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import secrets
@@ -110,9 +111,7 @@ def replace(path: Path, data: bytes, seen: Fingerprint | None) -> None:
             finally:
                 os.close(fd)
             if seen is None:
-                # A hard link fails when the name exists, so a new file never clobbers one.
-                os.link(tmp, path)
-                _fsync_folder(path.parent)
+                _create(tmp, path)
                 return
             os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
             if not _unchanged(path, seen):
@@ -131,6 +130,24 @@ def replace(path: Path, data: bytes, seen: Fingerprint | None) -> None:
     finally:
         with suppress(FileNotFoundError):
             os.unlink(tmp)
+
+
+def _create(tmp: Path, path: Path) -> None:
+    """Move ``tmp`` to the new name ``path``, failing with FileExistsError if it exists."""
+    try:
+        # A hard link fails when the name exists, so a new file never clobbers one.
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+            raise
+        # Filesystems without hard links: check, then rename; only a file created in the
+        # instant between the two could be replaced.
+        if path.exists():
+            raise FileExistsError(path) from None
+        os.replace(tmp, path)
+    _fsync_folder(path.parent)
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -32,10 +32,11 @@ from typing import Literal
 from crm import atomic, dates
 from crm.config import Config
 from crm.errors import CrmError
-from crm.frontlines import Doc, render_scalar
+from crm.frontlines import Doc
 from crm.init import TEMPLATE_TEXT
 from crm.model import Customer, Problem
 from crm.vault import load_vault, parse_bytes
+from crm.yamltext import render_scalar
 
 Op = Literal["=", "+=", "-=", "unset"]
 LIST_KEYS = ("tags", "likes", "dislikes")
@@ -79,15 +80,29 @@ class EditResult:
         return self.before != self.after
 
     def diff(self, context: int = 0) -> str:
-        """Return a unified diff of the edit (empty when nothing changed)."""
+        """Return a unified diff of the edit (empty when nothing changed), LF line endings."""
         lines = difflib.unified_diff(
-            self.before.splitlines(keepends=True),
-            self.after.splitlines(keepends=True),
+            _display_lines(self.before),
+            _display_lines(self.after),
             fromfile=f"a/{self.path.name}",
             tofile=f"b/{self.path.name}",
             n=context,
+            lineterm="",
         )
-        return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+        return "".join(line + "\n" for line in lines)
+
+    def added(self) -> list[tuple[int, str]]:
+        """Return the 1-based line number and text of every line the edit added or changed."""
+        matcher = difflib.SequenceMatcher(
+            None, self.before.splitlines(), self.after.splitlines(), autojunk=False
+        )
+        after = self.after.splitlines()
+        return [
+            (n + 1, after[n])
+            for tag, _, _, j1, j2 in matcher.get_opcodes()
+            if tag in ("replace", "insert")
+            for n in range(j1, j2)
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +159,7 @@ def new_customer(
     return NewCustomer(path, tuple(warnings))
 
 
-def apply_changes(path: Path, changes: Sequence[Change]) -> EditResult:
+def apply_changes(path: Path, changes: Sequence[Change], *, dry_run: bool = False) -> EditResult:
     """Apply ``changes`` to the front matter of ``path``, validated and atomically."""
     for change in changes:
         _check_change(change)
@@ -154,7 +169,8 @@ def apply_changes(path: Path, changes: Sequence[Change]) -> EditResult:
         new = _changed_doc(Doc.parse(data), changes).to_bytes()
         if new != data:
             _validated(path, data, new, changes)
-            atomic.replace(path, new, seen)
+            if not dry_run:
+                atomic.replace(path, new, seen)
     return EditResult(path, _text(data), _text(new))
 
 
@@ -183,6 +199,11 @@ def append_log(path: Path, day: date, kind: str, text: str, time: time | None = 
             )
         atomic.replace(path, new, seen)
     return EditResult(path, _text(data), _text(new))
+
+
+def _display_lines(text: str) -> list[str]:
+    # CR and the BOM are kept in the file; a diff shown in a terminal is clearer without them.
+    return [line.removesuffix("\r") for line in text.removeprefix("\ufeff").split("\n")]
 
 
 def _text(data: bytes) -> str:

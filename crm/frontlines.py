@@ -7,7 +7,6 @@ whether the result is a valid customer is the loader's job (``crm.edit`` re-pars
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -15,113 +14,24 @@ from typing import Literal
 
 from crm import dates
 from crm.errors import CrmError
-from crm.vault import _BULLET, _END, _ENTRY, _HEADING, _LOG_HEADING, _YAML11_SURPRISE
+from crm.vault import _BULLET, _END, _ENTRY, _HEADING, _LOG_HEADING
+from crm.yamltext import (
+    double_quoted,
+    flow_items,
+    flow_list,
+    render_scalar,
+    single_quoted,
+    split_value,
+    unquote,
+)
 
 _KEY_LINE = re.compile(
     r"^(?P<key>[A-Za-z_][\w-]*)(?P<sep>[ \t]*:)(?=[ \t]|$)(?P<ws>[ \t]*)(?P<rest>.*)$"
 )
 _ITEM_LINE = re.compile(r"^(?P<prefix>[ \t]*-(?:[ \t]+|$))(?P<rest>.*)$")
 _SUB_KEY = re.compile(r"^(?P<indent>[ \t]+)(?P<key>[\w-]+)(?P<sep>[ \t]*:[ \t]*)(?P<rest>.*)$")
-_INDICATORS = set("?:,[]{}#&*!|>'\"%@`")
 Shape = Literal["absent", "inline", "empty", "block-list", "block-map", "multi"]
 BOM = "\ufeff"
-
-
-def render_scalar(value: str, *, typed: bool = False, flow: bool = False) -> str:
-    """Return ``value`` as YAML: plain when every parser reads it back as that text, else quoted.
-
-    ``typed`` values (dates, cadences, numbers) may stay plain where YAML 1.1 would see a
-    number or a time; ``flow`` values also avoid the flow indicators ``,[]{}``.
-    """
-    plain = (
-        value
-        and value == value.strip()
-        and "\n" not in value
-        and value[0] not in _INDICATORS
-        and not re.match(r"-(\s|$)", value)
-        and ": " not in value
-        and " #" not in value
-        and not value.endswith(":")
-        and not (flow and any(c in value for c in ",[]{}"))
-        and (typed or not _YAML11_SURPRISE.match(value))
-        and value not in ("~", "null", "Null", "NULL")
-    )
-    return value if plain else json.dumps(value, ensure_ascii=False)
-
-
-def unquote(token: str) -> str:
-    """Return the text a one-line YAML scalar token stands for."""
-    if len(token) >= 2 and token[0] == token[-1] == '"':
-        try:
-            return str(json.loads(token))
-        except ValueError:
-            return token[1:-1]
-    if len(token) >= 2 and token[0] == token[-1] == "'":
-        return token[1:-1].replace("''", "'")
-    return token
-
-
-def split_value(rest: str) -> tuple[str, str]:
-    """Split what follows ``key:`` into the value token and the rest (spaces, comment)."""
-    if not rest or rest[0] == "#":
-        return "", rest
-    quote: str | None = None
-    depth = 0
-    i = 0
-    while i < len(rest):
-        c = rest[i]
-        if quote == '"' and c == "\\":
-            i += 2
-            continue
-        if quote:
-            if c == quote:
-                if quote == "'" and rest[i + 1 : i + 2] == "'":
-                    i += 2
-                    continue
-                quote = None
-                if depth == 0:
-                    return rest[: i + 1], rest[i + 1 :]
-        elif c in "\"'" and (i == 0 or depth > 0):
-            quote = c
-        elif c in "[{":
-            depth += 1
-        elif c in "]}" and depth:
-            depth -= 1
-            if depth == 0:
-                return rest[: i + 1], rest[i + 1 :]
-        elif depth == 0 and c == "#" and rest[i - 1] in " \t":
-            break
-        i += 1
-    value = rest[:i].rstrip()
-    return value, rest[len(value) :]
-
-
-def flow_items(token: str) -> list[str]:
-    """Return the item tokens of a one-line flow list ``[a, "b", 'c']``."""
-    items, current, quote = [], "", None
-    for c in token[1:-1]:
-        if quote:
-            current += c
-            if c == quote:
-                quote = None
-        elif c in "\"'":
-            quote = c
-            current += c
-        elif c == ",":
-            items.append(current.strip())
-            current = ""
-        else:
-            current += c
-    items.append(current.strip())
-    return [item for item in items if item]
-
-
-def _flow_list(template: str, tokens: list[str]) -> str:
-    """Return a flow list of ``tokens`` written in the spacing style of ``template``."""
-    inner = template[1:-1]
-    sep = "," if re.search(r",\S", inner) and not re.search(r",\s", inner) else ", "
-    pad = " " if inner.startswith(" ") and inner.strip() else ""
-    return "[" + pad + sep.join(tokens) + pad + "]" if tokens else "[]"
 
 
 @dataclass
@@ -191,6 +101,44 @@ class Doc:
             raise CrmError(f"{key} appears twice in the front matter; fix it with crm edit")
         return found[0] if found else None
 
+    def key_spans(self) -> list[tuple[str, int, int]]:
+        """Return ``(key, first line, line after its value)`` for every top-level key, in order."""
+        found = []
+        for i in range(1, self.fm_end):
+            m = _KEY_LINE.match(self.content(self.lines[i]))
+            if m:
+                found.append((m["key"], i, self._continuation_end(i + 1)))
+        return found
+
+    def log_run(self) -> tuple[int, int]:
+        """Return the lines from the first to past the last bullet of ``## Log`` (empty if none)."""
+        body = range(self.fm_end + 1, len(self.lines))
+        heading = next((i for i in body if _LOG_HEADING.match(self.content(self.lines[i]))), None)
+        if heading is None:
+            return len(self.lines), len(self.lines)
+        end = self._section_end(heading)
+        bullets = [i for i in range(heading + 1, end) if _BULLET.match(self.content(self.lines[i]))]
+        if not bullets:
+            return heading + 1, heading + 1
+        return bullets[0], self._block_end(bullets[-1], end)
+
+    def _section_end(self, heading: int) -> int:
+        for i in range(heading + 1, len(self.lines)):
+            h = _HEADING.match(self.content(self.lines[i]))
+            if h and len(h[1]) <= 2:
+                return i
+        return len(self.lines)
+
+    def _block_end(self, bullet: int, end: int) -> int:
+        """Return the line after a bullet and its indented continuation lines."""
+        stop = bullet + 1
+        while stop < end:
+            text = self.content(self.lines[stop])
+            if not (text[:1] in (" ", "\t") and text.strip()):
+                break
+            stop += 1
+        return stop
+
     def key_line_numbers(self, key: str) -> range:
         """Return the 1-based line numbers holding ``key`` (empty when absent)."""
         where = self.span(key)
@@ -252,9 +200,9 @@ class Doc:
         token = render_scalar(value, typed=typed)
         if span is not None and span.shape == "inline":
             if span.token.startswith('"'):
-                token = json.dumps(value, ensure_ascii=False)
-            elif span.token.startswith("'") and "\n" not in value:
-                token = "'" + value.replace("'", "''") + "'"
+                token = double_quoted(value)
+            elif span.token.startswith("'"):
+                token = single_quoted(value) or token
         self._put(key, span, token)
 
     def items(self, key: str) -> list[tuple[str, str]]:
@@ -298,7 +246,7 @@ class Doc:
             return
         tokens = [old.get(v) or render_scalar(v, flow=True) for v in values]
         template = span.token if span and span.token.startswith("[") else "[]"
-        new = _flow_list(template, tokens)
+        new = flow_list(template, tokens)
         if span is None or span.shape != "inline" or span.token != new:
             self._put(key, span, new)
 
@@ -347,7 +295,7 @@ class Doc:
                 self._put(key, span, "[" + head + sep + token + inner[len(head) :] + "]")
             else:
                 template = span.token if span.token.startswith("[") else "[]"
-                self._put(key, span, _flow_list(template, [t for _, t in current] + [token]))
+                self._put(key, span, flow_list(template, [t for _, t in current] + [token]))
 
     def remove_item(self, key: str, value: str) -> None:
         """Remove ``value`` from the list at ``key``; a single matching scalar unsets the key."""
@@ -368,7 +316,7 @@ class Doc:
             self.lines[span.start + 1 : span.end] = [self.lines[i] for i in keep]
             self.fm_end -= removed
         elif span.token.startswith("["):
-            self._put(key, span, _flow_list(span.token, [t for v, t in current if v != value]))
+            self._put(key, span, flow_list(span.token, [t for v, t in current if v != value]))
         else:
             self.unset(key)
 
@@ -420,24 +368,13 @@ class Doc:
         if heading is None:
             self._append_section(entry)
             return
-        end = len(self.lines)
-        for i in range(heading + 1, len(self.lines)):
-            h = _HEADING.match(self.content(self.lines[i]))
-            if h and len(h[1]) <= 2:
-                end = i
-                break
+        end = self._section_end(heading)
         entries = []  # (first line, line after its block, date)
         for i in range(heading + 1, end):
             b = _BULLET.match(self.content(self.lines[i]))
             if not b:
                 continue
-            stop = i + 1
-            while (
-                stop < end
-                and self.content(self.lines[stop])[:1] in (" ", "\t")
-                and self.content(self.lines[stop]).strip()
-            ):
-                stop += 1
+            stop = self._block_end(i, end)
             e = _ENTRY.match(b[2])
             entries.append((i, stop, _day(e["date"]) if e else None))
         prefix = "- "
@@ -464,6 +401,13 @@ class Doc:
         if len(self.lines) == self.fm_end + 1 or self.content(self.lines[-1]).strip():
             self.lines.append(self.nl)
         self.lines.extend([f"## Log{self.nl}", f"- {entry}{self.nl}"])
+
+
+def entry_day(line: str) -> date | None:
+    """Return the date of a log bullet line, or None when it has none."""
+    b = _BULLET.match(line)
+    e = _ENTRY.match(b[2]) if b else None
+    return _day(e["date"]) if e else None
 
 
 def _day(text: str) -> date | None:

@@ -9,6 +9,8 @@ from datetime import date, time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from crm import atomic
 from crm.config import Config
@@ -21,6 +23,7 @@ from crm.edit import (
     slug,
 )
 from crm.errors import CrmError
+from crm.vault import parse_bytes
 from tests.conftest import WriteVault
 
 HAND = """\
@@ -483,3 +486,50 @@ def test_new_customer_goes_where_include_looks(write_vault: WriteVault) -> None:
     config = Config(include=("customers/**/*.md",))
     made = new_customer(root, config, "Al Ma", {}, today=date(2026, 11, 23))
     assert made.path == root / "customers" / "al-ma.md"
+
+
+def test_new_files_are_created_without_hard_links_too(
+    write_vault: WriteVault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_links(src: object, dst: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    root = write_vault({})
+    made = new_customer(root, Config(), "Al Ma", {}, today=date(2026, 11, 23))
+    assert made.path.read_text().startswith("---\nname: Al Ma\n")
+    with pytest.raises(CrmError, match="refusing to overwrite"):
+        atomic.replace(made.path, b"x", None)
+    assert sorted(p.name for p in root.iterdir()) == ["al-ma.md", "crm.toml"]
+
+
+# -- property: any text written by set reads back as that text ---------------------------------
+
+TEXT = (
+    st.text(
+        st.characters(blacklist_categories=("Cs",), blacklist_characters="\ufeff"),
+        min_size=1,
+        max_size=30,
+    )
+    .map(str.strip)
+    .filter(lambda t: t not in ("", "~", "null", "Null", "NULL"))  # nulls read as "absent"
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(value=TEXT, item=TEXT)
+def test_any_text_reads_back_unchanged_and_without_warnings(
+    write_vault: WriteVault, value: str, item: str
+) -> None:
+    root = write_vault({"bo.md": "---\nname: Bo\nfirst_name: Bo\ncompany: 'x'\ntags: [a]\n---\n"})
+    path = root / "bo.md"
+    apply_changes(path, [Change("segment", "=", value), Change("company", "=", value)])
+    if "," not in item:
+        apply_changes(path, [Change("tags", "+=", item)])
+    customer, problems = parse_bytes(path.read_bytes(), path, "bo")
+    assert problems == []
+    assert customer is not None
+    assert (customer.segment, customer.company) == (value, value)
+    assert customer.tags == (("a",) if item == "a" or "," in item else ("a", item))
