@@ -201,3 +201,13 @@ def test_help_texts() -> None:
         result = CliRunner().invoke(main, [command, "--help"])
         assert result.exit_code == 0
         assert f"crm {command}" in result.output
+
+
+def test_agenda_csv_has_both_sections() -> None:
+    args = ["--vault", str(EXAMPLE), "agenda", "--today", TODAY, "--format", "csv"]
+    out = CliRunner().invoke(main, args).output
+    assert [line for line in out.splitlines() if line.startswith(("thanks,", "winback,"))] == [
+        'thanks,,grace-okafor,Grace Okafor,"4 visits, value 4200"',
+        'thanks,,ana-garcia,Ana García,"2 visits, value 2840"',
+        "winback,2026-02-14,marcus-oneill,Marcus O'Neill,9 months ago",
+    ]
