@@ -450,3 +450,35 @@ def test_a_file_with_problems_is_not_edited(write_vault: WriteVault, tmp_path: P
         )
         assert "0 new, 0 changed, 0 unchanged, 1 skipped" in out
     assert snapshot(root) == before
+
+
+@pytest.mark.parametrize(
+    ("bday", "want"),
+    [
+        ("BDAY:--0414", "--04-14"),
+        ("BDAY:--04-14", "--04-14"),
+        ("BDAY;VALUE=date:19850414", "1985-04-14"),
+        ("BDAY:1985-04-14T00:00:00Z", "1985-04-14"),
+        ("BDAY;X-APPLE-OMIT-YEAR=1604:1604-04-14", "--04-14"),
+        ("BDAY:1604-04-14", "--04-14"),
+        ("BDAY:--0229", "--02-29"),
+    ],
+)
+def test_birthday_forms(bday: str, want: str) -> None:
+    cards, problems = parse_vcards(
+        f"BEGIN:VCARD\nVERSION:3.0\nFN:A B\n{bday}\nEND:VCARD\n", Path("b.vcf")
+    )
+    assert problems == []
+    assert cards[0].get("birthday") == want
+
+
+def test_folded_lines_are_unfolded() -> None:
+    text = (
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Maximilian Alexander von und zu Hohenberg-Schön\r\n"
+        " brunn\r\nEMAIL;TYPE=INTERNET:maximilian.alexander@a-very-long-domain-name.exa\r\n"
+        "\tmple.com\r\nEND:VCARD\r\n"
+    )
+    cards, problems = parse_vcards(text, Path("f.vcf"))
+    assert problems == []
+    assert cards[0].name == "Maximilian Alexander von und zu Hohenberg-Schönbrunn"
+    assert cards[0].items("email") == ("maximilian.alexander@a-very-long-domain-name.example.com",)
