@@ -172,12 +172,43 @@ class Outcome:
     problems: tuple[Problem, ...]
 
 
-def apply_plan(root: Path, config: Config, plan: Plan, *, today: date) -> Outcome:
-    """Create and edit the customer files of ``plan``; a failing card is a problem, not a stop."""
-    created: list[EditResult] = []
+def apply_plan(
+    root: Path, config: Config, plan: Plan, *, today: date, dry_run: bool = False
+) -> Outcome:
+    """Create and edit the customer files of ``plan``; a failing card is a problem, not a stop.
+
+    With ``dry_run`` nothing in the vault is written: edits are computed by ``crm.edit``'s dry
+    run, and new customers are created in a temporary copy of the vault's template folder.
+    """
+    if not dry_run:
+        created, problems = _create(root, config, plan.additions, today)
+    else:
+        with tempfile.TemporaryDirectory(prefix="crm-import-") as tmp:
+            scratch = Path(tmp)
+            template = root / "templates" / "customer.md"
+            if template.is_file():
+                (scratch / "templates").mkdir()
+                shutil.copyfile(template, scratch / "templates" / "customer.md")
+            made, failed = _create(scratch, config, plan.additions, today)
+        created = [EditResult(root / r.path.relative_to(scratch), "", r.after) for r in made]
+        problems = [Problem(p.location, p.message.replace(str(scratch), str(root))) for p in failed]
     edited: list[EditResult] = []
+    for u in plan.updates:
+        if not u.changes:
+            continue
+        try:
+            edited.append(apply_changes(u.customer.location.path, u.changes, dry_run=dry_run))
+        except CrmError as exc:
+            problems.append(Problem(u.location, f"not imported: {exc}"))
+    return Outcome(tuple(created), tuple(edited), tuple(problems))
+
+
+def _create(
+    root: Path, config: Config, additions: Sequence[Addition], today: date
+) -> tuple[list[EditResult], list[Problem]]:
+    created: list[EditResult] = []
     problems: list[Problem] = []
-    for a in plan.additions:
+    for a in additions:
         # A list item holding a comma cannot be written in one `key=a, b` go; add it after.
         fields = dict(a.fields)
         later: list[Change] = []
@@ -194,50 +225,5 @@ def apply_plan(root: Path, config: Config, plan: Plan, *, today: date) -> Outcom
         except CrmError as exc:
             problems.append(Problem(a.location, f"not imported: {exc}"))
             continue
-        text = made.path.read_text(encoding="utf-8")
-        created.append(EditResult(made.path, "", text))
-    for u in plan.updates:
-        if not u.changes:
-            continue
-        try:
-            edited.append(apply_changes(u.customer.location.path, u.changes))
-        except CrmError as exc:
-            problems.append(Problem(u.location, f"not imported: {exc}"))
-    return Outcome(tuple(created), tuple(edited), tuple(problems))
-
-
-def preview_plan(root: Path, config: Config, plan: Plan, *, today: date) -> Outcome:
-    """Return what ``apply_plan`` would do, by applying it to copies in a temporary folder."""
-    with tempfile.TemporaryDirectory(prefix="crm-import-") as tmp:
-        scratch = Path(tmp)
-        template = root / "templates" / "customer.md"
-        if template.is_file():
-            (scratch / "templates").mkdir()
-            shutil.copyfile(template, scratch / "templates" / "customer.md")
-        copies: list[Update] = []
-        for n, u in enumerate(plan.updates):
-            # One folder per file keeps the real file name, which the diff header shows.
-            folder = scratch / "edits" / str(n)
-            folder.mkdir(parents=True)
-            copy = folder / u.customer.location.path.name
-            shutil.copyfile(u.customer.location.path, copy)
-            moved = Customer(u.customer.id, u.customer.name, Location(copy))
-            copies.append(Update(moved, u.changes, u.kept, u.location))
-        done = apply_plan(scratch, config, Plan(plan.additions, tuple(copies), 0), today=today)
-        created = [
-            EditResult(root / r.path.relative_to(scratch), r.before, r.after) for r in done.created
-        ]
-        originals = {
-            c.customer.location.path: u.customer.location.path
-            for c, u in zip(copies, plan.updates, strict=True)
-        }
-        edited = [EditResult(originals[r.path], r.before, r.after) for r in done.edited]
-        # Messages name the scratch copies; show the real files instead.
-        renames = [*((str(k), str(v)) for k, v in originals.items()), (str(scratch), str(root))]
-        problems = []
-        for p in done.problems:
-            message = p.message
-            for old, new in renames:
-                message = message.replace(old, new)
-            problems.append(Problem(p.location, message, p.severity))
-        return Outcome(tuple(created), tuple(edited), tuple(problems))
+        created.append(EditResult(made.path, "", made.path.read_text(encoding="utf-8")))
+    return created, problems

@@ -204,8 +204,7 @@ def import_(
         cards, problems = contacts_csv.parse_csv(text, file, mapping)
     root = session.root
     plan = importer.plan_import(cards, session.vault().customers)
-    run = importer.preview_plan if dry_run else importer.apply_plan
-    outcome = run(root, session.config, plan, today=today)
+    outcome = importer.apply_plan(root, session.config, plan, today=today, dry_run=dry_run)
     for result in outcome.created:
         click.echo(f"new: {result.path}")
         click.echo(_new_file_diff(result.after, result.path.name), nl=False)
