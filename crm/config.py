@@ -30,6 +30,16 @@ class FeedConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class LoyaltyConfig:
+    """Who counts as loyal or worth winning back (``[loyalty]``, used by thanks and winback)."""
+
+    thanks_period: Span = Span(90, "d")
+    min_visits: int = 3
+    min_value: float = 2000.0
+    winback_min_value: float = 1000.0
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """Everything ``crm.toml`` says, with defaults for what it leaves out."""
 
@@ -42,6 +52,7 @@ class Config:
     cadence_by_tag: tuple[tuple[str, Span], ...] = ()
     outreach_kinds: tuple[str, ...] = DEFAULT_OUTREACH
     feed: FeedConfig = field(default_factory=FeedConfig)
+    loyalty: LoyaltyConfig = field(default_factory=LoyaltyConfig)
 
 
 def load_config(root: Path) -> tuple[Config, list[Problem]]:
@@ -143,6 +154,7 @@ def parse_config(raw: dict[str, Any], where: Location) -> tuple[Config, list[Pro
     if (kinds := strings(contact, "outreach", "contact")) is not None:
         kwargs["outreach_kinds"] = tuple(k.lower() for k in kinds)
     kwargs["feed"] = _feed(feed, bad)
+    kwargs["loyalty"] = _loyalty(table("loyalty"), bad)
     return Config(**kwargs), problems
 
 
@@ -169,6 +181,27 @@ def _feed(tab: dict[str, Any], bad: Any) -> FeedConfig:
             continue
         values[name] = value
     return FeedConfig(**values)
+
+
+def _loyalty(tab: dict[str, Any], bad: Any) -> LoyaltyConfig:
+    values: dict[str, Any] = {}
+    if "thanks_period" in tab:
+        try:
+            values["thanks_period"] = parse_span(str(tab["thanks_period"]))
+        except ValueError as exc:
+            bad(f"loyalty.thanks_period: {exc}")
+    for name in ("min_visits", "min_value", "winback_min_value"):
+        if name not in tab:
+            continue
+        value = tab[name]
+        # bool is an int to Python but never a sensible count or amount.
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            bad(f"loyalty.{name} must be a non-negative number")
+        elif name == "min_visits" and not isinstance(value, int):
+            bad("loyalty.min_visits must be a whole number")
+        else:
+            values[name] = value if name == "min_visits" else float(value)
+    return LoyaltyConfig(**values)
 
 
 def _known_zone(name: str) -> bool:
