@@ -49,6 +49,15 @@ EXPECTED: dict[tuple[str, ...], str] = {
         "Too much contact: give them a rest (1)\n"
         "  NAME        OUTREACH  LIMIT  SINCE       LATEST\n"
         "  Tom Becker  4         2/30d  2026-10-25  2026-11-20 newsletter\n"
+        "\n"
+        "Say thank you (2)\n"
+        "  NAME          VISITS  VALUE  LAST THANKED  LIKES\n"
+        "  Grace Okafor  4       4200   never         braids, hibiscus tea, gospel music\n"
+        "  Ana García    2       2840   never         balayage, oat latte, talking about…\n"
+        "\n"
+        "Worth winning back (1)\n"
+        "  NAME            VALUE  LEFT          LIKES\n"
+        "  Marcus O'Neill  1650   9 months ago  skin fades, football talk\n"
     ),
     ("overdue", "--today", TODAY): (
         "NAME          LATE   LAST CONTACT      EVERY  LIKES\n"

@@ -264,7 +264,7 @@ def test_import_creates_customers_and_shows_diffs(vault: Path, tmp_path: Path) -
         "+## Log\n"
         "2 new, 0 changed, 0 unchanged, 0 skipped\n"
     )
-    assert run(vault, "check")[0] == 0
+    assert CliRunner().invoke(main, ["--vault", str(vault), "check"]).exit_code == 0
 
 
 def test_reimport_matches_and_fills_only_what_is_missing(write_vault: WriteVault) -> None:

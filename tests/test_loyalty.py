@@ -77,11 +77,11 @@ def test_thanks_period_and_thresholds(write_vault: WriteVault) -> None:
     root = write_vault(FILES)
     code, out = run(root, "thanks", "--period", "14d", "--format", "csv")
     assert code == 0
-    assert out.splitlines() == [
-        "name,visits,value,thanked,likes",
-        "Ada Lovelace,3,,never,tea",
-        "Gil Amar,3,,2026-08-01,",
-        "Ben Ode,0,5000,2026-10-24,",
+    assert [line.rsplit(",", 1)[0] for line in out.splitlines()] == [
+        "id,name,first_name,visits,last_visit,value,last_thanked,thanked,likes",
+        "ada,Ada Lovelace,Ada,3,2026-11-20,,,never,tea",
+        "gil,Gil Amar,Gil,3,2026-09-01,,2026-08-01,2026-08-01,",
+        "ben,Ben Ode,Ben,0,,5000,2026-10-24,2026-10-24,",
     ]
     code, out = run(root, "thanks", "--min-visits", "2", "--min-value", "50", "--format", "json")
     names = [r["name"] for r in json.loads(out)]
