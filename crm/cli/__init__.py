@@ -43,9 +43,9 @@ def main(ctx: click.Context, vault: str | None) -> None:
 
 
 def _register() -> None:
-    from crm.cli import reports, vault_cmds
+    from crm.cli import feed, reports, vault_cmds
 
-    for module in (vault_cmds, reports):
+    for module in (vault_cmds, reports, feed):
         for command in module.COMMANDS:
             main.add_command(command)
 
