@@ -220,22 +220,22 @@ def serve(
         session.root, Filters(tags, segment, status, company), _fixed(fixed_today), _echo_err
     )
     app = FeedApp(token, job.build, log=_echo_err)
-    app.refresh()
-    server = make_server(app, host, port)
 
     def rebuild(reason: str) -> None:
         changed = app.refresh()
         _echo_err(f"{'rebuilt' if changed else 'unchanged'} feed: {_summary(job)} ({reason})")
 
-    url, webcal = _urls(_base(host, server.effective_port), token)
-    click.echo(f"Serving {_summary(job)}. Subscribe to:\n  {url}\n  {webcal}")
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        _echo_err(
-            "note: plain HTTP; put it behind an HTTPS reverse proxy before it leaves your network"
-        )
-    watcher = Watcher(session.root, lambda changes: rebuild(_describe(changes)))
-    ticker = DayTicker(job.today, lambda day: rebuild(f"new day {day}"))
-    with watcher:
+    # Watch first, then build: an edit made while the first build runs is not lost.
+    with Watcher(session.root, lambda changes: rebuild(_describe(changes))):
+        app.refresh()
+        server = make_server(app, host, port)
+        url, webcal = _urls(_base(host, server.effective_port), token)
+        click.echo(f"Serving {_summary(job)}. Subscribe to:\n  {url}\n  {webcal}")
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            _echo_err(
+                "note: plain HTTP; put it behind an HTTPS reverse proxy before it leaves your network"
+            )
+        ticker = DayTicker(job.today, lambda day: rebuild(f"new day {day}"))
         ticker.start()
         try:
             server.run()
@@ -257,9 +257,7 @@ def run_watch(job: FeedJob, output: Path, stop: threading.Event, *, delay: float
     from crm.files import write_atomic
     from crm.watch import DayTicker, Watcher
 
-    current = job.build()
-    write_atomic(output, current)
-    job.log(f"wrote {output}: {_summary(job)}")
+    current = b""
     lock = threading.Lock()
 
     def rebuild(reason: str) -> None:
@@ -281,7 +279,12 @@ def run_watch(job: FeedJob, output: Path, stop: threading.Event, *, delay: float
         job.root, lambda changes: rebuild(_describe(changes)), delay=delay, ignored=[output]
     )
     ticker = DayTicker(job.today, lambda day: rebuild(f"new day {day}"))
+    # Watch first, then build: an edit made while the first build runs is not lost.
     with watcher:
+        with lock:
+            current = job.build()
+            write_atomic(output, current)
+            job.log(f"wrote {output}: {_summary(job)}")
         ticker.start()
         try:
             stop.wait()
