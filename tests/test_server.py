@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import queue
+import re
+import signal
 import socket
 import stat
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -340,3 +346,31 @@ def test_serve_help_says_it_binds_to_loopback() -> None:
     result = CliRunner().invoke(main, ["serve", "--help"])
     assert result.exit_code == 0
     assert "Address to listen on. [default: 127.0.0.1]" in " ".join(result.output.split())
+
+
+def test_crm_serve_prints_its_url_serves_and_stops_on_sigterm(write_vault: WriteVault) -> None:
+    root = write_vault({"ana.md": "---\nname: Ana\nfirst_name: Ana\nbirthday: 1989-12-02\n---\n"})
+    command = [sys.executable, "-c", "from crm.cli import main; main()", "--vault", str(root)]
+    env = {**os.environ, "CRM_FEED_TOKEN": TOKEN, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [*command, "serve", "--port", "0", "--today", "2026-11-23"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    try:
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(
+            target=lambda: [lines.put(x) for x in proc.stdout or ()], daemon=True
+        ).start()
+        assert lines.get(timeout=20) == "Serving 2 events. Subscribe to:\n"
+        url = lines.get(timeout=10).strip()
+        assert re.fullmatch(rf"http://127\.0\.0\.1:\d+/{TOKEN}/calendar\.ics", url)
+        assert lines.get(timeout=10).strip() == "webcal://" + url.removeprefix("http://")
+        status, _, body = fetch(url)
+        assert status == 200 and b"SUMMARY:Ana turns 37\r\n" in body
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    assert proc.stderr is not None and proc.stderr.read() == ""

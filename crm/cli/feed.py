@@ -97,6 +97,16 @@ def today_hidden(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
+def _stop_on_sigterm() -> None:
+    """Make SIGTERM (systemd, docker stop, kill) stop like Ctrl-C, so threads and sockets close."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def _fixed(value: datetime | None) -> date | None:
     return value.date() if value is not None else None
 
@@ -215,6 +225,7 @@ def serve(
     from crm.server import FeedApp, make_server
     from crm.watch import DayTicker, Watcher
 
+    _stop_on_sigterm()
     token = _token(session)
     job = FeedJob(
         session.root, Filters(tags, segment, status, company), _fixed(fixed_today), _echo_err
@@ -323,6 +334,7 @@ def watch(
     if output is None:
         output = session.root / WATCH_OUTPUT
         output.parent.mkdir(exist_ok=True)
+    _stop_on_sigterm()
     job = FeedJob(
         session.root, Filters(tags, segment, status, company), _fixed(fixed_today), _echo_err
     )
