@@ -59,6 +59,13 @@ class FeedApp:
         self._log = log
         self._lock = threading.Lock()
         self.snapshot: Snapshot | None = None
+        # What keeps this app current (watcher, ticker); WSGI servers never call close().
+        self.closers: list[Callable[[], None]] = []
+
+    def close(self) -> None:
+        """Stop whatever rebuilds this app in the background."""
+        while self.closers:
+            self.closers.pop()()
 
     def refresh(self) -> bool:
         """Rebuild the feed; return True when the bytes changed. A failed build keeps the old ones."""
@@ -174,3 +181,38 @@ def make_server(app: FeedApp, host: str, port: int) -> Any:
         ident="crm",
         expose_tracebacks=False,
     )
+
+
+def stop_server(server: Any, thread: threading.Thread, timeout: float = 10) -> None:
+    """Stop a waitress server whose ``run()`` loops in ``thread``, and wait for it to end."""
+    from waitress import wasyncore
+
+    # Sockets must be closed by the loop's own thread; closing them under a running
+    # select() from here fails with EBADF.
+    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    thread.join(timeout)
+    server.task_dispatcher.shutdown()
+
+
+def make_app(vault: str | None = None) -> FeedApp:
+    """Return a live feed app for any WSGI server, e.g. ``gunicorn 'crm.server:make_app()'``.
+
+    The vault is ``vault``, else ``$CRM_VAULT``, else the nearest folder with crm.toml; the
+    token is found as for ``crm serve``. The watcher and day ticker run for the process's life.
+    """
+    import logging
+    import os
+    from pathlib import Path
+
+    from crm.config import load_config
+    from crm.livefeed import FeedJob, LiveFeed
+    from crm.token import ENV_VAR, feed_token
+    from crm.vault import find_root
+
+    root = find_root(Path.cwd(), vault, os.environ.get("CRM_VAULT"))
+    token = feed_token(root, load_config(root)[0], os.environ.get(ENV_VAR))
+    logger = logging.getLogger("crm.server")
+    live = LiveFeed(FeedJob(root, log=logger.warning), token)
+    live.start()
+    live.app.closers.append(live.stop)
+    return live.app

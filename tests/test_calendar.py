@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from crm.calendar import build_feed, clean, feed_events, uid_part
 from crm.cli import main
-from crm.cli.feed import load
+from crm.livefeed import load
 from tests.conftest import EXAMPLE, WriteVault
 
 GOLDEN = Path(__file__).parent / "golden" / "example-2026-11-23.ics"
@@ -317,3 +317,19 @@ def test_every_feed_command_has_help_with_an_example(command: str) -> None:
     result = CliRunner().invoke(main, [command, "--help"])
     assert result.exit_code == 0
     assert "Example" in result.output
+
+
+def test_broken_files_are_reported_and_the_rest_still_go_out(write_vault: WriteVault) -> None:
+    root = write_vault(
+        {
+            "crm.toml": SHORT,
+            "ana.md": customer("Ana García", "birthday: 1989-12-02\n"),
+            "bad.md": "---\nname: Bad\nfirst_name: Bad\nbirthday: 1989-13-02\n---\n",
+        }
+    )
+    result = CliRunner().invoke(main, ["--vault", str(root), "ics", "--today", "2026-11-23"])
+    assert result.exit_code == 0
+    assert list(summaries(result.stdout_bytes).values()) == ["Ana García turns 37"]
+    assert result.stderr == (
+        f"{root / 'bad.md'}:4: birthday: '1989-13-02' is not a real date (month must be in 1..12)\n"
+    )

@@ -26,10 +26,10 @@ import pytest
 from click.testing import CliRunner
 
 from crm.cli import main
-from crm.cli.feed import FeedJob
 from crm.config import Config, FeedConfig
 from crm.errors import CrmError
-from crm.server import FeedApp, feed_path, make_server
+from crm.livefeed import FeedJob
+from crm.server import FeedApp, feed_path, make_app, make_server, stop_server
 from crm.token import TOKEN_FILE, feed_token, token_matches
 from crm.watch import Watcher
 from tests.conftest import WriteVault
@@ -246,9 +246,7 @@ def serving() -> Iterator[Callable[[FeedApp], str]]:
 
     yield start
     for server, thread in running:
-        server.close()
-        server.task_dispatcher.shutdown()
-        thread.join(timeout=10)
+        stop_server(server, thread)
         assert not thread.is_alive()
 
 
@@ -374,3 +372,19 @@ def test_crm_serve_prints_its_url_serves_and_stops_on_sigterm(write_vault: Write
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
     assert proc.stderr is not None and proc.stderr.read() == ""
+
+
+def test_make_app_is_a_live_wsgi_app_for_other_servers(
+    write_vault: WriteVault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_vault({"ana.md": "---\nname: Ana\nfirst_name: Ana\nbirthday: 1989-12-02\n---\n"})
+    monkeypatch.setenv("CRM_VAULT", str(root))
+    monkeypatch.setenv("CRM_FEED_TOKEN", TOKEN)
+    app = make_app()
+    try:
+        status, headers, body = call(app, f"/{TOKEN}/calendar.ics")
+        assert status == "200 OK" and b"SUMMARY:Ana turns " in body
+        (root / "bo.md").write_text("---\nname: Bo\nfirst_name: Bo\nbirthday: --01-01\n---\n")
+        wait_for(lambda: b"Bo's birthday" in call(app, f"/{TOKEN}/calendar.ics")[2])
+    finally:
+        app.close()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from crm.cli.feed import FeedJob, run_watch
+from crm.livefeed import FeedJob, run_watch
 from crm.watch import Change, DayTicker, Watcher, relevant
 from tests.conftest import WriteVault
 

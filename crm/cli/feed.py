@@ -5,85 +5,19 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import click
 
 from crm.cli.common import Session, pass_session, today_option
 from crm.cli.reports import filter_options, selected
-from crm.config import Config, load_config
-from crm.model import Problem
-from crm.vault import Vault, load_vault
+from crm.livefeed import FeedJob, Filters, LiveFeed, run_watch
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 WATCH_OUTPUT = Path(".crm") / "calendar.ics"
-
-
-@dataclass(frozen=True, slots=True)
-class Filters:
-    """The ``--tag/--segment/--status/--company`` choices that make a per-team feed."""
-
-    tags: tuple[str, ...] = ()
-    segment: str | None = None
-    status: str | None = None
-    company: str | None = None
-
-
-def load(root: Path) -> tuple[Config, Vault]:
-    """Return the vault's config and customers as they are on disk now (the one place to load)."""
-    config, problems = load_config(root)
-    vault = load_vault(root, config)
-    return config, Vault(vault.root, vault.customers, (*problems, *vault.problems))
-
-
-def vault_today(config: Config) -> date:
-    """Return today's date in the vault's time zone (the clock, read once per rebuild)."""
-    return datetime.now(ZoneInfo(config.timezone)).date()
-
-
-@dataclass
-class FeedJob:
-    """Loads the vault and renders the feed, for the long-running ``serve`` and ``watch``."""
-
-    root: Path
-    filters: Filters = Filters()
-    fixed_today: date | None = None
-    log: Callable[[str], None] = field(default=lambda message: None)
-    events: int = 0
-    problems: tuple[Problem, ...] = ()
-
-    def build(self) -> bytes:
-        """Return the feed as it is now, logging each problem met while loading."""
-        from crm.calendar import build_feed
-
-        config, vault = load(self.root)
-        customers = selected(
-            vault.customers,
-            self.filters.tags,
-            self.filters.segment,
-            self.filters.status,
-            self.filters.company,
-        )
-        data = build_feed(customers, config, self.fixed_today or vault_today(config))
-        self.events = data.count(b"BEGIN:VEVENT\r\n")
-        self.problems = vault.problems
-        for p in vault.problems:
-            self.log(f"{p}")
-        return data
-
-    def today(self) -> date:
-        """Return the date the feed is built for."""
-        return self.fixed_today or vault_today(load_config(self.root)[0])
-
-
-def _summary(job: FeedJob) -> str:
-    n = len(job.problems)
-    return f"{job.events} events" + (f", {n} problem{'s' if n != 1 else ''}" if n else "")
 
 
 def _echo_err(message: str) -> None:
@@ -132,6 +66,8 @@ def ics(
 ) -> None:
     """Write the iCalendar feed: dates, follow-ups and reach-out reminders.
 
+    Broken customer files are left out and reported on stderr; the rest still go out.
+
     \b
     Examples:
       crm ics > customers.ics
@@ -142,6 +78,8 @@ def ics(
 
     customers = selected(session.vault().customers, tags, segment, status, company)
     data = build_feed(customers, session.config, today)
+    for problem in session.problems():
+        _echo_err(str(problem))
     if output is None:
         click.echo(data, nl=False)
     else:
@@ -222,85 +160,31 @@ def serve(
       crm serve
       crm serve --host 0.0.0.0 --port 8080 --tag vip
     """
-    from crm.server import FeedApp, make_server
-    from crm.watch import DayTicker, Watcher
+    from crm.server import make_server
 
     _stop_on_sigterm()
     token = _token(session)
     job = FeedJob(
         session.root, Filters(tags, segment, status, company), _fixed(fixed_today), _echo_err
     )
-    app = FeedApp(token, job.build, log=_echo_err)
-
-    def rebuild(reason: str) -> None:
-        changed = app.refresh()
-        _echo_err(f"{'rebuilt' if changed else 'unchanged'} feed: {_summary(job)} ({reason})")
-
-    # Watch first, then build: an edit made while the first build runs is not lost.
-    with Watcher(session.root, lambda changes: rebuild(_describe(changes))):
-        app.refresh()
-        server = make_server(app, host, port)
+    live = LiveFeed(job, token)
+    live.start()
+    try:
+        server = make_server(live.app, host, port)
         url, webcal = _urls(_base(host, server.effective_port), token)
-        click.echo(f"Serving {_summary(job)}. Subscribe to:\n  {url}\n  {webcal}")
+        click.echo(f"Serving {job.summary()}. Subscribe to:\n  {url}\n  {webcal}")
         if host not in ("127.0.0.1", "localhost", "::1"):
             _echo_err(
                 "note: plain HTTP; put it behind an HTTPS reverse proxy before it leaves your network"
             )
-        ticker = DayTicker(job.today, lambda day: rebuild(f"new day {day}"))
-        ticker.start()
         try:
             server.run()
         except KeyboardInterrupt:
             pass
         finally:
-            ticker.stop()
             server.close()
-
-
-def _describe(changes: tuple[Any, ...]) -> str:
-    shown = ", ".join(str(c) for c in changes[:5])
-    more = f" and {len(changes) - 5} more" if len(changes) > 5 else ""
-    return shown + more
-
-
-def run_watch(job: FeedJob, output: Path, stop: threading.Event, *, delay: float = 0.3) -> None:
-    """Keep ``output`` current until ``stop`` is set: rebuild on vault changes and at a new day."""
-    from crm.files import write_atomic
-    from crm.watch import DayTicker, Watcher
-
-    current = b""
-    lock = threading.Lock()
-
-    def rebuild(reason: str) -> None:
-        nonlocal current
-        with lock:
-            try:
-                data = job.build()
-            except Exception as exc:  # noqa: BLE001  # keep watching; the old file stays in place
-                job.log(f"rebuild failed ({reason}): {exc}")
-                return
-            if data == current:
-                job.log(f"unchanged {output}: {_summary(job)} ({reason})")
-                return
-            write_atomic(output, data)
-            current = data
-            job.log(f"rebuilt {output}: {_summary(job)} ({reason})")
-
-    watcher = Watcher(
-        job.root, lambda changes: rebuild(_describe(changes)), delay=delay, ignored=[output]
-    )
-    ticker = DayTicker(job.today, lambda day: rebuild(f"new day {day}"))
-    # Watch first, then build: an edit made while the first build runs is not lost.
-    with watcher:
-        with lock:
-            current = job.build()
-            write_atomic(output, current)
-            job.log(f"wrote {output}: {_summary(job)}")
-        ticker.start()
-        try:
-            stop.wait()
-        finally:
-            ticker.stop()
+    finally:
+        live.stop()
 
 
 @click.command()
