@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import fields
 from datetime import date, datetime
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from click.testing import CliRunner
 
 from crm.calendar import build_feed, clean, feed_events, uid_part
 from crm.cli import main
+from crm.config import FeedConfig
 from crm.livefeed import load
 from tests.conftest import EXAMPLE, WriteVault
 
@@ -333,3 +335,9 @@ def test_broken_files_are_reported_and_the_rest_still_go_out(write_vault: WriteV
     assert result.stderr == (
         f"{root / 'bad.md'}:4: birthday: '1989-13-02' is not a real date (month must be in 1..12)\n"
     )
+
+
+def test_every_feed_setting_is_documented() -> None:
+    doc = (Path(__file__).parent.parent / "docs" / "calendar.md").read_text(encoding="utf-8")
+    for f in fields(FeedConfig):
+        assert f"\n{f.name} = " in doc, f.name
