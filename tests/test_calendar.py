@@ -68,6 +68,8 @@ def test_feed_parses_with_icalendar_and_with_vobject() -> None:
     assert ("reachout-priya-raman-never@crm", "Reach out to Priya Raman (never contacted)") in ours
     timed = next(e for e in other.vevent_list if e.uid.value == "followup-priya-raman-20261125@crm")
     assert timed.dtstart.value.isoformat() == "2026-11-25T14:30:00+01:00"
+    leap = next(e for e in other.vevent_list if e.uid.value == "birthday-bella-rossi-2027@crm")
+    assert (leap.summary.value, leap.dtstart.value) == ("Bella Rossi turns 31", date(2027, 2, 28))
 
 
 def test_feb29_birthday_shows_up_in_a_common_year_when_expanded() -> None:

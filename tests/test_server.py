@@ -28,10 +28,9 @@ from click.testing import CliRunner
 from crm.cli import main
 from crm.config import Config, FeedConfig
 from crm.errors import CrmError
-from crm.livefeed import FeedJob
+from crm.livefeed import FeedJob, LiveFeed
 from crm.server import FeedApp, feed_path, make_app, make_server, stop_server
 from crm.token import TOKEN_FILE, feed_token, token_matches
-from crm.watch import Watcher
 from tests.conftest import WriteVault
 
 TOKEN = "s3cret-token-0123456789"
@@ -276,10 +275,17 @@ def test_real_server_serves_304s_404s_and_picks_up_edits(
         }
     )
     logs: list[str] = []
-    job = FeedJob(root, fixed_today=date(2026, 11, 23), log=logs.append)
-    app = FeedApp(TOKEN, job.build, log=logs.append)
-    app.refresh()
-    base = serving(app)
+    live = LiveFeed(
+        FeedJob(root, fixed_today=date(2026, 11, 23), log=logs.append), TOKEN, delay=0.05
+    )
+    live.start()
+    try:
+        served_and_edited(root, serving(live.app), logs)
+    finally:
+        live.stop()
+
+
+def served_and_edited(root: Path, base: str, logs: list[str]) -> None:
     url = base + feed_path(TOKEN)
 
     status, headers, body = fetch(url)
@@ -287,6 +293,8 @@ def test_real_server_serves_304s_404s_and_picks_up_edits(
     assert headers["Content-Type"] == "text/calendar; charset=utf-8"
     assert "Content-Encoding" not in headers
     assert int(headers["Content-Length"]) == len(body)
+    assert re.fullmatch(r'"[0-9a-f]{32}"', headers["ETag"])
+    assert headers["Last-Modified"].endswith(" GMT")
     before = uids(body)
     assert before == {
         "birthday-ana-2026@crm": "Ana García turns 37",
@@ -297,13 +305,13 @@ def test_real_server_serves_304s_404s_and_picks_up_edits(
     status, _, body = fetch(base + "/")
     assert (status, body) == (404, b"Not Found\n")
 
-    with Watcher(root, lambda changes: app.refresh(), delay=0.05):
-        (root / "bo.md").write_text(
-            "---\nname: Bo Lee\nfirst_name: Bo\nbirthday: 1990-12-20\n"
-            "anniversary: 2020-12-24\n---\n",
-            encoding="utf-8",
-        )
-        after = wait_for(lambda: (got := uids(fetch(url)[2])) != before and got)
+    (root / "bo.md").write_text(
+        "---\nname: Bo Lee\nfirst_name: Bo\nbirthday: 1990-12-20\nanniversary: 2020-12-24\n---\n",
+        encoding="utf-8",
+    )
+    after = wait_for(lambda: (got := uids(fetch(url)[2])) != before and got)
+    line = wait_for(lambda: logs and logs[-1])
+    assert line.startswith("rebuilt feed: 3 events (") and "modified bo.md" in line
     assert after == {**before, "anniversary-bo-2026@crm": "Bo Lee: anniversary (6 years)"}
     status, headers2, _ = fetch(url, **{"If-None-Match": headers["ETag"]})
     assert status == 200 and headers2["ETag"] != headers["ETag"]
