@@ -8,6 +8,7 @@ our own temp files) and backups (``~``) are ignored, so a rebuild never triggers
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -111,7 +112,10 @@ class Debouncer:
                 if self._stopped:
                     return
                 batch, self._pending = tuple(dict.fromkeys(self._pending)), []
-            self._callback(batch)
+            try:
+                self._callback(batch)
+            except Exception:  # noqa: BLE001  # one failed rebuild must not end the watching
+                logging.getLogger(__name__).exception("rebuild after %d changes failed", len(batch))
 
 
 class _Handler(FileSystemEventHandler):

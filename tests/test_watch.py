@@ -197,3 +197,24 @@ def test_crm_watch_keeps_the_output_current_and_ignores_its_own_writes(
         "calendar.ics",
         "crm.toml",
     ]
+
+
+def test_a_failing_callback_does_not_stop_the_watching(
+    write_vault: WriteVault, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = write_vault({"ana.md": ANA})
+    batches = Batches()
+    calls: list[int] = []
+
+    def callback(batch: tuple[Change, ...]) -> None:
+        calls.append(1)
+        batches(batch)
+        if len(calls) == 1:
+            raise RuntimeError("boom")
+
+    with Watcher(root, callback, delay=0.05):
+        (root / "ana.md").write_text(ANA + "\n1\n", encoding="utf-8")
+        assert batches.next() == {"modified ana.md"}
+        (root / "bo.md").write_text(BO, encoding="utf-8")
+        assert "created bo.md" in batches.next()
+    assert "rebuild after 1 changes failed" in caplog.text
