@@ -1,7 +1,7 @@
 """Live rebuilds: a watchdog observer on the vault, debounced, plus a tick when the date changes.
 
 Only events that can change the vault count: customer ``.md`` files and ``crm.toml`` being
-created, modified, deleted or moved, and folders appearing, vanishing or moving. Opening or
+created, modified, touched, deleted or moved, and folders appearing, vanishing or moving. Opening or
 reading a file (``opened`` / ``closed_no_write``), hidden files (editor swap files, ``.crm/``,
 our own temp files) and backups (``~``) are ignored, so a rebuild never triggers itself.
 """
@@ -19,6 +19,7 @@ from watchdog.events import (
     DirCreatedEvent,
     DirDeletedEvent,
     DirMovedEvent,
+    FileAttribEvent,
     FileCreatedEvent,
     FileDeletedEvent,
     FileModifiedEvent,
@@ -35,6 +36,7 @@ from crm.config import CONFIG_NAME
 EVENT_TYPES: list[type[FileSystemEvent]] = [
     FileCreatedEvent,
     FileModifiedEvent,
+    FileAttribEvent,  # `touch FILE` is the usual way to ask for a rebuild
     FileDeletedEvent,
     FileMovedEvent,
     DirCreatedEvent,
@@ -141,7 +143,9 @@ class _Handler(FileSystemEventHandler):
         if src is not None and dest is not None:
             self._sink.add(Change("moved", src, dest))
         elif src is not None:
-            kind = "moved away" if event.event_type == "moved" else event.event_type
+            kind = {"moved": "moved away", "attrib": "touched"}.get(
+                event.event_type, event.event_type
+            )
             self._sink.add(Change(kind, src))
         elif dest is not None:
             # An editor's atomic save: a hidden temp file renamed over the customer file.

@@ -218,3 +218,9 @@ def test_a_failing_callback_does_not_stop_the_watching(
         (root / "bo.md").write_text(BO, encoding="utf-8")
         assert "created bo.md" in batches.next()
     assert "rebuild after 1 changes failed" in caplog.text
+
+
+def test_touch_asks_for_a_rebuild(watching: tuple[Path, Batches]) -> None:
+    root, batches = watching
+    (root / "ana.md").touch()
+    assert batches.next() == {"touched ana.md"}
