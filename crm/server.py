@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
+from crm.errors import CrmError
 from crm.token import token_matches
 
 FEED_NAME = "calendar.ics"
@@ -170,17 +171,20 @@ def make_server(app: FeedApp, host: str, port: int) -> Any:
     """Return a waitress server for ``app`` bound to ``host:port`` (port 0 picks a free one)."""
     from waitress import create_server
 
-    # Several threads and short timeouts: one slow or stalled client must not hold up the rest.
-    return create_server(
-        app,
-        host=host,
-        port=port,
-        threads=8,
-        channel_timeout=30,
-        connection_limit=100,
-        ident="crm",
-        expose_tracebacks=False,
-    )
+    try:
+        # Several threads and short timeouts: one slow or stalled client must not hold up the rest.
+        return create_server(
+            app,
+            host=host,
+            port=port,
+            threads=8,
+            channel_timeout=30,
+            connection_limit=100,
+            ident="crm",
+            expose_tracebacks=False,
+        )
+    except OSError as exc:
+        raise CrmError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def stop_server(server: Any, thread: threading.Thread, timeout: float = 10) -> None:

@@ -396,3 +396,22 @@ def test_make_app_is_a_live_wsgi_app_for_other_servers(
         wait_for(lambda: b"Bo's birthday" in call(app, f"/{TOKEN}/calendar.ics")[2])
     finally:
         app.close()
+
+
+def test_a_busy_port_is_a_clean_error(write_vault: WriteVault) -> None:
+    root = write_vault({})
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-c", "from crm.cli import main; main()", "--vault", str(root)]
+            + ["serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "CRM_FEED_TOKEN": TOKEN},
+            timeout=30,
+        )
+    assert done.returncode == 1
+    assert done.stderr == f"crm: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+    assert done.stdout == ""
