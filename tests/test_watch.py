@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import queue
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import date
@@ -224,3 +227,31 @@ def test_touch_asks_for_a_rebuild(watching: tuple[Path, Batches]) -> None:
     root, batches = watching
     (root / "ana.md").touch()
     assert batches.next() == {"touched ana.md"}
+
+
+def test_crm_watch_command_writes_dot_crm_calendar_and_stops_on_sigterm(
+    write_vault: WriteVault,
+) -> None:
+    root = write_vault({"crm.toml": "[feed]\ndays_ahead = 60\n", "ana.md": ANA})
+    out = root / ".crm" / "calendar.ics"
+    command = [sys.executable, "-c", "from crm.cli import main; main()", "--vault", str(root)]
+    proc = subprocess.Popen(
+        [*command, "watch", "--today", "2026-11-23"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        text=True,
+    )
+    try:
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(
+            target=lambda: [lines.put(x) for x in proc.stderr or ()], daemon=True
+        ).start()
+        assert lines.get(timeout=20) == f"wrote {out}: 1 events\n"
+        (root / "bo.md").write_text(BO, encoding="utf-8")
+        assert lines.get(timeout=TIMEOUT).startswith(f"rebuilt {out}: 2 events (")
+        assert b"SUMMARY:Bo Lee turns 36\r\n" in out.read_bytes()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    assert proc.stdout is not None and proc.stdout.read() == ""
