@@ -43,9 +43,9 @@ def main(ctx: click.Context, vault: str | None) -> None:
 
 
 def _register() -> None:
-    from crm.cli import edits, reports, transfer, vault_cmds
+    from crm.cli import edits, feed, reports, transfer, vault_cmds
 
-    for module in (vault_cmds, reports, edits, transfer):
+    for module in (vault_cmds, reports, edits, transfer, feed):
         for command in module.COMMANDS:
             main.add_command(command)
 
