@@ -145,9 +145,18 @@ def slug(name: str) -> str:
 
 
 def new_customer(
-    root: Path, config: Config, name: str, fields: Mapping[str, object], *, today: date
+    root: Path,
+    config: Config,
+    name: str,
+    fields: Mapping[str, object],
+    *,
+    today: date,
+    existing: Sequence[Customer] | None = None,
 ) -> NewCustomer:
-    """Create the customer ``name`` from the vault's template and return its path and warnings."""
+    """Create the customer ``name`` from the vault's template and return its path and warnings.
+
+    Same-name and same-email warnings compare with ``existing``, or with the vault loaded afresh.
+    """
     name = " ".join(name.split())
     if not name:
         raise CrmError("a customer needs a name", exit_code=2)
@@ -160,7 +169,8 @@ def new_customer(
     data = _changed_doc(Doc.parse(text.encode()), changes).to_bytes()
     # Compared with an empty file, every error of the new file is new: any refuses the write.
     customer = _validated(path, b"", data, changes)
-    warnings = _similar(root, config, customer)
+    others = load_vault(root, config).customers if existing is None else existing
+    warnings = _similar(others, customer)
     atomic.replace(path, data, None)
     return NewCustomer(path, tuple(warnings))
 
@@ -398,10 +408,10 @@ def _without_new_errors(path: Path, old: bytes, new: bytes, changes: Sequence[Ch
     return customer
 
 
-def _similar(root: Path, config: Config, new: Customer) -> list[str]:
+def _similar(customers: Sequence[Customer], new: Customer) -> list[str]:
     warnings = []
     emails = {e.casefold() for e in new.emails}
-    for other in load_vault(root, config).customers:
+    for other in customers:
         if other.name.casefold() == new.name.casefold():
             warnings.append(f"a customer named '{other.name}' already exists: {other.location}")
         for email in other.emails:

@@ -219,7 +219,8 @@ def _create(
                 if not fields[key]:
                     del fields[key]
         try:
-            made = new_customer(root, config, a.name, fields, today=today)
+            # The plan already matched every card against the vault: no need to reload it per card.
+            made = new_customer(root, config, a.name, fields, today=today, existing=())
             if later:
                 apply_changes(made.path, later)
         except CrmError as exc:
