@@ -20,3 +20,12 @@ def run_checks(vault: Vault, config: Config, config_problems: list[Problem]) -> 
     for check in CHECKS:
         problems.extend(check(vault, config))
     return sorted(problems, key=problem_order)
+
+
+def _register_git_check() -> None:
+    from crm.gitmerge import check_driver
+
+    CHECKS.append(check_driver)
+
+
+_register_git_check()

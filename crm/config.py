@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,16 @@ class FeedConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class LoyaltyConfig:
+    """Who counts as loyal or worth winning back (``[loyalty]``, used by thanks and winback)."""
+
+    thanks_period: Span = Span(90, "d")
+    min_visits: int = 3
+    min_value: float = 2000.0
+    winback_min_value: float = 1000.0
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """Everything ``crm.toml`` says, with defaults for what it leaves out."""
 
@@ -41,6 +52,7 @@ class Config:
     cadence_by_tag: tuple[tuple[str, Span], ...] = ()
     outreach_kinds: tuple[str, ...] = DEFAULT_OUTREACH
     feed: FeedConfig = field(default_factory=FeedConfig)
+    loyalty: LoyaltyConfig = field(default_factory=LoyaltyConfig)
 
 
 def load_config(root: Path) -> tuple[Config, list[Problem]]:
@@ -48,16 +60,39 @@ def load_config(root: Path) -> tuple[Config, list[Problem]]:
     path = root / CONFIG_NAME
     where = Location(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        text = path.read_text(encoding="utf-8-sig")
+        raw = tomllib.loads(text)
     except FileNotFoundError:
         return Config(), []
     except (OSError, UnicodeDecodeError) as exc:
         return Config(), [Problem(where, f"cannot read config: {exc}")]
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        message = str(getattr(exc, "msg", exc))
+        # Python 3.11's tomllib only puts the position in the message: "... (at line 2, column 12)".
+        m = re.fullmatch(r"(.*?)(?: \(at line (\d+), column \d+\))?", str(exc), re.DOTALL)
+        message, line = (m[1], int(m[2]) if m[2] else None) if m else (str(exc), None)
         return Config(), [Problem(Location(path, line), f"invalid TOML: {message}")]
-    return parse_config(raw, where)
+    config, problems = parse_config(raw, where)
+    return config, [_locate(p, text) for p in problems]
+
+
+_HEADER = re.compile(r"^\s*\[\s*([\w-]+)\s*\]")
+
+
+def _locate(problem: Problem, text: str) -> Problem:
+    """Point a config problem at its line: messages start with ``section.key`` or ``[section]``."""
+    m = re.match(r"\[?([\w-]+)(?:\.([\w-]+))?", problem.message)
+    if m is None:
+        return problem
+    section, key = m[1], m[2]
+    current = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if h := _HEADER.match(line):
+            current = h[1]
+            if current == section and key is None:
+                return replace(problem, location=Location(problem.location.path, number))
+        elif current == section and key and re.match(rf"\s*{re.escape(key)}\s*=", line):
+            return replace(problem, location=Location(problem.location.path, number))
+    return problem
 
 
 def parse_config(raw: dict[str, Any], where: Location) -> tuple[Config, list[Problem]]:
@@ -100,13 +135,15 @@ def parse_config(raw: dict[str, Any], where: Location) -> tuple[Config, list[Pro
         kwargs["feb29"] = feb29
     else:
         bad(f"vault.feb29 must be 'feb28' or 'mar1', not {feb29!r}")
-    try:
-        if "cadence" in defaults:
-            kwargs["default_cadence"] = parse_span(str(defaults["cadence"]))
-        if "max_contacts" in defaults:
-            kwargs["default_max_contacts"] = parse_cap(str(defaults["max_contacts"]))
-    except ValueError as exc:
-        bad(f"defaults: {exc}")
+    for key, parse, field_name in (
+        ("cadence", parse_span, "default_cadence"),
+        ("max_contacts", parse_cap, "default_max_contacts"),
+    ):
+        if key in defaults:
+            try:
+                kwargs[field_name] = parse(str(defaults[key]))
+            except ValueError as exc:
+                bad(f"defaults.{key}: {exc}")
     by_tag = []
     for tag, text in cadence.items():
         try:
@@ -117,6 +154,7 @@ def parse_config(raw: dict[str, Any], where: Location) -> tuple[Config, list[Pro
     if (kinds := strings(contact, "outreach", "contact")) is not None:
         kwargs["outreach_kinds"] = tuple(k.lower() for k in kinds)
     kwargs["feed"] = _feed(feed, bad)
+    kwargs["loyalty"] = _loyalty(table("loyalty"), bad)
     return Config(**kwargs), problems
 
 
@@ -143,6 +181,27 @@ def _feed(tab: dict[str, Any], bad: Any) -> FeedConfig:
             continue
         values[name] = value
     return FeedConfig(**values)
+
+
+def _loyalty(tab: dict[str, Any], bad: Any) -> LoyaltyConfig:
+    values: dict[str, Any] = {}
+    if "thanks_period" in tab:
+        try:
+            values["thanks_period"] = parse_span(str(tab["thanks_period"]))
+        except ValueError as exc:
+            bad(f"loyalty.thanks_period: {exc}")
+    for name in ("min_visits", "min_value", "winback_min_value"):
+        if name not in tab:
+            continue
+        value = tab[name]
+        # bool is an int to Python but never a sensible count or amount.
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            bad(f"loyalty.{name} must be a non-negative number")
+        elif name == "min_visits" and not isinstance(value, int):
+            bad("loyalty.min_visits must be a whole number")
+        else:
+            values[name] = value if name == "min_visits" else float(value)
+    return LoyaltyConfig(**values)
 
 
 def _known_zone(name: str) -> bool:

@@ -27,6 +27,7 @@ from typing import Any
 from crm import __version__, codec, relations
 from crm.config import Config
 from crm.dates import add_span
+from crm.loyalty import LOYAL_KINDS, YEAR
 from crm.model import Customer, Location, Problem, Span
 from crm.search import haystack
 from crm.vault import (
@@ -40,7 +41,7 @@ from crm.vault import (
     problem_order,
 )
 
-SCHEMA = 2
+SCHEMA = 3
 INDEX_DIR = ".crm"
 INDEX_NAME = "index.sqlite"
 BUSY_SECONDS = 10.0
@@ -51,6 +52,7 @@ CHUNK = 250
 # it is stored as unknown so that the next run parses it again (git's "racy clean" rule).
 RACY_NS = 2_000_000_000
 _UPPER_DAYS = {"d": 1, "w": 7, "m": 31, "y": 366}
+_FOREVER = 99_999_999  # after every date.toordinal()
 
 Progress = Callable[[int, int], None]
 
@@ -68,13 +70,17 @@ CREATE TABLE files (
     tracked INTEGER NOT NULL DEFAULT 0,
     due INTEGER,
     back INTEGER,
-    noisy_until INTEGER
+    noisy_until INTEGER,
+    loyal_until INTEGER,
+    winback INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX files_stat ON files (path, size, mtime_ns);
 CREATE INDEX files_cid ON files (cid);
 CREATE INDEX files_due ON files (tracked, due);
 CREATE INDEX files_back ON files (tracked, back);
 CREATE INDEX files_noisy ON files (noisy_until);
+CREATE INDEX files_loyal ON files (loyal_until);
+CREATE INDEX files_winback ON files (winback);
 CREATE INDEX files_problems ON files (fid) WHERE problems != '[]';
 CREATE TABLE marks (fid INTEGER NOT NULL, kind INTEGER NOT NULL, value INTEGER NOT NULL);
 CREATE INDEX marks_value ON marks (kind, value, fid);
@@ -113,6 +119,8 @@ class Row:
     due: int | None = None
     back: int | None = None
     noisy_until: int | None = None
+    loyal_until: int | None = None
+    winback: int = 0
     marks: tuple[tuple[int, int], ...] = ()
 
 
@@ -193,15 +201,20 @@ def peak_outreach(c: Customer, config: Config, cap_period: Span) -> tuple[int, i
     days = sorted(i.day for i in relations.outreach(c, config))
     if not days:
         return 0, None
+    return _peak(days, cap_period), days[-1].toordinal()
+
+
+def _peak(days: list[date], period: Span) -> int:
+    """Return the most of the sorted ``days`` inside any window ``(day - period, day]``."""
     peak = 0
     for n, day in enumerate(days):
         # The count for any day peaks on a day with an entry; ties on that day all count.
         last = bisect.bisect_right(days, day) - 1
         if last != n:
             continue
-        first = bisect.bisect_right(days, add_span(day, cap_period, -1))
+        first = bisect.bisect_right(days, add_span(day, period, -1))
         peak = max(peak, last - first + 1)
-    return peak, days[-1].toordinal()
+    return peak
 
 
 def make_row(rel: str, size: int, mtime_ns: int, root: Path, config: Config) -> Row:
@@ -245,8 +258,25 @@ def make_row(rel: str, size: int, mtime_ns: int, root: Path, config: Config) -> 
             if cap is not None and last_out is not None and peak > cap.count
             else None
         ),
+        loyal_until=_loyal_until(c, config),
+        winback=int(c.status == "lost" and (c.value or 0.0) >= config.loyalty.winback_min_value),
         marks=tuple(sorted(set(marks))),
     )
+
+
+def _loyal_until(c: Customer, config: Config) -> int | None:
+    """Return the last day on which the customer may count as loyal (None: never)."""
+    settings = config.loyalty
+    if c.status in ("lost", "paused"):
+        return None
+    if c.value is not None and c.value >= settings.min_value:
+        return _FOREVER
+    if settings.min_visits <= 0:
+        return None
+    days = sorted(i.day for i in c.log if i.kind in LOYAL_KINDS)
+    if _peak(days, YEAR) < settings.min_visits:
+        return None
+    return days[-1].toordinal() + _upper_days(YEAR)
 
 
 def _rows(
@@ -444,6 +474,7 @@ class Index:
         due_today: bool = False,
         upcoming_days: int | None = None,
         noisy: bool = False,
+        loyalty: bool = False,
     ) -> list[Customer]:
         """Return, in vault order, every customer who may appear in the chosen reports on ``today``.
 
@@ -474,6 +505,10 @@ class Index:
                 )
         if noisy:
             fids |= self._fids("SELECT fid FROM files WHERE noisy_until >= ?", [t])
+        if loyalty:
+            # With the thresholds of crm.toml: agenda's "Say thank you" and "Worth winning back".
+            fids |= self._fids("SELECT fid FROM files WHERE loyal_until >= ?", [t])
+            fids |= self._fids("SELECT fid FROM files WHERE winback = 1")
         return self._customers(fids)
 
     def search(self, words: Sequence[str]) -> list[Customer]:
@@ -586,7 +621,10 @@ def _remove(path: Path) -> None:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    path.parent.mkdir(exist_ok=True)
+    if not path.parent.is_dir():
+        path.parent.mkdir()
+        # Like .pytest_cache: git ignores the cache even in a vault without a .gitignore.
+        (path.parent / ".gitignore").write_text("*\n", encoding="utf-8")
     conn = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
@@ -703,7 +741,7 @@ def _write(
                 conn.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", batch)
         insert = (
             "INSERT INTO files (path, size, mtime_ns, cid, data, problems, status, tracked, due, "
-            "back, noisy_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "back, noisy_until, loyal_until, winback) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         for row in parse_changed(root, changed, config, racy_after, progress, workers):
             fid = conn.execute(
@@ -720,6 +758,8 @@ def _write(
                     row.due,
                     row.back,
                     row.noisy_until,
+                    row.loyal_until,
+                    row.winback,
                 ),
             ).lastrowid
             if row.marks:

@@ -95,4 +95,13 @@ def init_vault(folder: Path) -> list[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("x", encoding="utf-8", newline="\n") as f:
             f.write(text)
-    return list(files)
+    written = list(files)
+    from crm import gitmerge  # a vault inside a git clone gets the merge driver right away
+
+    if gitmerge.repo_root(folder) is not None:
+        attributes = folder / ".gitattributes"
+        existed = attributes.exists()
+        gitmerge.setup(folder)
+        if not existed:
+            written.append(attributes)
+    return written

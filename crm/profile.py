@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time
 from typing import Any
 
-from crm import relations, rows
+from crm import loyalty, relations, rows
 from crm.config import Config
 from crm.model import Customer, Problem
 from crm.report import Column, cell, problem_rows, to_csv
@@ -40,6 +40,8 @@ class Agenda:
     upcoming: list[dict[str, Any]]
     noisy: list[dict[str, Any]]
     problems: list[Problem]
+    thanks: list[dict[str, Any]] = field(default_factory=list)
+    winback: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         """Return the digest as one JSON object with a list per section."""
@@ -50,6 +52,8 @@ class Agenda:
             "upcoming": self.upcoming,
             "noisy": self.noisy,
             "problems": problem_rows(self.problems),
+            "thanks": self.thanks,
+            "winback": self.winback,
         }
 
     def as_csv(self) -> str:
@@ -65,6 +69,10 @@ class Agenda:
             flat.append({"section": "upcoming", **r, "detail": r["what"]})
         for r in self.noisy:
             flat.append({"section": "noisy", "date": None, **r, "detail": r["max_contacts"]})
+        for r in self.thanks:
+            flat.append({"section": "thanks", "date": r["last_thanked"], **r, "detail": _why(r)})
+        for r in self.winback:
+            flat.append({"section": "winback", "date": r["last_contact"], **r, "detail": r["left"]})
         for p in self.problems:
             flat.append(
                 {"section": "problem", "date": None, "id": None, "name": None, "detail": str(p)}
@@ -84,6 +92,8 @@ class Agenda:
         section("Due today", self.due_today, rows.OVERDUE_COLUMNS)
         section(f"Next {AGENDA_DAYS} days", self.upcoming, rows.UPCOMING_COLUMNS)
         section("Too much contact: give them a rest", self.noisy, rows.NOISY_COLUMNS)
+        section("Say thank you", self.thanks, loyalty.THANKS_COLUMNS)
+        section("Worth winning back", self.winback, loyalty.WINBACK_COLUMNS)
         if self.problems:
             out.append(f"\nFiles to fix ({len(self.problems)})\n")
             out.extend(f"  {p}\n" for p in self.problems)
@@ -111,7 +121,17 @@ def agenda(
         upcoming=[rows.upcoming_row(u, today, notes.get(u.customer.id)) for u in soon],
         noisy=[rows.noisy_row(n) for n in relations.noisy(customers, config, today)],
         problems=list(problems),
+        thanks=[loyalty.thanks_row(x) for x in loyalty.thanks(customers, config.loyalty, today)],
+        winback=[loyalty.winback_row(x) for x in loyalty.winback(customers, config.loyalty, today)],
     )
+
+
+def _why(row: dict[str, Any]) -> str:
+    """Return why a customer counts as loyal, e.g. '4 visits, value 4200'."""
+    parts = [f"{row['visits']} visits"]
+    if row["value"] is not None:
+        parts.append(f"value {cell(row['value'])}")
+    return ", ".join(parts)
 
 
 def _indent(text: str) -> str:
@@ -181,6 +201,7 @@ def profile_text(c: Customer, config: Config, today: date, log_lines: int = 5) -
     out = [head]
     for label, value in (
         ("first name", c.first_name),
+        ("last name", c.last_name),
         ("company", c.company),
         ("segment", c.segment),
         ("email", c.emails),
@@ -203,6 +224,12 @@ def profile_text(c: Customer, config: Config, today: date, log_lines: int = 5) -
     if state.due:
         rhythm.append(f"due {state.due}")
     out.append(f"  {'contact:':15} {', '.join(rhythm)}")
+    if c.away is not None and c.away.end >= today:
+        out.append(f"  {'away:':15} {c.away.start} to {c.away.end}")
+    if c.snooze_until is not None and c.snooze_until > today:
+        out.append(f"  {'snoozed until:':15} {c.snooze_until}")
+    if c.max_contacts is not None:
+        out.append(f"  {'max contacts:':15} {c.max_contacts}")
     coming = relations.upcoming([c], config, today, 366)[:5]
     if coming:
         out.append("Next dates:")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -26,11 +27,12 @@ class Column:
 
 
 def render(rows: Sequence[Row], columns: Sequence[Column], fmt: Format, width: int = 80) -> str:
-    """Return ``rows`` as a table, JSON array or CSV (JSON and CSV carry every key)."""
+    """Return ``rows`` as a table, JSON array or CSV (JSON and CSV carry every key of a row)."""
     if fmt == "json":
         return to_json(list(rows))
     if fmt == "csv":
-        return to_csv(rows, [c.key for c in columns])
+        # Scripts get every key the JSON has, in the same order; no rows, no header.
+        return to_csv(rows, list(rows[0])) if rows else ""
     return table(rows, columns, width)
 
 
@@ -75,7 +77,9 @@ def table(rows: Sequence[Row], columns: Sequence[Column], width: int = 80) -> st
     if not rows:
         return ""
     cells = [[cell(row.get(c.key)) for c in columns] for row in rows]
-    widths = [max(len(c.heading), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    widths = [
+        max(width_of(c.heading), *(width_of(r[i]) for r in cells)) for i, c in enumerate(columns)
+    ]
     excess = sum(widths) + 2 * (len(columns) - 1) - width
     for i in sorted(range(len(columns)), key=lambda i: -widths[i]):
         if excess <= 0:
@@ -92,11 +96,24 @@ def table(rows: Sequence[Row], columns: Sequence[Column], width: int = 80) -> st
 
 
 def _line(values: Sequence[str], widths: Sequence[int]) -> str:
-    parts = [
-        (v if len(v) <= w else v[: w - 1] + "…").ljust(w)
-        for v, w in zip(values, widths, strict=True)
-    ]
-    return "  ".join(parts).rstrip()
+    return "  ".join(_fit(v, w) for v, w in zip(values, widths, strict=True)).rstrip()
+
+
+def width_of(text: str) -> int:
+    """Return how many terminal columns ``text`` takes (CJK is two wide, accents zero)."""
+    return sum(
+        0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        for ch in text
+    )
+
+
+def _fit(text: str, width: int) -> str:
+    """Return ``text`` padded to ``width`` columns, or cut with '…' when it is wider."""
+    if width_of(text) > width:
+        while text and width_of(text) > width - 1:
+            text = text[:-1]
+        text += "…"
+    return text + " " * (width - width_of(text))
 
 
 PROBLEM_COLUMNS = (

@@ -5,7 +5,7 @@ Every data problem comes back as a ``Problem`` value; nothing in here raises on 
 
 from __future__ import annotations
 
-import fnmatch
+import functools
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -152,16 +152,21 @@ def _symlink_problem(path: Path, real_root: Path, what: str) -> list[Problem]:
 
 
 def _selected(rel: str, config: Config) -> bool:
-    if config.include and not any(_glob(rel, g) for g in config.include):
+    if config.include and not any(glob_match(rel, g) for g in config.include):
         return False
-    return not any(_glob(rel, g) for g in config.exclude)
+    return not any(glob_match(rel, g) for g in config.exclude)
 
 
-def _glob(rel: str, pattern: str) -> bool:
-    # fnmatch's "*" already crosses "/", so "**/" may also match nothing.
-    return fnmatch.fnmatch(rel, pattern) or (
-        pattern.startswith("**/") and fnmatch.fnmatch(rel, pattern[3:])
-    )
+@functools.cache
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    parts = re.split(r"(\*\*/|\*\*|\*|\?)", pattern)
+    wild = {"**/": "(?:.*/)?", "**": ".*", "*": "[^/]*", "?": "[^/]"}
+    return re.compile("".join(wild.get(p, re.escape(p)) for p in parts))
+
+
+def glob_match(rel: str, pattern: str) -> bool:
+    """Return True when the vault-relative path matches: ``*`` stays in a folder, ``**`` crosses."""
+    return _glob_regex(pattern).fullmatch(rel) is not None
 
 
 def load_vault(root: Path, config: Config) -> Vault:

@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crm.cli import main
+from crm.vault import parse_bytes
 from tests.conftest import EXAMPLE, WriteVault
 
 GOOD = "---\nname: Good Person\nfirst_name: Good\n---\nLikes tea.\n"
@@ -297,3 +300,23 @@ def test_bad_crm_toml_is_located(write_vault: WriteVault) -> None:
 def test_example_vault_is_clean() -> None:
     result = CliRunner().invoke(main, ["--vault", str(EXAMPLE), "check", "--strict"])
     assert (result.exit_code, result.output) == (0, "")
+
+
+YAMLISH = st.lists(
+    st.sampled_from(
+        [*"ab:- \n\t'\"[]{}&*!|>#%@`,?\\0129", "é", "\x00", "\ufeff", "---", "name: ", "2026-02-30"]
+    )
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(front=YAMLISH, body=YAMLISH)
+def test_no_input_raises(front: str, body: str) -> None:
+    # Whatever the bytes, the loader answers with a customer or problems, never an exception.
+    for data in (
+        f"---\n{front}\n---\n{body}".encode(),
+        f"---\nname: X\n{front}".encode("utf-8", "surrogatepass"),
+    ):
+        customer, problems = parse_bytes(data, Path("f.md"), "f")
+        assert customer is not None or problems
+        assert all(p.location.line is None or p.location.line >= 1 for p in problems)

@@ -139,6 +139,12 @@ def test_corrupt_index_is_rebuilt(write_vault: WriteVault) -> None:
     assert not idx.bypassed
 
 
+def test_index_folder_ignores_itself_in_git(write_vault: WriteVault) -> None:
+    root = write_vault({"ana.md": ANA})
+    indexed(root).close()
+    assert (root / ".crm" / ".gitignore").read_text(encoding="utf-8") == "*\n"
+
+
 def test_corrupt_index_never_breaks_a_command(write_vault: WriteVault) -> None:
     root = write_vault({"ana.md": ANA})
     index_path(root).parent.mkdir()
@@ -278,9 +284,9 @@ def test_search_finds_substrings_and_keeps_up_with_edits(write_vault: WriteVault
     result = runner.invoke(main, ["--vault", str(root), "search", "spress"])
     assert result.output == "ID   NAME        STATUS  TAGS\nana  Ana García  active  vip\n"
     (root / "ben.md").write_text(BEN.replace("cut", "espresso chat"), encoding="utf-8")
-    result = runner.invoke(main, ["--vault", str(root), "search", "spress", "--format", "csv"])
-    assert (
-        result.output == "id,name,status,tags\nana,Ana García,active,vip\nben,Ben Okafor,active,\n"
+    result = runner.invoke(main, ["--vault", str(root), "search", "spress"])
+    assert result.output == (
+        "ID   NAME        STATUS  TAGS\nana  Ana García  active  vip\nben  Ben Okafor  active\n"
     )
 
 

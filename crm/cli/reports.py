@@ -190,7 +190,12 @@ def agenda(session: Session, fmt: Format, today: date) -> None:
     """
     index = session.index()
     customers = index.candidates(
-        today, overdue=True, due_today=True, upcoming_days=profile.AGENDA_DAYS, noisy=True
+        today,
+        overdue=True,
+        due_today=True,
+        upcoming_days=profile.AGENDA_DAYS,
+        noisy=True,
+        loyalty=True,
     )
     problems = [*session.config_problems, *index.problems()]
     digest = profile.agenda(customers, near(problems), session.config, today)

@@ -1,0 +1,299 @@
+"""The iCalendar feed: customers' dates, follow-ups and reach-out reminders as bytes (deterministic).
+
+Occurrences are expanded over a window around ``today`` (``[feed] days_back`` /
+``days_ahead``) instead of being sent as RRULEs, so every title can say the right age
+and a Feb 29 birthday lands where ``[vault] feb29`` says in every client alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from icalendar import Alarm, Calendar, Event, vDuration
+
+from crm.config import Config
+from crm.dates import occurrence_in
+from crm.model import Customer, PartialDate
+from crm.relations import contact_state, planned_day
+
+EventKind = Literal["reachout", "followup", "birthday", "lead", "anniversary", "since", "date"]
+_KIND_ORDER: tuple[EventKind, ...] = (
+    "reachout",
+    "followup",
+    "birthday",
+    "lead",
+    "anniversary",
+    "since",
+    "date",
+)
+_CATEGORY = {
+    "reachout": "Reach out",
+    "followup": "Follow-up",
+    "birthday": "Birthday",
+    "lead": "Reminder",
+    "anniversary": "Anniversary",
+    "since": "Customer since",
+    "date": "Date",
+}
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+PRODID = "-//crm//Customer calendar feed//EN"
+FOLLOWUP_LENGTH = timedelta(minutes=30)
+_SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEvent:
+    """One event of the feed: an all-day event, or a timed one when ``at`` is set."""
+
+    uid: str
+    kind: EventKind
+    day: date
+    summary: str
+    customer: Customer
+    at: time | None = None
+
+
+def window(config: Config, today: date) -> tuple[date, date]:
+    """Return the first and last day (inclusive) the feed covers."""
+    feed = config.feed
+    return today - timedelta(days=feed.days_back), today + timedelta(days=feed.days_ahead)
+
+
+def feed_events(customers: Iterable[Customer], config: Config, today: date) -> list[FeedEvent]:
+    """Return every event of the feed inside the window, sorted by day, time, kind and name."""
+    start, end = window(config, today)
+    events: list[FeedEvent] = []
+    for c in customers:
+        # Lost customers are out of every report, so they stay out of the calendar too.
+        if c.status == "lost":
+            continue
+        events.extend(e for e in _customer_events(c, config, today) if start <= e.day <= end)
+    events.sort(
+        key=lambda e: (
+            e.day,
+            e.at or time.min,
+            _KIND_ORDER.index(e.kind),
+            e.customer.name.casefold(),
+            e.uid,
+        )
+    )
+    return events
+
+
+def _customer_events(c: Customer, config: Config, today: date) -> Iterator[FeedEvent]:
+    start, end = window(config, today)
+    name = clean(c.name)
+    slug = uid_part(c.id)
+    lead = config.feed.lead_days
+    for d in c.dates:
+        if d.kind in ("birthday", "anniversary"):
+            for day in _yearly(d.date, start, end + timedelta(days=lead), config):
+                if d.date.year is not None and day.year <= d.date.year:
+                    continue  # the day itself is not a birthday or an anniversary
+                years = None if d.date.year is None else day.year - d.date.year
+                if day <= end:
+                    yield FeedEvent(
+                        f"{d.kind}-{slug}-{day.year}@crm",
+                        d.kind,
+                        day,
+                        _birthday(name, years)
+                        if d.kind == "birthday"
+                        else _anniversary(name, years),
+                        c,
+                    )
+                if lead:
+                    yield FeedEvent(
+                        f"{d.kind}-soon-{slug}-{day.year}@crm",
+                        "lead",
+                        day - timedelta(days=lead),
+                        f"{name}'s {d.kind} on {_WEEKDAYS[day.weekday()]}",
+                        c,
+                    )
+        else:
+            yield from _labelled(c, name, slug, d.label, d.date, d.yearly, config, today)
+    if c.customer_since is not None:
+        since = c.customer_since
+        for day in _yearly(PartialDate(since.month, since.day, since.year), start, end, config):
+            if day.year > since.year:
+                years = day.year - since.year
+                yield FeedEvent(
+                    f"since-{slug}-{day.year}@crm",
+                    "since",
+                    day,
+                    f"{name}: {years} year{'s' if years != 1 else ''} as a customer",
+                    c,
+                )
+    yield from _contact_events(c, name, slug, config, today)
+
+
+def _labelled(
+    c: Customer,
+    name: str,
+    slug: str,
+    label: str,
+    pd: PartialDate,
+    yearly: bool,
+    config: Config,
+    today: date,
+) -> Iterator[FeedEvent]:
+    key = hashlib.sha256(f"{label}\0{pd.isoformat()}".encode()).hexdigest()[:8]
+    title = f"{name}: {clean(label)}"
+    if not yearly:
+        if pd.year is not None:
+            day = date(pd.year, pd.month, pd.day)
+            yield FeedEvent(f"date-{slug}-{key}-{day:%Y%m%d}@crm", "date", day, title, c)
+        return
+    start, end = window(config, today)
+    for day in _yearly(pd, start, end, config):
+        years = None if pd.year is None else day.year - pd.year
+        suffix = f" ({years} year{'s' if years != 1 else ''})" if years else ""
+        yield FeedEvent(f"date-{slug}-{key}-{day.year}@crm", "date", day, title + suffix, c)
+
+
+def _contact_events(
+    c: Customer, name: str, slug: str, config: Config, today: date
+) -> Iterator[FeedEvent]:
+    planned = planned_day(c)
+    if planned is not None:
+        at = c.next_contact.time() if isinstance(c.next_contact, datetime) else None
+        yield FeedEvent(
+            f"followup-{slug}-{planned:%Y%m%d}@crm",
+            "followup",
+            planned,
+            f"Follow up with {name}",
+            c,
+            at,
+        )
+    state = contact_state(c, config, today)
+    if state.state == "never":
+        yield FeedEvent(
+            f"reachout-{slug}-never@crm",
+            "reachout",
+            today,
+            f"Reach out to {name} (never contacted)",
+            c,
+        )
+    elif state.state == "overdue" and state.due is not None:
+        late = state.days_overdue
+        # Same UID while overdue: clients move the one reminder along to today.
+        yield FeedEvent(
+            f"reachout-{slug}-{state.due:%Y%m%d}@crm",
+            "reachout",
+            today,
+            f"Reach out to {name} ({late} day{'s' if late != 1 else ''} overdue)",
+            c,
+        )
+    elif state.state in ("due", "ok") and state.due is not None and state.due != planned:
+        # A planned follow-up on the due day is reminder enough (as in `crm upcoming`).
+        yield FeedEvent(
+            f"reachout-{slug}-{state.due:%Y%m%d}@crm",
+            "reachout",
+            state.due,
+            f"Reach out to {name}",
+            c,
+        )
+
+
+def _yearly(pd: PartialDate, start: date, end: date, config: Config) -> Iterator[date]:
+    for year in range(start.year, end.year + 1):
+        if pd.year is not None and year < pd.year:
+            continue
+        day = occurrence_in(pd, year, config.feb29)
+        if start <= day <= end:
+            yield day
+
+
+def _birthday(name: str, age: int | None) -> str:
+    return f"{name}'s birthday" if age is None else f"{name} turns {age}"
+
+
+def _anniversary(name: str, years: int | None) -> str:
+    if years is None:
+        return f"{name}: anniversary"
+    return f"{name}: anniversary ({years} year{'s' if years != 1 else ''})"
+
+
+def uid_part(customer_id: str) -> str:
+    """Return the customer id as it appears in UIDs: itself when plain ASCII, else a short hash."""
+    if _SAFE_ID.fullmatch(customer_id):
+        return customer_id
+    return "h" + hashlib.sha256(customer_id.encode()).hexdigest()[:16]
+
+
+def clean(text: str) -> str:
+    """Return ``text`` on one line without control characters (NUL, BEL, ESC pass icalendar)."""
+    kept = (
+        " " if ch in "\t\n\r" else ch
+        for ch in text
+        if ch in "\t\n\r" or unicodedata.category(ch) != "Cc"
+    )
+    return "".join(kept).strip()
+
+
+def details(c: Customer) -> str:
+    """Return the contact details and preferences shared when ``[feed] include_details`` is on."""
+    lines = [
+        ("Email", ", ".join(c.emails)),
+        ("Phone", ", ".join(c.phones)),
+        ("Likes", ", ".join(c.likes)),
+        ("Dislikes", ", ".join(c.dislikes)),
+    ]
+    return "\n".join(clean(f"{k}: {v}") for k, v in lines if v)
+
+
+def render(events: Iterable[FeedEvent], config: Config, today: date) -> bytes:
+    """Return the feed as iCalendar bytes: CRLF, folded at 75 octets, a VTIMEZONE per TZID."""
+    feed = config.feed
+    start, end = window(config, today)
+    refresh = timedelta(minutes=max(feed.refresh_minutes, 1))
+    cal = Calendar()
+    cal.add("PRODID", PRODID)
+    cal.add("VERSION", "2.0")
+    cal.add("CALSCALE", "GREGORIAN")
+    cal.add("METHOD", "PUBLISH")
+    cal.add("NAME", clean(feed.name))
+    cal.add("X-WR-CALNAME", clean(feed.name))
+    cal.add("REFRESH-INTERVAL", refresh, parameters={"VALUE": "DURATION"})
+    cal.add("X-PUBLISHED-TTL", vDuration(refresh))
+    stamp = datetime.combine(today, time.min, tzinfo=UTC)
+    zone = ZoneInfo(config.timezone)
+    for ev in events:
+        e = Event()
+        e.add("UID", ev.uid)
+        e.add("DTSTAMP", stamp)
+        if ev.at is None:
+            e.add("DTSTART", ev.day)
+            e.add("DTEND", ev.day + timedelta(days=1))
+            e.add("TRANSP", "TRANSPARENT")
+        else:
+            begin = datetime.combine(ev.day, ev.at, tzinfo=zone)
+            e.add("DTSTART", begin)
+            e.add("DTEND", begin + FOLLOWUP_LENGTH)
+        e.add("SUMMARY", ev.summary)
+        e.add("CATEGORIES", [_CATEGORY[ev.kind]])
+        if feed.include_details and (text := details(ev.customer)):
+            e.add("DESCRIPTION", text)
+        if feed.alarms:
+            alarm = Alarm()
+            alarm.add("ACTION", "DISPLAY")
+            alarm.add("DESCRIPTION", ev.summary)
+            # All-day: 09:00 on the day; timed: a quarter of an hour before.
+            trigger = timedelta(hours=9) if ev.at is None else timedelta(minutes=-15)
+            alarm.add("TRIGGER", trigger)
+            e.add_component(alarm)
+        cal.add_component(e)
+    cal.add_missing_timezones(first_date=start, last_date=end + timedelta(days=1))
+    data: bytes = cal.to_ical()
+    return data
+
+
+def build_feed(customers: Iterable[Customer], config: Config, today: date) -> bytes:
+    """Return the whole feed for ``customers`` as seen on ``today``."""
+    return render(feed_events(customers, config, today), config, today)

@@ -1,0 +1,336 @@
+"""Edit commands: ``new``, ``log``, ``set``, ``unset``, ``snooze``, ``followup``, ``away``, ``edit``,
+and the git side: ``git-setup``, ``git-merge-driver``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from crm import dates
+from crm.cli.common import Session, customer_argument, pass_session, resolve, today_option
+from crm.errors import CrmError
+from crm.model import STATUSES
+
+if TYPE_CHECKING:  # crm.edit is imported inside the commands that use it
+    from crm.edit import Change
+
+
+def _date(text: str, what: str) -> date:
+    try:
+        return dates.parse_date(text)
+    except ValueError as exc:
+        raise CrmError(f"{what}: {exc}", exit_code=2) from None
+
+
+def _path(session: Session, name: str) -> Path:
+    return resolve(session.vault().customers, name).location.path
+
+
+def _change(session: Session, name: str, changes: Sequence[Change], dry_run: bool = False) -> None:
+    """Apply ``changes`` to the customer ``name`` and print the diff (or that nothing changed)."""
+    from crm.edit import apply_changes
+
+    path = _path(session, name)
+    result = apply_changes(path, changes, dry_run=dry_run)
+    if not result.changed:
+        click.echo(f"{path}: nothing to change")
+        return
+    click.echo(result.diff(), nl=False)
+
+
+def dry_run_option(f: click.decorators.FC) -> click.decorators.FC:
+    """Add ``--dry-run``: show the diff, write nothing."""
+    return click.option("--dry-run", is_flag=True, help="Show the change; write nothing.")(f)
+
+
+@click.command()
+@click.argument("full_name", metavar="'FULL NAME'")
+@click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
+@click.option("--email", "emails", multiple=True, help="An email address (repeatable).")
+@click.option("--phone", "phones", multiple=True, help="A phone number (repeatable).")
+@click.option("--company", help="The company.")
+@click.option("--status", type=click.Choice(STATUSES), help="lead, active, paused or lost.")
+@click.option("--cadence", help="How often to get in touch, e.g. 30d, 6w, monthly.")
+@click.option("--birthday", help="YYYY-MM-DD, or --MM-DD when the year is unknown.")
+@click.option("--set", "extra", multiple=True, metavar="KEY=VALUE", help="Any other field.")
+@today_option
+@pass_session
+def new(
+    session: Session,
+    full_name: str,
+    tags: tuple[str, ...],
+    emails: tuple[str, ...],
+    phones: tuple[str, ...],
+    company: str | None,
+    status: str | None,
+    cadence: str | None,
+    birthday: str | None,
+    extra: tuple[str, ...],
+    today: date,
+) -> None:
+    """Create a customer file from templates/customer.md and print its path.
+
+    Refuses to overwrite a file; warns (on stderr) when a customer with the same
+    name or email exists.
+
+    \b
+    Examples:
+      crm new "Bella Rossi" --tag regular --cadence 6w --birthday --04-14
+      $EDITOR "$(crm new 'Zoë Müller' --email zoe@example.de)"
+    """
+    from crm.edit import new_customer, parse_change
+
+    fields: dict[str, object] = {}
+    for key, many in (("email", emails), ("phone", phones)):
+        if many:
+            fields[key] = many[0] if len(many) == 1 else list(many)
+    if tags:
+        fields["tags"] = list(tags)
+    for key, value in (
+        ("company", company),
+        ("status", status),
+        ("cadence", cadence),
+        ("birthday", birthday),
+    ):
+        if value is not None:
+            fields[key] = value
+    for text in extra:
+        change = parse_change(text)
+        if change.op != "=":
+            raise CrmError(f"--set takes KEY=VALUE, not {text}", exit_code=2)
+        fields[change.key] = change.value
+    made = new_customer(session.root, session.config, full_name, fields, today=today)
+    for warning in made.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(str(made.path))
+
+
+@click.command()
+@customer_argument
+@click.argument("text")
+@click.option("--kind", help="The entry's kind (call, visit, email, note, ...).")
+@click.option(
+    "--date", "day", metavar="YYYY-MM-DD", help="The day of the contact (default: today)."
+)
+@click.option("--time", "at", metavar="HH:MM", help="The time of the contact.")
+@today_option
+@pass_session
+def log(
+    session: Session,
+    name: str,
+    text: str,
+    kind: str | None,
+    day: str | None,
+    at: str | None,
+    today: date,
+) -> None:
+    """Append "- DATE kind: text" to the customer's ## Log section.
+
+    TEXT starts with its kind ("call: ...") unless --kind gives it. A log line with
+    today's date is how contact is recorded; nothing else in the file changes.
+
+    \b
+    Examples:
+      crm log bella "call: asked about the spring offers"
+      crm log zoe "trim and colour" --kind visit --date 2026-11-20 --time 15:30
+    """
+    from crm.edit import append_log
+
+    if kind is None:
+        m = re.fullmatch(r"([A-Za-z][\w-]*):[ \t]*(.*)", text.strip(), re.DOTALL)
+        if m is None:
+            raise CrmError(
+                f"no kind in '{text}': write 'call: {text}' or pass --kind call", exit_code=2
+            )
+        kind, text = m[1], m[2]
+    when = _date(day, "--date") if day else today
+    try:
+        clock = dates.parse_time(at) if at else None
+    except ValueError as exc:
+        raise CrmError(f"--time: {exc}", exit_code=2) from None
+    path = _path(session, name)
+    result = append_log(path, when, kind, text, clock)
+    number, line = result.added()[-1]
+    click.echo(f"{path}:{number}: {line}")
+
+
+@click.command("set")
+@customer_argument
+@click.argument("changes", nargs=-1, required=True, metavar="KEY=VALUE...")
+@dry_run_option
+@pass_session
+def set_(session: Session, name: str, changes: tuple[str, ...], dry_run: bool) -> None:
+    """Change front-matter fields; prints the diff. Lists take KEY+=ITEM and KEY-=ITEM.
+
+    Values are validated as crm check validates them; nothing is written when one fails.
+
+    \b
+    Examples:
+      crm set bella cadence=14d status=active
+      crm set bella tags+=vip likes-=espresso
+      crm set bella "next_contact=2026-12-01 14:30" --dry-run
+    """
+    from crm.edit import parse_change
+
+    _change(session, name, [parse_change(c) for c in changes], dry_run)
+
+
+@click.command()
+@customer_argument
+@click.argument("keys", nargs=-1, required=True, metavar="KEY...")
+@dry_run_option
+@pass_session
+def unset(session: Session, name: str, keys: tuple[str, ...], dry_run: bool) -> None:
+    """Remove front-matter fields (and their value lines); prints the diff.
+
+    \b
+    Example:
+      crm unset bella snooze_until away
+    """
+    from crm.edit import Change
+
+    _change(session, name, [Change(k, "unset") for k in keys], dry_run)
+
+
+@click.command()
+@customer_argument
+@click.option("--until", "until", metavar="YYYY-MM-DD", help="Leave alone until this day.")
+@click.option("--for", "span", metavar="SPAN", help="Leave alone for 2w, 30d, 3m, ...")
+@today_option
+@dry_run_option
+@pass_session
+def snooze(
+    session: Session, name: str, until: str | None, span: str | None, today: date, dry_run: bool
+) -> None:
+    """Leave a customer out of overdue lists until a day (sets snooze_until).
+
+    \b
+    Examples:
+      crm snooze bella --for 2w
+      crm snooze bella --until 2027-01-10
+    """
+    from crm.edit import Change
+
+    if (until is None) == (span is None):
+        raise CrmError("give exactly one of --until DATE or --for SPAN", exit_code=2)
+    if until is not None:
+        day = _date(until, "--until")
+    else:
+        try:
+            day = dates.add_span(today, dates.parse_span(span or ""))
+        except ValueError as exc:
+            raise CrmError(f"--for: {exc}", exit_code=2) from None
+    _change(session, name, [Change("snooze_until", "=", day.isoformat())], dry_run)
+
+
+@click.command()
+@customer_argument
+@click.argument("day", metavar="DATE")
+@click.argument("at", metavar="[TIME]", required=False)
+@dry_run_option
+@pass_session
+def followup(session: Session, name: str, day: str, at: str | None, dry_run: bool) -> None:
+    """Plan the next contact on DATE, optionally at TIME (sets next_contact).
+
+    \b
+    Examples:
+      crm followup bella 2026-12-01
+      crm followup bella 2026-12-01 14:30
+    """
+    from crm.edit import Change
+
+    try:
+        when = dates.parse_datetime(day if at is None else f"{day} {at}")
+    except ValueError as exc:
+        raise CrmError(f"followup: {exc}", exit_code=2) from None
+    value = f"{when:%Y-%m-%d %H:%M}" if at is not None else when.isoformat()
+    _change(session, name, [Change("next_contact", "=", value)], dry_run)
+
+
+@click.command()
+@customer_argument
+@click.argument("start", metavar="FROM")
+@click.argument("end", metavar="TO")
+@dry_run_option
+@pass_session
+def away(session: Session, name: str, start: str, end: str, dry_run: bool) -> None:
+    """Mark a customer away from FROM to TO, inclusive (sets away).
+
+    \b
+    Example:
+      crm away bella 2026-12-20 2027-01-06
+    """
+    from crm.edit import Change
+
+    _change(session, name, [Change("away", "=", f"{start}..{end}")], dry_run)
+
+
+@click.command()
+@customer_argument
+@pass_session
+def edit(session: Session, name: str) -> None:
+    """Open the customer's file in $VISUAL or $EDITOR, then check it.
+
+    Problems go to stderr as path:line: message; exits 1 when there are errors.
+
+    \b
+    Example:
+      crm edit bella
+    """
+    from crm.report import problems_text
+    from crm.vault import parse_path
+
+    path = _path(session, name)
+    click.edit(filename=str(path))
+    _, problems = parse_path(path, session.root)
+    if problems:
+        click.echo(problems_text(problems), nl=False, err=True)
+    if any(p.severity == "error" for p in problems):
+        raise SystemExit(1)
+
+
+@click.command("git-setup")
+@pass_session
+def git_setup(session: Session) -> None:
+    """Set up this clone for merging customer files (once per clone).
+
+    Writes "*.md merge=crm" to the vault's .gitattributes and registers the
+    driver in the repository's .git/config: concurrent log entries then merge
+    cleanly, and a key both sides changed differently becomes a conflict.
+
+    \b
+    Example:
+      git clone host:customers && cd customers && crm git-setup
+    """
+    from crm.gitmerge import setup
+
+    done = setup(session.root)
+    for line in done or ["already set up; nothing to do"]:
+        click.echo(line)
+
+
+@click.command("git-merge-driver", hidden=True)
+@click.argument("base", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("ours", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("theirs", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("name", required=False)
+def git_merge_driver(base: Path, ours: Path, theirs: Path, name: str | None) -> None:
+    """Merge three versions of a customer file for git (%O %A %B %P); the result goes to %A.
+
+    Exits 0 on a clean merge, 1 when conflict markers were left.
+    """
+    from crm.gitmerge import merge
+
+    result = merge(base.read_bytes(), ours.read_bytes(), theirs.read_bytes())
+    ours.write_bytes(result.data)
+    if result.conflicts:
+        click.echo(f"crm: {result.conflicts} conflict(s) in {name or ours}", err=True)
+        raise SystemExit(1)
+
+
+COMMANDS = [new, log, set_, unset, snooze, followup, away, edit, git_setup, git_merge_driver]

@@ -1,0 +1,231 @@
+"""Calendar commands: ``ics``, ``serve``, ``watch``, ``feed-url``."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from crm.cli.common import Session, pass_session, today_option
+from crm.cli.reports import filter_options, selected
+from crm.livefeed import FeedJob, Filters, LiveFeed, run_watch
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+WATCH_OUTPUT = Path(".crm") / "calendar.ics"
+
+
+def _echo_err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def today_hidden(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Add a hidden ``--today`` that pins the date (demos and tests) instead of following the clock."""
+    return click.option(
+        "--today", "fixed_today", type=click.DateTime(["%Y-%m-%d"]), hidden=True, default=None
+    )(f)
+
+
+def _stop_on_sigterm() -> None:
+    """Make SIGTERM (systemd, docker stop, kill) stop like Ctrl-C, so threads and sockets close."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def _fixed(value: datetime | None) -> date | None:
+    return value.date() if value is not None else None
+
+
+@click.command()
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the feed to FILE (atomically) instead of stdout.",
+)
+@filter_options
+@today_option
+@pass_session
+def ics(
+    session: Session,
+    output: Path | None,
+    tags: tuple[str, ...],
+    segment: str | None,
+    status: str | None,
+    company: str | None,
+    today: date,
+) -> None:
+    """Write the iCalendar feed: dates, follow-ups and reach-out reminders.
+
+    Broken customer files are left out and reported on stderr; the rest still go out.
+
+    \b
+    Examples:
+      crm ics > customers.ics
+      crm ics -o ~/public_html/customers.ics --tag vip
+    """
+    from crm.calendar import build_feed
+    from crm.files import write_atomic
+
+    customers = selected(session.vault().customers, tags, segment, status, company)
+    data = build_feed(customers, session.config, today)
+    for problem in session.problems():
+        _echo_err(str(problem))
+    if output is None:
+        click.echo(data, nl=False)
+    else:
+        write_atomic(output, data)
+
+
+def _urls(base: str, token: str) -> tuple[str, str]:
+    from crm.server import feed_path
+
+    url = base.rstrip("/") + feed_path(token)
+    webcal = "webcal://" + url.split("://", 1)[1]
+    return url, webcal
+
+
+def _base(host: str, port: int) -> str:
+    if host in ("0.0.0.0", "::", ""):
+        import socket
+
+        host = socket.gethostname()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def _token(session: Session) -> str:
+    from crm.token import ENV_VAR, feed_token
+
+    return feed_token(session.root, session.config, os.environ.get(ENV_VAR))
+
+
+@click.command("feed-url")
+@click.option("--host", default=DEFAULT_HOST, show_default=True, help="Host the server listens on.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, help="Port the server listens on.")
+@click.option(
+    "--base-url",
+    metavar="URL",
+    help="Public address in front of the server, e.g. https://crm.example.com (reverse proxy).",
+)
+@pass_session
+def feed_url(session: Session, host: str, port: int, base_url: str | None) -> None:
+    """Print the secret URL to subscribe to (http and webcal forms).
+
+    The token comes from crm.toml [feed] token, else $CRM_FEED_TOKEN, else
+    .crm/feed-token in the vault (created on first use).
+
+    \b
+    Examples:
+      crm feed-url
+      crm feed-url --base-url https://crm.example.com
+    """
+    url, webcal = _urls(base_url or _base(host, port), _token(session))
+    click.echo(url)
+    click.echo(webcal)
+
+
+@click.command()
+@click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, help="Port (0 picks a free one).")
+@filter_options
+@today_hidden
+@pass_session
+def serve(
+    session: Session,
+    host: str,
+    port: int,
+    tags: tuple[str, ...],
+    segment: str | None,
+    status: str | None,
+    company: str | None,
+    fixed_today: datetime | None,
+) -> None:
+    """Serve the feed at a secret URL and keep it current as the vault changes.
+
+    Listens on 127.0.0.1 unless --host says otherwise; stop with Ctrl-C.
+
+    \b
+    Examples:
+      crm serve
+      crm serve --host 0.0.0.0 --port 8080 --tag vip
+    """
+    from crm.server import make_server
+
+    _stop_on_sigterm()
+    token = _token(session)
+    job = FeedJob(
+        session.root, Filters(tags, segment, status, company), _fixed(fixed_today), _echo_err
+    )
+    live = LiveFeed(job, token)
+    live.start()
+    try:
+        server = make_server(live.app, host, port)
+        url, webcal = _urls(_base(host, server.effective_port), token)
+        click.echo(f"Serving {job.summary()}. Subscribe to:\n  {url}\n  {webcal}")
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            _echo_err(
+                "note: plain HTTP; put it behind an HTTPS reverse proxy before it leaves your network"
+            )
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.close()
+    finally:
+        live.stop()
+
+
+@click.command()
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The .ics file to keep current (default: .crm/calendar.ics in the vault).",
+)
+@filter_options
+@today_hidden
+@pass_session
+def watch(
+    session: Session,
+    output: Path | None,
+    tags: tuple[str, ...],
+    segment: str | None,
+    status: str | None,
+    company: str | None,
+    fixed_today: datetime | None,
+) -> None:
+    """Watch the vault and keep an .ics file current; one log line per rebuild.
+
+    Stop with Ctrl-C.
+
+    \b
+    Examples:
+      crm watch
+      crm watch -o ~/public_html/customers.ics --tag vip
+    """
+    if output is None:
+        output = session.root / WATCH_OUTPUT
+        output.parent.mkdir(exist_ok=True)
+    _stop_on_sigterm()
+    job = FeedJob(
+        session.root, Filters(tags, segment, status, company), _fixed(fixed_today), _echo_err
+    )
+    try:
+        run_watch(job, output, threading.Event())
+    except KeyboardInterrupt:
+        pass
+
+
+COMMANDS = [ics, serve, watch, feed_url]

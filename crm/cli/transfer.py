@@ -1,0 +1,239 @@
+"""Commands that move people in and out and look after them: thanks, winback, import, export."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from crm import loyalty
+from crm.cli.common import Session, emit_rows, format_option, pass_session, today_option
+from crm.cli.reports import filter_options, selected
+from crm.dates import parse_span
+from crm.errors import CrmError
+from crm.model import Span
+from crm.report import Format
+
+
+def _span(ctx: click.Context, param: click.Parameter, value: str | None) -> Span | None:
+    if value is None:
+        return None
+    try:
+        return parse_span(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@click.command()
+@click.option(
+    "--period",
+    metavar="SPAN",
+    callback=_span,
+    help="Thanked within this span counts as lately (e.g. 90d, 6m; default from crm.toml, 90d).",
+)
+@click.option(
+    "--min-visits",
+    type=click.IntRange(0),
+    help="Visits/purchases in the last year that make a customer loyal (default 3).",
+)
+@click.option(
+    "--min-value",
+    type=click.FloatRange(0),
+    help="A value that makes a customer loyal on its own (default 2000).",
+)
+@format_option
+@today_option
+@pass_session
+def thanks(
+    session: Session,
+    period: Span | None,
+    min_visits: int | None,
+    min_value: float | None,
+    fmt: Format,
+    today: date,
+) -> None:
+    """Loyal customers who have not been thanked lately: send a card or a reward.
+
+    Loyal means at least --min-visits visit/purchase log entries in the last year,
+    or a value of at least --min-value. A thanks, gift or card log entry inside
+    --period counts as thanked. Lost and paused customers are left out.
+
+    \b
+    Examples:
+      crm thanks
+      crm thanks --period 6m --format csv
+    """
+    found = loyalty.thanks(
+        session.vault().customers,
+        session.config.loyalty,
+        today,
+        period=period,
+        min_visits=min_visits,
+        min_value=min_value,
+    )
+    emit_rows(
+        [loyalty.thanks_row(x) for x in found],
+        loyalty.THANKS_COLUMNS,
+        fmt,
+        "Everyone loyal has been thanked lately.",
+    )
+
+
+@click.command()
+@click.option(
+    "--min-value",
+    type=click.FloatRange(0),
+    help="Only lost customers with at least this value (default from crm.toml, 1000).",
+)
+@format_option
+@today_option
+@pass_session
+def winback(session: Session, min_value: float | None, fmt: Format, today: date) -> None:
+    """Lost customers worth winning back, with what they liked and how long ago they left.
+
+    How long ago is counted from their last contact.
+
+    \b
+    Examples:
+      crm winback
+      crm winback --min-value 500 --format json
+    """
+    found = loyalty.winback(
+        session.vault().customers, session.config.loyalty, today, min_value=min_value
+    )
+    emit_rows(
+        [loyalty.winback_row(x) for x in found],
+        loyalty.WINBACK_COLUMNS,
+        fmt,
+        "Nobody lost is worth winning back.",
+    )
+
+
+@click.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["vcard", "csv", "json"]),
+    default="vcard",
+    show_default=True,
+    help="vcard (3.0, for phones and address books), csv (spreadsheets) or json (everything).",
+)
+@filter_options
+@pass_session
+def export(
+    session: Session,
+    fmt: str,
+    tags: tuple[str, ...],
+    segment: str | None,
+    status: str | None,
+    company: str | None,
+) -> None:
+    """Write customers to stdout as vCard, CSV or JSON, sorted by name.
+
+    vCard carries names, emails, phones, company, address, tags, birthday,
+    anniversary and notes, plus status, value, likes and the like as X-CRM-*
+    properties, so `crm import` reads it back to the same customers. JSON carries
+    everything a file holds, including dates and the log.
+
+    \b
+    Examples:
+      crm export > customers.vcf
+      crm export --format csv --tag vip > vips.csv
+      crm export --format json --status lost
+    """
+    from crm.exporter import export as render_export
+
+    customers = selected(session.vault().customers, tags, segment, status, company)
+    fmt_: Any = fmt
+    click.echo(render_export(customers, fmt_), nl=False)
+
+
+def _mapping(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for item in value:
+        column, sep, key = item.partition("=")
+        if not sep or not column:
+            raise click.BadParameter(f"'{item}' is not COLUMN=FIELD")
+        found[column] = key.strip()
+    return found
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what would be added or changed; write nothing.")
+@click.option(
+    "--map",
+    "mapping",
+    multiple=True,
+    metavar="COLUMN=FIELD",
+    callback=_mapping,
+    help="CSV only: read COLUMN into FIELD (e.g. 'Kundennummer=segment'; 'COLUMN=' ignores it).",
+)
+@today_option
+@pass_session
+def import_(
+    session: Session, file: Path, dry_run: bool, mapping: dict[str, str], today: date
+) -> None:
+    """Import customers from a vCard (.vcf) or CSV file; importing twice changes nothing.
+
+    A card matches an existing customer by email, phone or exact name; a match
+    only gains what it lacks (new emails, phones, tags, empty fields), and values
+    that differ are kept and reported. New customers are created like `crm new`.
+    Prints every change as a diff. A malformed card or row is reported as
+    file:line and skipped; the exit code is then 1.
+
+    \b
+    Examples:
+      crm import contacts.vcf --dry-run
+      crm import google.csv
+      crm import shop.csv --map "Kunde=name" --map "Umsatz=value"
+    """
+    from crm import contacts, contacts_csv, importer
+
+    text = contacts.decode(file.read_bytes())
+    is_vcard = file.suffix.lower() in (".vcf", ".vcard") or (
+        file.suffix.lower() != ".csv" and text.lstrip().upper().startswith("BEGIN:VCARD")
+    )
+    if is_vcard and mapping:
+        raise CrmError("--map applies to CSV files only", exit_code=2)
+    if is_vcard:
+        cards, problems = contacts.parse_vcards(text, file)
+    else:
+        cards, problems = contacts_csv.parse_csv(text, file, mapping)
+    root = session.root
+    plan = importer.plan_import(cards, session.vault().customers)
+    outcome = importer.apply_plan(root, session.config, plan, today=today, dry_run=dry_run)
+    for result in outcome.created:
+        click.echo(f"new: {result.path}")
+        click.echo(_new_file_diff(result.after, result.path.name), nl=False)
+    for result in outcome.edited:
+        if result.changed:
+            click.echo(f"changed: {result.path}")
+            click.echo(result.diff(), nl=False)
+    for update in plan.updates:
+        for note in update.kept:
+            click.echo(f"{update.customer.location.path}: {note}")
+    problems = [*problems, *outcome.problems]
+    for p in problems:
+        click.echo(str(p), err=True)
+    changed = sum(1 for r in outcome.edited if r.changed)
+    summary = (
+        f"{len(outcome.created)} new, {changed} changed, {plan.unchanged} unchanged, "
+        f"{len(problems)} skipped"
+    )
+    click.echo(summary + (" (dry run: nothing written)" if dry_run else ""))
+    if problems:
+        raise SystemExit(1)
+
+
+def _new_file_diff(text: str, name: str) -> str:
+    import difflib
+
+    lines = text.splitlines(keepends=True)
+    diff = difflib.unified_diff([], lines, fromfile="/dev/null", tofile=f"b/{name}", n=0)
+    return "".join(line if line.endswith("\n") else line + "\n" for line in diff)
+
+
+COMMANDS = [thanks, winback, export, import_]
