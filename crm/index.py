@@ -41,7 +41,7 @@ from crm.vault import (
     problem_order,
 )
 
-SCHEMA = 3
+SCHEMA = 4
 INDEX_DIR = ".crm"
 INDEX_NAME = "index.sqlite"
 BUSY_SECONDS = 10.0
@@ -64,6 +64,8 @@ CREATE TABLE files (
     size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL,
     cid TEXT,
+    id_key TEXT,
+    name_key TEXT,
     data TEXT,
     problems TEXT NOT NULL,
     status TEXT,
@@ -76,6 +78,8 @@ CREATE TABLE files (
 );
 CREATE INDEX files_stat ON files (path, size, mtime_ns);
 CREATE INDEX files_cid ON files (cid);
+CREATE INDEX files_id_key ON files (id_key);
+CREATE INDEX files_name_key ON files (name_key);
 CREATE INDEX files_due ON files (tracked, due);
 CREATE INDEX files_back ON files (tracked, back);
 CREATE INDEX files_noisy ON files (noisy_until);
@@ -113,6 +117,7 @@ class Row:
     mtime_ns: int
     cid: str | None
     data: str | None
+    name: str | None
     problems: str
     status: str | None = None
     tracked: int = 0
@@ -223,7 +228,7 @@ def make_row(rel: str, size: int, mtime_ns: int, root: Path, config: Config) -> 
     customer, problems = parse_path(path, root)
     encoded_problems = codec.encode_problems(problems)
     if customer is None:
-        return Row(rel, size, mtime_ns, None, None, encoded_problems)
+        return Row(rel, size, mtime_ns, None, None, None, encoded_problems)
     c = customer
     r = relations.rhythm(c, config)
     marks: list[tuple[int, int]] = []
@@ -247,6 +252,7 @@ def make_row(rel: str, size: int, mtime_ns: int, root: Path, config: Config) -> 
         mtime_ns=mtime_ns,
         cid=c.id,
         data=codec.encode_customer(c),
+        name=c.name,
         problems=encoded_problems,
         status=c.status,
         tracked=int(c.status not in ("lost", "paused") and r.cadence is not None),
@@ -511,6 +517,25 @@ class Index:
             fids |= self._fids("SELECT fid FROM files WHERE winback = 1")
         return self._customers(fids)
 
+    def named(self, name: str) -> list[Customer]:
+        """Return, in vault order, the customers whose id or name starts with ``name`` (casefolded).
+
+        That covers every customer ``crm.cli.common.resolve`` can pick for ``name``.
+        """
+        if self._vault is not None:
+            return list(self._vault.customers)
+        low = name.casefold()
+        if not low or low[-1] == "\U0010ffff":
+            return self._customers(self._all_fids())
+        high = low[:-1] + chr(ord(low[-1]) + 1)
+        return self._customers(
+            self._fids(
+                "SELECT fid FROM files WHERE id_key >= ?1 AND id_key < ?2 "
+                "UNION SELECT fid FROM files WHERE name_key >= ?1 AND name_key < ?2",
+                [low, high],
+            )
+        )
+
     def search(self, words: Sequence[str]) -> list[Customer]:
         """Return, in vault order, the customers whose text may contain every word (a superset)."""
         if self._vault is not None:
@@ -740,8 +765,9 @@ def _write(
             ):
                 conn.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", batch)
         insert = (
-            "INSERT INTO files (path, size, mtime_ns, cid, data, problems, status, tracked, due, "
-            "back, noisy_until, loyal_until, winback) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO files (path, size, mtime_ns, cid, id_key, name_key, data, problems, status, "
+            "tracked, due, back, noisy_until, loyal_until, winback) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         for row in parse_changed(root, changed, config, racy_after, progress, workers):
             fid = conn.execute(
@@ -751,6 +777,8 @@ def _write(
                     row.size,
                     row.mtime_ns,
                     row.cid,
+                    None if row.cid is None else row.cid.casefold(),
+                    None if row.name is None else row.name.casefold(),
                     row.data,
                     row.problems,
                     row.status,

@@ -278,6 +278,25 @@ def test_reports_from_the_index_equal_reports_from_a_plain_parse(
         assert run("search", *words) == with_index, words
 
 
+@pytest.mark.parametrize(
+    "name", ["ana", "ANA", "Ana G", "a", "ben okafor", "zz", "", "ü", "Ana\U0010ffff"]
+)
+def test_show_finds_the_customer_a_full_parse_finds(
+    name: str, write_vault: WriteVault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_vault(
+        {"ana.md": ANA, "ben.md": BEN, "anabel.md": "---\nname: Anabel Ünal\nfirst_name: A\n---\n"}
+    )
+    outputs = []
+    for plain in ("", "1"):
+        monkeypatch.setenv("CRM_NO_INDEX", plain)
+        result = CliRunner().invoke(
+            main, ["--vault", str(root), "show", name, "--today", "2026-11-23"]
+        )
+        outputs.append((result.exit_code, result.output))
+    assert outputs[0] == outputs[1]
+
+
 def test_search_finds_substrings_and_keeps_up_with_edits(write_vault: WriteVault) -> None:
     root = write_vault({"ana.md": ANA, "ben.md": BEN})
     runner = CliRunner()

@@ -81,6 +81,15 @@ class Session:
             self._vault = self.index().vault()
         return self._vault
 
+    def customer(self, name: str) -> Customer:
+        """Return the customer ``name`` means (see ``resolve``), decoding only likely matches."""
+        if self._vault is None:
+            found = self.index().named(name)
+            if found:
+                return resolve(found, name)
+        # Nothing starts with the name: the message lists similar customers from the whole vault.
+        return resolve(self.vault().customers, name)
+
     def problems(self) -> list[Problem]:
         """Return the config's problems followed by the vault's."""
         return [*self.config_problems, *self.vault().problems]

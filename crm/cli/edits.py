@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from crm import dates
-from crm.cli.common import Session, customer_argument, pass_session, resolve, today_option
+from crm.cli.common import Session, customer_argument, pass_session, today_option
 from crm.errors import CrmError
 from crm.model import STATUSES
 
@@ -28,7 +28,7 @@ def _date(text: str, what: str) -> date:
 
 
 def _path(session: Session, name: str) -> Path:
-    return resolve(session.vault().customers, name).location.path
+    return session.customer(name).location.path
 
 
 def _change(session: Session, name: str, changes: Sequence[Change], dry_run: bool = False) -> None:

@@ -16,7 +16,6 @@ from crm.cli.common import (
     format_option,
     near,
     pass_session,
-    resolve,
     today_option,
 )
 from crm.model import STATUSES, Customer
@@ -222,7 +221,7 @@ def show(session: Session, name: str, fmt: Format, today: date) -> None:
       crm show ana
       crm show "Zoë Müller" --format json
     """
-    customer = resolve(session.vault().customers, name)
+    customer = session.customer(name)
     if fmt == "table":
         click.echo(profile.profile_text(customer, session.config, today), nl=False)
     else:
