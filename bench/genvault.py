@@ -153,6 +153,11 @@ def customer(n: int, rng: random.Random) -> tuple[str, str]:
         )
         kind = "visit" if i == entries - 1 else rng.choice(KINDS)
         body.append(f"- {day}{at} {kind}: {rng.choice(TEXTS)}")
+    if rng.random() < 0.9:
+        # Loyal customers get thanked now and then (crm thanks / the agenda's "Say thank you").
+        thanked = TODAY - timedelta(days=rng.randrange(1, 80))
+        kind = rng.choice(["card", "gift", "thanks"])
+        body.insert(len(body) - 1, f"- {thanked} {kind}: a thank-you for being a regular")
     text = "---\n" + "\n".join(fm) + "\n---\n" + "\n".join(body) + "\n"
     # Longer notes, not more log lines, bring the file to its 2-4 KB.
     notes = []

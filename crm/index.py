@@ -646,10 +646,11 @@ def _remove(path: Path) -> None:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    if not path.parent.is_dir():
-        path.parent.mkdir()
-        # Like .pytest_cache: git ignores the cache even in a vault without a .gitignore.
-        (path.parent / ".gitignore").write_text("*\n", encoding="utf-8")
+    path.parent.mkdir(exist_ok=True)
+    ignore = path.parent / ".gitignore"
+    if not ignore.exists():
+        # Like .pytest_cache: git ignores the folder even in a vault without a .gitignore.
+        ignore.write_text("*\n", encoding="utf-8")
     conn = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
