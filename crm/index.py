@@ -13,48 +13,31 @@ parse. Nothing here is fatal.
 
 from __future__ import annotations
 
-import bisect
-import dataclasses
 import os
 import sqlite3
 import time as clock
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from crm import __version__, codec, relations
+from crm import __version__, codec
 from crm.config import Config
-from crm.dates import add_span
-from crm.loyalty import LOYAL_KINDS, YEAR
-from crm.model import Customer, Location, Problem, Span
+from crm.indexrows import DAY, MMDD, Progress, parse_changed, path_key, scan
+from crm.model import Customer, Location, Problem
 from crm.search import haystack
-from crm.vault import (
-    SKIPPED_DIRS,
-    Vault,
-    _selected,
-    _symlink_problem,
-    assemble,
-    load_vault,
-    parse_path,
-    problem_order,
-)
+from crm.vault import Vault, assemble, load_vault, problem_order
+
+__all__ = ["Index", "Stats", "index_path", "open_index", "parse_changed", "path_key", "scan"]
 
 SCHEMA = 4
 INDEX_DIR = ".crm"
 INDEX_NAME = "index.sqlite"
 BUSY_SECONDS = 10.0
-# Below this many changed files a process pool costs more than it saves.
-PARALLEL_MIN = 400
-CHUNK = 250
 # A file modified this close to the scan may change again within the same mtime tick;
 # it is stored as unknown so that the next run parses it again (git's "racy clean" rule).
 RACY_NS = 2_000_000_000
-_UPPER_DAYS = {"d": 1, "w": 7, "m": 31, "y": 366}
-_FOREVER = 99_999_999  # after every date.toordinal()
-
-Progress = Callable[[int, int], None]
 
 _TABLES = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -92,7 +75,6 @@ CREATE INDEX marks_fid ON marks (fid);
 CREATE TABLE fts_done (fid INTEGER PRIMARY KEY);
 CREATE VIRTUAL TABLE fts USING fts5 (text, tokenize = 'trigram', detail = 'none');
 """
-_MMDD, _DAY = 0, 1
 
 
 @dataclass
@@ -108,243 +90,9 @@ class Stats:
     phases: dict[str, float] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One file's row, as a worker computes it."""
-
-    path: str
-    size: int
-    mtime_ns: int
-    cid: str | None
-    data: str | None
-    name: str | None
-    problems: str
-    status: str | None = None
-    tracked: int = 0
-    due: int | None = None
-    back: int | None = None
-    noisy_until: int | None = None
-    loyal_until: int | None = None
-    winback: int = 0
-    marks: tuple[tuple[int, int], ...] = ()
-
-
 def index_path(root: Path) -> Path:
     """Return where the index of the vault at ``root`` lives."""
     return root / INDEX_DIR / INDEX_NAME
-
-
-def scan(root: Path, config: Config) -> tuple[list[tuple[str, int, int]], list[Problem]]:
-    """Return ``(relative path, size, mtime_ns)`` of the customer files ``find_files`` picks."""
-    found: list[tuple[str, int, int]] = []
-    add = found.append
-    problems: list[Problem] = []
-    real_root: list[Path] = []
-
-    def resolved() -> Path:
-        if not real_root:
-            real_root.append(root.resolve())
-        return real_root[0]
-
-    filtered = bool(config.include or config.exclude)
-
-    def walk(folder: str, prefix: str) -> None:
-        try:
-            with os.scandir(folder) as it:
-                entries = list(it)
-        except OSError:
-            return
-        at_top = not prefix
-        for entry in entries:
-            name = entry.name
-            if name[0] == ".":
-                continue  # hidden files and folders alike
-            try:
-                is_dir = entry.is_dir()
-            except OSError:
-                is_dir = False
-            if is_dir:
-                if at_top and name in SKIPPED_DIRS:
-                    continue
-                if entry.is_symlink():
-                    problems.extend(_symlink_problem(Path(entry.path), resolved(), "folder"))
-                    continue
-                walk(entry.path, f"{prefix}{name}/")
-                continue
-            if not name.endswith(".md") or (at_top and name.lower() == "readme.md"):
-                continue
-            rel = prefix + name
-            if filtered and not _selected(rel, config):
-                continue
-            if entry.is_symlink():
-                bad = _symlink_problem(Path(entry.path), resolved(), "file")
-                if bad:
-                    problems.extend(bad)
-                    continue
-            try:
-                st = entry.stat()
-            except OSError:
-                add((rel, -1, -1))  # parse_path reports why it cannot be read
-                continue
-            add((rel, st.st_size, st.st_mtime_ns))
-
-    walk(str(root), "")
-    return found, problems
-
-
-def path_key(rel: str) -> list[str]:
-    """Return the sort key that orders relative paths like ``Path`` objects do."""
-    return rel.split("/")
-
-
-def _upper_days(span: Span) -> int:
-    return span.amount * _UPPER_DAYS[span.unit]
-
-
-def peak_outreach(c: Customer, config: Config, cap_period: Span) -> tuple[int, int | None]:
-    """Return the most outreach entries inside any one cap period, and the last outreach day."""
-    days = sorted(i.day for i in relations.outreach(c, config))
-    if not days:
-        return 0, None
-    return _peak(days, cap_period), days[-1].toordinal()
-
-
-def _peak(days: list[date], period: Span) -> int:
-    """Return the most of the sorted ``days`` inside any window ``(day - period, day]``."""
-    peak = 0
-    for n, day in enumerate(days):
-        # The count for any day peaks on a day with an entry; ties on that day all count.
-        last = bisect.bisect_right(days, day) - 1
-        if last != n:
-            continue
-        first = bisect.bisect_right(days, add_span(day, period, -1))
-        peak = max(peak, last - first + 1)
-    return peak
-
-
-def make_row(rel: str, size: int, mtime_ns: int, root: Path, config: Config) -> Row:
-    """Return the index row of one file: parse it and precompute what does not depend on today."""
-    path = root / rel
-    customer, problems = parse_path(path, root)
-    encoded_problems = codec.encode_problems(problems)
-    if customer is None:
-        return Row(rel, size, mtime_ns, None, None, None, encoded_problems)
-    c = customer
-    r = relations.rhythm(c, config)
-    marks: list[tuple[int, int]] = []
-    for d in c.dates:
-        if d.yearly:
-            marks.append((_MMDD, d.date.month * 100 + d.date.day))
-        elif d.date.year is not None:
-            marks.append((_DAY, date(d.date.year, d.date.month, d.date.day).toordinal()))
-    if c.customer_since is not None:
-        marks.append((_MMDD, c.customer_since.month * 100 + c.customer_since.day))
-    planned = relations.planned_day(c)
-    back = c.away.end + timedelta(days=1) if c.away is not None else None
-    for day in (planned, r.due, back):
-        if day is not None:
-            marks.append((_DAY, day.toordinal()))
-    cap = c.max_contacts or config.default_max_contacts
-    peak, last_out = peak_outreach(c, config, cap.period) if cap else (0, None)
-    return Row(
-        path=rel,
-        size=size,
-        mtime_ns=mtime_ns,
-        cid=c.id,
-        data=codec.encode_customer(c),
-        name=c.name,
-        problems=encoded_problems,
-        status=c.status,
-        tracked=int(c.status not in ("lost", "paused") and r.cadence is not None),
-        due=None if r.due is None else r.due.toordinal(),
-        back=None if back is None else back.toordinal(),
-        # The last day on which the outreach could still exceed the cap.
-        noisy_until=(
-            last_out + _upper_days(cap.period)
-            if cap is not None and last_out is not None and peak > cap.count
-            else None
-        ),
-        loyal_until=_loyal_until(c, config),
-        winback=int(c.status == "lost" and (c.value or 0.0) >= config.loyalty.winback_min_value),
-        marks=tuple(sorted(set(marks))),
-    )
-
-
-def _loyal_until(c: Customer, config: Config) -> int | None:
-    """Return the last day on which the customer may count as loyal (None: never)."""
-    settings = config.loyalty
-    if c.status in ("lost", "paused"):
-        return None
-    if c.value is not None and c.value >= settings.min_value:
-        return _FOREVER
-    if settings.min_visits <= 0:
-        return None
-    days = sorted(i.day for i in c.log if i.kind in LOYAL_KINDS)
-    if _peak(days, YEAR) < settings.min_visits:
-        return None
-    return days[-1].toordinal() + _upper_days(YEAR)
-
-
-def _rows(
-    root: str, items: Sequence[tuple[str, int, int]], config: Config, racy_after: int
-) -> list[Row]:
-    """Return the rows of a chunk of files (runs in a worker process)."""
-    base = Path(root)
-    out = []
-    for rel, size, mtime_ns in items:
-        row = make_row(rel, size, mtime_ns, base, config)
-        if mtime_ns >= racy_after:
-            row = dataclasses.replace(row, mtime_ns=-1)
-        out.append(row)
-    return out
-
-
-def parse_changed(
-    root: Path,
-    items: Sequence[tuple[str, int, int]],
-    config: Config,
-    racy_after: int,
-    progress: Progress | None = None,
-    workers: int | None = None,
-    *,
-    min_parallel: int = PARALLEL_MIN,
-    chunk: int = CHUNK,
-) -> Iterator[Row]:
-    """Yield the rows of ``items``, parsed across the machine's cores when there are many."""
-    total = len(items)
-    chunks = [items[i : i + chunk] for i in range(0, total, chunk)]
-    workers = workers or _cores()
-    done = 0
-    if total < min_parallel or workers < 2:
-        for part in chunks:
-            yield from _rows(str(root), part, config, racy_after)
-            done += len(part)
-            if progress:
-                progress(done, total)
-        return
-    # Imported here: only a cold build or a big change needs a pool, and the import is slow.
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        results = pool.map(
-            _rows,
-            [str(root)] * len(chunks),
-            chunks,
-            [config] * len(chunks),
-            [racy_after] * len(chunks),
-        )
-        for rows in results:
-            yield from rows
-            done += len(rows)
-            if progress:
-                progress(done, total)
-
-
-def _cores() -> int:
-    """Return how many cores this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 class Index:
@@ -505,8 +253,8 @@ class Index:
             else:
                 mmdd = ",".join(map(str, sorted(_month_days(today, end))))
                 fids |= self._fids(
-                    f"SELECT fid FROM marks WHERE kind = {_MMDD} AND value IN ({mmdd}) "
-                    f"UNION SELECT fid FROM marks WHERE kind = {_DAY} AND value BETWEEN ? AND ?",
+                    f"SELECT fid FROM marks WHERE kind = {MMDD} AND value IN ({mmdd}) "
+                    f"UNION SELECT fid FROM marks WHERE kind = {DAY} AND value BETWEEN ? AND ?",
                     [t, end.toordinal()],
                 )
         if noisy:
@@ -559,18 +307,16 @@ class Index:
             return
         try:
             db.execute("BEGIN IMMEDIATE")
-            todo = []
+            # In batches: at 100,000 customers the whole table would not fit in memory at once.
             for start in range(0, len(missing), 500):
                 batch = missing[start : start + 500]
-                todo += db.execute(
-                    "SELECT fid, path, data FROM files WHERE "
-                    f"fid IN ({','.join('?' * len(batch))})",
+                for fid, rel, data in db.execute(
+                    f"SELECT fid, path, data FROM files WHERE fid IN ({','.join('?' * len(batch))})",
                     batch,
-                ).fetchall()
-            for fid, rel, data in todo:
-                text = haystack(codec.decode_customer(data, self.root / rel))
-                db.execute("INSERT INTO fts (rowid, text) VALUES (?, ?)", (fid, text))
-                db.execute("INSERT INTO fts_done (fid) VALUES (?)", (fid,))
+                ).fetchall():
+                    text = haystack(codec.decode_customer(data, self.root / rel))
+                    db.execute("INSERT INTO fts (rowid, text) VALUES (?, ?)", (fid, text))
+                    db.execute("INSERT INTO fts_done (fid) VALUES (?)", (fid,))
             db.execute("COMMIT")
         except sqlite3.Error:
             if db.in_transaction:
@@ -658,7 +404,15 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def _fingerprint(config: Config) -> dict[str, str]:
-    return {"schema": str(SCHEMA), "crm": __version__, "config": repr(config)}
+    # Only the settings the stored columns depend on: a new feed name needs no rebuild.
+    used = (
+        config.default_cadence,
+        config.default_max_contacts,
+        config.cadence_by_tag,
+        config.outreach_kinds,
+        config.loyalty,
+    )
+    return {"schema": str(SCHEMA), "crm": __version__, "config": repr(used)}
 
 
 def _prepare(conn: sqlite3.Connection, config: Config, rebuild: bool) -> str | None:

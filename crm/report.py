@@ -101,6 +101,8 @@ def _line(values: Sequence[str], widths: Sequence[int]) -> str:
 
 def width_of(text: str) -> int:
     """Return how many terminal columns ``text`` takes (CJK is two wide, accents zero)."""
+    if text.isascii():
+        return len(text)  # no ASCII character is wide or combining; big reports are mostly ASCII
     return sum(
         0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
         for ch in text
