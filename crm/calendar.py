@@ -13,11 +13,13 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event, vDuration
 
+from crm import icswrite
 from crm.config import Config
 from crm.dates import occurrence_in
 from crm.model import Customer, PartialDate
@@ -33,6 +35,7 @@ _KIND_ORDER: tuple[EventKind, ...] = (
     "since",
     "date",
 )
+_KIND_RANK = {kind: rank for rank, kind in enumerate(_KIND_ORDER)}
 _CATEGORY = {
     "reachout": "Reach out",
     "followup": "Follow-up",
@@ -44,7 +47,7 @@ _CATEGORY = {
 }
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 PRODID = "-//crm//Customer calendar feed//EN"
-FOLLOWUP_LENGTH = timedelta(minutes=30)
+FOLLOWUP_LENGTH = icswrite.FOLLOWUP_LENGTH
 _SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
@@ -68,23 +71,29 @@ def window(config: Config, today: date) -> tuple[date, date]:
 
 def feed_events(customers: Iterable[Customer], config: Config, today: date) -> list[FeedEvent]:
     """Return every event of the feed inside the window, sorted by day, time, kind and name."""
-    start, end = window(config, today)
     events: list[FeedEvent] = []
     for c in customers:
-        # Lost customers are out of every report, so they stay out of the calendar too.
-        if c.status == "lost":
-            continue
-        events.extend(e for e in _customer_events(c, config, today) if start <= e.day <= end)
-    events.sort(
-        key=lambda e: (
-            e.day,
-            e.at or time.min,
-            _KIND_ORDER.index(e.kind),
-            e.customer.name.casefold(),
-            e.uid,
-        )
-    )
+        events.extend(customer_events(c, config, today))
+    events.sort(key=lambda e: (_when(e), e.customer.name.casefold(), e.uid))
     return events
+
+
+def customer_events(c: Customer, config: Config, today: date) -> list[FeedEvent]:
+    """Return one customer's events inside the window (none for a lost customer), unsorted."""
+    # Lost customers are out of every report, so they stay out of the calendar too.
+    if c.status == "lost":
+        return []
+    start, end = window(config, today)
+    return [e for e in _customer_events(c, config, today) if start <= e.day <= end]
+
+
+def _when(e: FeedEvent) -> str:
+    """Return day, time and kind as one string that sorts like the tuple of the three."""
+    at = e.at or time.min
+    return (
+        f"{e.day.isoformat()}T{at.hour:02}{at.minute:02}{at.second:02}{at.microsecond:06}"
+        f"{_KIND_RANK[e.kind]}"
+    )
 
 
 def _customer_events(c: Customer, config: Config, today: date) -> Iterator[FeedEvent]:
@@ -248,8 +257,132 @@ def details(c: Customer) -> str:
     return "\n".join(clean(f"{k}: {v}") for k, v in lines if v)
 
 
+@dataclass(frozen=True, slots=True)
+class BlockEvent:
+    """One rendered event: where it goes in the feed, and its VEVENT bytes."""
+
+    when: str  # day, time and kind, sortable as text (ASCII, no newline)
+    uid: str  # ASCII, no newline
+    vevent: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One customer's rendered events, in feed order: what a cache keeps per customer file."""
+
+    name: str  # the customer's name casefolded: the tie-break between customers on one day
+    events: tuple[BlockEvent, ...]
+    timed: bool  # some event has a time, so the feed needs the time zone's VTIMEZONE
+
+    @property
+    def data(self) -> bytes:
+        """Return the customer's VEVENTs as one run of bytes."""
+        return b"".join(e.vevent for e in self.events)
+
+
+def customer_block(c: Customer, config: Config, today: date) -> Block:
+    """Return one customer's VEVENTs, rendered, with the keys that place them in the feed."""
+    style, stamp = _style(config, today)
+    text = details(c) if config.feed.include_details else ""
+    events = customer_events(c, config, today)
+    rendered = [
+        BlockEvent(_when(e), e.uid, _vevent(e, style, stamp, text).encode("utf-8")) for e in events
+    ]
+    rendered.sort(key=lambda b: (b.when, b.uid))
+    timed = any(e.at is not None for e in events)
+    return Block(c.name.casefold(), tuple(rendered), timed)
+
+
+def feed_from_blocks(blocks: Iterable[Block], config: Config, today: date) -> bytes:
+    """Return the feed made of customers' blocks: header, events in feed order, footer."""
+    entries: list[tuple[str, str, str, bytes]] = []
+    timed = False
+    for b in blocks:
+        entries.extend((e.when, b.name, e.uid, e.vevent) for e in b.events)
+        timed = timed or b.timed
+    # Stable, and on the same key as feed_events, so the bytes match the reference renderer.
+    entries.sort(key=lambda x: (x[0], x[1], x[2]))
+    head, tail = _frame(config, today, timed)
+    return b"".join([head, *(x[3] for x in entries), tail])
+
+
 def render(events: Iterable[FeedEvent], config: Config, today: date) -> bytes:
     """Return the feed as iCalendar bytes: CRLF, folded at 75 octets, a VTIMEZONE per TZID."""
+    style, stamp = _style(config, today)
+    details_on = config.feed.include_details
+    body: list[str] = []
+    timed = False
+    for ev in events:
+        timed = timed or ev.at is not None
+        body.append(_vevent(ev, style, stamp, details(ev.customer) if details_on else ""))
+    head, tail = _frame(config, today, timed)
+    return head + "".join(body).encode("utf-8") + tail
+
+
+def _vevent(ev: FeedEvent, style: icswrite.Style, stamp: str, description: str) -> str:
+    return icswrite.vevent(
+        style,
+        uid=ev.uid,
+        summary=ev.summary,
+        category=_CATEGORY[ev.kind],
+        day=ev.day,
+        at=ev.at,
+        description=description,
+        stamp=stamp,
+    )
+
+
+@lru_cache(maxsize=16)
+def _style(config: Config, today: date) -> tuple[icswrite.Style, str]:
+    tz_param, tz_suffix = _tz_form(config.timezone)
+    style = icswrite.Style(today, tz_param, tz_suffix, config.feed.alarms)
+    return style, icswrite.stamp_line(style)
+
+
+@lru_cache(maxsize=16)
+def _tz_form(timezone: str) -> tuple[str, str]:
+    """Return how icalendar writes a datetime in ``timezone``: its parameter and its suffix."""
+    probe = Event()
+    probe.add("DTSTART", datetime(2000, 1, 1, tzinfo=ZoneInfo(timezone)))
+    line = probe.to_ical().decode("utf-8").replace("\r\n ", "").split("\r\n")[1]
+    name, _, value = line.rpartition(":")
+    return name.removeprefix("DTSTART"), "Z" if value.endswith("Z") else ""
+
+
+def _frame(config: Config, today: date, timed: bool) -> tuple[bytes, bytes]:
+    """Return the feed's bytes before and after its events, as icalendar writes them."""
+    start, end = window(config, today)
+    cal = _calendar(config)
+    zone = ZoneInfo(config.timezone)
+    if timed:
+        # A stand-in timed event makes icalendar add the VTIMEZONE the real ones need.
+        probe = Event()
+        probe.add("DTSTART", datetime.combine(start, time.min, tzinfo=zone))
+        cal.add_component(probe)
+        cal.add_missing_timezones(first_date=start, last_date=end + timedelta(days=1))
+        cal.subcomponents.remove(probe)
+    data: bytes = cal.to_ical()
+    tail = b"END:VCALENDAR\r\n"
+    return data.removesuffix(tail), tail
+
+
+def _calendar(config: Config) -> Calendar:
+    feed = config.feed
+    refresh = timedelta(minutes=max(feed.refresh_minutes, 1))
+    cal = Calendar()
+    cal.add("PRODID", PRODID)
+    cal.add("VERSION", "2.0")
+    cal.add("CALSCALE", "GREGORIAN")
+    cal.add("METHOD", "PUBLISH")
+    cal.add("NAME", clean(feed.name))
+    cal.add("X-WR-CALNAME", clean(feed.name))
+    cal.add("REFRESH-INTERVAL", refresh, parameters={"VALUE": "DURATION"})
+    cal.add("X-PUBLISHED-TTL", vDuration(refresh))
+    return cal
+
+
+def render_reference(events: Iterable[FeedEvent], config: Config, today: date) -> bytes:
+    """Return the feed as icalendar builds it: the reference ``render`` must match byte for byte."""
     feed = config.feed
     start, end = window(config, today)
     refresh = timedelta(minutes=max(feed.refresh_minutes, 1))
@@ -296,4 +429,4 @@ def render(events: Iterable[FeedEvent], config: Config, today: date) -> bytes:
 
 def build_feed(customers: Iterable[Customer], config: Config, today: date) -> bytes:
     """Return the whole feed for ``customers`` as seen on ``today``."""
-    return render(feed_events(customers, config, today), config, today)
+    return feed_from_blocks((customer_block(c, config, today) for c in customers), config, today)
