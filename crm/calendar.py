@@ -21,7 +21,7 @@ from icalendar import Alarm, Calendar, Event, vDuration
 
 from crm import icswrite
 from crm.config import Config
-from crm.dates import occurrence_in
+from crm.dates import Feb29Rule, occurrence_in
 from crm.model import Customer, PartialDate
 from crm.relations import contact_state, planned_day
 
@@ -71,39 +71,77 @@ def window(config: Config, today: date) -> tuple[date, date]:
 
 def feed_events(customers: Iterable[Customer], config: Config, today: date) -> list[FeedEvent]:
     """Return every event of the feed inside the window, sorted by day, time, kind and name."""
+    ctx = _context(config, today)
     events: list[FeedEvent] = []
     for c in customers:
-        events.extend(customer_events(c, config, today))
-    events.sort(key=lambda e: (_when(e), e.customer.name.casefold(), e.uid))
+        events.extend(_events(c, ctx))
+    events.sort(key=lambda e: (_when(e.day, e.at, e.kind), e.customer.name.casefold(), e.uid))
     return events
 
 
 def customer_events(c: Customer, config: Config, today: date) -> list[FeedEvent]:
     """Return one customer's events inside the window (none for a lost customer), unsorted."""
+    return _events(c, _context(config, today))
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What every customer's events and VEVENTs share on one day under one config."""
+
+    config: Config
+    today: date
+    start: date
+    end: date
+    style: icswrite.Style
+    stamp: str
+    details: bool
+
+
+_last_context: list[_Context] = []  # one entry: a build asks thousands of times in a row
+
+
+def _context(config: Config, today: date) -> _Context:
+    last = _last_context[0] if _last_context else None
+    # Identity, not equality: hashing or comparing a Config per customer is a hot spot.
+    if last is not None and last.config is config and last.today == today:
+        return last
+    start, end = window(config, today)
+    tz_param, tz_suffix = _tz_form(config.timezone)
+    style = icswrite.Style(today, tz_param, tz_suffix, config.feed.alarms)
+    ctx = _Context(
+        config, today, start, end, style, icswrite.stamp_line(style), config.feed.include_details
+    )
+    _last_context[:] = [ctx]
+    return ctx
+
+
+def _events(c: Customer, ctx: _Context) -> list[FeedEvent]:
     # Lost customers are out of every report, so they stay out of the calendar too.
     if c.status == "lost":
         return []
-    start, end = window(config, today)
-    return [e for e in _customer_events(c, config, today) if start <= e.day <= end]
+    start, end = ctx.start, ctx.end
+    return [e for e in _customer_events(c, ctx) if start <= e.day <= end]
 
 
-def _when(e: FeedEvent) -> str:
+@lru_cache(maxsize=8192)
+def _when(day: date, at: time | None, kind: EventKind) -> str:
     """Return day, time and kind as one string that sorts like the tuple of the three."""
-    at = e.at or time.min
+    t = at or time.min
     return (
-        f"{e.day.isoformat()}T{at.hour:02}{at.minute:02}{at.second:02}{at.microsecond:06}"
-        f"{_KIND_RANK[e.kind]}"
+        f"{day.isoformat()}T{t.hour:02}{t.minute:02}{t.second:02}{t.microsecond:06}"
+        f"{_KIND_RANK[kind]}"
     )
 
 
-def _customer_events(c: Customer, config: Config, today: date) -> Iterator[FeedEvent]:
-    start, end = window(config, today)
+def _customer_events(c: Customer, ctx: _Context) -> Iterator[FeedEvent]:
+    start, end = ctx.start, ctx.end
+    feb29 = ctx.config.feb29
     name = clean(c.name)
     slug = uid_part(c.id)
-    lead = config.feed.lead_days
+    lead = ctx.config.feed.lead_days
     for d in c.dates:
         if d.kind in ("birthday", "anniversary"):
-            for day in _yearly(d.date, start, end + timedelta(days=lead), config):
+            for day in _yearly(d.date, start, end + timedelta(days=lead), feb29):
                 if d.date.year is not None and day.year <= d.date.year:
                     continue  # the day itself is not a birthday or an anniversary
                 years = None if d.date.year is None else day.year - d.date.year
@@ -126,10 +164,10 @@ def _customer_events(c: Customer, config: Config, today: date) -> Iterator[FeedE
                         c,
                     )
         else:
-            yield from _labelled(c, name, slug, d.label, d.date, d.yearly, config, today)
+            yield from _labelled(c, name, slug, d.label, d.date, d.yearly, ctx)
     if c.customer_since is not None:
         since = c.customer_since
-        for day in _yearly(PartialDate(since.month, since.day, since.year), start, end, config):
+        for day in _yearly(PartialDate(since.month, since.day, since.year), start, end, feb29):
             if day.year > since.year:
                 years = day.year - since.year
                 yield FeedEvent(
@@ -139,7 +177,7 @@ def _customer_events(c: Customer, config: Config, today: date) -> Iterator[FeedE
                     f"{name}: {years} year{'s' if years != 1 else ''} as a customer",
                     c,
                 )
-    yield from _contact_events(c, name, slug, config, today)
+    yield from _contact_events(c, name, slug, ctx.config, ctx.today)
 
 
 def _labelled(
@@ -149,8 +187,7 @@ def _labelled(
     label: str,
     pd: PartialDate,
     yearly: bool,
-    config: Config,
-    today: date,
+    ctx: _Context,
 ) -> Iterator[FeedEvent]:
     key = hashlib.sha256(f"{label}\0{pd.isoformat()}".encode()).hexdigest()[:8]
     title = f"{name}: {clean(label)}"
@@ -159,8 +196,7 @@ def _labelled(
             day = date(pd.year, pd.month, pd.day)
             yield FeedEvent(f"date-{slug}-{key}-{day:%Y%m%d}@crm", "date", day, title, c)
         return
-    start, end = window(config, today)
-    for day in _yearly(pd, start, end, config):
+    for day in _yearly(pd, ctx.start, ctx.end, ctx.config.feb29):
         years = None if pd.year is None else day.year - pd.year
         suffix = f" ({years} year{'s' if years != 1 else ''})" if years else ""
         yield FeedEvent(f"date-{slug}-{key}-{day.year}@crm", "date", day, title + suffix, c)
@@ -210,11 +246,11 @@ def _contact_events(
         )
 
 
-def _yearly(pd: PartialDate, start: date, end: date, config: Config) -> Iterator[date]:
+def _yearly(pd: PartialDate, start: date, end: date, feb29: Feb29Rule) -> Iterator[date]:
     for year in range(start.year, end.year + 1):
         if pd.year is not None and year < pd.year:
             continue
-        day = occurrence_in(pd, year, config.feb29)
+        day = occurrence_in(pd, year, feb29)
         if start <= day <= end:
             yield day
 
@@ -238,6 +274,8 @@ def uid_part(customer_id: str) -> str:
 
 def clean(text: str) -> str:
     """Return ``text`` on one line without control characters (NUL, BEL, ESC pass icalendar)."""
+    if text.isprintable():  # no control characters at all: the common case, done in C
+        return text.strip()
     kept = (
         " " if ch in "\t\n\r" else ch
         for ch in text
@@ -282,11 +320,14 @@ class Block:
 
 def customer_block(c: Customer, config: Config, today: date) -> Block:
     """Return one customer's VEVENTs, rendered, with the keys that place them in the feed."""
-    style, stamp = _style(config, today)
-    text = details(c) if config.feed.include_details else ""
-    events = customer_events(c, config, today)
+    ctx = _context(config, today)
+    text = details(c) if ctx.details else ""
+    events = _events(c, ctx)
     rendered = [
-        BlockEvent(_when(e), e.uid, _vevent(e, style, stamp, text).encode("utf-8")) for e in events
+        BlockEvent(
+            _when(e.day, e.at, e.kind), e.uid, _vevent(e, ctx.style, ctx.stamp, text).encode()
+        )
+        for e in events
     ]
     rendered.sort(key=lambda b: (b.when, b.uid))
     timed = any(e.at is not None for e in events)
@@ -308,13 +349,13 @@ def feed_from_blocks(blocks: Iterable[Block], config: Config, today: date) -> by
 
 def render(events: Iterable[FeedEvent], config: Config, today: date) -> bytes:
     """Return the feed as iCalendar bytes: CRLF, folded at 75 octets, a VTIMEZONE per TZID."""
-    style, stamp = _style(config, today)
-    details_on = config.feed.include_details
+    ctx = _context(config, today)
     body: list[str] = []
     timed = False
     for ev in events:
         timed = timed or ev.at is not None
-        body.append(_vevent(ev, style, stamp, details(ev.customer) if details_on else ""))
+        text = details(ev.customer) if ctx.details else ""
+        body.append(_vevent(ev, ctx.style, ctx.stamp, text))
     head, tail = _frame(config, today, timed)
     return head + "".join(body).encode("utf-8") + tail
 
@@ -330,13 +371,6 @@ def _vevent(ev: FeedEvent, style: icswrite.Style, stamp: str, description: str) 
         description=description,
         stamp=stamp,
     )
-
-
-@lru_cache(maxsize=16)
-def _style(config: Config, today: date) -> tuple[icswrite.Style, str]:
-    tz_param, tz_suffix = _tz_form(config.timezone)
-    style = icswrite.Style(today, tz_param, tz_suffix, config.feed.alarms)
-    return style, icswrite.stamp_line(style)
 
 
 @lru_cache(maxsize=16)

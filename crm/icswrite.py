@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 _LIMIT = 75  # icalendar folds when a line would reach 75 octets, so lines carry at most 74
 _FOLD = "\r\n "
@@ -78,6 +79,18 @@ def text_line(name: str, value: str) -> str:
     return fold(f"{name}:{escape(value)}") + "\r\n"
 
 
+@lru_cache(maxsize=4096)
+def _all_day(day: date) -> str:
+    """Return the DTSTART and DTEND lines of an all-day event (a feed has a few hundred days)."""
+    end = day + timedelta(days=1)
+    return f"DTSTART;VALUE=DATE:{_ymd(day)}\r\nDTEND;VALUE=DATE:{_ymd(end)}\r\n"
+
+
+@lru_cache(maxsize=64)
+def _categories(category: str) -> str:
+    return text_line("CATEGORIES", category)
+
+
 def _ymd(d: date) -> str:
     return f"{d.year:04}{d.month:02}{d.day:02}"
 
@@ -101,9 +114,7 @@ def vevent(
     """Return one VEVENT (with its VALARM when ``style.alarms``) as CRLF-terminated text."""
     out = ["BEGIN:VEVENT\r\n", text_line("SUMMARY", summary)]
     if at is None:
-        out.append(
-            f"DTSTART;VALUE=DATE:{_ymd(day)}\r\nDTEND;VALUE=DATE:{_ymd(day + timedelta(days=1))}\r\n"
-        )
+        out.append(_all_day(day))
     else:
         begin = datetime.combine(day, at)
         # Wall-clock arithmetic, as on an aware datetime: the end is 30 minutes later on the clock.
@@ -112,7 +123,7 @@ def vevent(
         out.append(fold(f"DTEND{style.tz_param}:{_stamp(end)}{style.tz_suffix}") + "\r\n")
     out.append(stamp if stamp is not None else stamp_line(style))
     out.append(text_line("UID", uid))
-    out.append(text_line("CATEGORIES", category))
+    out.append(_categories(category))
     if description:
         out.append(text_line("DESCRIPTION", description))
     if at is None:
