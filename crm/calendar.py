@@ -194,7 +194,7 @@ def _labelled(
     if not yearly:
         if pd.year is not None:
             day = date(pd.year, pd.month, pd.day)
-            yield FeedEvent(f"date-{slug}-{key}-{day:%Y%m%d}@crm", "date", day, title, c)
+            yield FeedEvent(f"date-{slug}-{key}-{_compact(day)}@crm", "date", day, title, c)
         return
     for day in _yearly(pd, ctx.start, ctx.end, ctx.config.feb29):
         years = None if pd.year is None else day.year - pd.year
@@ -209,7 +209,7 @@ def _contact_events(
     if planned is not None:
         at = c.next_contact.time() if isinstance(c.next_contact, datetime) else None
         yield FeedEvent(
-            f"followup-{slug}-{planned:%Y%m%d}@crm",
+            f"followup-{slug}-{_compact(planned)}@crm",
             "followup",
             planned,
             f"Follow up with {name}",
@@ -229,7 +229,7 @@ def _contact_events(
         late = state.days_overdue
         # Same UID while overdue: clients move the one reminder along to today.
         yield FeedEvent(
-            f"reachout-{slug}-{state.due:%Y%m%d}@crm",
+            f"reachout-{slug}-{_compact(state.due)}@crm",
             "reachout",
             today,
             f"Reach out to {name} ({late} day{'s' if late != 1 else ''} overdue)",
@@ -238,12 +238,18 @@ def _contact_events(
     elif state.state in ("due", "ok") and state.due is not None and state.due != planned:
         # A planned follow-up on the due day is reminder enough (as in `crm upcoming`).
         yield FeedEvent(
-            f"reachout-{slug}-{state.due:%Y%m%d}@crm",
+            f"reachout-{slug}-{_compact(state.due)}@crm",
             "reachout",
             state.due,
             f"Reach out to {name}",
             c,
         )
+
+
+@lru_cache(maxsize=4096)
+def _compact(day: date) -> str:
+    # Cached: strftime per event is slow, and a feed has a few hundred distinct days.
+    return f"{day:%Y%m%d}"
 
 
 def _yearly(pd: PartialDate, start: date, end: date, feb29: Feb29Rule) -> Iterator[date]:

@@ -112,30 +112,35 @@ def vevent(
     stamp: str | None = None,
 ) -> str:
     """Return one VEVENT (with its VALARM when ``style.alarms``) as CRLF-terminated text."""
-    out = ["BEGIN:VEVENT\r\n", text_line("SUMMARY", summary)]
     if at is None:
-        out.append(_all_day(day))
+        when = _all_day(day)
+        transp = "TRANSP:TRANSPARENT\r\n"
+        trigger = "TRIGGER:PT9H\r\n"  # all-day: 09:00 on the day
     else:
         begin = datetime.combine(day, at)
         # Wall-clock arithmetic, as on an aware datetime: the end is 30 minutes later on the clock.
         end = begin + FOLLOWUP_LENGTH
-        out.append(fold(f"DTSTART{style.tz_param}:{_stamp(begin)}{style.tz_suffix}") + "\r\n")
-        out.append(fold(f"DTEND{style.tz_param}:{_stamp(end)}{style.tz_suffix}") + "\r\n")
-    out.append(stamp if stamp is not None else stamp_line(style))
-    out.append(text_line("UID", uid))
-    out.append(_categories(category))
-    if description:
-        out.append(text_line("DESCRIPTION", description))
-    if at is None:
-        out.append("TRANSP:TRANSPARENT\r\n")
-    if style.alarms:
-        out.append("BEGIN:VALARM\r\nACTION:DISPLAY\r\n")
-        out.append(text_line("DESCRIPTION", summary))
-        # All-day: 09:00 on the day; timed: a quarter of an hour before.
-        out.append("TRIGGER:PT9H\r\n" if at is None else "TRIGGER:-PT15M\r\n")
-        out.append("END:VALARM\r\n")
-    out.append("END:VEVENT\r\n")
-    return "".join(out)
+        when = (
+            fold(f"DTSTART{style.tz_param}:{_stamp(begin)}{style.tz_suffix}")
+            + "\r\n"
+            + fold(f"DTEND{style.tz_param}:{_stamp(end)}{style.tz_suffix}")
+            + "\r\n"
+        )
+        transp = ""
+        trigger = "TRIGGER:-PT15M\r\n"  # timed: a quarter of an hour before
+    alarm = (
+        f"BEGIN:VALARM\r\nACTION:DISPLAY\r\n{text_line('DESCRIPTION', summary)}"
+        f"{trigger}END:VALARM\r\n"
+        if style.alarms
+        else ""
+    )
+    # One f-string, in icalendar's order: canonical properties, the rest A-Z, then the alarm.
+    return (
+        f"BEGIN:VEVENT\r\n{text_line('SUMMARY', summary)}{when}"
+        f"{stamp if stamp is not None else stamp_line(style)}{text_line('UID', uid)}"
+        f"{_categories(category)}{text_line('DESCRIPTION', description) if description else ''}"
+        f"{transp}{alarm}END:VEVENT\r\n"
+    )
 
 
 def _stamp(dt: datetime) -> str:
