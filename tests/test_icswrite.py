@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -19,7 +20,9 @@ from crm.calendar import (
 )
 from crm.config import Config, FeedConfig
 from crm.icswrite import Style, escape, fold, vevent
+from crm.livefeed import load
 from crm.model import Customer, ImportantDate, Location, PartialDate, Span
+from tests.conftest import EXAMPLE
 
 TODAY = date(2026, 11, 23)
 HERE = Location(Path("x.md"), 1)
@@ -200,3 +203,20 @@ def test_a_customer_block_is_the_customers_vevents_and_the_feed_is_made_of_block
     assert b"BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\n" in feed
     lost = Customer(id="lo", name="Lost", location=HERE, status="lost")
     assert customer_block(lost, config, TODAY).events == ()
+
+
+def test_the_example_vault_renders_the_same_with_every_option() -> None:
+    config, vault = load(EXAMPLE)
+    golden = (Path(__file__).parent / "golden" / "example-2026-11-23.ics").read_bytes()
+    assert render_reference(feed_events(vault.customers, config, TODAY), config, TODAY) == golden
+    assert build_feed(vault.customers, config, TODAY) == golden
+    for zone in ("UTC", "America/New_York"):
+        every = replace(
+            config,
+            timezone=zone,
+            feed=replace(config.feed, alarms=True, include_details=True, lead_days=3),
+        )
+        events = feed_events(vault.customers, every, TODAY)
+        fast = build_feed(vault.customers, every, TODAY)
+        assert fast == render_reference(events, every, TODAY)
+        assert fast.count(b"BEGIN:VALARM") == len(events) > 40
