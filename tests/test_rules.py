@@ -360,3 +360,24 @@ def test_default_cap_and_outreach_kinds_come_from_crm_toml() -> None:
     found = relations.noisy([c], cfg, D("2026-11-23"))
     assert [(n.count, n.cap) for n in found] == [(2, ContactCap(1, Span(30, "d")))]
     assert relations.noisy([c], Config(), D("2026-11-23")) == []
+
+
+@pytest.mark.parametrize(
+    ("front", "message"),
+    [
+        ("away: {from: 2026-01-01, to: 9999-12-31}\n", "away: '9999-12-31' is out of range"),
+        ("last_contact: 9999-12-31\n", "last_contact: '9999-12-31' is out of range"),
+        ("birthday: 0001-01-01\n", "birthday: '0001-01-01' is out of range"),
+        ("cadence: 99999y\n", "cadence: '99999y' is too long (at most 100 years)"),
+        ("max_contacts: 2/1000000000d\n", "max_contacts: '1000000000d' is too long"),
+    ],
+)
+def test_absurd_dates_and_spans_are_problems_not_crashes(front: str, message: str) -> None:
+    text = f"---\nname: Test Person\nfirst_name: Test\n{front}---\n"
+    c, problems = parse_bytes(text.encode(), Path("t.md"), "t")
+    assert c is not None
+    assert [p.message for p in problems if p.message.startswith(message)], problems
+    # Whatever survived, every report still works on it.
+    cfg = config('[defaults]\ncadence = "14d"\n')
+    relations.contact_state(c, cfg, D("2026-11-23"))
+    relations.upcoming([c], cfg, D("2026-11-23"), 366)

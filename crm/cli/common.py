@@ -16,6 +16,7 @@ import click
 import click.shell_completion
 
 from crm.config import Config, load_config
+from crm.dates import parse_date
 from crm.errors import CrmError
 from crm.model import Customer, Problem
 from crm.report import Column, Format, Row, render
@@ -85,9 +86,9 @@ def parse_today(ctx: click.Context, param: click.Parameter, value: str | None) -
     if value is None:
         return date.today()
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"'{value}' is not a date (expected YYYY-MM-DD)") from None
+        return parse_date(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def today_option(f: F) -> F:
