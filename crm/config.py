@@ -180,7 +180,11 @@ def _feed(tab: dict[str, Any], bad: Any) -> FeedConfig:
                 f"feed.{name} must be a {'non-negative ' if isinstance(default, int) and not isinstance(default, bool) else ''}{type(default).__name__}"
             )
             continue
-        if name in ("days_back", "days_ahead", "lead_days") and value > MAX_FEED_DAYS:
+        if (
+            name in ("days_back", "days_ahead", "lead_days")
+            and isinstance(value, int)
+            and value > MAX_FEED_DAYS
+        ):
             bad(f"feed.{name} must be at most {MAX_FEED_DAYS} (ten years)")
             continue
         values[name] = value
