@@ -240,7 +240,11 @@ def _contact_events(
             f"Reach out to {name} ({late} day{'s' if late != 1 else ''} overdue)",
             c,
         )
-    elif state.state in ("due", "ok") and state.due is not None and state.due != planned:
+    elif (
+        state.state in ("due", "ok", "away", "snoozed")
+        and state.due is not None
+        and state.due != planned
+    ):
         # A planned follow-up on the due day is reminder enough (as in `crm upcoming`).
         yield FeedEvent(
             f"reachout-{slug}-{_compact(state.due)}@crm",

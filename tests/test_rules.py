@@ -291,7 +291,9 @@ def test_snooze_until_after_today_holds_back() -> None:
         "2026-11-30",
         "None",
     )
-    assert state(old + "snooze_until: 2026-11-23\n", "2026-11-23")[0] == "overdue"
+    # When the snooze ends the customer is due that day, and late from then on.
+    assert state(old + "snooze_until: 2026-11-23\n", "2026-11-23") == ("due", "2026-11-23", "None")
+    assert state(old + "snooze_until: 2026-11-23\n", "2026-11-25") == ("overdue", "2026-11-23", "2")
 
 
 def test_away_period_straddling_today_moves_due_past_its_end() -> None:
@@ -381,3 +383,20 @@ def test_absurd_dates_and_spans_are_problems_not_crashes(front: str, message: st
     cfg = config('[defaults]\ncadence = "14d"\n')
     relations.contact_state(c, cfg, D("2026-11-23"))
     relations.upcoming([c], cfg, D("2026-11-23"), 366)
+
+
+def test_dates_still_to_come_have_no_negative_or_zero_ages() -> None:
+    c = customer(
+        "birthday: 2030-01-10\nanniversary: 2026-12-01\n"
+        "dates:\n  - {label: Wedding, date: 2026-12-05}\n"
+    )
+    got = [
+        (u.day.isoformat(), u.kind, u.age)
+        for u in relations.upcoming([c], Config(), D("2026-11-23"), 366 * 5)
+        if u.day.year <= 2031
+    ]
+    assert got == [
+        ("2026-12-05", "date", None),
+        ("2027-12-01", "anniversary", 1),
+        ("2031-01-10", "birthday", 1),
+    ]
