@@ -3,6 +3,11 @@
 Occurrences are expanded over a window around ``today`` (``[feed] days_back`` /
 ``days_ahead``) instead of being sent as RRULEs, so every title can say the right age
 and a Feb 29 birthday lands where ``[vault] feb29`` says in every client alike.
+
+Events are written as text by ``crm.icswrite`` (icalendar takes minutes at 100,000
+customers); icalendar writes the header and VTIMEZONE, and ``render_reference``, the
+all-icalendar renderer, is kept for the tests to compare against byte for byte. Each
+customer renders on its own (``customer_block``), so blocks can be cached per file.
 """
 
 from __future__ import annotations
@@ -13,13 +18,15 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event, vDuration
 
+from crm import icswrite
 from crm.config import Config
-from crm.dates import occurrence_in
+from crm.dates import Feb29Rule, occurrence_in
 from crm.model import Customer, PartialDate
 from crm.relations import contact_state, planned_day
 
@@ -33,6 +40,7 @@ _KIND_ORDER: tuple[EventKind, ...] = (
     "since",
     "date",
 )
+_KIND_RANK = {kind: rank for rank, kind in enumerate(_KIND_ORDER)}
 _CATEGORY = {
     "reachout": "Reach out",
     "followup": "Follow-up",
@@ -44,7 +52,7 @@ _CATEGORY = {
 }
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 PRODID = "-//crm//Customer calendar feed//EN"
-FOLLOWUP_LENGTH = timedelta(minutes=30)
+FOLLOWUP_LENGTH = icswrite.FOLLOWUP_LENGTH
 _SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
@@ -68,33 +76,77 @@ def window(config: Config, today: date) -> tuple[date, date]:
 
 def feed_events(customers: Iterable[Customer], config: Config, today: date) -> list[FeedEvent]:
     """Return every event of the feed inside the window, sorted by day, time, kind and name."""
-    start, end = window(config, today)
+    ctx = _context(config, today)
     events: list[FeedEvent] = []
     for c in customers:
-        # Lost customers are out of every report, so they stay out of the calendar too.
-        if c.status == "lost":
-            continue
-        events.extend(e for e in _customer_events(c, config, today) if start <= e.day <= end)
-    events.sort(
-        key=lambda e: (
-            e.day,
-            e.at or time.min,
-            _KIND_ORDER.index(e.kind),
-            e.customer.name.casefold(),
-            e.uid,
-        )
-    )
+        events.extend(_events(c, ctx))
+    events.sort(key=lambda e: (_when(e.day, e.at, e.kind), e.customer.name.casefold(), e.uid))
     return events
 
 
-def _customer_events(c: Customer, config: Config, today: date) -> Iterator[FeedEvent]:
+def customer_events(c: Customer, config: Config, today: date) -> list[FeedEvent]:
+    """Return one customer's events inside the window (none for a lost customer), unsorted."""
+    return _events(c, _context(config, today))
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What every customer's events and VEVENTs share on one day under one config."""
+
+    config: Config
+    today: date
+    start: date
+    end: date
+    style: icswrite.Style
+    stamp: str
+    details: bool
+
+
+_last_context: list[_Context] = []  # one entry: a build asks thousands of times in a row
+
+
+def _context(config: Config, today: date) -> _Context:
+    last = _last_context[0] if _last_context else None
+    # Identity, not equality: hashing or comparing a Config per customer is a hot spot.
+    if last is not None and last.config is config and last.today == today:
+        return last
     start, end = window(config, today)
+    tz_param, tz_suffix = _tz_form(config.timezone)
+    style = icswrite.Style(today, tz_param, tz_suffix, config.feed.alarms)
+    ctx = _Context(
+        config, today, start, end, style, icswrite.stamp_line(style), config.feed.include_details
+    )
+    _last_context[:] = [ctx]
+    return ctx
+
+
+def _events(c: Customer, ctx: _Context) -> list[FeedEvent]:
+    # Lost customers are out of every report, so they stay out of the calendar too.
+    if c.status == "lost":
+        return []
+    start, end = ctx.start, ctx.end
+    return [e for e in _customer_events(c, ctx) if start <= e.day <= end]
+
+
+@lru_cache(maxsize=8192)
+def _when(day: date, at: time | None, kind: EventKind) -> str:
+    """Return day, time and kind as one string that sorts like the tuple of the three."""
+    t = at or time.min
+    return (
+        f"{day.isoformat()}T{t.hour:02}{t.minute:02}{t.second:02}{t.microsecond:06}"
+        f"{_KIND_RANK[kind]}"
+    )
+
+
+def _customer_events(c: Customer, ctx: _Context) -> Iterator[FeedEvent]:
+    start, end = ctx.start, ctx.end
+    feb29 = ctx.config.feb29
     name = clean(c.name)
     slug = uid_part(c.id)
-    lead = config.feed.lead_days
+    lead = ctx.config.feed.lead_days
     for d in c.dates:
         if d.kind in ("birthday", "anniversary"):
-            for day in _yearly(d.date, start, end + timedelta(days=lead), config):
+            for day in _yearly(d.date, start, end + timedelta(days=lead), feb29):
                 if d.date.year is not None and day.year <= d.date.year:
                     continue  # the day itself is not a birthday or an anniversary
                 years = None if d.date.year is None else day.year - d.date.year
@@ -117,10 +169,10 @@ def _customer_events(c: Customer, config: Config, today: date) -> Iterator[FeedE
                         c,
                     )
         else:
-            yield from _labelled(c, name, slug, d.label, d.date, d.yearly, config, today)
+            yield from _labelled(c, name, slug, d.label, d.date, d.yearly, ctx)
     if c.customer_since is not None:
         since = c.customer_since
-        for day in _yearly(PartialDate(since.month, since.day, since.year), start, end, config):
+        for day in _yearly(PartialDate(since.month, since.day, since.year), start, end, feb29):
             if day.year > since.year:
                 years = day.year - since.year
                 yield FeedEvent(
@@ -130,7 +182,7 @@ def _customer_events(c: Customer, config: Config, today: date) -> Iterator[FeedE
                     f"{name}: {years} year{'s' if years != 1 else ''} as a customer",
                     c,
                 )
-    yield from _contact_events(c, name, slug, config, today)
+    yield from _contact_events(c, name, slug, ctx.config, ctx.today)
 
 
 def _labelled(
@@ -140,18 +192,16 @@ def _labelled(
     label: str,
     pd: PartialDate,
     yearly: bool,
-    config: Config,
-    today: date,
+    ctx: _Context,
 ) -> Iterator[FeedEvent]:
     key = hashlib.sha256(f"{label}\0{pd.isoformat()}".encode()).hexdigest()[:8]
     title = f"{name}: {clean(label)}"
     if not yearly:
         if pd.year is not None:
             day = date(pd.year, pd.month, pd.day)
-            yield FeedEvent(f"date-{slug}-{key}-{day:%Y%m%d}@crm", "date", day, title, c)
+            yield FeedEvent(f"date-{slug}-{key}-{_compact(day)}@crm", "date", day, title, c)
         return
-    start, end = window(config, today)
-    for day in _yearly(pd, start, end, config):
+    for day in _yearly(pd, ctx.start, ctx.end, ctx.config.feb29):
         years = None if pd.year is None else day.year - pd.year
         suffix = f" ({years} year{'s' if years != 1 else ''})" if years else ""
         yield FeedEvent(f"date-{slug}-{key}-{day.year}@crm", "date", day, title + suffix, c)
@@ -164,7 +214,7 @@ def _contact_events(
     if planned is not None:
         at = c.next_contact.time() if isinstance(c.next_contact, datetime) else None
         yield FeedEvent(
-            f"followup-{slug}-{planned:%Y%m%d}@crm",
+            f"followup-{slug}-{_compact(planned)}@crm",
             "followup",
             planned,
             f"Follow up with {name}",
@@ -184,16 +234,20 @@ def _contact_events(
         late = state.days_overdue
         # Same UID while overdue: clients move the one reminder along to today.
         yield FeedEvent(
-            f"reachout-{slug}-{state.due:%Y%m%d}@crm",
+            f"reachout-{slug}-{_compact(state.due)}@crm",
             "reachout",
             today,
             f"Reach out to {name} ({late} day{'s' if late != 1 else ''} overdue)",
             c,
         )
-    elif state.state in ("due", "ok") and state.due is not None and state.due != planned:
+    elif (
+        state.state in ("due", "ok", "away", "snoozed")
+        and state.due is not None
+        and state.due != planned
+    ):
         # A planned follow-up on the due day is reminder enough (as in `crm upcoming`).
         yield FeedEvent(
-            f"reachout-{slug}-{state.due:%Y%m%d}@crm",
+            f"reachout-{slug}-{_compact(state.due)}@crm",
             "reachout",
             state.due,
             f"Reach out to {name}",
@@ -201,11 +255,17 @@ def _contact_events(
         )
 
 
-def _yearly(pd: PartialDate, start: date, end: date, config: Config) -> Iterator[date]:
+@lru_cache(maxsize=4096)
+def _compact(day: date) -> str:
+    # Cached: strftime per event is slow, and a feed has a few hundred distinct days.
+    return f"{day:%Y%m%d}"
+
+
+def _yearly(pd: PartialDate, start: date, end: date, feb29: Feb29Rule) -> Iterator[date]:
     for year in range(start.year, end.year + 1):
         if pd.year is not None and year < pd.year:
             continue
-        day = occurrence_in(pd, year, config.feb29)
+        day = occurrence_in(pd, year, feb29)
         if start <= day <= end:
             yield day
 
@@ -229,6 +289,8 @@ def uid_part(customer_id: str) -> str:
 
 def clean(text: str) -> str:
     """Return ``text`` on one line without control characters (NUL, BEL, ESC pass icalendar)."""
+    if text.isprintable():  # no control characters at all: the common case, done in C
+        return text.strip()
     kept = (
         " " if ch in "\t\n\r" else ch
         for ch in text
@@ -248,8 +310,128 @@ def details(c: Customer) -> str:
     return "\n".join(clean(f"{k}: {v}") for k, v in lines if v)
 
 
+@dataclass(frozen=True, slots=True)
+class BlockEvent:
+    """One rendered event: where it goes in the feed, and its VEVENT bytes."""
+
+    when: str  # day, time and kind, sortable as text (ASCII, no newline)
+    uid: str  # ASCII, no newline
+    vevent: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One customer's rendered events, in feed order: what a cache keeps per customer file."""
+
+    name: str  # the customer's name casefolded: the tie-break between customers on one day
+    events: tuple[BlockEvent, ...]
+    timed: bool  # some event has a time, so the feed needs the time zone's VTIMEZONE
+
+    @property
+    def data(self) -> bytes:
+        """Return the customer's VEVENTs as one run of bytes."""
+        return b"".join(e.vevent for e in self.events)
+
+
+def customer_block(c: Customer, config: Config, today: date) -> Block:
+    """Return one customer's VEVENTs, rendered, with the keys that place them in the feed."""
+    ctx = _context(config, today)
+    text = details(c) if ctx.details else ""
+    events = _events(c, ctx)
+    rendered = [
+        BlockEvent(
+            _when(e.day, e.at, e.kind), e.uid, _vevent(e, ctx.style, ctx.stamp, text).encode()
+        )
+        for e in events
+    ]
+    rendered.sort(key=lambda b: (b.when, b.uid))
+    timed = any(e.at is not None for e in events)
+    return Block(c.name.casefold(), tuple(rendered), timed)
+
+
+def feed_from_blocks(blocks: Iterable[Block], config: Config, today: date) -> bytes:
+    """Return the feed made of customers' blocks: header, events in feed order, footer."""
+    entries: list[tuple[str, str, str, bytes]] = []
+    timed = False
+    for b in blocks:
+        entries.extend((e.when, b.name, e.uid, e.vevent) for e in b.events)
+        timed = timed or b.timed
+    # Stable, and on the same key as feed_events, so the bytes match the reference renderer.
+    entries.sort(key=lambda x: (x[0], x[1], x[2]))
+    head, tail = _frame(config, today, timed)
+    return b"".join([head, *(x[3] for x in entries), tail])
+
+
 def render(events: Iterable[FeedEvent], config: Config, today: date) -> bytes:
     """Return the feed as iCalendar bytes: CRLF, folded at 75 octets, a VTIMEZONE per TZID."""
+    ctx = _context(config, today)
+    body: list[str] = []
+    timed = False
+    for ev in events:
+        timed = timed or ev.at is not None
+        text = details(ev.customer) if ctx.details else ""
+        body.append(_vevent(ev, ctx.style, ctx.stamp, text))
+    head, tail = _frame(config, today, timed)
+    return head + "".join(body).encode("utf-8") + tail
+
+
+def _vevent(ev: FeedEvent, style: icswrite.Style, stamp: str, description: str) -> str:
+    return icswrite.vevent(
+        style,
+        uid=ev.uid,
+        summary=ev.summary,
+        category=_CATEGORY[ev.kind],
+        day=ev.day,
+        at=ev.at,
+        description=description,
+        stamp=stamp,
+    )
+
+
+@lru_cache(maxsize=16)
+def _tz_form(timezone: str) -> tuple[str, str]:
+    """Return how icalendar writes a datetime in ``timezone``: its parameter and its suffix."""
+    probe = Event()
+    probe.add("DTSTART", datetime(2000, 1, 1, tzinfo=ZoneInfo(timezone)))
+    line = probe.to_ical().decode("utf-8").replace("\r\n ", "").split("\r\n")[1]
+    name, _, value = line.rpartition(":")
+    return name.removeprefix("DTSTART"), "Z" if value.endswith("Z") else ""
+
+
+def _frame(config: Config, today: date, timed: bool) -> tuple[bytes, bytes]:
+    """Return the feed's bytes before and after its events, as icalendar writes them."""
+    start, end = window(config, today)
+    cal = _calendar(config)
+    zone = ZoneInfo(config.timezone)
+    if timed:
+        # A stand-in timed event makes icalendar add the VTIMEZONE the real ones need.
+        probe = Event()
+        probe.add("DTSTART", datetime.combine(start, time.min, tzinfo=zone))
+        cal.add_component(probe)
+        cal.add_missing_timezones(first_date=start, last_date=end + timedelta(days=1))
+        cal.subcomponents.remove(probe)
+    data: bytes = cal.to_ical()
+    tail = b"END:VCALENDAR\r\n"
+    return data.removesuffix(tail), tail
+
+
+def _calendar(config: Config) -> Calendar:
+    feed = config.feed
+    refresh = timedelta(minutes=max(feed.refresh_minutes, 1))
+    cal = Calendar()
+    cal.add("PRODID", PRODID)
+    cal.add("VERSION", "2.0")
+    cal.add("CALSCALE", "GREGORIAN")
+    cal.add("METHOD", "PUBLISH")
+    cal.add("NAME", clean(feed.name))
+    cal.add("X-WR-CALNAME", clean(feed.name))
+    cal.add("REFRESH-INTERVAL", refresh, parameters={"VALUE": "DURATION"})
+    cal.add("X-PUBLISHED-TTL", vDuration(refresh))
+    return cal
+
+
+def render_reference(events: Iterable[FeedEvent], config: Config, today: date) -> bytes:
+    """Return the feed as icalendar builds it: the reference ``render`` must match byte for byte."""
     feed = config.feed
     start, end = window(config, today)
     refresh = timedelta(minutes=max(feed.refresh_minutes, 1))
@@ -296,4 +478,4 @@ def render(events: Iterable[FeedEvent], config: Config, today: date) -> bytes:
 
 def build_feed(customers: Iterable[Customer], config: Config, today: date) -> bytes:
     """Return the whole feed for ``customers`` as seen on ``today``."""
-    return render(feed_events(customers, config, today), config, today)
+    return feed_from_blocks((customer_block(c, config, today) for c in customers), config, today)

@@ -12,6 +12,7 @@ from crm.dates import Feb29Rule, parse_cap, parse_span
 from crm.model import ContactCap, Location, Problem, Span
 
 CONFIG_NAME = "crm.toml"
+MAX_FEED_DAYS = 3660
 DEFAULT_OUTREACH = ("email", "call", "text", "sms", "message", "offer", "newsletter", "voicemail")
 
 
@@ -178,6 +179,13 @@ def _feed(tab: dict[str, Any], bad: Any) -> FeedConfig:
             bad(
                 f"feed.{name} must be a {'non-negative ' if isinstance(default, int) and not isinstance(default, bool) else ''}{type(default).__name__}"
             )
+            continue
+        if (
+            name in ("days_back", "days_ahead", "lead_days")
+            and isinstance(value, int)
+            and value > MAX_FEED_DAYS
+        ):
+            bad(f"feed.{name} must be at most {MAX_FEED_DAYS} (ten years)")
             continue
         values[name] = value
     return FeedConfig(**values)

@@ -17,6 +17,10 @@ Feb29Rule = Literal["feb28", "mar1"]
 
 _PARTIAL = re.compile(r"^(?:(\d{4})-|--)?(\d{2})-(\d{2})$")
 _SPAN = re.compile(r"^(\d+)\s*([dwmy])$")
+# Dates outside these years are typos (9999-12-31 for "forever"); they would also overflow
+# date arithmetic. Spans are capped at a century for the same reason.
+MIN_YEAR, MAX_YEAR = 1000, 2999
+_MAX_DAYS = {"d": 36_500, "w": 5_200, "m": 1_200, "y": 100}
 _NAMED_SPANS = {
     "daily": Span(1, "d"),
     "weekly": Span(1, "w"),
@@ -34,9 +38,16 @@ def parse_date(text: str) -> date:
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         raise ValueError(f"'{text}' is not a date (expected YYYY-MM-DD)")
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as exc:
         raise ValueError(f"'{text}' is not a real date ({exc})") from None
+    _check_year(text, day.year)
+    return day
+
+
+def _check_year(text: str, year: int) -> None:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValueError(f"'{text}' is out of range (years {MIN_YEAR} to {MAX_YEAR})")
 
 
 def parse_partial_date(text: str) -> PartialDate:
@@ -46,6 +57,8 @@ def parse_partial_date(text: str) -> PartialDate:
     if not m:
         raise ValueError(f"'{text}' is not a date (expected YYYY-MM-DD, --MM-DD or MM-DD)")
     year = int(m[1]) if m[1] else None
+    if year is not None:
+        _check_year(text, year)
     month, day = int(m[2]), int(m[3])
     # Year-less dates are checked against a leap year so that --02-29 is allowed.
     try:
@@ -87,6 +100,8 @@ def parse_span(text: str) -> Span:
             "quarterly or yearly)"
         )
     unit: Literal["d", "w", "m", "y"] = m[2]  # type: ignore[assignment]  # the regex allows no other
+    if int(m[1]) > _MAX_DAYS[unit]:
+        raise ValueError(f"'{text}' is too long (at most 100 years)")
     return Span(int(m[1]), unit)
 
 

@@ -197,10 +197,15 @@ def append_log(path: Path, day: date, kind: str, text: str, time: time | None = 
             f"'{kind}' is not a log kind (one word, e.g. call, visit, email)", exit_code=2
         )
     text = text.strip()
+    if not text:
+        raise CrmError(
+            f'say what happened: crm log NAME "{kind}: asked about the spring offers"',
+            exit_code=2,
+        )
     if "\n" in text or "\r" in text:
         raise CrmError("a log entry is one line; put longer notes in the body", exit_code=2)
     stamp = day.isoformat() + (f" {time:%H:%M}" if time else "")
-    entry = f"{stamp} {kind.lower()}:" + (f" {text}" if text else "")
+    entry = f"{stamp} {kind.lower()}: {text}"
     path = _real(path)
     with atomic.locked(path):
         data, seen = atomic.read(path)

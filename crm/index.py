@@ -31,7 +31,7 @@ from crm.vault import Vault, assemble, load_vault, problem_order
 
 __all__ = ["Index", "Stats", "index_path", "open_index", "parse_changed", "path_key", "scan"]
 
-SCHEMA = 4
+SCHEMA = 5
 INDEX_DIR = ".crm"
 INDEX_NAME = "index.sqlite"
 BUSY_SECONDS = 10.0
@@ -244,8 +244,7 @@ class Index:
                 "SELECT fid FROM files WHERE tracked = 1 AND (due IS NULL OR due < ?)", [t]
             )
         if due_today:
-            fids |= self._fids("SELECT fid FROM files WHERE tracked = 1 AND due = ?", [t])
-            fids |= self._fids("SELECT fid FROM files WHERE tracked = 1 AND back = ?", [t])
+            fids |= self._fids(f"SELECT fid FROM marks WHERE kind = {DAY} AND value = ?", [t])
         if upcoming_days is not None:
             end = today + timedelta(days=upcoming_days)
             if upcoming_days >= 366:

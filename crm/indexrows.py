@@ -159,7 +159,8 @@ def make_row(rel: str, size: int, mtime_ns: int, root: Path, config: Config) -> 
         marks.append((MMDD, c.customer_since.month * 100 + c.customer_since.day))
     planned = relations.planned_day(c)
     back = c.away.end + timedelta(days=1) if c.away is not None else None
-    for day in (planned, r.due, back):
+    # Every day a contact can fall due: the rhythm's, the planned one, back from away, snooze end.
+    for day in (planned, r.due, back, c.snooze_until):
         if day is not None:
             marks.append((DAY, day.toordinal()))
     cap = c.max_contacts or config.default_max_contacts

@@ -14,6 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from crm.config import Config, load_config
+from crm.errors import CrmError
 from crm.model import Customer, Problem
 from crm.server import FeedApp
 from crm.vault import Vault, load_vault
@@ -65,6 +66,11 @@ class FeedJob:
         """Return the feed as it is now, logging each problem met while loading."""
         from crm.calendar import build_feed
 
+        config, config_problems = load_config(self.root)
+        if config_problems:
+            # Defaults in place of a broken crm.toml would change zone, names and cadences of the
+            # whole feed: better keep serving the last good one until the file is fixed.
+            raise CrmError(f"{config_problems[0]} (fix crm.toml; the feed is not rebuilt)")
         config, vault = load(self.root)
         customers = [c for c in vault.customers if self.filters.matches(c)]
         data = build_feed(customers, config, self.fixed_today or vault_today(config))

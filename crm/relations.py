@@ -141,8 +141,10 @@ def contact_state(customer: Customer, config: Config, today: date) -> ContactSta
         if away.start <= today <= away.end:
             return result("away", due or back)
     snooze = customer.snooze_until
+    if snooze is not None and due is not None and due < snooze:
+        due = snooze  # "remind me on that day": lateness counts from the end of the snooze
     if snooze is not None and snooze > today:
-        return result("snoozed", max(due or snooze, snooze))
+        return result("snoozed", due or snooze)
     if due is None:
         return result("never", None)
     if due < today:
@@ -181,9 +183,17 @@ def upcoming(
 def _customer_dates(c: Customer, config: Config, today: date) -> Iterator[Upcoming]:
     for d in c.dates:
         if d.yearly:
-            day = next_occurrence(d.date, today, config.feb29)
+            first = today
+            if d.date.year is not None:
+                # A date still to come has no returns before it; a birthday or anniversary is
+                # not one on the day itself (as in the feed), a `dates` entry shows that day.
+                itself = date(d.date.year, d.date.month, d.date.day)
+                if d.kind != "date":
+                    itself += timedelta(days=1)
+                first = max(today, itself)
+            day = next_occurrence(d.date, first, config.feb29)
             kind: UpcomingKind = d.kind
-            yield Upcoming(day, c, kind, d.label, years_since(d.date, day))
+            yield Upcoming(day, c, kind, d.label, years_since(d.date, day) or None)
         elif d.date.year is not None:
             day = date(d.date.year, d.date.month, d.date.day)
             if day >= today:
@@ -198,7 +208,9 @@ def _customer_dates(c: Customer, config: Config, today: date) -> Iterator[Upcomi
         at = c.next_contact.time() if isinstance(c.next_contact, datetime) else None
         yield Upcoming(planned, c, "followup", "Follow-up", at=at)
     state = contact_state(c, config, today)
-    if state.state in ("ok", "due") and state.due is not None and state.due != planned:
+    # Away and snoozed customers are due again on the day they are back: say so in advance.
+    waiting = ("ok", "due", "away", "snoozed")
+    if state.state in waiting and state.due is not None and state.due != planned:
         yield Upcoming(state.due, c, "due", "Reach out")
 
 

@@ -92,7 +92,8 @@ def upcoming_row(u: Upcoming, today: date, note: str | None = None) -> dict[str,
         "years": u.age if u.kind != "birthday" else None,
         "when": when(u.day, today),
         "what": describe(u),
-        "note": note,
+        # A reach-out date already falls after any away period or snooze: no note needed.
+        "note": None if u.kind == "due" else note,
         "path": str(u.customer.location.path),
     }
 
@@ -104,7 +105,7 @@ def describe(u: Upcoming) -> str:
     if u.kind == "followup":
         return "follow-up" + (f" at {u.at.strftime('%H:%M')}" if u.at else "")
     if u.kind == "due":
-        return "reach out (cadence)"
+        return "reach out"
     if u.label == CUSTOMER_SINCE:
         return f"{u.age} years as a customer"
     label = "anniversary" if u.kind == "anniversary" else u.label

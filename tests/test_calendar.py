@@ -64,7 +64,7 @@ def test_feed_parses_with_icalendar_and_with_vobject() -> None:
     other = vobject.readOne(data.decode("utf-8"))
     theirs = sorted((e.uid.value, e.summary.value) for e in other.vevent_list)
     assert theirs == ours
-    assert len(ours) == 40
+    assert len(ours) == 42
     assert ("reachout-priya-raman-never@crm", "Reach out to Priya Raman (never contacted)") in ours
     timed = next(e for e in other.vevent_list if e.uid.value == "followup-priya-raman-20261125@crm")
     assert timed.dtstart.value.isoformat() == "2026-11-25T14:30:00+01:00"
@@ -195,6 +195,8 @@ def test_reach_out_follows_contact_state(write_vault: WriteVault) -> None:
         "reachout-late-20261031@crm": "Reach out to Late Person (23 days overdue)",
         "reachout-soon-20261210@crm": "Reach out to Soon Person",
         "birthday-paused-2026@crm": "Paused Person turns 36",
+        # Snoozed: no nagging now, one reminder on the day the snooze ends.
+        "reachout-snoozed-20261230@crm": "Reach out to Snoozed Person",
     }
     # A day later the overdue reminder keeps its UID and moves to the new today.
     later = icalendar.Calendar.from_ical(feed(root, date(2026, 11, 24)))

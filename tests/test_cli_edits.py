@@ -155,6 +155,11 @@ def test_dry_run_and_no_op_write_nothing(ana: Path) -> None:
             "crm: no kind in 'asked about offers': write 'call: asked about offers' or pass --kind call\n",
         ),
         (
+            ["log", "ana", "call:"],
+            2,
+            'crm: say what happened: crm log NAME "call: asked about the spring offers"\n',
+        ),
+        (
             ["log", "ana", "call: x", "--date", "2026-13-01"],
             2,
             "crm: --date: '2026-13-01' is not a real date (month must be in 1..12)\n",

@@ -256,6 +256,8 @@ def test_reports_from_the_index_equal_reports_from_a_plain_parse(
                 "dup.md": "---\nname: Ana Again\nid: ana\nbirthday: --11-25\n---\n",
                 "lost.md": "---\nname: Lou\nstatus: lost\nbirthday: --11-24\n---\n",
                 "bad.md": "---\nname: [x\n---\n",
+                "zed.md": "---\nname: Zed\nsnooze_until: 2026-11-25\nlast_contact: 2026-01-01\n"
+                "cadence: 30d\nbirthday: 2000-02-29\n---\n",
             }
         )
     runner = CliRunner()

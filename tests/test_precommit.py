@@ -54,12 +54,11 @@ def test_hook_fails_with_the_located_message_on_a_broken_file(write_vault: Write
     )
     result = run_hook(root)
     assert result.returncode == 1
-    # Like any linter: problems on stdout, paths relative to the folder the hook runs in.
-    assert (
-        result.stdout
-        == "broken.md:4: status must be one of lead, active, paused, lost, not 'gone'\n"
+    # Problems on stderr (like bean-check), paths relative to the folder the hook runs in.
+    assert result.stderr == (
+        "broken.md:4: status must be one of lead, active, paused, lost, not 'gone'\n"
     )
-    assert result.stderr == ""
+    assert result.stdout == ""
 
 
 def test_hook_passes_on_a_clean_vault() -> None:

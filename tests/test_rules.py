@@ -291,7 +291,9 @@ def test_snooze_until_after_today_holds_back() -> None:
         "2026-11-30",
         "None",
     )
-    assert state(old + "snooze_until: 2026-11-23\n", "2026-11-23")[0] == "overdue"
+    # When the snooze ends the customer is due that day, and late from then on.
+    assert state(old + "snooze_until: 2026-11-23\n", "2026-11-23") == ("due", "2026-11-23", "None")
+    assert state(old + "snooze_until: 2026-11-23\n", "2026-11-25") == ("overdue", "2026-11-23", "2")
 
 
 def test_away_period_straddling_today_moves_due_past_its_end() -> None:
@@ -360,3 +362,41 @@ def test_default_cap_and_outreach_kinds_come_from_crm_toml() -> None:
     found = relations.noisy([c], cfg, D("2026-11-23"))
     assert [(n.count, n.cap) for n in found] == [(2, ContactCap(1, Span(30, "d")))]
     assert relations.noisy([c], Config(), D("2026-11-23")) == []
+
+
+@pytest.mark.parametrize(
+    ("front", "message"),
+    [
+        ("away: {from: 2026-01-01, to: 9999-12-31}\n", "away: '9999-12-31' is out of range"),
+        ("last_contact: 9999-12-31\n", "last_contact: '9999-12-31' is out of range"),
+        ("birthday: 0001-01-01\n", "birthday: '0001-01-01' is out of range"),
+        ("cadence: 99999y\n", "cadence: '99999y' is too long (at most 100 years)"),
+        ("max_contacts: 2/1000000000d\n", "max_contacts: '1000000000d' is too long"),
+    ],
+)
+def test_absurd_dates_and_spans_are_problems_not_crashes(front: str, message: str) -> None:
+    text = f"---\nname: Test Person\nfirst_name: Test\n{front}---\n"
+    c, problems = parse_bytes(text.encode(), Path("t.md"), "t")
+    assert c is not None
+    assert [p.message for p in problems if p.message.startswith(message)], problems
+    # Whatever survived, every report still works on it.
+    cfg = config('[defaults]\ncadence = "14d"\n')
+    relations.contact_state(c, cfg, D("2026-11-23"))
+    relations.upcoming([c], cfg, D("2026-11-23"), 366)
+
+
+def test_dates_still_to_come_have_no_negative_or_zero_ages() -> None:
+    c = customer(
+        "birthday: 2030-01-10\nanniversary: 2026-12-01\n"
+        "dates:\n  - {label: Wedding, date: 2026-12-05}\n"
+    )
+    got = [
+        (u.day.isoformat(), u.kind, u.age)
+        for u in relations.upcoming([c], Config(), D("2026-11-23"), 366 * 5)
+        if u.day.year <= 2031
+    ]
+    assert got == [
+        ("2026-12-05", "date", None),
+        ("2027-12-01", "anniversary", 1),
+        ("2031-01-10", "birthday", 1),
+    ]

@@ -415,3 +415,22 @@ def test_a_busy_port_is_a_clean_error(write_vault: WriteVault) -> None:
     assert done.returncode == 1
     assert done.stderr == f"crm: cannot listen on 127.0.0.1:{port}: Address already in use\n"
     assert done.stdout == ""
+
+
+def test_a_broken_crm_toml_keeps_the_last_good_feed(write_vault: WriteVault) -> None:
+    root = write_vault(
+        {
+            "crm.toml": '[vault]\ntimezone = "Europe/Berlin"\n',
+            "ana.md": "---\nname: Ana García\nfirst_name: Ana\nbirthday: 1989-12-02\n---\n",
+        }
+    )
+    logged: list[str] = []
+    job = FeedJob(root, fixed_today=date(2026, 11, 23), log=logged.append)
+    app = FeedApp("t" * 32, job.build, log=logged.append)
+    assert app.refresh()
+    good = app.snapshot
+    (root / "crm.toml").write_text('[vault]\ntimezone = "Europe/Berlin"\nx = [\n')
+    assert not app.refresh()
+    assert app.snapshot == good
+    assert logged[-1].startswith("rebuild failed, still serving the previous feed: ")
+    assert "crm.toml: invalid TOML" in logged[-1]

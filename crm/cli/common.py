@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 import click.shell_completion
 
+from crm.dates import parse_date
 from crm.errors import CrmError
 
 # The core is imported where it is used, so that ``crm --help`` starts fast.
@@ -136,9 +137,9 @@ def parse_today(ctx: click.Context, param: click.Parameter, value: str | None) -
     if value is None:
         return date.today()
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"'{value}' is not a date (expected YYYY-MM-DD)") from None
+        return parse_date(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def today_option(f: F) -> F:

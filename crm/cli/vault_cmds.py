@@ -41,7 +41,8 @@ def check(session: Session, fmt: Format, strict: bool) -> None:
     """
     problems = near(run_checks(session.vault(), session.config, session.config_problems))
     if fmt == "table":
-        click.echo(problems_text(problems), nl=False)
+        # Like bean-check and compilers: the problems go to stderr, so stdout stays for data.
+        click.echo(problems_text(problems), nl=False, err=True)
     else:
         click.echo(render(problem_rows(problems), PROBLEM_COLUMNS, fmt), nl=False)
     failing = [p for p in problems if strict or p.severity == "error"]
