@@ -40,6 +40,13 @@ Prefers mornings.
 ## Log
 - 2026-10-01 visit: cut
 """
+# The contact fields and a one-off date that only the X-CRM properties carry.
+ZOE_CONTACT = ZOE.replace(
+    "dates:\n",
+    "last_contact: 2026-10-01\nnext_contact: 2026-12-01 09:30\nsnooze_until: 2026-11-30\n"
+    "away: {from: 2026-12-20, to: 2027-01-05}\nmax_contacts: 2/30d\n"
+    "dates:\n  - {label: 'Moved; new shop', date: 2026-03-01, yearly: false}\n",
+)
 MARCUS = "---\nname: Marcus Lee\nfirst_name: Marcus\nstatus: lost\n---\n"
 
 
@@ -50,7 +57,7 @@ def export(root: Path, *args: str) -> str:
 
 
 def test_vcard_export_is_exact(write_vault: WriteVault) -> None:
-    root = write_vault({"zoe.md": ZOE})
+    root = write_vault({"zoe.md": ZOE_CONTACT})
     assert export(root) == (
         "BEGIN:VCARD\r\n"
         "VERSION:3.0\r\n"
@@ -62,16 +69,23 @@ def test_vcard_export_is_exact(write_vault: WriteVault) -> None:
         "EMAIL;TYPE=INTERNET:zoe.work@example.com\r\n"
         "FN:Zoë Müller\r\n"
         "N:Müller;Zoë;;;\r\n"
-        "NOTE:Prefers mornings.\r\n"
+        "NOTE:Prefers mornings.\\n\\n## Log\\n- 2026-10-01 visit: cut\r\n"
         "ORG:Atelier Zoë\\; Partner\r\n"
         "TEL:+49 170 1234567\r\n"
         "X-ANNIVERSARY:2015-06-20\r\n"
+        "X-CRM-AWAY:2026-12-20/2027-01-05\r\n"
         "X-CRM-CADENCE:6w\r\n"
         "X-CRM-CUSTOMER-SINCE:2019-12-01\r\n"
+        "X-CRM-DATE;X-YEARLY=FALSE:2026-03-01 Moved\\; new shop\r\n"
+        "X-CRM-DATE:2021-12-01 Shop opening\r\n"
         "X-CRM-DISLIKE:loud music\r\n"
+        "X-CRM-LAST-CONTACT:2026-10-01\r\n"
         "X-CRM-LIKE:espresso\r\n"
         "X-CRM-LIKE:jazz\\, mostly\r\n"
+        "X-CRM-MAX-CONTACTS:2/30d\r\n"
+        "X-CRM-NEXT-CONTACT:2026-12-01 09:30\r\n"
         "X-CRM-SEGMENT:studio\r\n"
+        "X-CRM-SNOOZE-UNTIL:2026-11-30\r\n"
         "X-CRM-STATUS:active\r\n"
         "X-CRM-VALUE:1234567\r\n"
         "END:VCARD\r\n"
