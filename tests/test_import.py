@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from crm.cli import main
-from crm.config import load_config
+from crm.config import Config, load_config
 from crm.contacts import parse_vcards
 from crm.contacts_csv import parse_csv
+from crm.edit import new_customer
 from crm.importer import plan_import
 from crm.model import Location, Problem
 from crm.vault import load_vault
@@ -501,3 +503,134 @@ def test_folded_lines_are_unfolded() -> None:
     assert problems == []
     assert cards[0].name == "Maximilian Alexander von und zu Hohenberg-Schönbrunn"
     assert cards[0].items("email") == ("maximilian.alexander@a-very-long-domain-name.example.com",)
+
+
+@pytest.mark.parametrize(
+    ("fn", "first", "last"),
+    [
+        ("李 小龙", "小龙", "李"),
+        ("김 민준", "민준", "김"),
+        ("山田 太郎", "太郎", "山田"),
+        ("Ann Marie Lee", "Ann", "Marie Lee"),
+    ],
+)
+def test_a_name_without_n_is_split_by_its_script(fn: str, first: str, last: str) -> None:
+    cards, problems = parse_vcards(f"BEGIN:VCARD\nVERSION:3.0\nFN:{fn}\nEND:VCARD\n", Path("n.vcf"))
+    assert problems == []
+    assert (cards[0].name, cards[0].get("first_name"), cards[0].get("last_name")) == (
+        fn,
+        first,
+        last,
+    )
+
+
+def test_a_cjk_name_becomes_a_customer_family_name_first(vault: Path, tmp_path: Path) -> None:
+    source = imported(tmp_path, "cjk.vcf", "BEGIN:VCARD\nVERSION:3.0\nFN:李 小龙\nEND:VCARD\n")
+    code, _, err = run(vault, "import", str(source))
+    assert (code, err) == (0, "")
+    assert (vault / "李-小龙.md").read_text(encoding="utf-8") == (
+        "---\nname: 李 小龙\nfirst_name: 小龙\nlast_name: 李\n---\n\n## Log\n"
+    )
+
+
+LUCAS = """BEGIN:VCARD
+VERSION:3.0
+FN:Lucas Silva
+EMAIL:lucas@example.br
+NOTE:From the card.\\n\\n## Log\\n- 2026-09-01 meeting: coffee
+X-CRM-DATE:2021-12-01 Opening of his barbershop
+X-CRM-DATE;X-YEARLY=FALSE:2026-03-01 Moved\\; new shop
+X-CRM-AWAY:2026-11-10/2026-12-15
+X-CRM-LAST-CONTACT:2026-09-10
+X-CRM-NEXT-CONTACT:2026-11-25 14:30
+X-CRM-SNOOZE-UNTIL:2026-12-01
+X-CRM-MAX-CONTACTS:2/30d
+END:VCARD
+"""
+
+
+def test_a_new_customer_gets_the_note_as_its_body_and_every_crm_field(
+    vault: Path, tmp_path: Path
+) -> None:
+    source = imported(tmp_path, "lucas.vcf", LUCAS)
+    code, _, err = run(vault, "import", str(source))
+    assert (code, err) == (0, "")
+    assert (vault / "lucas-silva.md").read_text(encoding="utf-8") == (
+        "---\n"
+        "name: Lucas Silva\n"
+        "first_name: Lucas\n"
+        "last_name: Silva\n"
+        "last_contact: 2026-09-10\n"
+        "next_contact: 2026-11-25 14:30\n"
+        "snooze_until: 2026-12-01\n"
+        "away: {from: 2026-11-10, to: 2026-12-15}\n"
+        "max_contacts: 2/30d\n"
+        "email: lucas@example.br\n"
+        "dates: [{label: Opening of his barbershop, date: 2021-12-01}, "
+        "{label: Moved; new shop, date: 2026-03-01, yearly: false}]\n"
+        "---\n"
+        "\n"
+        "From the card.\n"
+        "\n"
+        "## Log\n"
+        "- 2026-09-01 meeting: coffee\n"
+    )
+
+
+def test_a_matched_customer_gets_missing_crm_fields_but_keeps_its_body(
+    write_vault: WriteVault, tmp_path: Path
+) -> None:
+    root = write_vault(
+        {
+            "lucas.md": "---\nname: Lucas Silva\nemail: lucas@example.br\n"
+            "last_contact: 2026-10-01\n---\n\nMy own notes.\n",
+        }
+    )
+    source = imported(tmp_path, "lucas.vcf", LUCAS)
+    code, out, err = run(root, "import", str(source))
+    assert (code, err) == (0, "")
+    lucas = root / "lucas.md"
+    assert out == (
+        f"changed: {lucas}\n"
+        "--- a/lucas.md\n"
+        "+++ b/lucas.md\n"
+        "@@ -4,0 +5,7 @@\n"
+        "+first_name: Lucas\n"
+        "+last_name: Silva\n"
+        "+next_contact: 2026-11-25 14:30\n"
+        "+snooze_until: 2026-12-01\n"
+        "+away: {from: 2026-11-10, to: 2026-12-15}\n"
+        "+max_contacts: 2/30d\n"
+        "+dates: [{label: Opening of his barbershop, date: 2021-12-01}, "
+        "{label: Moved; new shop, date: 2026-03-01, yearly: false}]\n"
+        f"{lucas}: kept last_contact '2026-10-01'; {source}:1 says '2026-09-10'\n"
+        "0 new, 1 changed, 0 unchanged, 0 skipped\n"
+    )
+    assert lucas.read_text(encoding="utf-8").endswith("---\n\nMy own notes.\n")
+    before = snapshot(root)
+    assert run(root, "import", str(source))[1].endswith(
+        "0 new, 0 changed, 1 unchanged, 0 skipped\n"
+    )
+    assert snapshot(root) == before
+
+
+def test_bad_crm_values_skip_the_card() -> None:
+    text = (
+        "BEGIN:VCARD\nVERSION:3.0\nFN:A B\nX-CRM-AWAY:2026-12-15/2026-11-10\nEND:VCARD\n"
+        "BEGIN:VCARD\nVERSION:3.0\nFN:C D\nX-CRM-DATE;X-YEARLY=FALSE:--03-01 Once\nEND:VCARD\n"
+    )
+    cards, problems = parse_vcards(text, Path("bad.vcf"))
+    assert cards == []
+    assert [str(p) for p in problems] == [
+        "bad.vcf:1: card skipped: away: 'to' (2026-11-10) is before 'from' (2026-12-15)",
+        "bad.vcf:6: card skipped: date '--03-01 once Once': a one-off date needs a year",
+    ]
+
+
+def test_new_customer_body_replaces_the_template_body(vault: Path) -> None:
+    made = new_customer(
+        vault, Config(), "Ann Lee", {}, today=date(2026, 11, 23), existing=(), body="\nHi.\n"
+    )
+    assert made.path.read_text(encoding="utf-8") == (
+        "---\nname: Ann Lee\nfirst_name: Ann\nlast_name: Lee\n---\n\nHi.\n"
+    )
