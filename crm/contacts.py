@@ -158,7 +158,8 @@ def split_name(name: str) -> tuple[str, str]:
     """Return ``(first, last)`` from a full name: CJK family name first, else Western order."""
     tokens = name.split()
     if _CJK.search(name):
-        return " ".join(tokens[1:]), tokens[0] if tokens else ""
+        # Without a space the family name cannot be told apart; crm new's default applies.
+        return (" ".join(tokens[1:]), tokens[0]) if len(tokens) > 1 else ("", "")
     first, _, last = name.partition(" ")
     return first, last
 

@@ -36,6 +36,8 @@ _HEADERS = {
     "likes": "likes", "dislikes": "dislikes", "segment": "segment", "status": "status",
     "value": "value", "customer since": "customer_since", "customer_since": "customer_since",
     "cadence": "cadence", "first_name": "first_name", "last_name": "last_name",
+    "last_contact": "last_contact", "next_contact": "next_contact",
+    "snooze_until": "snooze_until", "max_contacts": "max_contacts",
 }  # fmt: skip
 _GOOGLE_MULTI = re.compile(r"^(e-mail|phone) \d+ - value$")
 _OUTLOOK_HOME = (

@@ -183,3 +183,21 @@ def test_vcard_text_survives_the_round_trip(
     assert card.items("email") == tuple(emails)
     assert card.items("likes") == tuple(likes)
     assert card.items("tags") == tuple(tags)
+
+
+def test_csv_export_carries_contact_fields_back(write_vault: WriteVault, tmp_path: Path) -> None:
+    root = write_vault({"zoe.md": ZOE_CONTACT})
+    source = tmp_path / "zoe.csv"
+    source.write_text(export(root, "--format", "csv"), encoding="utf-8")
+    assert "2026-10-01,2026-12-01 09:30,2026-11-30,2/30d," in source.read_text(encoding="utf-8")
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / "crm.toml").write_text("", encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["--vault", str(target), "import", str(source), "--today", "2026-11-23"]
+    )
+    assert result.exit_code == 0, result.output
+    text = (target / "zoe-muller.md").read_text(encoding="utf-8")
+    for line in ("last_contact: 2026-10-01", "next_contact: 2026-12-01 09:30",
+                 "snooze_until: 2026-11-30", "max_contacts: 2/30d"):  # fmt: skip
+        assert line + "\n" in text

@@ -511,10 +511,13 @@ def test_folded_lines_are_unfolded() -> None:
         ("李 小龙", "小龙", "李"),
         ("김 민준", "민준", "김"),
         ("山田 太郎", "太郎", "山田"),
+        ("李伟", None, None),
         ("Ann Marie Lee", "Ann", "Marie Lee"),
     ],
 )
-def test_a_name_without_n_is_split_by_its_script(fn: str, first: str, last: str) -> None:
+def test_a_name_without_n_is_split_by_its_script(
+    fn: str, first: str | None, last: str | None
+) -> None:
     cards, problems = parse_vcards(f"BEGIN:VCARD\nVERSION:3.0\nFN:{fn}\nEND:VCARD\n", Path("n.vcf"))
     assert problems == []
     assert (cards[0].name, cards[0].get("first_name"), cards[0].get("last_name")) == (
