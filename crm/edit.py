@@ -129,6 +129,9 @@ def parse_change(text: str) -> Change:
         raise CrmError(
             f"'{text}' is not a change (expected key=value, key+=item or key-=item)", exit_code=2
         )
+    if m[1] == "dates":
+        # Only importers write a whole dates list (as a flow list); by hand it is crm edit's job.
+        raise CrmError("dates is a list of mappings; change it with crm edit", exit_code=2)
     op: Op = m[2]  # type: ignore[assignment]  # the regex allows no other
     return Change(m[1], op, m[3].strip())
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -120,13 +119,6 @@ def snapshot(root: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
     }
-
-
-def customers(root: Path) -> list[dict[str, Any]]:
-    result = CliRunner().invoke(main, ["--vault", str(root), "export", "--format", "json"])
-    assert result.exit_code == 0, result.output
-    records: list[dict[str, Any]] = json.loads(result.output)
-    return records
 
 
 def imported(tmp_path: Path, name: str, text: str) -> Path:
@@ -637,3 +629,16 @@ def test_new_customer_body_replaces_the_template_body(vault: Path) -> None:
     assert made.path.read_text(encoding="utf-8") == (
         "---\nname: Ann Lee\nfirst_name: Ann\nlast_name: Lee\n---\n\nHi.\n"
     )
+
+
+def test_crm_set_still_refuses_dates(write_vault: WriteVault) -> None:
+    root = write_vault({"ann.md": "---\nname: Ann Lee\n---\n"})
+    before = snapshot(root)
+    result = CliRunner().invoke(
+        main, ["--vault", str(root), "set", "ann", "dates=[{label: X, date: 2020-01-01}]"]
+    )
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "crm: dates is a list of mappings; change it with crm edit\n",
+    )
+    assert snapshot(root) == before
