@@ -154,6 +154,7 @@ _TEXT = st.text(
     emails=st.lists(_TEXT, max_size=3, unique=True),
     likes=st.lists(_TEXT, max_size=3, unique_by=str.casefold),
     tags=st.lists(_TEXT, max_size=3, unique_by=str.casefold),
+    body=st.lists(st.sampled_from(["", "## Log", "- 2026-10-01 visit: cut"]) | _TEXT, max_size=5),
 )
 def test_vcard_text_survives_the_round_trip(
     name: str,
@@ -162,8 +163,9 @@ def test_vcard_text_survives_the_round_trip(
     emails: list[str],
     likes: list[str],
     tags: list[str],
+    body: list[str],
 ) -> None:
-    """Commas, semicolons, backslashes, non-ASCII and long (folded) values come back as written."""
+    """Commas, semicolons, backslashes, non-ASCII, long (folded) and multi-line values come back."""
     c = Customer(
         id="x",
         name=name,
@@ -173,6 +175,7 @@ def test_vcard_text_survives_the_round_trip(
         emails=tuple(emails),
         likes=tuple(likes),
         tags=tuple(tags),
+        body="\n".join(body),
     )
     cards, problems = parse_vcards(to_vcard([c]), Path("x.vcf"))
     assert problems == []
@@ -183,6 +186,7 @@ def test_vcard_text_survives_the_round_trip(
     assert card.items("email") == tuple(emails)
     assert card.items("likes") == tuple(likes)
     assert card.items("tags") == tuple(tags)
+    assert card.get("note") == ("\n".join(body).strip() or None)
 
 
 def test_csv_export_carries_contact_fields_back(write_vault: WriteVault, tmp_path: Path) -> None:
