@@ -12,25 +12,34 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from crm import dates
-from crm.model import STATUSES, Customer, Location, PartialDate, Problem
+from crm.model import STATUSES, Customer, ImportantDate, Location, PartialDate, Problem
 
 FieldValue = str | tuple[str, ...]
 LIST_KEYS = ("email", "phone", "tags", "likes", "dislikes")
 SCALAR_KEYS = (
     "first_name", "last_name", "company", "address", "segment", "status", "value", "birthday",
-    "anniversary", "customer_since", "cadence",
+    "anniversary", "customer_since", "cadence", "last_contact", "next_contact", "snooze_until",
+    "away", "max_contacts",
 )  # fmt: skip
-FIELDS = ("name", *SCALAR_KEYS, *LIST_KEYS)
+# Only vCard carries these: `dates` items read "DATE yearly|once LABEL", `note` is the file's body.
+VCARD_KEYS = ("dates", "note")
+FIELDS = ("name", *SCALAR_KEYS, *LIST_KEYS, *VCARD_KEYS)
 # Binary payloads: never needed, and a broken one must not cost the whole card.
 _BINARY = frozenset({"PHOTO", "LOGO", "SOUND", "KEY"})
 _PROP = re.compile(r"^(?:[\w-]+\.)?([\w-]+)([;:])")
 _ANNIVERSARY = ("ANNIVERSARY", "X-ANNIVERSARY", "X-EVOLUTION-ANNIVERSARY", "X-MS-ANNIVERSARY")
 _CRM_TEXT = {"X-CRM-STATUS": "status", "X-CRM-SEGMENT": "segment", "X-CRM-VALUE": "value"}
 _CRM_TEXT |= {"X-CRM-CUSTOMER-SINCE": "customer_since", "X-CRM-CADENCE": "cadence"}
+_CRM_TEXT |= {"X-CRM-LAST-CONTACT": "last_contact", "X-CRM-NEXT-CONTACT": "next_contact"}
+_CRM_TEXT |= {"X-CRM-SNOOZE-UNTIL": "snooze_until", "X-CRM-AWAY": "away"}
+_CRM_TEXT |= {"X-CRM-MAX-CONTACTS": "max_contacts"}
+# Han, Hiragana, Katakana and Hangul: names written family name first, often without spaces.
+_CJK = re.compile(r"[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003ffff]")
 _CRM_LIST = {"X-CRM-LIKE": "likes", "X-CRM-DISLIKE": "dislikes"}
 APPLE_NO_YEAR = 1604
 
@@ -75,7 +84,13 @@ def make_card(where: Location, name: str, values: Mapping[str, FieldValue]) -> C
     kept: list[tuple[str, FieldValue]] = []
     for key in FIELDS[1:]:
         value = values.get(key)
-        if isinstance(value, tuple):
+        if key == "note":
+            if isinstance(value, str) and value.strip():
+                kept.append((key, value.strip()))
+        elif key == "dates" and isinstance(value, tuple):
+            if value:
+                kept.append((key, tuple(checked_date(v) for v in value)))
+        elif isinstance(value, tuple):
             unique = tuple(dict.fromkeys(v.strip() for v in value if v.strip()))
             if unique:
                 kept.append((key, unique))
@@ -85,10 +100,23 @@ def make_card(where: Location, name: str, values: Mapping[str, FieldValue]) -> C
 
 
 def checked(key: str, text: str) -> str:
+    """Return ``text`` validated and written the way the front matter holds ``key``."""
     if key in ("birthday", "anniversary"):
         return dates.parse_partial_date(text).isoformat()
-    if key == "customer_since":
+    if key in ("customer_since", "last_contact", "snooze_until"):
         return dates.parse_date(text).isoformat()
+    if key == "next_contact":
+        return when_text(dates.parse_datetime(text))
+    if key == "max_contacts":
+        return str(dates.parse_cap(text))
+    if key == "away":
+        parts = re.split(r"\s*(?:/|\.\.)\s*", text.strip())
+        if len(parts) != 2:
+            raise ValueError(f"away '{text}' is not a range (expected FROM/TO)")
+        start, end = (dates.parse_date(p) for p in parts)
+        if end < start:
+            raise ValueError(f"away: 'to' ({end}) is before 'from' ({start})")
+        return f"{start.isoformat()}..{end.isoformat()}"
     if key == "cadence":
         return str(dates.parse_span(text))
     if key == "status":
@@ -102,6 +130,38 @@ def checked(key: str, text: str) -> str:
             raise ValueError(f"value '{text}' is not a number") from None
         return str(int(number)) if number.is_integer() else repr(number)
     return text
+
+
+def when_text(when: date | datetime) -> str:
+    """Return a ``next_contact`` as the front matter writes it: ``YYYY-MM-DD[ HH:MM]``."""
+    return when.strftime("%Y-%m-%d %H:%M") if isinstance(when, datetime) else when.isoformat()
+
+
+def checked_date(text: str) -> str:
+    """Return a ``dates`` item ``DATE yearly|once LABEL`` validated; raise ValueError if bad."""
+    parts = " ".join(text.split()).split(" ", 2)
+    if len(parts) < 2 or parts[1] not in ("yearly", "once"):
+        raise ValueError(f"date '{text}' is not 'DATE yearly|once LABEL'")
+    day = dates.parse_partial_date(parts[0])
+    if parts[1] == "once" and day.year is None:
+        raise ValueError(f"date '{text}': a one-off date needs a year")
+    label = parts[2] if len(parts) == 3 else "Date"
+    return f"{day.isoformat()} {parts[1]} {label}"
+
+
+def date_item(d: ImportantDate) -> str:
+    """Return a ``dates`` entry of a customer as ``DATE yearly|once LABEL``."""
+    return f"{d.date.isoformat()} {'yearly' if d.yearly else 'once'} {d.label}"
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """Return ``(first, last)`` from a full name: CJK family name first, else Western order."""
+    tokens = name.split()
+    if _CJK.search(name):
+        # Without a space the family name cannot be told apart; crm new's default applies.
+        return (" ".join(tokens[1:]), tokens[0]) if len(tokens) > 1 else ("", "")
+    first, _, last = name.partition(" ")
+    return first, last
 
 
 # --- vCard -----------------------------------------------------------------------------------
@@ -187,9 +247,11 @@ def _from_vcard(card: Any, where: Location) -> Card:
     if lines("N"):
         n = lines("N")[0].value
         first, last = text(n.given).strip(), text(n.family).strip()
-    values["first_name"], values["last_name"] = first, last
     name = text(lines("FN")[0].value).strip() if lines("FN") else ""
     name = name or " ".join(p for p in (first, last) if p)
+    if not lines("N") and name:
+        first, last = split_name(name)
+    values["first_name"], values["last_name"] = first, last
     values["email"] = tuple(_strip_scheme(text(ln.value), "mailto:") for ln in lines("EMAIL"))
     values["phone"] = tuple(_strip_scheme(text(ln.value), "tel:") for ln in lines("TEL"))
     if lines("ORG"):
@@ -215,10 +277,19 @@ def _from_vcard(card: Any, where: Location) -> Card:
             values[key] = text(lines(prop)[0].value)
     for prop, key in _CRM_LIST.items():
         values[key] = tuple(text(ln.value) for ln in contents.get(prop.lower(), []))
+    values["dates"] = tuple(_crm_date(ln, text(ln.value)) for ln in contents.get("x-crm-date", []))
+    if lines("NOTE"):
+        values["note"] = text(lines("NOTE")[0].value)
     try:
         return make_card(where, name, values)
     except ValueError as exc:
         raise ValueError(f"{exc}" if str(exc) != "no name" else "no name (FN or N)") from None
+
+
+def _crm_date(line: Any, value: str) -> str:
+    day, _, label = value.strip().partition(" ")
+    yearly = [v.lower() for v in line.params.get("X-YEARLY", [])]
+    return f"{day} {'once' if 'false' in yearly else 'yearly'} {label}"
 
 
 def _is_pref(line: Any) -> bool:
@@ -294,6 +365,11 @@ def to_vcard(customers: Sequence[Customer]) -> str:
             "x-crm-value": None if c.value is None else checked("value", str(c.value)),
             "x-crm-customer-since": c.customer_since.isoformat() if c.customer_since else None,
             "x-crm-cadence": str(c.cadence) if c.cadence else None,
+            "x-crm-last-contact": c.last_contact.isoformat() if c.last_contact else None,
+            "x-crm-next-contact": when_text(c.next_contact) if c.next_contact else None,
+            "x-crm-snooze-until": c.snooze_until.isoformat() if c.snooze_until else None,
+            "x-crm-away": f"{c.away.start}/{c.away.end}" if c.away else None,
+            "x-crm-max-contacts": str(c.max_contacts) if c.max_contacts else None,
         }
         for prop, value in extras.items():
             if value:
@@ -301,9 +377,15 @@ def to_vcard(customers: Sequence[Customer]) -> str:
         for prop, items in (("x-crm-like", c.likes), ("x-crm-dislike", c.dislikes)):
             for item in items:
                 card.add(prop).value = item
-        note = notes_of(c)
-        if note:
-            card.add("note").value = note
+        for d in c.dates:
+            if d.kind == "date":
+                line = card.add("x-crm-date")
+                line.value = f"{d.date.isoformat()} {d.label}"
+                if not d.yearly:
+                    line.params["X-YEARLY"] = ["FALSE"]
+        if c.body.strip():
+            # The whole body, log included: an import into an empty vault restores the file.
+            card.add("note").value = c.body.strip()
         out.append(card.serialize())
     return "".join(out)
 

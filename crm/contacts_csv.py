@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from crm import dates
-from crm.contacts import FIELDS, LIST_KEYS, Card, make_card, vcard_date
+from crm.contacts import FIELDS, LIST_KEYS, VCARD_KEYS, Card, make_card, vcard_date
 from crm.errors import CrmError
 from crm.model import Location, Problem
 
@@ -36,6 +36,8 @@ _HEADERS = {
     "likes": "likes", "dislikes": "dislikes", "segment": "segment", "status": "status",
     "value": "value", "customer since": "customer_since", "customer_since": "customer_since",
     "cadence": "cadence", "first_name": "first_name", "last_name": "last_name",
+    "last_contact": "last_contact", "next_contact": "next_contact",
+    "snooze_until": "snooze_until", "max_contacts": "max_contacts",
 }  # fmt: skip
 _GOOGLE_MULTI = re.compile(r"^(e-mail|phone) \d+ - value$")
 _OUTLOOK_HOME = (
@@ -55,10 +57,11 @@ def csv_columns(header: Sequence[str], mapping: Mapping[str, str]) -> dict[int, 
         raise CrmError(
             f"--map: no column {', '.join(map(repr, unknown))} in the header", exit_code=2
         )
-    bad = [f for f in mapping.values() if f and f not in FIELDS]
+    fields = [f for f in FIELDS if f not in VCARD_KEYS]
+    bad = [f for f in mapping.values() if f and f not in fields]
     if bad:
         raise CrmError(
-            f"--map: unknown field {', '.join(map(repr, bad))} (fields: {', '.join(FIELDS)})",
+            f"--map: unknown field {', '.join(map(repr, bad))} (fields: {', '.join(fields)})",
             exit_code=2,
         )
     columns: dict[int, str] = {}

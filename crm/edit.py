@@ -129,6 +129,9 @@ def parse_change(text: str) -> Change:
         raise CrmError(
             f"'{text}' is not a change (expected key=value, key+=item or key-=item)", exit_code=2
         )
+    if m[1] == "dates":
+        # Only importers write a whole dates list (as a flow list); by hand it is crm edit's job.
+        raise CrmError("dates is a list of mappings; change it with crm edit", exit_code=2)
     op: Op = m[2]  # type: ignore[assignment]  # the regex allows no other
     return Change(m[1], op, m[3].strip())
 
@@ -152,10 +155,12 @@ def new_customer(
     *,
     today: date,
     existing: Sequence[Customer] | None = None,
+    body: str | None = None,
 ) -> NewCustomer:
     """Create the customer ``name`` from the vault's template and return its path and warnings.
 
     Same-name and same-email warnings compare with ``existing``, or with the vault loaded afresh.
+    ``body``, when given, replaces everything after the template's front matter.
     """
     name = " ".join(name.split())
     if not name:
@@ -165,6 +170,11 @@ def new_customer(
     first, _, last = name.partition(" ")
     values = {"name": name, "first_name": first, "last_name": last, "today": today.isoformat()}
     text = _fill(template, values)
+    if body is not None:
+        head = Doc.parse(text.encode())
+        kept = head.lines[: head.fm_end + 1]
+        kept[-1] = head.content(kept[-1]) + head.ending(head.fm_end)
+        text = "".join(kept) + body
     changes = [_field_change(key, value) for key, value in fields.items()]
     data = _changed_doc(Doc.parse(text.encode()), changes).to_bytes()
     # Compared with an empty file, every error of the new file is new: any refuses the write.
@@ -291,7 +301,7 @@ def _field_change(key: str, value: object) -> Change:
 def _check_change(change: Change) -> None:
     if not _KEY.match(change.key):
         raise CrmError(f"'{change.key}' is not a front-matter key", exit_code=2)
-    if change.key == "dates":
+    if change.key == "dates" and not _flow_dates(change):
         raise CrmError("dates is a list of mappings; change it with crm edit", exit_code=2)
     if change.op in ("+=", "-=") and change.key not in LIST_KEYS + TEXT_OR_LIST_KEYS:
         lists = ", ".join(LIST_KEYS + TEXT_OR_LIST_KEYS)
@@ -300,6 +310,13 @@ def _check_change(change: Change) -> None:
         raise CrmError("name cannot be unset: every customer needs a name", exit_code=2)
     if change.op != "unset" and change.value is None:
         raise CrmError(f"{change.key}: a value is needed", exit_code=2)
+
+
+def _flow_dates(change: Change) -> bool:
+    """Return True for ``dates=[{...}, ...]`` on one line, the only dates change allowed."""
+    value = (change.value or "").strip()
+    one_line = not any(c in value for c in "\r\n")
+    return change.op == "=" and one_line and value.startswith("[{") and value.endswith("}]")
 
 
 def _changed_doc(doc: Doc, changes: Sequence[Change]) -> Doc:
@@ -316,6 +333,9 @@ def _changed_doc(doc: Doc, changes: Sequence[Change]) -> Doc:
             doc.set_list(change.key, _items(value))
         elif change.key in TEXT_OR_LIST_KEYS and "," in value:
             doc.set_list(change.key, _items(value))
+        elif change.key == "dates":
+            # A whole flow list of mappings, as importers write it; the re-parse validates it.
+            doc._put("dates", doc.span("dates"), value.strip())
         elif change.key == "away":
             start, end = _away(value)
             doc.set_mapping("away", {"from": start, "to": end})

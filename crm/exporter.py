@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from crm.contacts import notes_of, to_vcard
+from crm.contacts import notes_of, to_vcard, when_text
 from crm.model import Customer
 from crm.report import to_csv, to_json
 
@@ -76,4 +76,7 @@ def export(customers: Sequence[Customer], fmt: ExportFormat) -> str:
         # report.cell writes floats with %g, which turns 1234567 into 1.23457e+06.
         if r["value"] is not None:
             r["value"] = str(int(r["value"])) if r["value"].is_integer() else repr(r["value"])
+        # The front matter's own form, which crm import reads back (no seconds).
+        if r["next_contact"] is not None:
+            r["next_contact"] = when_text(r["next_contact"])
     return to_csv(records, CSV_KEYS)

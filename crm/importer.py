@@ -19,10 +19,11 @@ from datetime import date
 from pathlib import Path
 
 from crm.config import Config
-from crm.contacts import LIST_KEYS, Card, FieldValue
+from crm.contacts import LIST_KEYS, Card, FieldValue, date_item, when_text
 from crm.edit import Change, EditResult, apply_changes, new_customer
 from crm.errors import CrmError
 from crm.model import Customer, Location, Problem
+from crm.yamltext import render_scalar
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +76,12 @@ def current_values(c: Customer) -> dict[str, FieldValue]:
         "value": None if c.value is None else _number(c.value),
         "customer_since": c.customer_since.isoformat() if c.customer_since else None,
         "cadence": str(c.cadence) if c.cadence else None,
+        "last_contact": c.last_contact.isoformat() if c.last_contact else None,
+        "next_contact": when_text(c.next_contact) if c.next_contact else None,
+        "snooze_until": c.snooze_until.isoformat() if c.snooze_until else None,
+        "away": f"{c.away.start}..{c.away.end}" if c.away else None,
+        "max_contacts": str(c.max_contacts) if c.max_contacts else None,
+        "dates": tuple(date_item(d) for d in c.dates if d.kind == "date") or None,
         "email": c.emails,
         "phone": c.phones,
         "tags": c.tags,
@@ -153,14 +160,34 @@ def _merge(target: _Target, card: Card) -> None:
                 if target.customer is not None:
                     target.changes.append(Change(key, "+=", item))
             continue
-        assert isinstance(value, str)
+        if key == "note" and target.customer is not None:
+            continue  # an existing customer's notes and log are the user's own: never touched
         current = target.values.get(key)
         if current is None:
             target.values[key] = value
             if target.customer is not None:
-                target.changes.append(Change(key, "=", value))
-        elif _norm(key, str(current)) != _norm(key, value):
+                target.changes.append(Change(key, "=", _setting(key, value)))
+        elif key == "dates" and current != value:
+            shown = "; ".join(_items(value))
+            target.kept.append(f"kept dates; {card.location} says '{shown}'")
+        elif key != "dates" and _norm(key, str(current)) != _norm(key, str(value)):
             target.kept.append(f"kept {key} '{current}'; {card.location} says '{value}'")
+
+
+def _setting(key: str, value: FieldValue) -> str:
+    """Return the ``crm set`` value for a field: ``dates`` items become a YAML flow list."""
+    if key != "dates":
+        assert isinstance(value, str)
+        return value
+    entries = []
+    for item in _items(value):
+        day, how, label = item.split(" ", 2)
+        yearly = "" if how == "yearly" else ", yearly: false"
+        entries.append(
+            f"{{label: {render_scalar(label, flow=True)}, "
+            f"date: {render_scalar(day, typed=True, flow=True)}{yearly}}}"
+        )
+    return "[" + ", ".join(entries) + "]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,9 +237,13 @@ def _create(
     problems: list[Problem] = []
     for a in additions:
         # A list item holding a comma cannot be written in one `key=a, b` go; add it after.
-        fields = dict(a.fields)
+        fields: dict[str, FieldValue] = dict(a.fields)
+        note = fields.pop("note", None)
+        assert note is None or isinstance(note, str)
+        if "dates" in fields:
+            fields["dates"] = _setting("dates", fields["dates"])
         later: list[Change] = []
-        for key, value in a.fields:
+        for key, value in list(fields.items()):
             if isinstance(value, tuple) and any("," in v for v in value):
                 fields[key] = tuple(v for v in value if "," not in v)
                 later.extend(Change(key, "+=", v) for v in value if "," in v)
@@ -220,7 +251,8 @@ def _create(
                     del fields[key]
         try:
             # The plan already matched every card against the vault: no need to reload it per card.
-            made = new_customer(root, config, a.name, fields, today=today, existing=())
+            body = None if note is None else f"\n{note}\n"
+            made = new_customer(root, config, a.name, fields, today=today, existing=(), body=body)
             if later:
                 apply_changes(made.path, later)
         except CrmError as exc:

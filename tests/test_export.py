@@ -40,6 +40,13 @@ Prefers mornings.
 ## Log
 - 2026-10-01 visit: cut
 """
+# The contact fields and a one-off date that only the X-CRM properties carry.
+ZOE_CONTACT = ZOE.replace(
+    "dates:\n",
+    "last_contact: 2026-10-01\nnext_contact: 2026-12-01 09:30\nsnooze_until: 2026-11-30\n"
+    "away: {from: 2026-12-20, to: 2027-01-05}\nmax_contacts: 2/30d\n"
+    "dates:\n  - {label: 'Moved; new shop', date: 2026-03-01, yearly: false}\n",
+)
 MARCUS = "---\nname: Marcus Lee\nfirst_name: Marcus\nstatus: lost\n---\n"
 
 
@@ -50,7 +57,7 @@ def export(root: Path, *args: str) -> str:
 
 
 def test_vcard_export_is_exact(write_vault: WriteVault) -> None:
-    root = write_vault({"zoe.md": ZOE})
+    root = write_vault({"zoe.md": ZOE_CONTACT})
     assert export(root) == (
         "BEGIN:VCARD\r\n"
         "VERSION:3.0\r\n"
@@ -62,16 +69,23 @@ def test_vcard_export_is_exact(write_vault: WriteVault) -> None:
         "EMAIL;TYPE=INTERNET:zoe.work@example.com\r\n"
         "FN:Zoë Müller\r\n"
         "N:Müller;Zoë;;;\r\n"
-        "NOTE:Prefers mornings.\r\n"
+        "NOTE:Prefers mornings.\\n\\n## Log\\n- 2026-10-01 visit: cut\r\n"
         "ORG:Atelier Zoë\\; Partner\r\n"
         "TEL:+49 170 1234567\r\n"
         "X-ANNIVERSARY:2015-06-20\r\n"
+        "X-CRM-AWAY:2026-12-20/2027-01-05\r\n"
         "X-CRM-CADENCE:6w\r\n"
         "X-CRM-CUSTOMER-SINCE:2019-12-01\r\n"
+        "X-CRM-DATE;X-YEARLY=FALSE:2026-03-01 Moved\\; new shop\r\n"
+        "X-CRM-DATE:2021-12-01 Shop opening\r\n"
         "X-CRM-DISLIKE:loud music\r\n"
+        "X-CRM-LAST-CONTACT:2026-10-01\r\n"
         "X-CRM-LIKE:espresso\r\n"
         "X-CRM-LIKE:jazz\\, mostly\r\n"
+        "X-CRM-MAX-CONTACTS:2/30d\r\n"
+        "X-CRM-NEXT-CONTACT:2026-12-01 09:30\r\n"
         "X-CRM-SEGMENT:studio\r\n"
+        "X-CRM-SNOOZE-UNTIL:2026-11-30\r\n"
         "X-CRM-STATUS:active\r\n"
         "X-CRM-VALUE:1234567\r\n"
         "END:VCARD\r\n"
@@ -140,6 +154,7 @@ _TEXT = st.text(
     emails=st.lists(_TEXT, max_size=3, unique=True),
     likes=st.lists(_TEXT, max_size=3, unique_by=str.casefold),
     tags=st.lists(_TEXT, max_size=3, unique_by=str.casefold),
+    body=st.lists(st.sampled_from(["", "## Log", "- 2026-10-01 visit: cut"]) | _TEXT, max_size=5),
 )
 def test_vcard_text_survives_the_round_trip(
     name: str,
@@ -148,8 +163,9 @@ def test_vcard_text_survives_the_round_trip(
     emails: list[str],
     likes: list[str],
     tags: list[str],
+    body: list[str],
 ) -> None:
-    """Commas, semicolons, backslashes, non-ASCII and long (folded) values come back as written."""
+    """Commas, semicolons, backslashes, non-ASCII, long (folded) and multi-line values come back."""
     c = Customer(
         id="x",
         name=name,
@@ -159,6 +175,7 @@ def test_vcard_text_survives_the_round_trip(
         emails=tuple(emails),
         likes=tuple(likes),
         tags=tuple(tags),
+        body="\n".join(body),
     )
     cards, problems = parse_vcards(to_vcard([c]), Path("x.vcf"))
     assert problems == []
@@ -169,3 +186,22 @@ def test_vcard_text_survives_the_round_trip(
     assert card.items("email") == tuple(emails)
     assert card.items("likes") == tuple(likes)
     assert card.items("tags") == tuple(tags)
+    assert card.get("note") == ("\n".join(body).strip() or None)
+
+
+def test_csv_export_carries_contact_fields_back(write_vault: WriteVault, tmp_path: Path) -> None:
+    root = write_vault({"zoe.md": ZOE_CONTACT})
+    source = tmp_path / "zoe.csv"
+    source.write_text(export(root, "--format", "csv"), encoding="utf-8")
+    assert "2026-10-01,2026-12-01 09:30,2026-11-30,2/30d," in source.read_text(encoding="utf-8")
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / "crm.toml").write_text("", encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["--vault", str(target), "import", str(source), "--today", "2026-11-23"]
+    )
+    assert result.exit_code == 0, result.output
+    text = (target / "zoe-muller.md").read_text(encoding="utf-8")
+    for line in ("last_contact: 2026-10-01", "next_contact: 2026-12-01 09:30",
+                 "snooze_until: 2026-11-30", "max_contacts: 2/30d"):  # fmt: skip
+        assert line + "\n" in text
