@@ -321,3 +321,19 @@ def test_new_keeps_the_templates_crlf_comments_and_quoting(write_vault: WriteVau
         b"---\r\nname: Ana Ruiz\r\nfirst_name: Ana   # for greetings\r\n"
         b"last_name: Ruiz\r\nstatus: 'active'\r\ntags: [ vip ]\r\n---\r\n\r\n## Log\r\n"
     )
+
+
+def test_a_file_too_broken_to_load_is_named_with_its_problem(
+    write_vault: WriteVault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_vault({"broken.md": "---\nname: Bo\nfirst_name: Bo\ntags: [a\n---\n"})
+    monkeypatch.chdir(root)
+    before = (root / "broken.md").read_bytes()
+    result = CliRunner().invoke(main, ["--vault", str(root), "log", "broken", "call: hi"])
+    assert (result.exit_code, result.output) == (
+        1,
+        "crm: 'broken' cannot be used until its file is fixed:\n"
+        "broken.md:5: invalid YAML: did not find expected ',' or ']'"
+        " (while parsing a flow sequence started on line 4)\n",
+    )
+    assert (root / "broken.md").read_bytes() == before

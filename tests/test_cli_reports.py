@@ -315,3 +315,12 @@ def test_every_command_has_help_with_an_example() -> None:
         code, out = crm(command, "--help")
         assert code == 0
         assert "Example" in out, command
+
+
+def test_names_typed_in_nfd_find_nfc_files() -> None:
+    import unicodedata
+
+    code, out = crm("show", unicodedata.normalize("NFD", "Zoë"), "--today", TODAY)
+    assert code == 0 and out.startswith("Zoë Müller (zoe-muller)")
+    code, out = crm("search", unicodedata.normalize("NFD", "Müller"))
+    assert (code, out.splitlines()[1].split()[0]) == (0, "zoe-muller")

@@ -6,6 +6,7 @@ import contextlib
 import os
 import shutil
 import sys
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -89,7 +90,22 @@ class Session:
             if found:
                 return resolve(found, name)
         # Nothing starts with the name: the message lists similar customers from the whole vault.
-        return resolve(self.vault().customers, name)
+        try:
+            return resolve(self.vault().customers, name)
+        except CrmError:
+            # A file too broken to load is no customer, but it is what the user means: say why.
+            wanted = name.casefold()
+            broken = [
+                p
+                for p in self.vault().problems
+                if p.severity == "error" and p.location.path.stem.casefold() == wanted
+            ]
+            if broken:
+                lines = "\n".join(str(p) for p in near(broken))
+                raise CrmError(
+                    f"'{name}' cannot be used until its file is fixed:\n{lines}"
+                ) from None
+            raise
 
     def problems(self) -> list[Problem]:
         """Return the config's problems followed by the vault's."""
@@ -209,7 +225,7 @@ def _complete_customers(
         customers = Session(vault_arg).vault().customers
     except CrmError:
         return []
-    wanted = incomplete.casefold()
+    wanted = nfc(incomplete).casefold()
     return [
         CompletionItem(c.id, help=c.name)
         for c in customers
@@ -217,6 +233,22 @@ def _complete_customers(
     ]
 
 
+def nfc(text: str) -> str:
+    """Return ``text`` in Unicode NFC, the form files are written in (macOS input may be NFD)."""
+    return unicodedata.normalize("NFC", text)
+
+
+def _nfc_argument(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    if isinstance(value, str):
+        return nfc(value)
+    return tuple(nfc(v) for v in value) if isinstance(value, tuple) else value
+
+
 def customer_argument(f: F) -> F:
     """Add the ``NAME`` argument (id, exact name or unambiguous prefix) with shell completion."""
-    return click.argument("name", shell_complete=_complete_customers)(f)
+    return click.argument("name", shell_complete=_complete_customers, callback=_nfc_argument)(f)
+
+
+def text_argument(f: F) -> F:
+    """Add the ``TEXT...`` words of a search, normalised like names."""
+    return click.argument("text", nargs=-1, required=True, callback=_nfc_argument)(f)

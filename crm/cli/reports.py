@@ -16,6 +16,7 @@ from crm.cli.common import (
     format_option,
     near,
     pass_session,
+    text_argument,
     today_option,
 )
 from crm.model import STATUSES, Customer
@@ -229,7 +230,7 @@ def show(session: Session, name: str, fmt: Format, today: date) -> None:
 
 
 @click.command()
-@click.argument("text", nargs=-1, required=True)
+@text_argument
 @format_option
 @pass_session
 def search(session: Session, text: tuple[str, ...], fmt: Format) -> None:
