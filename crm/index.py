@@ -19,7 +19,7 @@ import time as clock
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from crm import __version__, codec
@@ -157,7 +157,7 @@ class Index:
         losers: set[int] = set()
         problems: list[Problem] = []
         for cid, clash in by_id.items():
-            clash.sort()
+            clash.sort(key=lambda t: (PurePosixPath(t[2]).stem != cid, t[0]))
             first = clash[0][2]
             for _, fid, rel in clash[1:]:
                 losers.add(fid)

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, time
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, TypeVar
 
 from crm import dates
@@ -181,26 +181,32 @@ def assemble(
     parsed: Iterable[tuple[Customer | None, list[Problem]]],
     problems: Iterable[Problem] = (),
 ) -> Vault:
-    """Return a vault from parsed files, reporting duplicate ids (the first path wins)."""
+    """Return a vault from parsed files, reporting duplicate ids (see ``id_owner_first``)."""
     all_problems = list(problems)
-    seen: dict[str, Customer] = {}
+    by_id: dict[str, list[Customer]] = {}
     for customer, file_problems in parsed:
         all_problems.extend(file_problems)
-        if customer is None:
-            continue
-        first = seen.get(customer.id)
-        if first is not None:
+        if customer is not None:
+            by_id.setdefault(customer.id, []).append(customer)
+    seen: dict[str, Customer] = {}
+    for cid, clash in by_id.items():
+        clash.sort(key=lambda c: id_owner_first(cid, c.location.path))
+        seen[cid] = clash[0]
+        for loser in clash[1:]:
             all_problems.append(
                 Problem(
-                    customer.location,
-                    f"duplicate id '{customer.id}' (also {_relative(first.location, root)})",
+                    loser.location,
+                    f"duplicate id '{cid}' (also {_relative(clash[0].location, root)})",
                 )
             )
-            continue
-        seen[customer.id] = customer
     customers = tuple(sorted(seen.values(), key=lambda c: (c.name.casefold(), c.id)))
     all_problems.sort(key=problem_order)
     return Vault(root, customers, tuple(all_problems))
+
+
+def id_owner_first(cid: str, path: PurePath) -> tuple[bool, PurePath]:
+    """Sort key for files claiming one id: the file named after it wins, then the first path."""
+    return (path.stem != cid, path)
 
 
 def _relative(where: Location, root: Path) -> Location:

@@ -320,3 +320,16 @@ def test_no_input_raises(front: str, body: str) -> None:
         customer, problems = parse_bytes(data, Path("f.md"), "f")
         assert customer is not None or problems
         assert all(p.location.line is None or p.location.line >= 1 for p in problems)
+
+
+def test_the_file_named_after_an_id_keeps_it(write_vault: WriteVault) -> None:
+    # dup.md claims the id of good.md: good.md is the one that stays.
+    root = write_vault(
+        {
+            "good.md": "---\nname: Good One\nfirst_name: Good\n---\n",
+            "a-dup.md": "---\nid: good\nname: Intruder\nfirst_name: In\n---\n",
+        }
+    )
+    assert run(root, "check") == (1, "a-dup.md:1: duplicate id 'good' (also good.md:1)\n")
+    code, out = run(root, "list", "--format", "json")
+    assert [r["name"] for r in json.loads(out)] == ["Good One"]
