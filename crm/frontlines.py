@@ -14,7 +14,7 @@ from typing import Literal
 
 from crm import dates
 from crm.errors import CrmError
-from crm.vault import _BULLET, _END, _ENTRY, _HEADING, _LOG_HEADING
+from crm.vault import _BULLET, _END, _ENTRY, _HEADING, _LOG_HEADING, fenced_lines
 from crm.yamltext import (
     double_quoted,
     flow_items,
@@ -113,7 +113,15 @@ class Doc:
     def log_run(self) -> tuple[int, int]:
         """Return the lines from the first to past the last bullet of ``## Log`` (empty if none)."""
         body = range(self.fm_end + 1, len(self.lines))
-        heading = next((i for i in body if _LOG_HEADING.match(self.content(self.lines[i]))), None)
+        fenced = self._fenced()
+        heading = next(
+            (
+                i
+                for i in body
+                if i not in fenced and _LOG_HEADING.match(self.content(self.lines[i]))
+            ),
+            None,
+        )
         if heading is None:
             return len(self.lines), len(self.lines)
         end = self._section_end(heading)
@@ -122,8 +130,17 @@ class Doc:
             return heading + 1, heading + 1
         return bullets[0], self._block_end(bullets[-1], end)
 
+    def _fenced(self) -> frozenset[int]:
+        """Return the indexes of body lines inside fenced code blocks (no headings there)."""
+        start = self.fm_end + 1
+        inner = fenced_lines([self.content(line) for line in self.lines[start:]])
+        return frozenset(start + i for i in inner)
+
     def _section_end(self, heading: int) -> int:
+        fenced = self._fenced()
         for i in range(heading + 1, len(self.lines)):
+            if i in fenced:
+                continue
             h = _HEADING.match(self.content(self.lines[i]))
             if h and len(h[1]) <= 2:
                 return i
@@ -365,7 +382,15 @@ class Doc:
     def add_log_entry(self, entry: str, day: date) -> None:
         """Insert ``- entry`` into the ``## Log`` section in date order (appending the section)."""
         body = range(self.fm_end + 1, len(self.lines))
-        heading = next((i for i in body if _LOG_HEADING.match(self.content(self.lines[i]))), None)
+        fenced = self._fenced()
+        heading = next(
+            (
+                i
+                for i in body
+                if i not in fenced and _LOG_HEADING.match(self.content(self.lines[i]))
+            ),
+            None,
+        )
         if heading is None:
             self._append_section(entry)
             return

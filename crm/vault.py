@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, time
 from pathlib import Path, PurePath
@@ -202,6 +202,28 @@ def assemble(
     customers = tuple(sorted(seen.values(), key=lambda c: (c.name.casefold(), c.id)))
     all_problems.sort(key=problem_order)
     return Vault(root, customers, tuple(all_problems))
+
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def fenced_lines(lines: Sequence[str]) -> frozenset[int]:
+    """Return the indexes of lines inside Markdown fenced code blocks, the fences included."""
+    if not any("``" in line or "~~" in line for line in lines):
+        return frozenset()
+    inside: set[int] = set()
+    opened: str | None = None
+    for i, line in enumerate(lines):
+        m = _FENCE.match(line)
+        if opened is None:
+            if m:
+                opened = m[1]
+                inside.add(i)
+        else:
+            inside.add(i)
+            if m and m[1][0] == opened[0] and len(m[1]) >= len(opened) and not line.strip(" `~\t"):
+                opened = None
+    return frozenset(inside)
 
 
 def id_owner_first(cid: str, path: PurePath) -> tuple[bool, PurePath]:
@@ -532,7 +554,10 @@ class _Fields:
     def _log(self, body_lines: list[str], body_start: int) -> Iterator[Interaction]:
         in_log = False
         path = self.path
+        fenced = fenced_lines(body_lines)
         for offset, line in enumerate(body_lines):
+            if fenced and offset in fenced:
+                continue  # an example inside ``` is text, not a heading or an entry
             if in_log and (quick := _QUICK_ENTRY.match(line)):
                 # The usual well-formed entry, matched in one go; anything else takes the
                 # general path below, which reports the problem.

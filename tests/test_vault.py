@@ -289,3 +289,36 @@ def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
     assert result.output == f"crm: refusing to overwrite existing files: {folder / 'crm.toml'}\n"
     assert (folder / "crm.toml").read_text() == "# mine\n"
     assert not (folder / "bella-rossi.md").exists()
+
+
+FENCED = """\
+---
+name: Fen Ce
+first_name: Fen
+---
+How I write my log:
+
+```markdown
+## Log
+- 2026-01-01 call: an example, not contact
+```
+
+## Log
+- 2026-10-01 visit: real
+"""
+
+
+def test_a_log_inside_a_code_fence_is_only_an_example() -> None:
+    c, problems = parse_bytes(FENCED.encode(), Path("fen.md"), "fen")
+    assert problems == []
+    assert c is not None
+    assert [(i.day, i.text, i.location.line) for i in c.log] == [(date(2026, 10, 1), "real", 13)]
+
+
+def test_crm_log_writes_to_the_real_log_not_the_fenced_example(write_vault: WriteVault) -> None:
+    root = write_vault({"fen.md": FENCED})
+    result = CliRunner().invoke(
+        main, ["--vault", str(root), "log", "fen", "call: new", "--date", "2026-11-23"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (root / "fen.md").read_text() == FENCED + "- 2026-11-23 call: new\n"
