@@ -322,3 +322,11 @@ def test_crm_log_writes_to_the_real_log_not_the_fenced_example(write_vault: Writ
     )
     assert result.exit_code == 0, result.output
     assert (root / "fen.md").read_text() == FENCED + "- 2026-11-23 call: new\n"
+
+
+def test_a_vault_without_crm_toml_works_with_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "ann.md").write_text("---\nname: Ann A\nfirst_name: Ann\n---\n")
+    result = CliRunner().invoke(main, ["--vault", str(tmp_path), "list"])
+    assert result.exit_code == 0
+    assert result.stderr == f"crm: warning: {tmp_path} has no crm.toml; using defaults\n"
+    assert result.stdout == "ID   NAME   STATUS  TAGS\nann  Ann A  active\n"

@@ -46,6 +46,10 @@ class Session:
             from crm.vault import find_root
 
             self._root = find_root(Path.cwd(), self.vault_arg, os.environ.get("CRM_VAULT"))
+            if not (self._root / "crm.toml").is_file():
+                # Not an error (a folder of notes works), but a wrong --vault or $CRM_VAULT
+                # should not pass for an empty vault without a word.
+                click.echo(f"crm: warning: {self._root} has no crm.toml; using defaults", err=True)
         return self._root
 
     @property
