@@ -434,16 +434,7 @@ def render_reference(events: Iterable[FeedEvent], config: Config, today: date) -
     """Return the feed as icalendar builds it: the reference ``render`` must match byte for byte."""
     feed = config.feed
     start, end = window(config, today)
-    refresh = timedelta(minutes=max(feed.refresh_minutes, 1))
-    cal = Calendar()
-    cal.add("PRODID", PRODID)
-    cal.add("VERSION", "2.0")
-    cal.add("CALSCALE", "GREGORIAN")
-    cal.add("METHOD", "PUBLISH")
-    cal.add("NAME", clean(feed.name))
-    cal.add("X-WR-CALNAME", clean(feed.name))
-    cal.add("REFRESH-INTERVAL", refresh, parameters={"VALUE": "DURATION"})
-    cal.add("X-PUBLISHED-TTL", vDuration(refresh))
+    cal = _calendar(config)
     stamp = datetime.combine(today, time.min, tzinfo=UTC)
     zone = ZoneInfo(config.timezone)
     for ev in events:

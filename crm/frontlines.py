@@ -112,16 +112,7 @@ class Doc:
 
     def log_run(self) -> tuple[int, int]:
         """Return the lines from the first to past the last bullet of ``## Log`` (empty if none)."""
-        body = range(self.fm_end + 1, len(self.lines))
-        fenced = self._fenced()
-        heading = next(
-            (
-                i
-                for i in body
-                if i not in fenced and _LOG_HEADING.match(self.content(self.lines[i]))
-            ),
-            None,
-        )
+        heading = self._log_heading()
         if heading is None:
             return len(self.lines), len(self.lines)
         end = self._section_end(heading)
@@ -129,6 +120,14 @@ class Doc:
         if not bullets:
             return heading + 1, heading + 1
         return bullets[0], self._block_end(bullets[-1], end)
+
+    def _log_heading(self) -> int | None:
+        """Return the line of the ``## Log`` heading, not counting examples in code fences."""
+        fenced = self._fenced()
+        for i in range(self.fm_end + 1, len(self.lines)):
+            if i not in fenced and _LOG_HEADING.match(self.content(self.lines[i])):
+                return i
+        return None
 
     def _fenced(self) -> frozenset[int]:
         """Return the indexes of body lines inside fenced code blocks (no headings there)."""
@@ -381,16 +380,7 @@ class Doc:
 
     def add_log_entry(self, entry: str, day: date) -> None:
         """Insert ``- entry`` into the ``## Log`` section in date order (appending the section)."""
-        body = range(self.fm_end + 1, len(self.lines))
-        fenced = self._fenced()
-        heading = next(
-            (
-                i
-                for i in body
-                if i not in fenced and _LOG_HEADING.match(self.content(self.lines[i]))
-            ),
-            None,
-        )
+        heading = self._log_heading()
         if heading is None:
             self._append_section(entry)
             return
