@@ -6,6 +6,7 @@ Every data problem comes back as a ``Problem`` value; nothing in here raises on 
 from __future__ import annotations
 
 import functools
+import math
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -630,9 +631,12 @@ def _time(text: str) -> time | None:
 
 def _number(text: str) -> float:
     try:
-        return float(text.replace("_", ""))
+        number = float(text.replace("_", ""))
     except ValueError:
         raise ValueError(f"'{text}' is not a number") from None
+    if not math.isfinite(number):  # nan and inf are no value, and not valid JSON either
+        raise ValueError(f"'{text}' is not a number")
+    return number
 
 
 def _shape(value: Any) -> str:

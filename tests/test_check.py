@@ -122,6 +122,10 @@ BAD_INPUTS: dict[str, tuple[str | bytes, str]] = {
         "---\nname: Stan\nfirst_name: Stan\nstatus: gone\n---\n",
         "bad.md:4: status must be one of lead, active, paused, lost, not 'gone'",
     ),
+    "nan-value": (
+        "---\nname: Nan\nfirst_name: Nan\nvalue: nan\n---\n",
+        "bad.md:4: value: 'nan' is not a number",
+    ),
     "bad-value": (
         "---\nname: Val\nfirst_name: Val\nvalue: lots\n---\n",
         "bad.md:4: value: 'lots' is not a number",
@@ -175,7 +179,7 @@ def test_every_bad_input_together(write_vault: WriteVault) -> None:
     assert [r["id"] for r in rows if r["id"] != "good"] == sorted(
         [
             "away-backwards", "away-not-a-mapping", "bad-cadence", "bad-max-contacts",
-            "bad-status", "bad-value", "impossible-date", "log-bad-date", "log-bad-shape",
+            "bad-status", "bad-value", "impossible-date", "log-bad-date", "log-bad-shape", "nan-value",
             "tags-mapping", "yaml11-no", "yaml11-octal", "yaml11-time",
         ],
         key=lambda i: next(r["name"] for r in rows if r["id"] == i).casefold(),
