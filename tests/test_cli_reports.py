@@ -324,3 +324,9 @@ def test_names_typed_in_nfd_find_nfc_files() -> None:
     assert code == 0 and out.startswith("Zoë Müller (zoe-muller)")
     code, out = crm("search", unicodedata.normalize("NFD", "Müller"))
     assert (code, out.splitlines()[1].split()[0]) == (0, "zoe-muller")
+
+
+def test_undecodable_bytes_in_a_name_are_a_usage_error() -> None:
+    code, out = crm("show", "\udcff")
+    assert code == 2
+    assert "'\\udcff' is not valid UTF-8 text" in out

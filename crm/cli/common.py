@@ -243,6 +243,12 @@ def nfc(text: str) -> str:
 
 
 def _nfc_argument(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    values = (value,) if isinstance(value, str) else value
+    for text in values if isinstance(values, tuple) else ():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # bytes the terminal could not decode
+            raise click.BadParameter(f"{text!r} is not valid UTF-8 text") from None
     if isinstance(value, str):
         return nfc(value)
     return tuple(nfc(v) for v in value) if isinstance(value, tuple) else value
