@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crm.model import (
     Away,
@@ -22,6 +22,10 @@ from crm.model import (
     Problem,
     Span,
 )
+
+# Imported where used: crm.calendar pulls in icalendar, which every report need not pay for.
+if TYPE_CHECKING:
+    from crm.calendar import Block
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _loads = json.loads
@@ -190,3 +194,19 @@ def encode_problems(problems: list[Problem]) -> str:
 def decode_problems(text: str, path: Path) -> list[Problem]:
     """Return the problems stored by ``encode_problems``, located in the file at ``path``."""
     return [Problem(Location(path, line), message, sev) for line, message, sev in _loads(text)]
+
+
+def encode_block(block: Block) -> str:
+    """Return one customer's rendered calendar events as JSON (their VEVENTs as UTF-8 text)."""
+    return _dumps([[e.when, e.uid, e.vevent.decode("utf-8")] for e in block.events])
+
+
+def decode_block(name: str, timed: bool, text: str) -> Block:
+    """Return the block stored by ``encode_block`` with its casefolded name and timed flag."""
+    from crm.calendar import Block, BlockEvent
+
+    return Block(
+        name,
+        tuple(BlockEvent(when, uid, vevent.encode("utf-8")) for when, uid, vevent in _loads(text)),
+        timed,
+    )

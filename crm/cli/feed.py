@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from crm.cli.common import Session, pass_session, today_option
-from crm.cli.reports import filter_options, selected
+from crm.cli.reports import filter_options
 from crm.livefeed import FeedJob, Filters, LiveFeed, run_watch
 
 DEFAULT_HOST = "127.0.0.1"
@@ -73,12 +73,12 @@ def ics(
       crm ics > customers.ics
       crm ics -o ~/public_html/customers.ics --tag vip
     """
-    from crm.calendar import build_feed
     from crm.files import write_atomic
+    from crm.livefeed import feed_from_index
 
-    customers = selected(session.vault().customers, tags, segment, status, company)
-    data = build_feed(customers, session.config, today)
-    for problem in session.problems():
+    index = session.index()
+    data = feed_from_index(index, session.config, today, Filters(tags, segment, status, company))
+    for problem in [*session.config_problems, *index.problems()]:
         _echo_err(str(problem))
     if output is None:
         click.echo(data, nl=False)
