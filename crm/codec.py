@@ -196,17 +196,36 @@ def decode_problems(text: str, path: Path) -> list[Problem]:
     return [Problem(Location(path, line), message, sev) for line, message, sev in _loads(text)]
 
 
-def encode_block(block: Block) -> str:
-    """Return one customer's rendered calendar events as JSON (their VEVENTs as UTF-8 text)."""
-    return _dumps([[e.when, e.uid, e.vevent.decode("utf-8")] for e in block.events])
+# A block is stored as bytes: "S" then, per event, when US uid US vevent, the events joined by RS.
+# Splitting bytes is done in C, several times faster than JSON at 100,000 customers. The
+# separators are control characters, which ``crm.calendar.clean`` keeps out of every text; should
+# one turn up anyway, the block is stored as "J" and JSON instead.
+_US, _RS = b"\x1f", b"\x1e"
 
 
-def decode_block(name: str, timed: bool, text: str) -> Block:
+def encode_block(block: Block) -> bytes:
+    """Return one customer's rendered calendar events as bytes (see ``decode_block``)."""
+    parts = [f"{e.when}\x1f{e.uid}".encode() + _US + e.vevent for e in block.events]
+    if all(p.count(_US) == 2 and _RS not in p for p in parts):
+        return b"S" + _RS.join(parts)
+    plain = [[e.when, e.uid, e.vevent.decode("utf-8")] for e in block.events]
+    return b"J" + _dumps(plain).encode("utf-8")
+
+
+def decode_block(name: str, timed: bool, data: bytes) -> Block:
     """Return the block stored by ``encode_block`` with its casefolded name and timed flag."""
     from crm.calendar import Block, BlockEvent
 
-    return Block(
-        name,
-        tuple(BlockEvent(when, uid, vevent.encode("utf-8")) for when, uid, vevent in _loads(text)),
-        timed,
-    )
+    if data[:1] == b"J":
+        events = [
+            BlockEvent(when, uid, vevent.encode("utf-8"))
+            for when, uid, vevent in _loads(data[1:].decode("utf-8"))
+        ]
+    elif len(data) == 1:
+        events = []
+    else:
+        events = []
+        for part in data[1:].split(_RS):
+            when, uid, vevent = part.split(_US)
+            events.append(BlockEvent(when.decode(), uid.decode(), vevent))
+    return Block(name, tuple(events), timed)

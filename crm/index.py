@@ -47,7 +47,7 @@ __all__ = [
     "scan",
 ]
 
-SCHEMA = 6
+SCHEMA = 7
 INDEX_DIR = ".crm"
 INDEX_NAME = "index.sqlite"
 BUSY_SECONDS = 10.0
@@ -97,7 +97,7 @@ CREATE TABLE blocks (
     key TEXT NOT NULL,
     name TEXT NOT NULL,
     timed INTEGER NOT NULL,
-    events TEXT NOT NULL,
+    events BLOB NOT NULL,
     tags TEXT NOT NULL,
     segment TEXT,
     status TEXT NOT NULL,
@@ -355,9 +355,9 @@ class Index:
             raise
 
     def calendar_blocks(
-        self, config: Config, today: date, keep: Callable[[Facets], bool]
+        self, config: Config, today: date, keep: Callable[[Facets], bool] | None = None
     ) -> Iterator[Block]:
-        """Yield the calendar block of every customer ``keep`` accepts, as seen on ``today``.
+        """Yield the calendar block of every customer ``keep`` accepts (None: all) on ``today``.
 
         Blocks stored for ``today`` and this config come straight from the table; only the
         other customers are decoded and rendered (a batch at a time, so that memory stays
@@ -368,7 +368,7 @@ class Index:
 
         if self._vault is not None:
             for c in self._vault.customers:
-                if keep(facets(c)):
+                if keep is None or keep(facets(c)):
                     yield customer_block(c, config, today)
             return
         day, key = today.toordinal(), feed_key(config)
@@ -388,7 +388,9 @@ class Index:
             "WHERE day = ? AND key = ?",
             (day, key),
         ):
-            if fid not in losers and keep(Facets(tuple(_loads(tags)), segment, status, company)):
+            if fid in losers:
+                continue
+            if keep is None or keep(Facets(tuple(_loads(tags)), segment, status, company)):
                 yield codec.decode_block(name, bool(timed), events)
         storing = self._prune_blocks(day, key) if missing else False
         for start in range(0, len(missing), 500):
@@ -405,7 +407,7 @@ class Index:
                     (fid, day, key, block.name, int(block.timed), codec.encode_block(block))
                     + (_dumps(list(f.tags)), f.segment, f.status, f.company)
                 )
-                if keep(f):
+                if keep is None or keep(f):
                     yield block
             if storing:
                 storing = self._store_blocks(rows)

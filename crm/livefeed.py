@@ -56,7 +56,8 @@ def feed_from_index(index: Index, config: Config, today: date, filters: Filters)
     """Return the feed of the customers ``filters`` keeps, rendering only uncached customers."""
     from crm.calendar import feed_from_blocks
 
-    return feed_from_blocks(index.calendar_blocks(config, today, filters.matches), config, today)
+    keep = None if filters == Filters() else filters.matches
+    return feed_from_blocks(index.calendar_blocks(config, today, keep), config, today)
 
 
 def vault_today(config: Config) -> date:

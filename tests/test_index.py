@@ -508,3 +508,15 @@ def test_live_feed_builds_from_the_index_and_renders_only_what_changed(
     assert logged[0].startswith(f"{root / 'bad.md'}:")
     monkeypatch.setenv("CRM_NO_INDEX", "1")
     assert job.build() == second
+
+
+def test_block_codec_falls_back_to_json_when_a_separator_turns_up() -> None:
+    from crm.calendar import Block, BlockEvent
+
+    odd = Block("x", (BlockEvent("2026-11-23T0000000000000", "u\x1fid", b"A\x1eB\r\n"),), False)
+    data = codec.encode_block(odd)
+    assert data[:1] == b"J"
+    assert codec.decode_block("x", False, data) == odd
+    assert codec.decode_block("y", True, codec.encode_block(Block("y", (), True))) == Block(
+        "y", (), True
+    )
