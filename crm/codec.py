@@ -29,6 +29,13 @@ if TYPE_CHECKING:
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _loads = json.loads
+
+
+def dumps(value: object) -> str:
+    """Return ``value`` as compact JSON, non-ASCII kept as is."""
+    return _dumps(value)
+
+
 _from_ordinal = date.fromordinal
 
 

@@ -54,8 +54,11 @@ BUSY_SECONDS = 10.0
 # A file modified this close to the scan may change again within the same mtime tick;
 # it is stored as unknown so that the next run parses it again (git's "racy clean" rule).
 RACY_NS = 2_000_000_000
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _loads = json.loads
+INSERT_BLOCK = (
+    "INSERT OR REPLACE INTO blocks (fid, day, key, name, timed, events, tags, segment, status, "
+    "company) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 _TABLES = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -402,12 +405,11 @@ class Index:
             ).fetchall():
                 c = codec.decode_customer(data, self.root / rel)
                 block = customer_block(c, config, today)
-                f = facets(c)
                 rows.append(
                     (fid, day, key, block.name, int(block.timed), codec.encode_block(block))
-                    + (_dumps(list(f.tags)), f.segment, f.status, f.company)
+                    + (codec.dumps(list(c.tags)), c.segment, c.status, c.company)
                 )
-                if keep is None or keep(f):
+                if keep is None or keep(facets(c)):
                     yield block
             if storing:
                 storing = self._store_blocks(rows)
@@ -486,19 +488,28 @@ def open_index(
     progress: Progress | None = None,
     workers: int | None = None,
     enabled: bool = True,
+    feed_day: date | None = None,
 ) -> Index:
-    """Return the vault's index brought up to date; on any database trouble, a plain parse."""
+    """Return the vault's index brought up to date; on any database trouble, a plain parse.
+
+    With ``feed_day`` (``crm ics``, the live feed), the changed files' calendar blocks for that
+    day are rendered while they are parsed, across the pool's workers.
+    """
     if not enabled:
         return _bypass(root, config, "CRM_NO_INDEX is set")
     try:
-        return _open(root, config, rebuild=rebuild, progress=progress, workers=workers)
+        return _open(
+            root, config, rebuild=rebuild, progress=progress, workers=workers, feed_day=feed_day
+        )
     except sqlite3.DatabaseError as exc:
         if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
             return _bypass(root, config, f"index busy ({exc})")
         # A corrupt or foreign file: it is only a cache, so start again once.
         _remove(index_path(root))
         try:
-            index = _open(root, config, rebuild=True, progress=progress, workers=workers)
+            index = _open(
+                root, config, rebuild=True, progress=progress, workers=workers, feed_day=feed_day
+            )
         except (sqlite3.Error, OSError) as again:
             return _bypass(root, config, f"index unusable ({again})")
         index.stats.rebuilt = f"index was unreadable ({exc})"
@@ -595,6 +606,7 @@ def _open(
     rebuild: bool,
     progress: Progress | None,
     workers: int | None,
+    feed_day: date | None = None,
 ) -> Index:
     stats = Stats()
     began = clock.perf_counter()
@@ -616,7 +628,7 @@ def _open(
         )
         gone = {rel for rel, _, _ in stored} - {rel for rel, _, _ in found}
         if changed or gone:
-            _write(conn, root, config, changed, gone, racy_after, progress, workers)
+            _write(conn, root, config, changed, gone, racy_after, progress, workers, feed_day)
         t2 = clock.perf_counter()
         stats.phases["parse+write"] = t2 - t1
         stats.files = len(found)
@@ -637,6 +649,7 @@ def _write(
     racy_after: int,
     progress: Progress | None,
     workers: int | None,
+    feed_day: date | None = None,
 ) -> None:
     """Store the changed rows and drop the deleted ones, all in one transaction."""
     conn.execute("BEGIN IMMEDIATE")
@@ -667,7 +680,11 @@ def _write(
             "tracked, due, back, noisy_until, loyal_until, winback) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
-        for row in parse_changed(root, changed, config, racy_after, progress, workers):
+        day, key = (0, "") if feed_day is None else (feed_day.toordinal(), feed_key(config))
+        rows = parse_changed(
+            root, changed, config, racy_after, progress, workers, feed_day=feed_day
+        )
+        for row in rows:
             fid = conn.execute(
                 insert,
                 (
@@ -693,6 +710,8 @@ def _write(
                     "INSERT INTO marks (fid, kind, value) VALUES (?, ?, ?)",
                     [(fid, kind, value) for kind, value in row.marks],
                 )
+            if row.block is not None:
+                conn.execute(INSERT_BLOCK, (fid, day, key, *row.block))
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:

@@ -84,9 +84,11 @@ class FeedJob:
             # whole feed: better keep serving the last good one until the file is fixed.
             raise CrmError(f"{config_problems[0]} (fix crm.toml; the feed is not rebuilt)")
         # Through the index: a rebuild after an edit re-parses and re-renders only that file.
-        index = open_index(self.root, config, enabled=not os.environ.get("CRM_NO_INDEX"))
+        today = self.fixed_today or vault_today(config)
+        index = open_index(
+            self.root, config, enabled=not os.environ.get("CRM_NO_INDEX"), feed_day=today
+        )
         try:
-            today = self.fixed_today or vault_today(config)
             data = feed_from_index(index, config, today, self.filters)
             problems = tuple(index.problems())
         finally:
