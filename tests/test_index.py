@@ -525,3 +525,15 @@ def test_block_codec_falls_back_to_json_when_a_separator_turns_up() -> None:
     assert codec.decode_block("y", True, codec.encode_block(Block("y", (), True))) == Block(
         "y", (), True
     )
+
+
+def test_parallel_parse_renders_the_serial_blocks(write_vault: WriteVault) -> None:
+    root = write_vault({f"c{n}.md": ANA.replace("Ana", f"Ana{n}") for n in range(6)})
+    items = sorted(scan(root, Config())[0])
+    day = date(2026, 11, 23)
+    serial = list(parse_changed(root, items, Config(), 0, workers=1, feed_day=day))
+    pooled = list(
+        parse_changed(root, items, Config(), 0, workers=2, min_parallel=2, chunk=3, feed_day=day)
+    )
+    assert pooled == serial
+    assert all(row.block is not None and b"BEGIN:VEVENT" in row.block[2] for row in serial)
