@@ -32,7 +32,7 @@ from crm.search import haystack
 from crm.vault import Vault, assemble, load_vault, problem_order
 
 if TYPE_CHECKING:
-    from crm.calendar import Block
+    from crm.calendar import Entry
 
 __all__ = [
     "Facets",
@@ -47,7 +47,7 @@ __all__ = [
     "scan",
 ]
 
-SCHEMA = 7
+SCHEMA = 8
 INDEX_DIR = ".crm"
 INDEX_NAME = "index.sqlite"
 BUSY_SECONDS = 10.0
@@ -357,22 +357,24 @@ class Index:
                 db.execute("ROLLBACK")
             raise
 
-    def calendar_blocks(
+    def feed_parts(
         self, config: Config, today: date, keep: Callable[[Facets], bool] | None = None
-    ) -> Iterator[Block]:
-        """Yield the calendar block of every customer ``keep`` accepts (None: all) on ``today``.
+    ) -> Iterator[tuple[bool, list[Entry]]]:
+        """Yield (timed, feed entries) of every customer ``keep`` accepts (None: all) on ``today``.
 
-        Blocks stored for ``today`` and this config come straight from the table; only the
-        other customers are decoded and rendered (a batch at a time, so that memory stays
-        flat), then stored for the next run. The order does not matter: ``feed_from_blocks``
-        sorts every event on its day, kind, customer name and UID.
+        Blocks stored for ``today`` and this config come straight from the table, split into
+        entries without building any object per event; only the other customers are decoded
+        and rendered (a batch at a time, so that memory stays flat), then stored for the next
+        run. The order does not matter: ``feed_from_entries`` sorts every event on its day,
+        kind, customer name and UID.
         """
-        from crm.calendar import customer_block
+        from crm.calendar import block_entries, customer_block
 
         if self._vault is not None:
             for c in self._vault.customers:
                 if keep is None or keep(facets(c)):
-                    yield customer_block(c, config, today)
+                    block = customer_block(c, config, today)
+                    yield block.timed, block_entries(block)
             return
         day, key = today.toordinal(), feed_key(config)
         losers = self._loser_ids()
@@ -394,7 +396,7 @@ class Index:
             if fid in losers:
                 continue
             if keep is None or keep(Facets(tuple(_loads(tags)), segment, status, company)):
-                yield codec.decode_block(name, bool(timed), events)
+                yield bool(timed), codec.stored_entries(name.encode(), events)
         storing = self._prune_blocks(day, key) if missing else False
         for start in range(0, len(missing), 500):
             batch = missing[start : start + 500]
@@ -410,7 +412,7 @@ class Index:
                     + (codec.dumps(list(c.tags)), c.segment, c.status, c.company)
                 )
                 if keep is None or keep(facets(c)):
-                    yield block
+                    yield block.timed, block_entries(block)
             if storing:
                 storing = self._store_blocks(rows)
 

@@ -54,10 +54,15 @@ def load(root: Path) -> tuple[Config, Vault]:
 
 def feed_from_index(index: Index, config: Config, today: date, filters: Filters) -> bytes:
     """Return the feed of the customers ``filters`` keeps, rendering only uncached customers."""
-    from crm.calendar import feed_from_blocks
+    from crm.calendar import Entry, feed_from_entries
 
     keep = None if filters == Filters() else filters.matches
-    return feed_from_blocks(index.calendar_blocks(config, today, keep), config, today)
+    entries: list[Entry] = []
+    timed = False
+    for has_time, part in index.feed_parts(config, today, keep):
+        entries += part
+        timed = timed or has_time
+    return feed_from_entries(entries, timed, config, today)
 
 
 def vault_today(config: Config) -> date:
