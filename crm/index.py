@@ -47,7 +47,7 @@ __all__ = [
     "scan",
 ]
 
-SCHEMA = 8
+SCHEMA = 9
 INDEX_DIR = ".crm"
 INDEX_NAME = "index.sqlite"
 BUSY_SECONDS = 10.0
@@ -104,9 +104,9 @@ CREATE TABLE blocks (
     tags TEXT NOT NULL,
     segment TEXT,
     status TEXT NOT NULL,
-    company TEXT,
-    PRIMARY KEY (day, key, fid)
-) WITHOUT ROWID;
+    company TEXT
+);
+CREATE UNIQUE INDEX blocks_key ON blocks (day, key, fid);
 CREATE INDEX blocks_fid ON blocks (fid);
 CREATE VIRTUAL TABLE fts USING fts5 (text, tokenize = 'trigram', detail = 'none');
 """
@@ -426,15 +426,7 @@ class Index:
 
     def _store_blocks(self, rows: list[tuple[Any, ...]]) -> bool:
         """Store freshly rendered blocks; return False when the index cannot be written."""
-        return self._in_transaction(
-            lambda db: (
-                db.executemany(
-                    "INSERT OR REPLACE INTO blocks (fid, day, key, name, timed, events, tags, "
-                    "segment, status, company) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                ).rowcount
-            )
-        )
+        return self._in_transaction(lambda db: db.executemany(INSERT_BLOCK, rows).rowcount)
 
     def _in_transaction(self, work: Callable[[sqlite3.Connection], object]) -> bool:
         # The blocks are only a cache: a busy or read-only index just means rendering again.
