@@ -13,14 +13,16 @@ parse. Nothing here is fatal.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import sqlite3
 import time as clock
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crm import __version__, codec
 from crm.config import Config
@@ -29,15 +31,34 @@ from crm.model import Customer, Location, Problem
 from crm.search import haystack
 from crm.vault import Vault, assemble, load_vault, problem_order
 
-__all__ = ["Index", "Stats", "index_path", "open_index", "parse_changed", "path_key", "scan"]
+if TYPE_CHECKING:
+    from crm.calendar import Entry
 
-SCHEMA = 5
+__all__ = [
+    "Facets",
+    "Index",
+    "Stats",
+    "facets",
+    "feed_key",
+    "index_path",
+    "open_index",
+    "parse_changed",
+    "path_key",
+    "scan",
+]
+
+SCHEMA = 9
 INDEX_DIR = ".crm"
 INDEX_NAME = "index.sqlite"
 BUSY_SECONDS = 10.0
 # A file modified this close to the scan may change again within the same mtime tick;
 # it is stored as unknown so that the next run parses it again (git's "racy clean" rule).
 RACY_NS = 2_000_000_000
+_loads = json.loads
+INSERT_BLOCK = (
+    "INSERT OR REPLACE INTO blocks (fid, day, key, name, timed, events, tags, segment, status, "
+    "company) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 _TABLES = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -73,6 +94,20 @@ CREATE TABLE marks (fid INTEGER NOT NULL, kind INTEGER NOT NULL, value INTEGER N
 CREATE INDEX marks_value ON marks (kind, value, fid);
 CREATE INDEX marks_fid ON marks (fid);
 CREATE TABLE fts_done (fid INTEGER PRIMARY KEY);
+CREATE TABLE blocks (
+    fid INTEGER NOT NULL,
+    day INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    name TEXT NOT NULL,
+    timed INTEGER NOT NULL,
+    events BLOB NOT NULL,
+    tags TEXT NOT NULL,
+    segment TEXT,
+    status TEXT NOT NULL,
+    company TEXT
+);
+CREATE UNIQUE INDEX blocks_key ON blocks (day, key, fid);
+CREATE INDEX blocks_fid ON blocks (fid);
 CREATE VIRTUAL TABLE fts USING fts5 (text, tokenize = 'trigram', detail = 'none');
 """
 
@@ -322,6 +357,110 @@ class Index:
                 db.execute("ROLLBACK")
             raise
 
+    def feed_parts(
+        self, config: Config, today: date, keep: Callable[[Facets], bool] | None = None
+    ) -> Iterator[tuple[bool, list[Entry]]]:
+        """Yield (timed, feed entries) of every customer ``keep`` accepts (None: all) on ``today``.
+
+        Blocks stored for ``today`` and this config come straight from the table, split into
+        entries without building any object per event; only the other customers are decoded
+        and rendered (a batch at a time, so that memory stays flat), then stored for the next
+        run. The order does not matter: ``feed_from_entries`` sorts every event on its day,
+        kind, customer name and UID.
+        """
+        from crm.calendar import block_entries, customer_block
+
+        if self._vault is not None:
+            for c in self._vault.customers:
+                if keep is None or keep(facets(c)):
+                    block = customer_block(c, config, today)
+                    yield block.timed, block_entries(block)
+            return
+        day, key = today.toordinal(), feed_key(config)
+        losers = self._loser_ids()
+        db = self._db()
+        missing = sorted(
+            self._fids(
+                "SELECT fid FROM files WHERE cid IS NOT NULL "
+                "EXCEPT SELECT fid FROM blocks WHERE day = ? AND key = ?",
+                [day, key],
+            )
+            - losers
+        )
+        # Read every stored block before writing any: a cursor must not see its own inserts.
+        for fid, name, timed, events, tags, segment, status, company in db.execute(
+            "SELECT fid, name, timed, events, tags, segment, status, company FROM blocks "
+            "WHERE day = ? AND key = ?",
+            (day, key),
+        ):
+            if fid in losers:
+                continue
+            if keep is None or keep(Facets(tuple(_loads(tags)), segment, status, company)):
+                yield bool(timed), codec.stored_entries(name.encode(), events)
+        storing = self._prune_blocks(day, key) if missing else False
+        for start in range(0, len(missing), 500):
+            batch = missing[start : start + 500]
+            rows: list[tuple[Any, ...]] = []
+            for fid, rel, data in db.execute(
+                f"SELECT fid, path, data FROM files WHERE fid IN ({','.join('?' * len(batch))})",
+                batch,
+            ).fetchall():
+                c = codec.decode_customer(data, self.root / rel)
+                block = customer_block(c, config, today)
+                rows.append(
+                    (fid, day, key, block.name, int(block.timed), codec.encode_block(block))
+                    + (codec.dumps(list(c.tags)), c.segment, c.status, c.company)
+                )
+                if keep is None or keep(facets(c)):
+                    yield block.timed, block_entries(block)
+            if storing:
+                storing = self._store_blocks(rows)
+
+    def _prune_blocks(self, day: int, key: str) -> bool:
+        """Drop the blocks of other days or configs; return False when the index cannot be written."""
+        return self._in_transaction(
+            lambda db: (
+                db.execute("DELETE FROM blocks WHERE day != ? OR key != ?", (day, key)).rowcount
+            )
+        )
+
+    def _store_blocks(self, rows: list[tuple[Any, ...]]) -> bool:
+        """Store freshly rendered blocks; return False when the index cannot be written."""
+        return self._in_transaction(lambda db: db.executemany(INSERT_BLOCK, rows).rowcount)
+
+    def _in_transaction(self, work: Callable[[sqlite3.Connection], object]) -> bool:
+        # The blocks are only a cache: a busy or read-only index just means rendering again.
+        db = self._db()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            work(db)
+            db.execute("COMMIT")
+        except sqlite3.Error:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            return False
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class Facets:
+    """What the feed's filters (--tag/--segment/--status/--company) look at in a customer."""
+
+    tags: tuple[str, ...]
+    segment: str | None
+    status: str
+    company: str | None
+
+
+def facets(c: Customer) -> Facets:
+    """Return what the feed's filters look at in ``c``."""
+    return Facets(c.tags, c.segment, c.status, c.company)
+
+
+def feed_key(config: Config) -> str:
+    """Return a short key of the whole config: every setting may change a rendered event."""
+    return hashlib.sha256(repr(config).encode()).hexdigest()[:16]
+
 
 def _month_days(start: date, end: date) -> set[int]:
     """Return month*100+day of every day in [start, end], with Feb 29 when it is observed then."""
@@ -343,19 +482,28 @@ def open_index(
     progress: Progress | None = None,
     workers: int | None = None,
     enabled: bool = True,
+    feed_day: date | None = None,
 ) -> Index:
-    """Return the vault's index brought up to date; on any database trouble, a plain parse."""
+    """Return the vault's index brought up to date; on any database trouble, a plain parse.
+
+    With ``feed_day`` (``crm ics``, the live feed), the changed files' calendar blocks for that
+    day are rendered while they are parsed, across the pool's workers.
+    """
     if not enabled:
         return _bypass(root, config, "CRM_NO_INDEX is set")
     try:
-        return _open(root, config, rebuild=rebuild, progress=progress, workers=workers)
+        return _open(
+            root, config, rebuild=rebuild, progress=progress, workers=workers, feed_day=feed_day
+        )
     except sqlite3.DatabaseError as exc:
         if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
             return _bypass(root, config, f"index busy ({exc})")
         # A corrupt or foreign file: it is only a cache, so start again once.
         _remove(index_path(root))
         try:
-            index = _open(root, config, rebuild=True, progress=progress, workers=workers)
+            index = _open(
+                root, config, rebuild=True, progress=progress, workers=workers, feed_day=feed_day
+            )
         except (sqlite3.Error, OSError) as again:
             return _bypass(root, config, f"index unusable ({again})")
         index.stats.rebuilt = f"index was unreadable ({exc})"
@@ -435,7 +583,7 @@ def _prepare(conn: sqlite3.Connection, config: Config, rebuild: bool) -> str | N
         else "crm.toml changed"
     )
     conn.execute("BEGIN IMMEDIATE")
-    for name in ("meta", "files", "marks", "fts_done", "fts"):
+    for name in ("meta", "files", "marks", "fts_done", "fts", "blocks"):
         conn.execute(f"DROP TABLE IF EXISTS {name}")
     for statement in _TABLES.split(";"):
         if statement.strip():
@@ -452,6 +600,7 @@ def _open(
     rebuild: bool,
     progress: Progress | None,
     workers: int | None,
+    feed_day: date | None = None,
 ) -> Index:
     stats = Stats()
     began = clock.perf_counter()
@@ -473,7 +622,7 @@ def _open(
         )
         gone = {rel for rel, _, _ in stored} - {rel for rel, _, _ in found}
         if changed or gone:
-            _write(conn, root, config, changed, gone, racy_after, progress, workers)
+            _write(conn, root, config, changed, gone, racy_after, progress, workers, feed_day)
         t2 = clock.perf_counter()
         stats.phases["parse+write"] = t2 - t1
         stats.files = len(found)
@@ -494,6 +643,7 @@ def _write(
     racy_after: int,
     progress: Progress | None,
     workers: int | None,
+    feed_day: date | None = None,
 ) -> None:
     """Store the changed rows and drop the deleted ones, all in one transaction."""
     conn.execute("BEGIN IMMEDIATE")
@@ -516,6 +666,7 @@ def _write(
                 ("marks", "fid"),
                 ("fts_done", "fid"),
                 ("fts", "rowid"),
+                ("blocks", "fid"),
             ):
                 conn.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", batch)
         insert = (
@@ -523,7 +674,11 @@ def _write(
             "tracked, due, back, noisy_until, loyal_until, winback) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
-        for row in parse_changed(root, changed, config, racy_after, progress, workers):
+        day, key = (0, "") if feed_day is None else (feed_day.toordinal(), feed_key(config))
+        rows = parse_changed(
+            root, changed, config, racy_after, progress, workers, feed_day=feed_day
+        )
+        for row in rows:
             fid = conn.execute(
                 insert,
                 (
@@ -549,6 +704,8 @@ def _write(
                     "INSERT INTO marks (fid, kind, value) VALUES (?, ?, ?)",
                     [(fid, kind, value) for kind, value in row.marks],
                 )
+            if row.block is not None:
+                conn.execute(INSERT_BLOCK, (fid, day, key, *row.block))
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:

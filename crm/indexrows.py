@@ -50,6 +50,9 @@ class Row:
     loyal_until: int | None = None
     winback: int = 0
     marks: tuple[tuple[int, int], ...] = ()
+    # The calendar block for the feed's day, when the build was asked for one (see ``crm.index``):
+    # name, timed, events, tags (JSON), segment, status, company.
+    block: tuple[str, int, bytes, str, str | None, str, str | None] | None = None
 
 
 def scan(root: Path, config: Config) -> tuple[list[tuple[str, int, int]], list[Problem]]:
@@ -140,8 +143,14 @@ def _peak(days: list[date], period: Span) -> int:
     return peak
 
 
-def make_row(rel: str, size: int, mtime_ns: int, root: Path, config: Config) -> Row:
-    """Return the index row of one file: parse it and precompute what does not depend on today."""
+def make_row(
+    rel: str, size: int, mtime_ns: int, root: Path, config: Config, feed_day: date | None = None
+) -> Row:
+    """Return the index row of one file: parse it and precompute what does not depend on today.
+
+    With ``feed_day``, the row also carries the customer's calendar block for that day, rendered
+    here (in a worker of the pool) so that a cold ``crm ics`` need not decode every customer.
+    """
     path = root / rel
     customer, problems = parse_path(path, root)
     encoded_problems = codec.encode_problems(problems)
@@ -186,6 +195,21 @@ def make_row(rel: str, size: int, mtime_ns: int, root: Path, config: Config) -> 
         loyal_until=_loyal_until(c, config),
         winback=int(c.status == "lost" and (c.value or 0.0) >= config.loyalty.winback_min_value),
         marks=tuple(sorted(set(marks))),
+        block=None if feed_day is None else _block(c, config, feed_day),
+    )
+
+
+def _block(
+    c: Customer, config: Config, day: date
+) -> tuple[str, int, bytes, str, str | None, str, str | None]:
+    from crm.calendar import customer_block
+
+    block = customer_block(c, config, day)
+    tags = codec.dumps(list(c.tags))
+    return (block.name, int(block.timed), codec.encode_block(block), tags) + (
+        c.segment,
+        c.status,
+        c.company,
     )
 
 
@@ -205,13 +229,17 @@ def _loyal_until(c: Customer, config: Config) -> int | None:
 
 
 def _rows(
-    root: str, items: Sequence[tuple[str, int, int]], config: Config, racy_after: int
+    root: str,
+    items: Sequence[tuple[str, int, int]],
+    config: Config,
+    racy_after: int,
+    feed_day: date | None = None,
 ) -> list[Row]:
     """Return the rows of a chunk of files (runs in a worker process)."""
     base = Path(root)
     out = []
     for rel, size, mtime_ns in items:
-        row = make_row(rel, size, mtime_ns, base, config)
+        row = make_row(rel, size, mtime_ns, base, config, feed_day)
         if mtime_ns >= racy_after:
             row = dataclasses.replace(row, mtime_ns=-1)
         out.append(row)
@@ -228,6 +256,7 @@ def parse_changed(
     *,
     min_parallel: int = PARALLEL_MIN,
     chunk: int = CHUNK,
+    feed_day: date | None = None,
 ) -> Iterator[Row]:
     """Yield the rows of ``items``, parsed across the machine's cores when there are many."""
     total = len(items)
@@ -236,7 +265,7 @@ def parse_changed(
     done = 0
     if total < min_parallel or workers < 2:
         for part in chunks:
-            yield from _rows(str(root), part, config, racy_after)
+            yield from _rows(str(root), part, config, racy_after, feed_day)
             done += len(part)
             if progress:
                 progress(done, total)
@@ -251,6 +280,7 @@ def parse_changed(
             chunks,
             [config] * len(chunks),
             [racy_after] * len(chunks),
+            [feed_day] * len(chunks),
         )
         for rows in results:
             yield from rows

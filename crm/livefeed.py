@@ -6,6 +6,7 @@ per rebuild (never on a request), unless a fixed day is given.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,9 +16,10 @@ from zoneinfo import ZoneInfo
 
 from crm.config import Config, load_config
 from crm.errors import CrmError
+from crm.index import Facets, Index, open_index
 from crm.model import Customer, Problem
 from crm.server import FeedApp
-from crm.vault import Vault, load_vault
+from crm.vault import Vault
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +31,7 @@ class Filters:
     status: str | None = None
     company: str | None = None
 
-    def matches(self, c: Customer) -> bool:
+    def matches(self, c: Customer | Facets) -> bool:
         """Return True when the customer passes every filter (the same rules as ``crm list``)."""
         return (
             all(t in c.tags for t in self.tags)
@@ -40,10 +42,27 @@ class Filters:
 
 
 def load(root: Path) -> tuple[Config, Vault]:
-    """Return the vault's config and customers as they are on disk now (the one place to load)."""
+    """Return the vault's config and customers as they are on disk now, through the index."""
     config, problems = load_config(root)
-    vault = load_vault(root, config)
+    index = open_index(root, config, enabled=not os.environ.get("CRM_NO_INDEX"))
+    try:
+        vault = index.vault()
+    finally:
+        index.close()
     return config, Vault(vault.root, vault.customers, (*problems, *vault.problems))
+
+
+def feed_from_index(index: Index, config: Config, today: date, filters: Filters) -> bytes:
+    """Return the feed of the customers ``filters`` keeps, rendering only uncached customers."""
+    from crm.calendar import Entry, feed_from_entries
+
+    keep = None if filters == Filters() else filters.matches
+    entries: list[Entry] = []
+    timed = False
+    for has_time, part in index.feed_parts(config, today, keep):
+        entries += part
+        timed = timed or has_time
+    return feed_from_entries(entries, timed, config, today)
 
 
 def vault_today(config: Config) -> date:
@@ -64,19 +83,24 @@ class FeedJob:
 
     def build(self) -> bytes:
         """Return the feed as it is now, logging each problem met while loading."""
-        from crm.calendar import build_feed
-
         config, config_problems = load_config(self.root)
         if config_problems:
             # Defaults in place of a broken crm.toml would change zone, names and cadences of the
             # whole feed: better keep serving the last good one until the file is fixed.
             raise CrmError(f"{config_problems[0]} (fix crm.toml; the feed is not rebuilt)")
-        config, vault = load(self.root)
-        customers = [c for c in vault.customers if self.filters.matches(c)]
-        data = build_feed(customers, config, self.fixed_today or vault_today(config))
+        # Through the index: a rebuild after an edit re-parses and re-renders only that file.
+        today = self.fixed_today or vault_today(config)
+        index = open_index(
+            self.root, config, enabled=not os.environ.get("CRM_NO_INDEX"), feed_day=today
+        )
+        try:
+            data = feed_from_index(index, config, today, self.filters)
+            problems = tuple(index.problems())
+        finally:
+            index.close()
         self.events = data.count(b"BEGIN:VEVENT\r\n")
-        self.problems = vault.problems
-        for p in vault.problems:
+        self.problems = problems
+        for p in problems:
             self.log(str(p))
         return data
 

@@ -326,3 +326,214 @@ def test_index_command(write_vault: WriteVault) -> None:
     assert lines[3].startswith(f"index:     {index_path(root)} (")
     assert lines[4].startswith("time:      open ")
     assert "Update the index" in runner.invoke(main, ["index", "--help"]).output
+
+
+FEED_TOML = (
+    '[vault]\ntimezone = "Europe/Berlin"\n[feed]\ndays_ahead = 400\ninclude_details = true\n'
+)
+TRICKY_FEED = {
+    "ana.md": ANA,
+    "ben.md": BEN,
+    "dup.md": "---\nname: Ana Again\nid: ana\nbirthday: --11-25\n---\n",
+    "lost.md": "---\nname: Lou\nstatus: lost\nbirthday: --11-24\n---\n",
+    "bad.md": "---\nname: [x\n---\n",
+    "sub/zed.md": "---\nname: Zed\ncompany: ACME\nsegment: b2b\nnext_contact: 2026-11-25 14:30\n"
+    "snooze_until: 2026-11-25\nlast_contact: 2026-01-01\ncadence: 30d\n"
+    "birthday: 2000-02-29\n---\n",
+    "zoe.md": "---\nname: zoë\ntags: [vip, team]\nstatus: lead\nanniversary: 2019-11-30\n---\n",
+}
+FILTERS = (
+    [],
+    ["--tag", "vip"],
+    ["--tag", "vip", "--tag", "team"],
+    ["--status", "lead"],
+    ["--status", "lost"],
+    ["--segment", "b2b"],
+    ["--company", "acme"],
+)
+
+
+def ics_both_ways(
+    root: Path, args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, bytes, str]:
+    """Return ``crm ics`` from the index, having checked it equals the plain parse's."""
+    outputs = []
+    for plain in ("", "1"):
+        monkeypatch.setenv("CRM_NO_INDEX", plain)
+        result = CliRunner().invoke(main, ["--vault", str(root), "ics", *args])
+        outputs.append((result.exit_code, result.stdout_bytes, result.stderr))
+    assert outputs[0] == outputs[1], args
+    return outputs[0]
+
+
+def block_rows(root: Path) -> list[tuple[int, int]]:
+    with sqlite3.connect(index_path(root)) as db:
+        return db.execute("SELECT fid, day FROM blocks ORDER BY fid").fetchall()
+
+
+def test_feed_from_the_index_equals_the_plain_feed(
+    write_vault: WriteVault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_vault({**TRICKY_FEED, "crm.toml": FEED_TOML})
+    for path in root.rglob("*.md"):
+        backdate(path)
+    for today in ("2026-11-23", "2026-11-24", "2027-02-28", "2026-11-23"):
+        for args in FILTERS:
+            code, data, err = ics_both_ways(root, [*args, "--today", today], monkeypatch)
+            assert code == 0
+            assert err.startswith(f"{root / 'bad.md'}:")
+            assert "duplicate id 'ana'" in err
+    assert b"Zed turns" in ics_both_ways(root, ["--today", "2026-11-23"], monkeypatch)[1]
+    assert len(block_rows(root)) == 5  # every customer but the duplicate, for the last day
+    # Edits, deletions and renames drop the old blocks with the file's row.
+    (root / "ana.md").write_text(ANA.replace("--02-29", "--11-27"), encoding="utf-8")
+    (root / "ben.md").unlink()
+    (root / "sub" / "zed.md").rename(root / "zed.md")
+    (root / "dup.md").unlink()  # the other Ana is no longer a duplicate
+    for today in ("2026-11-23", "2026-11-26"):
+        for args in FILTERS:
+            ics_both_ways(root, [*args, "--today", today], monkeypatch)
+    data = ics_both_ways(root, ["--today", "2026-11-23"], monkeypatch)[1]
+    assert b"Ana Garc\xc3\xada turns" not in data and b"Ana Garc\xc3\xada's birthday" in data
+    assert b"Ben Okafor" not in data and b"Zed turns" in data
+    assert len(block_rows(root)) == 4  # Ben and the duplicate are gone
+
+
+def test_example_feed_from_the_index_matches_the_golden_file(tmp_path: Path) -> None:
+    golden = (Path(__file__).parent / "golden" / "example-2026-11-23.ics").read_bytes()
+    root = tmp_path / "v"
+    for src in EXAMPLE.rglob("*"):
+        if ".crm" in src.parts:
+            continue
+        dst = root / src.relative_to(EXAMPLE)
+        if src.is_dir():
+            dst.mkdir(parents=True, exist_ok=True)
+        else:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.write_bytes(src.read_bytes())
+    for _ in range(2):  # rendered, then read back from the blocks table
+        result = CliRunner().invoke(main, ["--vault", str(root), "ics", "--today", "2026-11-23"])
+        assert result.exit_code == 0
+        assert result.stdout_bytes == golden
+
+
+def test_cached_blocks_are_not_rendered_again(
+    write_vault: WriteVault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crm import calendar
+
+    root = write_vault({**TRICKY_FEED, "crm.toml": FEED_TOML})
+    for path in root.rglob("*.md"):
+        backdate(path)
+    rendered: list[str] = []
+    real = calendar.customer_block
+
+    def counting(c: object, config: Config, today: date) -> calendar.Block:
+        rendered.append(c.name)  # type: ignore[attr-defined]
+        return real(c, config, today)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(calendar, "customer_block", counting)
+    monkeypatch.delenv("CRM_NO_INDEX", raising=False)
+
+    def run(*args: str) -> list[str]:
+        rendered.clear()
+        result = CliRunner().invoke(main, ["--vault", str(root), "ics", *args])
+        assert result.exit_code == 0
+        return sorted(rendered)
+
+    everyone = ["Ana García", "Ben Okafor", "Lou", "Zed", "zoë"]
+    # The cold build renders every parsed file, the losing duplicate too (it is left out later).
+    assert run("--today", "2026-11-23") == sorted([*everyone, "Ana Again"])
+    assert run("--today", "2026-11-23") == []
+    assert run("--today", "2026-11-23", "--tag", "vip") == []  # filters use the stored columns
+    (root / "ben.md").write_text(BEN.replace("2w", "3w"), encoding="utf-8")
+    backdate(root / "ben.md")
+    assert run("--today", "2026-11-23") == ["Ben Okafor"]
+    assert run("--today", "2026-11-24") == everyone  # a new day renders everyone again
+    (root / "crm.toml").write_text(FEED_TOML + "alarms = true\n", encoding="utf-8")
+    assert run("--today", "2026-11-24") == everyone  # and so does a config change
+    assert {day for _, day in block_rows(root)} == {date(2026, 11, 24).toordinal()}
+
+
+def test_feed_without_a_writable_index_still_renders(
+    write_vault: WriteVault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_vault({**TRICKY_FEED, "crm.toml": FEED_TOML})
+    for path in root.rglob("*.md"):
+        backdate(path)
+    assert CliRunner().invoke(main, ["--vault", str(root), "index"]).exit_code == 0
+    assert block_rows(root) == []  # a build without a feed day renders nothing
+    monkeypatch.setattr(index.Index, "_in_transaction", lambda self, work: False)
+    ics_both_ways(root, ["--today", "2026-11-23"], monkeypatch)
+    assert block_rows(root) == []
+
+
+def test_block_codec_round_trips(write_vault: WriteVault) -> None:
+    from crm.calendar import customer_block
+
+    root = write_vault({**TRICKY_FEED, "crm.toml": FEED_TOML})
+    config, _ = load_config(root)
+    for c in fresh(root).customers:  # type: ignore[attr-defined]
+        block = customer_block(c, config, date(2026, 11, 23))
+        assert codec.decode_block(block.name, block.timed, codec.encode_block(block)) == block
+
+
+def test_live_feed_builds_from_the_index_and_renders_only_what_changed(
+    write_vault: WriteVault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crm import calendar
+    from crm.livefeed import FeedJob, Filters
+
+    root = write_vault({**TRICKY_FEED, "crm.toml": FEED_TOML})
+    for path in root.rglob("*.md"):
+        backdate(path)
+    monkeypatch.delenv("CRM_NO_INDEX", raising=False)
+    rendered: list[str] = []
+    real = calendar.customer_block
+
+    def counting(c: object, config: Config, today: date) -> calendar.Block:
+        rendered.append(c.name)  # type: ignore[attr-defined]
+        return real(c, config, today)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(calendar, "customer_block", counting)
+    logged: list[str] = []
+    job = FeedJob(root, Filters(tags=("vip",)), date(2026, 11, 23), logged.append)
+    first = job.build()
+    assert len(rendered) == 6  # in the cold build, with the losing duplicate
+    assert index_path(root).exists()
+    (root / "zoe.md").write_text(TRICKY_FEED["zoe.md"].replace("2019", "2018"), "utf-8")
+    backdate(root / "zoe.md")
+    rendered.clear()
+    second = job.build()
+    assert rendered == ["zoë"]
+    assert second != first and b"anniversary (8 years)" in second
+    assert (
+        job.summary() == f"{second.count(b'BEGIN:VEVENT')} events, 6 problems"
+    )  # 4 of them warnings
+    assert logged[0].startswith(f"{root / 'bad.md'}:")
+    monkeypatch.setenv("CRM_NO_INDEX", "1")
+    assert job.build() == second
+
+
+def test_block_codec_falls_back_to_json_when_a_separator_turns_up() -> None:
+    from crm.calendar import Block, BlockEvent
+
+    odd = Block("x", (BlockEvent("2026-11-23T0000000000000", "u\x1fid", b"A\x1eB\r\n"),), False)
+    data = codec.encode_block(odd)
+    assert data[:1] == b"J"
+    assert codec.decode_block("x", False, data) == odd
+    assert codec.decode_block("y", True, codec.encode_block(Block("y", (), True))) == Block(
+        "y", (), True
+    )
+
+
+def test_parallel_parse_renders_the_serial_blocks(write_vault: WriteVault) -> None:
+    root = write_vault({f"c{n}.md": ANA.replace("Ana", f"Ana{n}") for n in range(6)})
+    items = sorted(scan(root, Config())[0])
+    day = date(2026, 11, 23)
+    serial = list(parse_changed(root, items, Config(), 0, workers=1, feed_day=day))
+    pooled = list(
+        parse_changed(root, items, Config(), 0, workers=2, min_parallel=2, chunk=3, feed_day=day)
+    )
+    assert pooled == serial
+    assert all(row.block is not None and b"BEGIN:VEVENT" in row.block[2] for row in serial)

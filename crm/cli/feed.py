@@ -11,8 +11,8 @@ from typing import Any
 
 import click
 
-from crm.cli.common import Session, pass_session, today_option
-from crm.cli.reports import filter_options, selected
+from crm.cli.common import Session, _progress_bar, pass_session, today_option
+from crm.cli.reports import filter_options
 from crm.livefeed import FeedJob, Filters, LiveFeed, run_watch
 
 DEFAULT_HOST = "127.0.0.1"
@@ -73,12 +73,25 @@ def ics(
       crm ics > customers.ics
       crm ics -o ~/public_html/customers.ics --tag vip
     """
-    from crm.calendar import build_feed
     from crm.files import write_atomic
+    from crm.index import open_index
+    from crm.livefeed import feed_from_index
 
-    customers = selected(session.vault().customers, tags, segment, status, company)
-    data = build_feed(customers, session.config, today)
-    for problem in session.problems():
+    # Not session.index(): with the day, a cold build renders the calendar in the parse workers.
+    index = open_index(
+        session.root,
+        session.config,
+        progress=_progress_bar(),
+        enabled=not os.environ.get("CRM_NO_INDEX"),
+        feed_day=today,
+    )
+    try:
+        filters = Filters(tags, segment, status, company)
+        data = feed_from_index(index, session.config, today, filters)
+        problems = [*session.config_problems, *index.problems()]
+    finally:
+        index.close()
+    for problem in problems:
         _echo_err(str(problem))
     if output is None:
         click.echo(data, nl=False)
