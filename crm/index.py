@@ -13,6 +13,8 @@ parse. Nothing here is fatal.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -22,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from crm import __version__, codec
 from crm.config import Config
@@ -112,6 +114,13 @@ CREATE VIRTUAL TABLE fts USING fts5 (text, tokenize = 'trigram', detail = 'none'
 """
 
 
+# Stored rows, columns and calendar blocks are computed by these modules.
+CODE_MODULES = (
+    "vault.py", "fastyaml.py", "codec.py", "indexrows.py", "relations.py", "loyalty.py",
+    "dates.py", "model.py", "calendar.py", "icswrite.py", "config.py",
+)  # fmt: skip
+
+
 @dataclass
 class Stats:
     """What one refresh found and did, with seconds per phase."""
@@ -130,6 +139,23 @@ def index_path(root: Path) -> Path:
     return root / INDEX_DIR / INDEX_NAME
 
 
+M = TypeVar("M", bound=Callable[..., Any])
+
+
+def _or_plain(method: M) -> M:
+    """Answer from a plain parse when the database fails mid-command (damaged pages, I/O)."""
+
+    @functools.wraps(method)
+    def wrapper(self: Index, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            self.fall_back(exc)
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 class Index:
     """An up-to-date view of one vault, answered from the index (or from a plain parse)."""
 
@@ -140,8 +166,10 @@ class Index:
         scan_problems: list[Problem],
         stats: Stats,
         plain: Vault | None = None,
+        config: Config | None = None,
     ) -> None:
         self.root = root
+        self.config = config
         self.conn = conn
         self.scan_problems = scan_problems
         self.stats = stats
@@ -160,10 +188,19 @@ class Index:
             self.conn.close()
             self.conn = None
 
+    def fall_back(self, exc: sqlite3.DatabaseError) -> None:
+        """Drop the database for this command and parse the vault; a damaged file is deleted."""
+        self.close()
+        if not (isinstance(exc, sqlite3.OperationalError) and _is_busy(exc)):
+            _remove(index_path(self.root))  # only a cache: the next command rebuilds it
+        self._plain = self._vault = load_vault(self.root, self.config or Config())
+        self.stats.rebuilt = f"bypassed: index failed ({exc})"
+
     def _db(self) -> sqlite3.Connection:
         assert self.conn is not None
         return self.conn
 
+    @_or_plain
     def vault(self) -> Vault:
         """Return every customer and problem, exactly as ``load_vault`` would."""
         if self._vault is None:
@@ -204,6 +241,7 @@ class Index:
                 )
         return losers, problems
 
+    @_or_plain
     def problems(self) -> list[Problem]:
         """Return every problem of the vault, sorted by file and line, as ``load_vault`` would."""
         if self._vault is not None:
@@ -219,6 +257,7 @@ class Index:
         found.sort(key=problem_order)
         return found
 
+    @_or_plain
     def count(self) -> int:
         """Return the number of customers in the vault."""
         if self._vault is not None:
@@ -255,6 +294,7 @@ class Index:
     def _all_fids(self) -> set[int]:
         return self._fids("SELECT fid FROM files WHERE cid IS NOT NULL")
 
+    @_or_plain
     def candidates(
         self,
         today: date,
@@ -299,6 +339,7 @@ class Index:
             fids |= self._fids("SELECT fid FROM files WHERE winback = 1")
         return self._customers(fids)
 
+    @_or_plain
     def named(self, name: str) -> list[Customer]:
         """Return, in vault order, the customers whose id or name starts with ``name`` (casefolded).
 
@@ -318,6 +359,7 @@ class Index:
             )
         )
 
+    @_or_plain
     def search(self, words: Sequence[str]) -> list[Customer]:
         """Return, in vault order, the customers whose text may contain every word (a superset)."""
         if self._vault is not None:
@@ -527,15 +569,14 @@ def _bypass(root: Path, config: Config, why: str) -> Index:
         rebuilt=f"bypassed: {why}",
         phases={"parse": clock.perf_counter() - start},
     )
-    return Index(root, None, [], stats, plain=vault)
+    return Index(root, None, [], stats, plain=vault, config=config)
 
 
 def _remove(path: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
-        try:
+        # Missing, a folder, or no permission: then the next open fails too, and is bypassed.
+        with contextlib.suppress(OSError):
             os.unlink(f"{path}{suffix}")
-        except FileNotFoundError:
-            pass
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -559,7 +600,22 @@ def _fingerprint(config: Config) -> dict[str, str]:
         config.outreach_kinds,
         config.loyalty,
     )
-    return {"schema": str(SCHEMA), "crm": __version__, "config": repr(used)}
+    return {
+        "schema": str(SCHEMA),
+        "crm": __version__,
+        "code": _code_hash(),
+        "config": repr(used),
+    }
+
+
+@functools.cache
+def _code_hash() -> str:
+    """Return a hash of the modules whose output the index stores: new parsing code, new index."""
+    folder = Path(__file__).parent
+    digest = hashlib.sha256()
+    for name in sorted(CODE_MODULES):
+        digest.update((folder / name).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _prepare(conn: sqlite3.Connection, config: Config, rebuild: bool) -> str | None:
@@ -579,7 +635,7 @@ def _prepare(conn: sqlite3.Connection, config: Config, rebuild: bool) -> str | N
         else "new index"
         if not have
         else "schema or crm version changed"
-        if have.get("schema") != want["schema"] or have.get("crm") != want["crm"]
+        if any(have.get(k) != want[k] for k in ("schema", "crm", "code"))
         else "crm.toml changed"
     )
     conn.execute("BEGIN IMMEDIATE")
@@ -631,7 +687,7 @@ def _open(
     except BaseException:
         conn.close()
         raise
-    return Index(root, conn, scan_problems, stats)
+    return Index(root, conn, scan_problems, stats, config=config)
 
 
 def _write(

@@ -537,3 +537,63 @@ def test_parallel_parse_renders_the_serial_blocks(write_vault: WriteVault) -> No
     )
     assert pooled == serial
     assert all(row.block is not None and b"BEGIN:VEVENT" in row.block[2] for row in serial)
+
+
+def run_list(root: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["--vault", str(root), "list", "--format", "csv"])
+    return result.exit_code, result.stdout
+
+
+def test_damaged_pages_fall_back_to_a_plain_parse(write_vault: WriteVault) -> None:
+    files: dict[str, str | bytes] = {
+        f"c{n:03d}.md": ANA.replace("ana", f"c{n:03d}") for n in range(60)
+    }
+    root = write_vault(files)
+    for name in files:
+        backdate(root / name)
+    expected = run_list(root)
+    path = index_path(root)
+    data = bytearray(path.read_bytes())
+    # Keep the header, so the file opens; damage every later page.
+    for page in range(4096, len(data), 4096):
+        data[page + 100 : page + 400] = b"\xa5" * 300
+    path.write_bytes(bytes(data))
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    assert run_list(root) == expected
+    assert run_list(root) == expected  # and the next command has a sound index again
+
+
+def test_an_index_that_cannot_be_removed_is_bypassed(write_vault: WriteVault) -> None:
+    root = write_vault({"ana.md": ANA})
+    index_path(root).mkdir(parents=True)  # a folder where the database should be
+    code, out = run_list(root)
+    assert code == 0 and "Ana García" in out
+
+
+def test_new_parsing_code_rebuilds_the_index(
+    write_vault: WriteVault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_vault({"ana.md": ANA})
+    indexed(root).close()
+    monkeypatch.setattr(index, "_code_hash", lambda: "different code")
+    idx = indexed(root)
+    assert idx.stats.rebuilt == "schema or crm version changed"
+    idx.close()
+
+
+def test_a_database_error_mid_command_answers_from_a_plain_parse(
+    write_vault: WriteVault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_vault({"crm.toml": '[defaults]\ncadence = "30d"\n', "ana.md": ANA, "ben.md": BEN})
+    args = ["--vault", str(root), "overdue", "--today", "2026-12-20"]
+    expected = CliRunner(env={"CRM_NO_INDEX": "1"}).invoke(main, args).output
+
+    def malformed(self: index.Index, *a: object) -> set[int]:
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(index.Index, "_fids", malformed)
+    result = CliRunner().invoke(main, args)
+    assert (result.exit_code, result.output) == (0, expected)
+    assert "Ana García" in expected
+    assert not index_path(root).exists()  # damaged: removed, the next command rebuilds it
