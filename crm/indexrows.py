@@ -56,7 +56,10 @@ class Row:
 
 
 def scan(root: Path, config: Config) -> tuple[list[tuple[str, int, int]], list[Problem]]:
-    """Return ``(relative path, size, mtime_ns)`` of the customer files ``find_files`` picks."""
+    """Return ``(relative path, size, change stamp)`` of the files ``find_files`` picks.
+
+    The stamp (stored as ``mtime_ns``) is the later of the file's mtime and ctime in ns.
+    """
     found: list[tuple[str, int, int]] = []
     add = found.append
     problems: list[Problem] = []
@@ -107,7 +110,9 @@ def scan(root: Path, config: Config) -> tuple[list[tuple[str, int, int]], list[P
             except OSError:
                 add((rel, -1, -1))  # parse_path reports why it cannot be read
                 continue
-            add((rel, st.st_size, st.st_mtime_ns))
+            # The later of mtime and ctime: `touch -r`, `cp -p`, `rsync -a` or a chmod put
+            # mtime back or leave it alone, but always move ctime (Windows: ctime is creation).
+            add((rel, st.st_size, max(st.st_mtime_ns, st.st_ctime_ns)))
 
     walk(str(root), "")
     return found, problems
@@ -228,6 +233,13 @@ def _loyal_until(c: Customer, config: Config) -> int | None:
     return days[-1].toordinal() + _upper_days(YEAR)
 
 
+def _mtime_ns(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return -1
+
+
 def _rows(
     root: str,
     items: Sequence[tuple[str, int, int]],
@@ -238,9 +250,12 @@ def _rows(
     """Return the rows of a chunk of files (runs in a worker process)."""
     base = Path(root)
     out = []
-    for rel, size, mtime_ns in items:
-        row = make_row(rel, size, mtime_ns, base, config, feed_day)
-        if mtime_ns >= racy_after:
+    for rel, size, stamp in items:
+        row = make_row(rel, size, stamp, base, config, feed_day)
+        # Content written in the last moments may change again within the same mtime tick:
+        # store no stamp, so the next command parses it again. (A fresh ctime alone, from a
+        # chmod or a backdated mtime, is no such risk.)
+        if stamp >= racy_after and _mtime_ns(base / rel) >= racy_after:
             row = dataclasses.replace(row, mtime_ns=-1)
         out.append(row)
     return out

@@ -597,3 +597,17 @@ def test_a_database_error_mid_command_answers_from_a_plain_parse(
     assert (result.exit_code, result.output) == (0, expected)
     assert "Ana García" in expected
     assert not index_path(root).exists()  # damaged: removed, the next command rebuilds it
+
+
+def test_an_edit_that_restores_size_and_mtime_is_still_seen(write_vault: WriteVault) -> None:
+    # What `cp -p`, `rsync -a` and `touch -r` do: the content changes, mtime is put back.
+    root = write_vault({"ana.md": ANA, "ben.md": BEN})
+    path = root / "ana.md"
+    backdate(path)
+    before = path.stat()
+    indexed(root).close()
+    path.write_text(ANA.replace("Ana García", "Anx García"), encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size
+    idx = same_as_fresh(root)
+    assert [c.name for c in idx.vault().customers][0] == "Anx García"
