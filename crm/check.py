@@ -22,10 +22,11 @@ def run_checks(vault: Vault, config: Config, config_problems: list[Problem]) -> 
     return sorted(problems, key=problem_order)
 
 
-def _register_git_check() -> None:
-    from crm.gitmerge import check_driver
+def _git_driver_check(vault: Vault, config: Config) -> list[Problem]:
+    """Warn when .gitattributes names the merge driver but this clone has not registered it."""
+    from crm.gitmerge import check_driver  # lazy: git plumbing is only needed by `crm check`
 
-    CHECKS.append(check_driver)
+    return check_driver(vault, config)
 
 
-_register_git_check()
+CHECKS.append(_git_driver_check)

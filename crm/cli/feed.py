@@ -13,7 +13,6 @@ import click
 
 from crm.cli.common import Session, _progress_bar, pass_session, today_option
 from crm.cli.reports import filter_options
-from crm.livefeed import FeedJob, Filters, LiveFeed, run_watch
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -86,6 +85,8 @@ def ics(
         feed_day=today,
     )
     try:
+        from crm.livefeed import Filters  # lazy: keeps `crm --help` quick
+
         filters = Filters(tags, segment, status, company)
         data = feed_from_index(index, session.config, today, filters)
         problems = [*session.config_problems, *index.problems()]
@@ -177,6 +178,8 @@ def serve(
 
     _stop_on_sigterm()
     token = _token(session)
+    from crm.livefeed import FeedJob, Filters, LiveFeed
+
     job = FeedJob(
         session.root, Filters(tags, segment, status, company), _fixed(fixed_today), _echo_err
     )
@@ -232,6 +235,8 @@ def watch(
         output = session.root / WATCH_OUTPUT
         output.parent.mkdir(exist_ok=True)
     _stop_on_sigterm()
+    from crm.livefeed import FeedJob, Filters, run_watch
+
     job = FeedJob(
         session.root, Filters(tags, segment, status, company), _fixed(fixed_today), _echo_err
     )
