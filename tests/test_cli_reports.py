@@ -330,3 +330,7 @@ def test_undecodable_bytes_in_a_name_are_a_usage_error() -> None:
     code, out = crm("show", "\udcff")
     assert code == 2
     assert "'\\udcff' is not valid UTF-8 text" in out
+
+
+def test_search_accepts_today_like_every_report() -> None:
+    assert crm("search", "garden", "--today", TODAY) == crm("search", "garden")

@@ -15,6 +15,7 @@ from crm.cli.common import (
     emit_rows,
     format_option,
     near,
+    parse_today,
     pass_session,
     text_argument,
     today_option,
@@ -232,8 +233,14 @@ def show(session: Session, name: str, fmt: Format, today: date) -> None:
 @click.command()
 @text_argument
 @format_option
+@click.option(
+    "--today",
+    metavar="YYYY-MM-DD",
+    callback=parse_today,
+    help="Accepted as by every report, so scripts can pass it; search does not depend on the day.",
+)
 @pass_session
-def search(session: Session, text: tuple[str, ...], fmt: Format) -> None:
+def search(session: Session, text: tuple[str, ...], fmt: Format, today: date) -> None:
     """Find customers whose name, fields or notes contain every word of TEXT.
 
     \b
