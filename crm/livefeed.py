@@ -7,6 +7,7 @@ per rebuild (never on a request), unless a fixed day is given.
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,11 +58,13 @@ def feed_from_index(index: Index, config: Config, today: date, filters: Filters)
     from crm.calendar import Entry, feed_from_entries
 
     keep = None if filters == Filters() else filters.matches
-    entries: list[Entry] = []
-    timed = False
-    for has_time, part in index.feed_parts(config, today, keep):
-        entries += part
-        timed = timed or has_time
+    try:
+        parts = list(index.feed_parts(config, today, keep))
+    except sqlite3.DatabaseError as exc:  # damaged pages met mid-feed: a plain parse instead
+        index.fall_back(exc)
+        parts = list(index.feed_parts(config, today, keep))
+    entries: list[Entry] = [e for _, part in parts for e in part]
+    timed = any(has_time for has_time, _ in parts)
     return feed_from_entries(entries, timed, config, today)
 
 

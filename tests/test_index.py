@@ -611,3 +611,24 @@ def test_an_edit_that_restores_size_and_mtime_is_still_seen(write_vault: WriteVa
     assert path.stat().st_size == before.st_size
     idx = same_as_fresh(root)
     assert [c.name for c in idx.vault().customers][0] == "Anx García"
+
+
+def test_a_database_error_mid_feed_renders_from_a_plain_parse(
+    write_vault: WriteVault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_vault({"ana.md": ANA, "ben.md": BEN})
+    args = ["--vault", str(root), "ics", "--today", "2026-11-23"]
+    expected = CliRunner(env={"CRM_NO_INDEX": "1"}).invoke(main, args).output
+    calls = []
+    real = index.Index.feed_parts
+
+    def failing_once(self: index.Index, *a: object, **k: object) -> object:
+        calls.append(1)
+        if len(calls) == 1:
+            raise sqlite3.DatabaseError("database disk image is malformed")
+        return real(self, *a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(index.Index, "feed_parts", failing_once)
+    result = CliRunner().invoke(main, args)
+    assert (result.exit_code, result.output) == (0, expected)
+    assert "BEGIN:VEVENT" in expected
