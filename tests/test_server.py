@@ -434,3 +434,10 @@ def test_a_broken_crm_toml_keeps_the_last_good_feed(write_vault: WriteVault) -> 
     assert app.snapshot == good
     assert logged[-1].startswith("rebuild failed, still serving the previous feed: ")
     assert "crm.toml: invalid TOML" in logged[-1]
+
+
+def test_a_port_out_of_range_is_a_usage_error(write_vault: WriteVault) -> None:
+    root = write_vault({})
+    result = CliRunner().invoke(main, ["--vault", str(root), "serve", "--port", "99999"])
+    assert result.exit_code == 2
+    assert "99999 is not in the range 0<=x<=65535" in result.output

@@ -126,7 +126,13 @@ def _token(session: Session) -> str:
 
 @click.command("feed-url")
 @click.option("--host", default=DEFAULT_HOST, show_default=True, help="Host the server listens on.")
-@click.option("--port", default=DEFAULT_PORT, show_default=True, help="Port the server listens on.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=DEFAULT_PORT,
+    show_default=True,
+    help="Port the server listens on.",
+)
 @click.option(
     "--base-url",
     metavar="URL",
@@ -151,7 +157,13 @@ def feed_url(session: Session, host: str, port: int, base_url: str | None) -> No
 
 @click.command()
 @click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on.")
-@click.option("--port", default=DEFAULT_PORT, show_default=True, help="Port (0 picks a free one).")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=DEFAULT_PORT,
+    show_default=True,
+    help="Port (0 picks a free one).",
+)
 @filter_options
 @today_hidden
 @pass_session
