@@ -56,8 +56,8 @@ def touch_one_percent(root: Path) -> int:
 
 def render_only(root: Path) -> tuple[float, int]:
     """Return the seconds ``build_feed`` takes on the loaded vault, and its number of events."""
-    from crm.calendar import build_feed
-    from crm.livefeed import load
+    from crm.feed.calendar import build_feed
+    from crm.feed.live import load
 
     config, loaded = load(root)
     started = time.perf_counter()

@@ -14,10 +14,10 @@ import recurring_ical_events
 import vobject
 from click.testing import CliRunner
 
-from crm.calendar import build_feed, clean, feed_events, uid_part
 from crm.cli import main
-from crm.config import FeedConfig
-from crm.livefeed import load
+from crm.core.config import FeedConfig
+from crm.feed.calendar import build_feed, clean, feed_events, uid_part
+from crm.feed.live import load
 from tests.conftest import EXAMPLE, WriteVault
 
 GOLDEN = Path(__file__).parent / "golden" / "example-2026-11-23.ics"

@@ -12,9 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crm import atomic
-from crm.config import Config
-from crm.edit import (
+from crm.core.config import Config
+from crm.core.errors import CrmError
+from crm.edit import atomic
+from crm.edit.changes import (
     Change,
     append_log,
     apply_changes,
@@ -22,8 +23,7 @@ from crm.edit import (
     parse_change,
     slug,
 )
-from crm.errors import CrmError
-from crm.vault import parse_bytes
+from crm.vault.load import parse_bytes
 from tests.conftest import WriteVault
 
 HAND = """\

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crm.cli import main
-from crm.contacts import parse_vcards, to_vcard
-from crm.model import Customer, Location
+from crm.contacts.vcard import parse_vcards, to_vcard
+from crm.core.model import Customer, Location
 from tests.conftest import EXAMPLE, WriteVault
 
 ZOE = """---

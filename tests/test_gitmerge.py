@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from crm.cli import main
-from crm.gitmerge import driver_command, merge
+from crm.edit.gitmerge import driver_command, merge
 from tests.conftest import WriteVault
 
 BASE = """\

@@ -9,7 +9,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crm.calendar import (
+from crm.core.config import Config, FeedConfig
+from crm.core.model import Customer, ImportantDate, Location, PartialDate, Span
+from crm.feed.calendar import (
     FeedEvent,
     build_feed,
     customer_block,
@@ -18,10 +20,8 @@ from crm.calendar import (
     render,
     render_reference,
 )
-from crm.config import Config, FeedConfig
-from crm.icswrite import Style, escape, fold, vevent
-from crm.livefeed import load
-from crm.model import Customer, ImportantDate, Location, PartialDate, Span
+from crm.feed.icswrite import Style, escape, fold, vevent
+from crm.feed.live import load
 from tests.conftest import EXAMPLE
 
 TODAY = date(2026, 11, 23)

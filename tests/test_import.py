@@ -11,13 +11,13 @@ import pytest
 from click.testing import CliRunner
 
 from crm.cli import main
-from crm.config import Config, load_config
-from crm.contacts import parse_vcards
-from crm.contacts_csv import parse_csv
-from crm.edit import new_customer
-from crm.importer import plan_import
-from crm.model import Location, Problem
-from crm.vault import load_vault
+from crm.contacts.csvcards import parse_csv
+from crm.contacts.importer import plan_import
+from crm.contacts.vcard import parse_vcards
+from crm.core.config import Config, load_config
+from crm.core.model import Location, Problem
+from crm.edit.changes import new_customer
+from crm.vault.load import load_vault
 from tests.conftest import EXAMPLE, WriteVault
 
 TODAY = "2026-11-23"

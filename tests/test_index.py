@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from crm import codec, index
 from crm.cli import main
-from crm.config import Config, load_config
-from crm.index import index_path, open_index, parse_changed, scan
-from crm.vault import find_files, load_vault
+from crm.core.config import Config, load_config
+from crm.index import codec, store
+from crm.index.store import index_path, open_index, parse_changed, scan
+from crm.vault.load import find_files, load_vault
 from tests.conftest import EXAMPLE, WriteVault
 
 ANA = """\
@@ -51,12 +51,12 @@ def fresh(root: Path) -> object:
     return load_vault(root, config)
 
 
-def indexed(root: Path, **kwargs: object) -> index.Index:
+def indexed(root: Path, **kwargs: object) -> store.Index:
     config, _ = load_config(root)
     return open_index(root, config, **kwargs)  # type: ignore[arg-type]
 
 
-def same_as_fresh(root: Path) -> index.Index:
+def same_as_fresh(root: Path) -> store.Index:
     idx = indexed(root)
     assert not idx.bypassed
     assert idx.vault() == fresh(root)
@@ -171,7 +171,7 @@ def test_locked_index_is_bypassed(write_vault: WriteVault, monkeypatch: pytest.M
     root = write_vault({"ana.md": ANA})
     indexed(root).close()
     (root / "ben.md").write_text(BEN, encoding="utf-8")
-    monkeypatch.setattr(index, "BUSY_SECONDS", 0.05)
+    monkeypatch.setattr(store, "BUSY_SECONDS", 0.05)
     holder = sqlite3.connect(index_path(root), isolation_level=None)
     try:
         holder.execute("BEGIN EXCLUSIVE")
@@ -205,7 +205,7 @@ def test_scan_picks_the_files_find_files_picks(write_vault: WriteVault) -> None:
     for config in (Config(), Config(exclude=("archive/**",)), Config(include=("sub/**",))):
         files, problems = find_files(root, config)
         found, scan_problems = scan(root, config)
-        rels = sorted((rel for rel, _, _ in found), key=index.path_key)
+        rels = sorted((rel for rel, _, _ in found), key=store.path_key)
         assert rels == [p.relative_to(root).as_posix() for p in files]
         assert sorted(map(str, scan_problems)) == sorted(map(str, problems))
 
@@ -420,7 +420,7 @@ def test_example_feed_from_the_index_matches_the_golden_file(tmp_path: Path) -> 
 def test_cached_blocks_are_not_rendered_again(
     write_vault: WriteVault, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from crm import calendar
+    from crm.feed import calendar
 
     root = write_vault({**TRICKY_FEED, "crm.toml": FEED_TOML})
     for path in root.rglob("*.md"):
@@ -463,13 +463,13 @@ def test_feed_without_a_writable_index_still_renders(
         backdate(path)
     assert CliRunner().invoke(main, ["--vault", str(root), "index"]).exit_code == 0
     assert block_rows(root) == []  # a build without a feed day renders nothing
-    monkeypatch.setattr(index.Index, "_in_transaction", lambda self, work: False)
+    monkeypatch.setattr(store.Index, "_in_transaction", lambda self, work: False)
     ics_both_ways(root, ["--today", "2026-11-23"], monkeypatch)
     assert block_rows(root) == []
 
 
 def test_block_codec_round_trips(write_vault: WriteVault) -> None:
-    from crm.calendar import customer_block
+    from crm.feed.calendar import customer_block
 
     root = write_vault({**TRICKY_FEED, "crm.toml": FEED_TOML})
     config, _ = load_config(root)
@@ -481,8 +481,8 @@ def test_block_codec_round_trips(write_vault: WriteVault) -> None:
 def test_live_feed_builds_from_the_index_and_renders_only_what_changed(
     write_vault: WriteVault, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from crm import calendar
-    from crm.livefeed import FeedJob, Filters
+    from crm.feed import calendar
+    from crm.feed.live import FeedJob, Filters
 
     root = write_vault({**TRICKY_FEED, "crm.toml": FEED_TOML})
     for path in root.rglob("*.md"):
@@ -516,7 +516,7 @@ def test_live_feed_builds_from_the_index_and_renders_only_what_changed(
 
 
 def test_block_codec_falls_back_to_json_when_a_separator_turns_up() -> None:
-    from crm.calendar import Block, BlockEvent
+    from crm.feed.calendar import Block, BlockEvent
 
     odd = Block("x", (BlockEvent("2026-11-23T0000000000000", "u\x1fid", b"A\x1eB\r\n"),), False)
     data = codec.encode_block(odd)
@@ -576,7 +576,7 @@ def test_new_parsing_code_rebuilds_the_index(
 ) -> None:
     root = write_vault({"ana.md": ANA})
     indexed(root).close()
-    monkeypatch.setattr(index, "_code_hash", lambda: "different code")
+    monkeypatch.setattr(store, "_code_hash", lambda: "different code")
     idx = indexed(root)
     assert idx.stats.rebuilt == "schema or crm version changed"
     idx.close()
@@ -589,10 +589,10 @@ def test_a_database_error_mid_command_answers_from_a_plain_parse(
     args = ["--vault", str(root), "overdue", "--today", "2026-12-20"]
     expected = CliRunner(env={"CRM_NO_INDEX": "1"}).invoke(main, args).output
 
-    def malformed(self: index.Index, *a: object) -> set[int]:
+    def malformed(self: store.Index, *a: object) -> set[int]:
         raise sqlite3.DatabaseError("database disk image is malformed")
 
-    monkeypatch.setattr(index.Index, "_fids", malformed)
+    monkeypatch.setattr(store.Index, "_fids", malformed)
     result = CliRunner().invoke(main, args)
     assert (result.exit_code, result.output) == (0, expected)
     assert "Ana García" in expected
@@ -620,15 +620,15 @@ def test_a_database_error_mid_feed_renders_from_a_plain_parse(
     args = ["--vault", str(root), "ics", "--today", "2026-11-23"]
     expected = CliRunner(env={"CRM_NO_INDEX": "1"}).invoke(main, args).output
     calls = []
-    real = index.Index.feed_parts
+    real = store.Index.feed_parts
 
-    def failing_once(self: index.Index, *a: object, **k: object) -> object:
+    def failing_once(self: store.Index, *a: object, **k: object) -> object:
         calls.append(1)
         if len(calls) == 1:
             raise sqlite3.DatabaseError("database disk image is malformed")
         return real(self, *a, **k)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(index.Index, "feed_parts", failing_once)
+    monkeypatch.setattr(store.Index, "feed_parts", failing_once)
     result = CliRunner().invoke(main, args)
     assert (result.exit_code, result.output) == (0, expected)
     assert "BEGIN:VEVENT" in expected

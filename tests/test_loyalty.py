@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from crm.cli import main
-from crm.config import LoyaltyConfig, parse_config
-from crm.loyalty import ago, thanks, winback
-from crm.model import Location, Problem, Span
-from crm.vault import load_vault
+from crm.core.config import LoyaltyConfig, parse_config
+from crm.core.model import Location, Problem, Span
+from crm.rules.loyalty import ago, thanks, winback
+from crm.vault.load import load_vault
 from tests.conftest import EXAMPLE, WriteVault
 
 TODAY = "2026-11-23"

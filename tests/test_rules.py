@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from crm import relations
-from crm.config import Config, parse_config
-from crm.dates import (
+from crm.core.config import Config, parse_config
+from crm.core.dates import (
     add_span,
     next_occurrence,
     occurrence_in,
@@ -20,8 +19,9 @@ from crm.dates import (
     parse_span,
     years_since,
 )
-from crm.model import ContactCap, Customer, Location, PartialDate, Span
-from crm.vault import parse_bytes
+from crm.core.model import ContactCap, Customer, Location, PartialDate, Span
+from crm.rules import rhythm
+from crm.vault.load import parse_bytes
 
 D = date.fromisoformat
 
@@ -168,7 +168,7 @@ def test_upcoming_shows_age_and_years_where_known() -> None:
     )
     got = [
         (u.day.isoformat(), u.kind, u.label, u.age)
-        for u in relations.upcoming([c], Config(), D("2026-11-23"), 30)
+        for u in rhythm.upcoming([c], Config(), D("2026-11-23"), 30)
     ]
     assert got == [
         ("2026-12-01", "date", "Customer since", 7),
@@ -181,22 +181,22 @@ def test_upcoming_shows_age_and_years_where_known() -> None:
 
 def test_upcoming_window_includes_today_and_the_last_day() -> None:
     c = customer("birthday: --11-23\nanniversary: --12-23\n")
-    days = [u.day for u in relations.upcoming([c], Config(), D("2026-11-23"), 30)]
+    days = [u.day for u in rhythm.upcoming([c], Config(), D("2026-11-23"), 30)]
     assert days == [D("2026-11-23"), D("2026-12-23")]
-    days = [u.day for u in relations.upcoming([c], Config(), D("2026-11-23"), 29)]
+    days = [u.day for u in rhythm.upcoming([c], Config(), D("2026-11-23"), 29)]
     assert days == [D("2026-11-23")]
 
 
 def test_upcoming_feb29_with_mar1_rule() -> None:
     c = customer("birthday: 2000-02-29\n")
     cfg = config('[vault]\nfeb29 = "mar1"\n')
-    got = relations.upcoming([c], cfg, D("2027-02-20"), 30)
+    got = rhythm.upcoming([c], cfg, D("2027-02-20"), 30)
     assert [(u.day, u.age) for u in got] == [(D("2027-03-01"), 27)]
 
 
 def test_lost_customers_have_no_upcoming_dates() -> None:
     c = customer("status: lost\nbirthday: --12-01\n")
-    assert relations.upcoming([c], Config(), D("2026-11-23"), 30) == []
+    assert rhythm.upcoming([c], Config(), D("2026-11-23"), 30) == []
 
 
 # --- last contact ------------------------------------------------------------------------
@@ -204,11 +204,11 @@ def test_lost_customers_have_no_upcoming_dates() -> None:
 
 def test_last_contact_is_the_later_of_front_matter_and_log() -> None:
     c = customer("last_contact: 2026-10-01\n", "- 2026-09-01 call: hi\n- 2026-10-05 email: x\n")
-    last = relations.last_contact(c)
+    last = rhythm.last_contact(c)
     assert last is not None and last.day == D("2026-10-05")
     assert last.entry is not None and last.entry.kind == "email"
     c = customer("last_contact: 2026-10-09\n", "- 2026-10-05 email: x\n")
-    last = relations.last_contact(c)
+    last = rhythm.last_contact(c)
     assert last is not None and (last.day, last.entry) == (D("2026-10-09"), None)
 
 
@@ -220,7 +220,7 @@ def test_notes_and_open_tasks_do_not_count_as_contact() -> None:
         "- [ ] 2026-11-10 call: ask about the wedding\n"
         "- [x] 2026-10-01 call: booked\n",
     )
-    last = relations.last_contact(c)
+    last = rhythm.last_contact(c)
     assert last is not None and last.day == D("2026-10-01")
     assert [(i.kind, i.is_contact) for i in c.log] == [
         ("visit", True),
@@ -232,7 +232,7 @@ def test_notes_and_open_tasks_do_not_count_as_contact() -> None:
 
 def test_log_entries_may_be_in_any_order_and_carry_a_time() -> None:
     c = customer("", "- 2026-10-05 09:30 call: late\n- 2026-10-05 08:00 text: early\n")
-    last = relations.last_contact(c)
+    last = rhythm.last_contact(c)
     assert last is not None and last.entry is not None
     assert (last.entry.kind, last.entry.time) == ("call", time(9, 30))
 
@@ -242,16 +242,16 @@ def test_log_entries_may_be_in_any_order_and_carry_a_time() -> None:
 
 def test_cadence_precedence_own_then_tag_then_segment_then_default() -> None:
     cfg = config('[defaults]\ncadence = "90d"\n[cadence]\nvip = "14d"\nsalon = "6w"\n')
-    assert relations.cadence_for(customer("cadence: 7d\ntags: [vip]\n"), cfg) == Span(7, "d")
-    assert relations.cadence_for(customer("tags: [new, vip]\n"), cfg) == Span(14, "d")
-    assert relations.cadence_for(customer("segment: salon\n"), cfg) == Span(6, "w")
-    assert relations.cadence_for(customer("tags: [vip]\nsegment: salon\n"), cfg) == Span(14, "d")
-    assert relations.cadence_for(customer(""), cfg) == Span(90, "d")
-    assert relations.cadence_for(customer(""), Config()) is None
+    assert rhythm.cadence_for(customer("cadence: 7d\ntags: [vip]\n"), cfg) == Span(7, "d")
+    assert rhythm.cadence_for(customer("tags: [new, vip]\n"), cfg) == Span(14, "d")
+    assert rhythm.cadence_for(customer("segment: salon\n"), cfg) == Span(6, "w")
+    assert rhythm.cadence_for(customer("tags: [vip]\nsegment: salon\n"), cfg) == Span(14, "d")
+    assert rhythm.cadence_for(customer(""), cfg) == Span(90, "d")
+    assert rhythm.cadence_for(customer(""), Config()) is None
 
 
 def state(front: str, today: str, log: str = "", cfg: Config | None = None) -> tuple[str, ...]:
-    s = relations.contact_state(customer(front, log), cfg or Config(), D(today))
+    s = rhythm.contact_state(customer(front, log), cfg or Config(), D(today))
     due = s.due.isoformat() if s.due else "-"
     return (s.state, due, str(s.days_overdue))
 
@@ -329,9 +329,7 @@ def test_overdue_orders_never_contacted_then_most_overdue() -> None:
         replace(customer("cadence: 14d\n"), id="c", name="Cy"),
         replace(customer("cadence: 14d\nlast_contact: 2026-11-20\n"), id="d", name="Dan"),
     ]
-    got = [
-        (s.customer.id, s.days_overdue) for s in relations.overdue(cs, Config(), D("2026-11-23"))
-    ]
+    got = [(s.customer.id, s.days_overdue) for s in rhythm.overdue(cs, Config(), D("2026-11-23"))]
     assert got == [("c", None), ("b", 39), ("a", 8)]
 
 
@@ -348,20 +346,20 @@ def test_too_much_contact_counts_outreach_inside_the_trailing_period() -> None:
         "- 2026-11-20 call: checking in\n"
     )
     c = customer("max_contacts: 2/30d\n", log)
-    found = relations.too_much_contact(c, Config(), D("2026-11-23"))
+    found = rhythm.too_much_contact(c, Config(), D("2026-11-23"))
     assert found is not None
     assert (found.count, found.since) == (3, D("2026-10-25"))
     assert [e.kind for e in found.entries] == ["email", "text", "call"]
-    assert relations.too_much_contact(c, Config(), D("2026-12-10")) is None
+    assert rhythm.too_much_contact(c, Config(), D("2026-12-10")) is None
 
 
 def test_default_cap_and_outreach_kinds_come_from_crm_toml() -> None:
     log = "- 2026-11-10 visit: cut\n- 2026-11-20 visit: color\n"
     c = customer("", log)
     cfg = config('[defaults]\nmax_contacts = "1/30d"\n[contact]\noutreach = ["visit"]\n')
-    found = relations.noisy([c], cfg, D("2026-11-23"))
+    found = rhythm.noisy([c], cfg, D("2026-11-23"))
     assert [(n.count, n.cap) for n in found] == [(2, ContactCap(1, Span(30, "d")))]
-    assert relations.noisy([c], Config(), D("2026-11-23")) == []
+    assert rhythm.noisy([c], Config(), D("2026-11-23")) == []
 
 
 @pytest.mark.parametrize(
@@ -381,8 +379,8 @@ def test_absurd_dates_and_spans_are_problems_not_crashes(front: str, message: st
     assert [p.message for p in problems if p.message.startswith(message)], problems
     # Whatever survived, every report still works on it.
     cfg = config('[defaults]\ncadence = "14d"\n')
-    relations.contact_state(c, cfg, D("2026-11-23"))
-    relations.upcoming([c], cfg, D("2026-11-23"), 366)
+    rhythm.contact_state(c, cfg, D("2026-11-23"))
+    rhythm.upcoming([c], cfg, D("2026-11-23"), 366)
 
 
 def test_dates_still_to_come_have_no_negative_or_zero_ages() -> None:
@@ -392,7 +390,7 @@ def test_dates_still_to_come_have_no_negative_or_zero_ages() -> None:
     )
     got = [
         (u.day.isoformat(), u.kind, u.age)
-        for u in relations.upcoming([c], Config(), D("2026-11-23"), 366 * 5)
+        for u in rhythm.upcoming([c], Config(), D("2026-11-23"), 366 * 5)
         if u.day.year <= 2031
     ]
     assert got == [

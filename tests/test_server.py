@@ -26,11 +26,11 @@ import pytest
 from click.testing import CliRunner
 
 from crm.cli import main
-from crm.config import Config, FeedConfig
-from crm.errors import CrmError
-from crm.livefeed import FeedJob, LiveFeed
-from crm.server import FeedApp, feed_path, make_app, make_server, stop_server
-from crm.token import TOKEN_FILE, feed_token, token_matches
+from crm.core.config import Config, FeedConfig
+from crm.core.errors import CrmError
+from crm.feed.live import FeedJob, LiveFeed
+from crm.feed.server import FeedApp, feed_path, make_app, make_server, stop_server
+from crm.feed.token import TOKEN_FILE, feed_token, token_matches
 from tests.conftest import WriteVault
 
 TOKEN = "s3cret-token-0123456789"

@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from crm.cli import main
-from crm.config import Config, load_config
-from crm.errors import CrmError
-from crm.model import Away, ContactCap, Location, PartialDate, Span
-from crm.vault import find_files, find_root, load_vault, parse_bytes
+from crm.core.config import Config, load_config
+from crm.core.errors import CrmError
+from crm.core.model import Away, ContactCap, Location, PartialDate, Span
+from crm.vault.load import find_files, find_root, load_vault, parse_bytes
 from tests.conftest import WriteVault
 
 FULL = """\

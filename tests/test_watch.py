@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from crm.livefeed import FeedJob, run_watch
-from crm.watch import Change, DayTicker, Watcher, relevant
+from crm.feed.live import FeedJob, run_watch
+from crm.feed.watch import Change, DayTicker, Watcher, relevant
 from tests.conftest import WriteVault
 
 TIMEOUT = 10.0

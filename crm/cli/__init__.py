@@ -8,7 +8,7 @@ import click
 
 from crm import __version__
 from crm.cli.common import Session
-from crm.errors import CrmError
+from crm.core.errors import CrmError
 
 
 class CrmGroup(click.Group):

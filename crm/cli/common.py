@@ -16,16 +16,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 import click.shell_completion
 
-from crm.dates import parse_date
-from crm.errors import CrmError
+from crm.core.dates import parse_date
+from crm.core.errors import CrmError
 
 # The core is imported where it is used, so that ``crm --help`` starts fast.
 if TYPE_CHECKING:
-    from crm.config import Config
-    from crm.index import Index
-    from crm.model import Customer, Problem
-    from crm.report import Column, Format, Row
-    from crm.vault import Vault
+    from crm.core.config import Config
+    from crm.core.model import Customer, Problem
+    from crm.index.store import Index
+    from crm.report.render import Column, Format, Row
+    from crm.vault.load import Vault
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,7 +43,7 @@ class Session:
     @property
     def root(self) -> Path:
         if self._root is None:
-            from crm.vault import find_root
+            from crm.vault.load import find_root
 
             self._root = find_root(Path.cwd(), self.vault_arg, os.environ.get("CRM_VAULT"))
             if not (self._root / "crm.toml").is_file():
@@ -62,7 +62,7 @@ class Session:
 
     def _config_and_problems(self) -> tuple[Config, list[Problem]]:
         if self._config is None:
-            from crm.config import load_config
+            from crm.core.config import load_config
 
             self._config = load_config(self.root)
         return self._config
@@ -70,7 +70,7 @@ class Session:
     def index(self, *, rebuild: bool = False) -> Index:
         """Return the vault's index, brought up to date once per command."""
         if self._index is None or rebuild:
-            from crm.index import open_index
+            from crm.index.store import open_index
 
             self._index = open_index(
                 self.root,
@@ -190,7 +190,7 @@ def emit_rows(rows: Sequence[Row], columns: Sequence[Column], fmt: Format, empty
         if empty:
             click.echo(empty)
         return
-    from crm.report import render
+    from crm.report.render import render
 
     width = 80 if not sys.stdout.isatty() else max(80, shutil.get_terminal_size().columns)
     click.echo(render(rows, columns, fmt, width), nl=False)

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from crm import dates
 from crm.cli.common import Session, customer_argument, pass_session, today_option
-from crm.errors import CrmError
-from crm.model import STATUSES
+from crm.core import dates
+from crm.core.errors import CrmError
+from crm.core.model import STATUSES
 
 if TYPE_CHECKING:  # crm.edit is imported inside the commands that use it
-    from crm.edit import Change
+    from crm.edit.changes import Change
 
 
 def _date(text: str, what: str) -> date:
@@ -33,7 +33,7 @@ def _path(session: Session, name: str) -> Path:
 
 def _change(session: Session, name: str, changes: Sequence[Change], dry_run: bool = False) -> None:
     """Apply ``changes`` to the customer ``name`` and print the diff (or that nothing changed)."""
-    from crm.edit import apply_changes
+    from crm.edit.changes import apply_changes
 
     path = _path(session, name)
     result = apply_changes(path, changes, dry_run=dry_run)
@@ -83,7 +83,7 @@ def new(
       crm new "Bella Rossi" --tag regular --cadence 6w --birthday --04-14
       $EDITOR "$(crm new 'Zoë Müller' --email zoe@example.de)"
     """
-    from crm.edit import new_customer, parse_change
+    from crm.edit.changes import new_customer, parse_change
 
     fields: dict[str, object] = {}
     for key, many in (("email", emails), ("phone", phones)):
@@ -139,7 +139,7 @@ def log(
       crm log bella "call: asked about the spring offers"
       crm log zoe "trim and colour" --kind visit --date 2026-11-20 --time 15:30
     """
-    from crm.edit import append_log
+    from crm.edit.changes import append_log
 
     if kind is None:
         m = re.fullmatch(r"([A-Za-z][\w-]*):[ \t]*(.*)", text.strip(), re.DOTALL)
@@ -175,7 +175,7 @@ def set_(session: Session, name: str, changes: tuple[str, ...], dry_run: bool) -
       crm set bella tags+=vip likes-=espresso
       crm set bella "next_contact=2026-12-01 14:30" --dry-run
     """
-    from crm.edit import parse_change
+    from crm.edit.changes import parse_change
 
     _change(session, name, [parse_change(c) for c in changes], dry_run)
 
@@ -192,7 +192,7 @@ def unset(session: Session, name: str, keys: tuple[str, ...], dry_run: bool) -> 
     Example:
       crm unset bella snooze_until away
     """
-    from crm.edit import Change
+    from crm.edit.changes import Change
 
     _change(session, name, [Change(k, "unset") for k in keys], dry_run)
 
@@ -214,7 +214,7 @@ def snooze(
       crm snooze bella --for 2w
       crm snooze bella --until 2027-01-10
     """
-    from crm.edit import Change
+    from crm.edit.changes import Change
 
     if (until is None) == (span is None):
         raise CrmError("give exactly one of --until DATE or --for SPAN", exit_code=2)
@@ -242,7 +242,7 @@ def followup(session: Session, name: str, day: str, at: str | None, dry_run: boo
       crm followup bella 2026-12-01
       crm followup bella 2026-12-01 14:30
     """
-    from crm.edit import Change
+    from crm.edit.changes import Change
 
     try:
         when = dates.parse_datetime(day if at is None else f"{day} {at}")
@@ -265,7 +265,7 @@ def away(session: Session, name: str, start: str, end: str, dry_run: bool) -> No
     Example:
       crm away bella 2026-12-20 2027-01-06
     """
-    from crm.edit import Change
+    from crm.edit.changes import Change
 
     _change(session, name, [Change("away", "=", f"{start}..{end}")], dry_run)
 
@@ -282,8 +282,8 @@ def edit(session: Session, name: str) -> None:
     Example:
       crm edit bella
     """
-    from crm.report import problems_text
-    from crm.vault import parse_path
+    from crm.report.render import problems_text
+    from crm.vault.load import parse_path
 
     path = _path(session, name)
     click.edit(filename=str(path))
@@ -307,7 +307,7 @@ def git_setup(session: Session) -> None:
     Example:
       git clone host:customers && cd customers && crm git-setup
     """
-    from crm.gitmerge import setup
+    from crm.edit.gitmerge import setup
 
     done = setup(session.root)
     for line in done or ["already set up; nothing to do"]:
@@ -324,7 +324,7 @@ def git_merge_driver(base: Path, ours: Path, theirs: Path, name: str | None) -> 
 
     Exits 0 on a clean merge, 1 when conflict markers were left.
     """
-    from crm.gitmerge import merge
+    from crm.edit.gitmerge import merge
 
     result = merge(base.read_bytes(), ours.read_bytes(), theirs.read_bytes())
     ours.write_bytes(result.data)

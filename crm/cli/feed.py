@@ -72,9 +72,9 @@ def ics(
       crm ics > customers.ics
       crm ics -o ~/public_html/customers.ics --tag vip
     """
-    from crm.files import write_atomic
-    from crm.index import open_index
-    from crm.livefeed import feed_from_index
+    from crm.edit.files import write_atomic
+    from crm.feed.live import feed_from_index
+    from crm.index.store import open_index
 
     # Not session.index(): with the day, a cold build renders the calendar in the parse workers.
     index = open_index(
@@ -85,7 +85,7 @@ def ics(
         feed_day=today,
     )
     try:
-        from crm.livefeed import Filters  # lazy: keeps `crm --help` quick
+        from crm.feed.live import Filters  # lazy: keeps `crm --help` quick
 
         filters = Filters(tags, segment, status, company)
         data = feed_from_index(index, session.config, today, filters)
@@ -101,7 +101,7 @@ def ics(
 
 
 def _urls(base: str, token: str) -> tuple[str, str]:
-    from crm.server import feed_path
+    from crm.feed.server import feed_path
 
     url = base.rstrip("/") + feed_path(token)
     webcal = "webcal://" + url.split("://", 1)[1]
@@ -119,7 +119,7 @@ def _base(host: str, port: int) -> str:
 
 
 def _token(session: Session) -> str:
-    from crm.token import ENV_VAR, feed_token
+    from crm.feed.token import ENV_VAR, feed_token
 
     return feed_token(session.root, session.config, os.environ.get(ENV_VAR))
 
@@ -186,11 +186,11 @@ def serve(
       crm serve
       crm serve --host 0.0.0.0 --port 8080 --tag vip
     """
-    from crm.server import make_server
+    from crm.feed.server import make_server
 
     _stop_on_sigterm()
     token = _token(session)
-    from crm.livefeed import FeedJob, Filters, LiveFeed
+    from crm.feed.live import FeedJob, Filters, LiveFeed
 
     job = FeedJob(
         session.root, Filters(tags, segment, status, company), _fixed(fixed_today), _echo_err
@@ -247,7 +247,7 @@ def watch(
         output = session.root / WATCH_OUTPUT
         output.parent.mkdir(exist_ok=True)
     _stop_on_sigterm()
-    from crm.livefeed import FeedJob, Filters, run_watch
+    from crm.feed.live import FeedJob, Filters, run_watch
 
     job = FeedJob(
         session.root, Filters(tags, segment, status, company), _fixed(fixed_today), _echo_err

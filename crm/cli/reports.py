@@ -8,7 +8,6 @@ from typing import Any, TypeVar
 
 import click
 
-from crm import profile, relations, rows
 from crm.cli.common import (
     Session,
     customer_argument,
@@ -20,9 +19,11 @@ from crm.cli.common import (
     text_argument,
     today_option,
 )
-from crm.model import STATUSES, Customer
-from crm.report import Format, to_json
-from crm.search import matches
+from crm.core.model import STATUSES, Customer
+from crm.report import rows, views
+from crm.report.render import Format, to_json
+from crm.rules import rhythm
+from crm.rules.search import matches
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -85,7 +86,7 @@ def list_(
     """
     customers = selected(session.vault().customers, tags, segment, status, company)
     if only_overdue:
-        late = {s.customer.id for s in relations.overdue(customers, session.config, today)}
+        late = {s.customer.id for s in rhythm.overdue(customers, session.config, today)}
         customers = [c for c in customers if c.id in late]
     emit_rows([rows.customer_row(c) for c in customers], rows.LIST_COLUMNS, fmt, "No customers.")
 
@@ -115,7 +116,7 @@ def overdue(
     """
     candidates = session.index().candidates(today, overdue=True)
     customers = selected(tuple(candidates), tags, segment, status, company)
-    found = relations.overdue(customers, session.config, today)
+    found = rhythm.overdue(customers, session.config, today)
     emit_rows(
         [rows.overdue_row(s, today) for s in found],
         rows.OVERDUE_COLUMNS,
@@ -149,8 +150,8 @@ def upcoming(
     """
     candidates = session.index().candidates(today, upcoming_days=days)
     customers = selected(tuple(candidates), tags, segment, status, company)
-    found = relations.upcoming(customers, session.config, today, days)
-    notes = profile.leave_alone_notes(customers, session.config, today)
+    found = rhythm.upcoming(customers, session.config, today, days)
+    notes = views.leave_alone_notes(customers, session.config, today)
     emit_rows(
         [rows.upcoming_row(u, today, notes.get(u.customer.id)) for u in found],
         rows.UPCOMING_COLUMNS,
@@ -171,7 +172,7 @@ def noisy(session: Session, fmt: Format, today: date) -> None:
       crm noisy
       crm noisy --today 2026-06-01 --format csv
     """
-    found = relations.noisy(session.index().candidates(today, noisy=True), session.config, today)
+    found = rhythm.noisy(session.index().candidates(today, noisy=True), session.config, today)
     emit_rows(
         [rows.noisy_row(n) for n in found], rows.NOISY_COLUMNS, fmt, "Nobody is over-contacted."
     )
@@ -194,12 +195,12 @@ def agenda(session: Session, fmt: Format, today: date) -> None:
         today,
         overdue=True,
         due_today=True,
-        upcoming_days=profile.AGENDA_DAYS,
+        upcoming_days=views.AGENDA_DAYS,
         noisy=True,
         loyalty=True,
     )
     problems = [*session.config_problems, *index.problems()]
-    digest = profile.agenda(customers, near(problems), session.config, today)
+    digest = views.agenda(customers, near(problems), session.config, today)
     if fmt == "json":
         click.echo(to_json(digest.as_json()), nl=False)
     elif fmt == "csv":
@@ -225,9 +226,9 @@ def show(session: Session, name: str, fmt: Format, today: date) -> None:
     """
     customer = session.customer(name)
     if fmt == "table":
-        click.echo(profile.profile_text(customer, session.config, today), nl=False)
+        click.echo(views.profile_text(customer, session.config, today), nl=False)
     else:
-        click.echo(to_json(profile.profile_json(customer, session.config, today)), nl=False)
+        click.echo(to_json(views.profile_json(customer, session.config, today)), nl=False)
 
 
 @click.command()

@@ -8,13 +8,13 @@ from typing import Any
 
 import click
 
-from crm import loyalty
 from crm.cli.common import Session, emit_rows, format_option, pass_session, today_option
 from crm.cli.reports import filter_options, selected
-from crm.dates import parse_span
-from crm.errors import CrmError
-from crm.model import Span
-from crm.report import Format
+from crm.core.dates import parse_span
+from crm.core.errors import CrmError
+from crm.core.model import Span
+from crm.report.render import Format
+from crm.rules import loyalty
 
 
 def _span(ctx: click.Context, param: click.Parameter, value: str | None) -> Span | None:
@@ -143,7 +143,7 @@ def export(
       crm export --format csv --tag vip > vips.csv
       crm export --format json --status lost
     """
-    from crm.exporter import export as render_export
+    from crm.contacts.exporter import export as render_export
 
     customers = selected(session.vault().customers, tags, segment, status, company)
     fmt_: Any = fmt
@@ -190,18 +190,18 @@ def import_(
       crm import google.csv
       crm import shop.csv --map "Kunde=name" --map "Umsatz=value"
     """
-    from crm import contacts, contacts_csv, importer
+    from crm.contacts import csvcards, importer, vcard
 
-    text = contacts.decode(file.read_bytes())
+    text = vcard.decode(file.read_bytes())
     is_vcard = file.suffix.lower() in (".vcf", ".vcard") or (
         file.suffix.lower() != ".csv" and text.lstrip().upper().startswith("BEGIN:VCARD")
     )
     if is_vcard and mapping:
         raise CrmError("--map applies to CSV files only", exit_code=2)
     if is_vcard:
-        cards, problems = contacts.parse_vcards(text, file)
+        cards, problems = vcard.parse_vcards(text, file)
     else:
-        cards, problems = contacts_csv.parse_csv(text, file, mapping)
+        cards, problems = csvcards.parse_csv(text, file, mapping)
     root = session.root
     plan = importer.plan_import(cards, session.vault().customers)
     outcome = importer.apply_plan(root, session.config, plan, today=today, dry_run=dry_run)

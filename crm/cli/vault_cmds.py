@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from crm.check import run_checks
 from crm.cli.common import Session, format_option, near, pass_session
-from crm.init import init_vault
-from crm.report import PROBLEM_COLUMNS, Format, problem_rows, problems_text, render
+from crm.edit.init import init_vault
+from crm.report.render import PROBLEM_COLUMNS, Format, problem_rows, problems_text, render
+from crm.rules.check import run_checks
 
 
 @click.command()

@@ -1,0 +1,180 @@
+"""CSV exports (Google Contacts, Outlook, any spreadsheet with a header) read into ``Card`` values.
+
+Columns are mapped by their header, or by ``--map COLUMN=FIELD``. A row with a bad value is a
+``Problem`` located at its line, and is skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from crm.contacts.vcard import FIELDS, LIST_KEYS, VCARD_KEYS, Card, make_card, vcard_date
+from crm.core import dates
+from crm.core.errors import CrmError
+from crm.core.model import Location, Problem
+
+# Headers of Google Contacts (old and new exports), Outlook and plain spreadsheets.
+_HEADERS = {
+    "name": "name", "full name": "name", "display name": "name",
+    "first name": "first_name", "given name": "first_name", "firstname": "first_name",
+    "last name": "last_name", "family name": "last_name", "surname": "last_name",
+    "lastname": "last_name",
+    "email": "email", "e-mail": "email", "e-mail address": "email", "email address": "email",
+    "e-mail 2 address": "email", "e-mail 3 address": "email",
+    "phone": "phone", "mobile": "phone", "mobile phone": "phone", "home phone": "phone",
+    "home phone 2": "phone", "business phone": "phone", "business phone 2": "phone",
+    "other phone": "phone", "primary phone": "phone", "car phone": "phone",
+    "company": "company", "organization": "company", "organization name": "company",
+    "organization 1 - name": "company",
+    "address": "address", "address 1 - formatted": "address",
+    "birthday": "birthday", "anniversary": "anniversary",
+    "tags": "tags", "labels": "tags", "group membership": "tags", "categories": "tags",
+    "likes": "likes", "dislikes": "dislikes", "segment": "segment", "status": "status",
+    "value": "value", "customer since": "customer_since", "customer_since": "customer_since",
+    "cadence": "cadence", "first_name": "first_name", "last_name": "last_name",
+    "last_contact": "last_contact", "next_contact": "next_contact",
+    "snooze_until": "snooze_until", "max_contacts": "max_contacts",
+}  # fmt: skip
+_GOOGLE_MULTI = re.compile(r"^(e-mail|phone) \d+ - value$")
+_OUTLOOK_HOME = (
+    "home street",
+    "home city",
+    "home state",
+    "home postal code",
+    "home country/region",
+)
+_EVENT = re.compile(r"^event (\d+) - (type|label|value)$")
+
+
+def csv_columns(header: Sequence[str], mapping: Mapping[str, str]) -> dict[int, str]:
+    """Return which column holds which field: ``mapping`` (header to field) first, then known names."""
+    unknown = [col for col in mapping if col not in header]
+    if unknown:
+        raise CrmError(
+            f"--map: no column {', '.join(map(repr, unknown))} in the header", exit_code=2
+        )
+    fields = [f for f in FIELDS if f not in VCARD_KEYS]
+    bad = [f for f in mapping.values() if f and f not in fields]
+    if bad:
+        raise CrmError(
+            f"--map: unknown field {', '.join(map(repr, bad))} (fields: {', '.join(fields)})",
+            exit_code=2,
+        )
+    columns: dict[int, str] = {}
+    for i, col in enumerate(header):
+        key = col.strip().lower()
+        if col in mapping:
+            if mapping[col]:
+                columns[i] = mapping[col]
+        elif key in _HEADERS:
+            columns[i] = _HEADERS[key]
+        elif _GOOGLE_MULTI.match(key):
+            columns[i] = "email" if key.startswith("e-mail") else "phone"
+    return columns
+
+
+def parse_csv(
+    text: str, path: Path, mapping: Mapping[str, str] | None = None
+) -> tuple[list[Card], list[Problem]]:
+    """Return the cards of a CSV export with a header row, and a problem per bad row."""
+    first = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=first.count)
+    reader = csv.reader(text.splitlines(keepends=True), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return [], [Problem(Location(path, 1), "empty file: a CSV import needs a header row")]
+    columns = csv_columns(header, mapping or {})
+    lower = [h.strip().lower() for h in header]
+    events = _event_columns(lower)
+    home = [lower.index(h) for h in _OUTLOOK_HOME if h in lower]
+    cards: list[Card] = []
+    problems: list[Problem] = []
+    line = reader.line_num
+    try:
+        for row in reader:
+            where = Location(path, line + 1)
+            line = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) > len(header):
+                problems.append(
+                    Problem(where, f"row skipped: {len(row)} cells, the header has {len(header)}")
+                )
+                continue
+            row = row + [""] * (len(header) - len(row))
+            try:
+                cards.append(_from_row(row, columns, events, home, where))
+            except ValueError as exc:
+                problems.append(Problem(where, f"row skipped: {exc}"))
+    except csv.Error as exc:
+        problems.append(Problem(Location(path, reader.line_num), f"CSV error: {exc}; rest skipped"))
+    return cards, problems
+
+
+def _event_columns(lower: Sequence[str]) -> list[tuple[int, int]]:
+    """Return (label column, value column) pairs of Google's ``Event N`` columns."""
+    labels: dict[str, int] = {}
+    found: list[tuple[int, int]] = []
+    for i, col in enumerate(lower):
+        if m := _EVENT.match(col):
+            if m[2] == "value" and m[1] in labels:
+                found.append((labels[m[1]], i))
+            elif m[2] != "value":
+                labels[m[1]] = i
+    return found
+
+
+def _from_row(
+    row: Sequence[str],
+    columns: Mapping[int, str],
+    events: Sequence[tuple[int, int]],
+    home: Sequence[int],
+    where: Location,
+) -> Card:
+    values: dict[str, Any] = {}
+    for i, key in columns.items():
+        cell = row[i].strip()
+        if not cell:
+            continue
+        if key in LIST_KEYS:
+            # Google joins several values of a cell with " ::: " and marks system groups with
+            # "*"; Outlook separates categories with ";", spreadsheets (and crm export) with ",".
+            items = [v.strip().lstrip("*").strip() for v in re.split(r" ::: |;|,", cell)]
+            values.setdefault(key, []).extend(v for v in items if v and v != "myContacts")
+        elif key in ("birthday", "anniversary", "customer_since"):
+            parsed = _csv_date(cell)
+            if parsed is not None:
+                values.setdefault(key, parsed)
+        else:
+            values.setdefault(key, cell)
+    for label_col, value_col in events:
+        if "anniversary" in row[label_col].lower() and row[value_col].strip():
+            parsed = _csv_date(row[value_col].strip())
+            if parsed is not None:
+                values.setdefault("anniversary", parsed)
+    if "address" not in values and home:
+        street = ", ".join(row[i].strip() for i in home if row[i].strip())
+        if street:
+            values["address"] = street
+    name = values.pop("name", "") or " ".join(
+        values[k] for k in ("first_name", "last_name") if values.get(k)
+    )
+    lists = {k: tuple(v) for k, v in values.items() if isinstance(v, list)}
+    return make_card(where, name, {**values, **lists})
+
+
+def _csv_date(text: str) -> str | None:
+    """Return a spreadsheet date as ``YYYY-MM-DD``/``--MM-DD``; None for Outlook's empty ``0/0/00``."""
+    if text in ("0/0/00", "0/0/0000", "00.00.0000"):
+        return None
+    if m := re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text):
+        # Outlook writes month/day/year.
+        return dates.parse_partial_date(f"{m[3]}-{int(m[1]):02d}-{int(m[2]):02d}").isoformat()
+    if m := re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", text):
+        return dates.parse_partial_date(f"{m[3]}-{int(m[2]):02d}-{int(m[1]):02d}").isoformat()
+    return vcard_date(text).isoformat()

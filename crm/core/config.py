@@ -1,0 +1,222 @@
+"""``crm.toml``: vault settings, read with tomllib into a frozen ``Config``."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from crm.core.dates import Feb29Rule, parse_cap, parse_span
+from crm.core.model import ContactCap, Location, Problem, Span
+
+CONFIG_NAME = "crm.toml"
+MAX_FEED_DAYS = 3660
+DEFAULT_OUTREACH = ("email", "call", "text", "sms", "message", "offer", "newsletter", "voicemail")
+
+
+@dataclass(frozen=True, slots=True)
+class FeedConfig:
+    """Settings of the iCalendar feed (``[feed]``)."""
+
+    name: str = "Customers"
+    days_back: int = 30
+    days_ahead: int = 400
+    refresh_minutes: int = 60
+    token: str | None = None
+    alarms: bool = False
+    lead_days: int = 0
+    include_details: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LoyaltyConfig:
+    """Who counts as loyal or worth winning back (``[loyalty]``, used by thanks and winback)."""
+
+    thanks_period: Span = Span(90, "d")
+    min_visits: int = 3
+    min_value: float = 2000.0
+    winback_min_value: float = 1000.0
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Everything ``crm.toml`` says, with defaults for what it leaves out."""
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    timezone: str = "UTC"
+    feb29: Feb29Rule = "feb28"
+    default_cadence: Span | None = None
+    default_max_contacts: ContactCap | None = None
+    cadence_by_tag: tuple[tuple[str, Span], ...] = ()
+    outreach_kinds: tuple[str, ...] = DEFAULT_OUTREACH
+    feed: FeedConfig = field(default_factory=FeedConfig)
+    loyalty: LoyaltyConfig = field(default_factory=LoyaltyConfig)
+
+
+def load_config(root: Path) -> tuple[Config, list[Problem]]:
+    """Return the vault's config and the problems found in ``crm.toml`` (defaults when absent)."""
+    path = root / CONFIG_NAME
+    where = Location(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+        raw = tomllib.loads(text)
+    except FileNotFoundError:
+        return Config(), []
+    except (OSError, UnicodeDecodeError) as exc:
+        return Config(), [Problem(where, f"cannot read config: {exc}")]
+    except tomllib.TOMLDecodeError as exc:
+        # Python 3.11's tomllib only puts the position in the message: "... (at line 2, column 12)".
+        m = re.fullmatch(r"(.*?)(?: \(at line (\d+), column \d+\))?", str(exc), re.DOTALL)
+        message, line = (m[1], int(m[2]) if m[2] else None) if m else (str(exc), None)
+        return Config(), [Problem(Location(path, line), f"invalid TOML: {message}")]
+    config, problems = parse_config(raw, where)
+    return config, [_locate(p, text) for p in problems]
+
+
+_HEADER = re.compile(r"^\s*\[\s*([\w-]+)\s*\]")
+
+
+def _locate(problem: Problem, text: str) -> Problem:
+    """Point a config problem at its line: messages start with ``section.key`` or ``[section]``."""
+    m = re.match(r"\[?([\w-]+)(?:\.([\w-]+))?", problem.message)
+    if m is None:
+        return problem
+    section, key = m[1], m[2]
+    current = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if h := _HEADER.match(line):
+            current = h[1]
+            if current == section and key is None:
+                return replace(problem, location=Location(problem.location.path, number))
+        elif current == section and key and re.match(rf"\s*{re.escape(key)}\s*=", line):
+            return replace(problem, location=Location(problem.location.path, number))
+    return problem
+
+
+def parse_config(raw: dict[str, Any], where: Location) -> tuple[Config, list[Problem]]:
+    """Return the config described by the TOML table ``raw`` and its problems."""
+    problems: list[Problem] = []
+
+    def bad(message: str) -> None:
+        problems.append(Problem(where, message))
+
+    def table(name: str) -> dict[str, Any]:
+        value = raw.get(name, {})
+        if not isinstance(value, dict):
+            bad(f"[{name}] must be a table")
+            return {}
+        return value
+
+    def strings(tab: dict[str, Any], key: str, section: str) -> tuple[str, ...] | None:
+        value = tab.get(key)
+        if value is None:
+            return None
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return tuple(value)
+        bad(f"{section}.{key} must be a list of strings")
+        return None
+
+    vault, defaults, cadence, contact, feed = (
+        table(n) for n in ("vault", "defaults", "cadence", "contact", "feed")
+    )
+    kwargs: dict[str, Any] = {}
+    for key in ("include", "exclude"):
+        if (globs := strings(vault, key, "vault")) is not None:
+            kwargs[key] = globs
+    tz = vault.get("timezone", "UTC")
+    if isinstance(tz, str) and _known_zone(tz):
+        kwargs["timezone"] = tz
+    else:
+        bad(f"vault.timezone: unknown time zone {tz!r}")
+    feb29 = vault.get("feb29", "feb28")
+    if feb29 in ("feb28", "mar1"):
+        kwargs["feb29"] = feb29
+    else:
+        bad(f"vault.feb29 must be 'feb28' or 'mar1', not {feb29!r}")
+    for key, parse, field_name in (
+        ("cadence", parse_span, "default_cadence"),
+        ("max_contacts", parse_cap, "default_max_contacts"),
+    ):
+        if key in defaults:
+            try:
+                kwargs[field_name] = parse(str(defaults[key]))
+            except ValueError as exc:
+                bad(f"defaults.{key}: {exc}")
+    by_tag = []
+    for tag, text in cadence.items():
+        try:
+            by_tag.append((tag, parse_span(str(text))))
+        except ValueError as exc:
+            bad(f"cadence.{tag}: {exc}")
+    kwargs["cadence_by_tag"] = tuple(by_tag)
+    if (kinds := strings(contact, "outreach", "contact")) is not None:
+        kwargs["outreach_kinds"] = tuple(k.lower() for k in kinds)
+    kwargs["feed"] = _feed(feed, bad)
+    kwargs["loyalty"] = _loyalty(table("loyalty"), bad)
+    return Config(**kwargs), problems
+
+
+def _feed(tab: dict[str, Any], bad: Any) -> FeedConfig:
+    defaults = FeedConfig()
+    values: dict[str, Any] = {}
+    for name, default in (
+        ("name", defaults.name),
+        ("days_back", defaults.days_back),
+        ("days_ahead", defaults.days_ahead),
+        ("refresh_minutes", defaults.refresh_minutes),
+        ("token", ""),
+        ("alarms", defaults.alarms),
+        ("lead_days", defaults.lead_days),
+        ("include_details", defaults.include_details),
+    ):
+        if name not in tab:
+            continue
+        value = tab[name]
+        if type(value) is not type(default) or (isinstance(value, int) and value < 0):
+            bad(
+                f"feed.{name} must be a {'non-negative ' if isinstance(default, int) and not isinstance(default, bool) else ''}{type(default).__name__}"
+            )
+            continue
+        if (
+            name in ("days_back", "days_ahead", "lead_days")
+            and isinstance(value, int)
+            and value > MAX_FEED_DAYS
+        ):
+            bad(f"feed.{name} must be at most {MAX_FEED_DAYS} (ten years)")
+            continue
+        values[name] = value
+    return FeedConfig(**values)
+
+
+def _loyalty(tab: dict[str, Any], bad: Any) -> LoyaltyConfig:
+    values: dict[str, Any] = {}
+    if "thanks_period" in tab:
+        try:
+            values["thanks_period"] = parse_span(str(tab["thanks_period"]))
+        except ValueError as exc:
+            bad(f"loyalty.thanks_period: {exc}")
+    for name in ("min_visits", "min_value", "winback_min_value"):
+        if name not in tab:
+            continue
+        value = tab[name]
+        # bool is an int to Python but never a sensible count or amount.
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            bad(f"loyalty.{name} must be a non-negative number")
+        elif name == "min_visits" and not isinstance(value, int):
+            bad("loyalty.min_visits must be a whole number")
+        else:
+            values[name] = value if name == "min_visits" else float(value)
+    return LoyaltyConfig(**values)
+
+
+def _known_zone(name: str) -> bool:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True

@@ -1,0 +1,458 @@
+"""Minimal, validated, atomic edits of customer files (no click).
+
+Three capabilities, used by the CLI and by importers:
+
+- ``new_customer(root, config, name, fields, today=...) -> NewCustomer``: create a customer file
+  from ``templates/customer.md`` (or the built-in template) with a slug file name; refuses to
+  overwrite and warns about a customer with the same name or email.
+- ``apply_changes(path, changes) -> EditResult``: set, extend (``+=``), shrink (``-=``) or unset
+  front-matter keys, touching only the lines of those keys.
+- ``append_log(path, day, kind, text, time=None)``: add one ``- YYYY-MM-DD kind: text`` line to
+  the ``## Log`` section, in date order and in the file's own bullet style.
+
+Every edit works on the file's lines, never on a re-dumped YAML document, so comments, key order,
+quoting, list style, CRLF, a BOM and trailing whitespace elsewhere stay byte-for-byte. The result
+is re-parsed with the loader and refused if it has a problem the original did not have; a file
+whose front matter is already broken is refused with the located problem. Writes are atomic and
+guarded by ``<file>.lock`` and by a fingerprint of what was read (see ``crm.atomic``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, time
+from pathlib import Path
+from typing import Literal
+
+from crm.core import dates
+from crm.core.config import Config
+from crm.core.errors import CrmError
+from crm.core.model import Customer, Problem
+from crm.edit import atomic
+from crm.edit.init import TEMPLATE_TEXT
+from crm.edit.lines import Doc
+from crm.edit.yamltext import render_scalar
+from crm.vault.load import load_vault, parse_bytes
+
+Op = Literal["=", "+=", "-=", "unset"]
+LIST_KEYS = ("tags", "likes", "dislikes")
+TEXT_OR_LIST_KEYS = ("email", "phone")
+_LIST_FIELDS = {
+    "tags": "tags",
+    "likes": "likes",
+    "dislikes": "dislikes",
+    "email": "emails",
+    "phone": "phones",
+}
+_TEXT_FIELDS = ("name", "first_name", "last_name", "company", "address", "segment")
+_NULLS = ("", "~", "null", "Null", "NULL")
+# Keys whose values the loader parses (dates, spans, numbers), so YAML 1.1 typing cannot hurt them.
+TYPED_KEYS = (
+    "value", "cadence", "birthday", "anniversary", "customer_since", "last_contact",
+    "next_contact", "snooze_until", "max_contacts",
+)  # fmt: skip
+_KEY = re.compile(r"^[A-Za-z_][\w-]*$")
+_KIND = re.compile(r"^[A-Za-z][\w-]*$")
+_TRANSLIT = str.maketrans(
+    {"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe", "Œ": "OE", "đ": "d",
+     "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "Þ": "TH", "ı": "i"}
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One front-matter change: ``key=value``, ``key+=item``, ``key-=item`` or unset ``key``."""
+
+    key: str
+    op: Op
+    value: str | None = None
+
+    def __str__(self) -> str:
+        return self.key if self.op == "unset" else f"{self.key}{self.op}{self.value}"
+
+
+@dataclass(frozen=True, slots=True)
+class EditResult:
+    """What an edit did: ``changed`` is False when the file already said so (nothing written)."""
+
+    path: Path
+    before: str
+    after: str
+
+    @property
+    def changed(self) -> bool:
+        """Return True when the file's text changed."""
+        return self.before != self.after
+
+    def diff(self, context: int = 0) -> str:
+        """Return a unified diff of the edit (empty when nothing changed), LF line endings."""
+        lines = difflib.unified_diff(
+            _display_lines(self.before),
+            _display_lines(self.after),
+            fromfile=f"a/{self.path.name}",
+            tofile=f"b/{self.path.name}",
+            n=context,
+            lineterm="",
+        )
+        return "".join(line + "\n" for line in lines)
+
+    def added(self) -> list[tuple[int, str]]:
+        """Return the 1-based line number and text of every line the edit added or changed."""
+        matcher = difflib.SequenceMatcher(
+            None, self.before.splitlines(), self.after.splitlines(), autojunk=False
+        )
+        after = self.after.splitlines()
+        return [
+            (n + 1, after[n])
+            for tag, _, _, j1, j2 in matcher.get_opcodes()
+            if tag in ("replace", "insert")
+            for n in range(j1, j2)
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class NewCustomer:
+    """A created customer file and warnings such as a customer with the same name or email."""
+
+    path: Path
+    warnings: tuple[str, ...] = ()
+
+
+def parse_change(text: str) -> Change:
+    """Return ``key=value``, ``key+=item`` or ``key-=item`` as a change."""
+    m = re.fullmatch(r"([A-Za-z_][\w-]*?)\s*(\+=|-=|=)(.*)", text, re.DOTALL)
+    if not m:
+        raise CrmError(
+            f"'{text}' is not a change (expected key=value, key+=item or key-=item)", exit_code=2
+        )
+    if m[1] == "dates":
+        # Only importers write a whole dates list (as a flow list); by hand it is crm edit's job.
+        raise CrmError("dates is a list of mappings; change it with crm edit", exit_code=2)
+    op: Op = m[2]  # type: ignore[assignment]  # the regex allows no other
+    return Change(m[1], op, m[3].strip())
+
+
+def slug(name: str) -> str:
+    """Return a file-name stem for ``name``: ASCII when it transliterates, else readable Unicode."""
+    folded = unicodedata.normalize("NFKD", name.translate(_TRANSLIT))
+    ascii_text = folded.encode("ascii", "ignore").decode().lower()
+    stem = re.sub(r"[^a-z0-9]+", "-", ascii_text.replace("'", "")).strip("-")
+    if len(stem) * 2 >= len(re.sub(r"\W", "", name)):
+        return stem
+    # Mostly non-Latin names (李伟, Ελένη) stay readable instead of collapsing to nothing.
+    return re.sub(r"[^\w]+", "-", name.casefold()).strip("-_") or "customer"
+
+
+def new_customer(
+    root: Path,
+    config: Config,
+    name: str,
+    fields: Mapping[str, object],
+    *,
+    today: date,
+    existing: Sequence[Customer] | None = None,
+    body: str | None = None,
+) -> NewCustomer:
+    """Create the customer ``name`` from the vault's template and return its path and warnings.
+
+    Same-name and same-email warnings compare with ``existing``, or with the vault loaded afresh.
+    ``body``, when given, replaces everything after the template's front matter.
+    """
+    name = " ".join(name.split())
+    if not name:
+        raise CrmError("a customer needs a name", exit_code=2)
+    path = _new_path(root, config, name)
+    template = _template(root)
+    first, _, last = name.partition(" ")
+    values = {"name": name, "first_name": first, "last_name": last, "today": today.isoformat()}
+    text = _fill(template, values)
+    if body is not None:
+        head = Doc.parse(text.encode())
+        kept = head.lines[: head.fm_end + 1]
+        kept[-1] = head.content(kept[-1]) + head.ending(head.fm_end)
+        text = "".join(kept) + body
+    changes = [_field_change(key, value) for key, value in fields.items()]
+    data = _changed_doc(Doc.parse(text.encode()), changes).to_bytes()
+    # Compared with an empty file, every error of the new file is new: any refuses the write.
+    customer = _validated(path, b"", data, changes)
+    others = load_vault(root, config).customers if existing is None else existing
+    warnings = _similar(others, customer)
+    atomic.replace(path, data, None)
+    return NewCustomer(path, tuple(warnings))
+
+
+def apply_changes(path: Path, changes: Sequence[Change], *, dry_run: bool = False) -> EditResult:
+    """Apply ``changes`` to the front matter of ``path``, validated and atomically."""
+    for change in changes:
+        _check_change(change)
+    path = _real(path)
+    with atomic.locked(path):
+        data, seen = atomic.read(path)
+        _refuse_broken(path, data, frozenset(c.key for c in changes))
+        new = _changed_doc(Doc.parse(data), changes).to_bytes()
+        _validated(path, data, new, changes)
+        if new != data and not dry_run:
+            atomic.replace(path, new, seen)
+    return EditResult(path, _text(data), _text(new))
+
+
+def append_log(path: Path, day: date, kind: str, text: str, time: time | None = None) -> EditResult:
+    """Add one entry to the ``## Log`` section of ``path`` (created when missing)."""
+    if not _KIND.match(kind):
+        raise CrmError(
+            f"'{kind}' is not a log kind (one word, e.g. call, visit, email)", exit_code=2
+        )
+    text = text.strip()
+    if not text:
+        raise CrmError(
+            f'say what happened: crm log NAME "{kind}: asked about the spring offers"',
+            exit_code=2,
+        )
+    if "\n" in text or "\r" in text:
+        raise CrmError("a log entry is one line; put longer notes in the body", exit_code=2)
+    stamp = day.isoformat() + (f" {time:%H:%M}" if time else "")
+    entry = f"{stamp} {kind.lower()}: {text}"
+    path = _real(path)
+    with atomic.locked(path):
+        data, seen = atomic.read(path)
+        _refuse_broken(path, data, frozenset())
+        doc = Doc.parse(data)
+        doc.add_log_entry(entry, day)
+        new = doc.to_bytes()
+        customer = _validated(path, data, new, [])
+        logged = [i for i in customer.log if i.day == day and i.kind == kind.lower()]
+        if not any(i.text == text and i.time == time for i in logged):
+            raise CrmError(
+                f"{path}: the new entry would not be read back as a log entry; nothing written"
+            )
+        atomic.replace(path, new, seen)
+    return EditResult(path, _text(data), _text(new))
+
+
+def _real(path: Path) -> Path:
+    """Return the file a symlink points to: replacing the link itself would cut it loose."""
+    return path.resolve() if path.is_symlink() else path
+
+
+def _display_lines(text: str) -> list[str]:
+    # CR and the BOM are kept in the file; a diff shown in a terminal is clearer without them.
+    return [line.removesuffix("\r") for line in text.removeprefix("\ufeff").split("\n")]
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
+
+
+def _new_path(root: Path, config: Config, name: str) -> Path:
+    folder = root
+    if config.include:
+        # A vault that selects customers by include globs gets new files where they are looked for.
+        prefix = re.split(r"[*?\[]", config.include[0], maxsplit=1)[0]
+        folder = root / prefix.rpartition("/")[0]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{slug(name)}.md"
+    if path.exists():
+        raise CrmError(f"refusing to overwrite {path}: it already exists", exit_code=1)
+    return path
+
+
+def _template(root: Path) -> str:
+    """Return the vault's customer template, or the built-in one when it has none."""
+    path = root / "templates" / "customer.md"
+    if not path.is_file():
+        return TEMPLATE_TEXT
+    try:
+        text = path.read_bytes().decode("utf-8")
+        Doc.parse(text.encode())
+    except (OSError, UnicodeDecodeError, CrmError) as exc:
+        raise CrmError(f"cannot use {path}: {exc}") from None
+    return text.removeprefix("\ufeff")
+
+
+def _fill(template: str, values: Mapping[str, str]) -> str:
+    out = []
+    for line in template.splitlines(keepends=True):
+        filled = line
+        for key, value in values.items():
+            filled = filled.replace("{" + key + "}", render_scalar(value) if value else "")
+        if filled != line:
+            ending = line[len(line.rstrip("\r\n")) :]
+            filled = filled.rstrip("\r\n").rstrip() + ending
+        out.append(filled)
+    return "".join(out)
+
+
+def _field_change(key: str, value: object) -> Change:
+    if isinstance(value, date):
+        return Change(key, "=", value.isoformat())
+    if isinstance(value, str):
+        return Change(key, "=", value)
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        if any("," in v for v in value):
+            raise CrmError(f"{key}: list items may not contain commas", exit_code=2)
+        return Change(key, "=", ", ".join(value))
+    raise CrmError(f"{key}: unsupported value {value!r}", exit_code=2)
+
+
+def _check_change(change: Change) -> None:
+    if not _KEY.match(change.key):
+        raise CrmError(f"'{change.key}' is not a front-matter key", exit_code=2)
+    if change.key == "dates" and not _flow_dates(change):
+        raise CrmError("dates is a list of mappings; change it with crm edit", exit_code=2)
+    if change.op in ("+=", "-=") and change.key not in LIST_KEYS + TEXT_OR_LIST_KEYS:
+        lists = ", ".join(LIST_KEYS + TEXT_OR_LIST_KEYS)
+        raise CrmError(f"{change.op} works on list fields ({lists}), not {change.key}", exit_code=2)
+    if change.op == "unset" and change.key == "name":
+        raise CrmError("name cannot be unset: every customer needs a name", exit_code=2)
+    if change.op != "unset" and change.value is None:
+        raise CrmError(f"{change.key}: a value is needed", exit_code=2)
+
+
+def _flow_dates(change: Change) -> bool:
+    """Return True for ``dates=[{...}, ...]`` on one line, the only dates change allowed."""
+    value = (change.value or "").strip()
+    one_line = not any(c in value for c in "\r\n")
+    return change.op == "=" and one_line and value.startswith("[{") and value.endswith("}]")
+
+
+def _changed_doc(doc: Doc, changes: Sequence[Change]) -> Doc:
+    for change in changes:
+        _check_change(change)
+        value = change.value or ""
+        if change.op == "unset":
+            doc.unset(change.key)
+        elif change.op == "+=":
+            doc.add_item(change.key, value.strip(), scalar_ok=change.key in TEXT_OR_LIST_KEYS)
+        elif change.op == "-=":
+            doc.remove_item(change.key, value.strip())
+        elif change.key in LIST_KEYS:
+            doc.set_list(change.key, _items(value))
+        elif change.key in TEXT_OR_LIST_KEYS and "," in value:
+            doc.set_list(change.key, _items(value))
+        elif change.key == "dates":
+            # A whole flow list of mappings, as importers write it; the re-parse validates it.
+            doc._put("dates", doc.span("dates"), value.strip())
+        elif change.key == "away":
+            start, end = _away(value)
+            doc.set_mapping("away", {"from": start, "to": end})
+        else:
+            doc.set_scalar(change.key, value.strip(), typed=change.key in TYPED_KEYS)
+    return doc
+
+
+def _items(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _away(value: str) -> tuple[str, str]:
+    parts = re.split(r"\s*\.\.\s*|\s+", value.strip())
+    if len(parts) != 2:
+        raise CrmError(f"away: '{value}' is not a range (expected FROM..TO)", exit_code=2)
+    try:
+        start, end = (dates.parse_date(p) for p in parts)
+    except ValueError as exc:
+        raise CrmError(f"away: {exc}", exit_code=2) from None
+    if end < start:
+        raise CrmError(f"away: 'to' ({end}) is before 'from' ({start})", exit_code=2)
+    return start.isoformat(), end.isoformat()
+
+
+def _errors(problems: Sequence[Problem]) -> list[Problem]:
+    return [p for p in problems if p.severity == "error"]
+
+
+def _refuse_broken(path: Path, data: bytes, keys: frozenset[str]) -> None:
+    """Refuse a file with errors, unless every error sits on a key this edit replaces."""
+    customer, problems = parse_bytes(data, path, path.stem)
+    errors = _errors(problems)
+    if customer is not None and keys:
+        doc = Doc.parse(data)
+        lines = {n for key in keys for n in doc.key_line_numbers(key)}
+        errors = [p for p in errors if p.location.line not in lines]
+    if customer is None or errors:
+        listing = "\n".join(f"  {p}" for p in (errors or _errors(problems)))
+        raise CrmError(
+            f"refusing to edit {path}: fix its problems first (crm edit):\n{listing}", exit_code=1
+        )
+
+
+def _validated(path: Path, old: bytes, new: bytes, changes: Sequence[Change]) -> Customer:
+    """Return the customer of ``new``; refuse it when it has an error ``old`` did not have."""
+    customer = _without_new_errors(path, old, new, changes)
+    before, _ = parse_bytes(old, path, path.stem)
+    for key, want in _expected(before, changes).items():
+        got = getattr(customer, _LIST_FIELDS.get(key, key))
+        if got != want:
+            raise CrmError(
+                f"not written: {key} would read back as {got!r}, not {want!r}; "
+                "change it with crm edit",
+            )
+    return customer
+
+
+def _expected(before: Customer | None, changes: Sequence[Change]) -> dict[str, object]:
+    """Return what each list or text field must read back as after ``changes``."""
+    want: dict[str, object] = {}
+    for change in changes:
+        key, value = change.key, (change.value or "").strip()
+        if key in _LIST_FIELDS:
+            current = want.get(key)
+            items = current if isinstance(current, tuple) else ()
+            if current is None and before is not None:
+                items = getattr(before, _LIST_FIELDS[key])
+            if change.op == "unset":
+                items = ()
+            elif change.op == "=":
+                items = tuple(_items(value))
+            elif change.op == "+=":
+                items = items if value in items else (*items, value)
+            else:
+                items = tuple(i for i in items if i != value)
+            want[key] = items
+        elif key in _TEXT_FIELDS and change.op == "unset":
+            want[key] = None
+        elif key in _TEXT_FIELDS and value not in _NULLS:
+            want[key] = value
+    return want
+
+
+def _without_new_errors(path: Path, old: bytes, new: bytes, changes: Sequence[Change]) -> Customer:
+    _, old_problems = parse_bytes(old, path, path.stem)
+    customer, new_problems = parse_bytes(new, path, path.stem)
+    fresh = Counter(p.message for p in _errors(new_problems))
+    fresh.subtract(p.message for p in _errors(old_problems))
+    added = [m for m, n in fresh.items() if n > 0]
+    if customer is None or added:
+        what = ", ".join(str(c) for c in changes) or "the edit"
+        reasons = "; ".join(added or [p.message for p in new_problems])
+        raise CrmError(f"not written: {what}: {reasons}", exit_code=2)
+    return customer
+
+
+def _similar(customers: Sequence[Customer], new: Customer) -> list[str]:
+    warnings = []
+    emails = {e.casefold() for e in new.emails}
+    for other in customers:
+        if other.name.casefold() == new.name.casefold():
+            warnings.append(f"a customer named '{other.name}' already exists: {other.location}")
+        for email in other.emails:
+            if email.casefold() in emails:
+                warnings.append(f"{email} is also the email of {other.name}: {other.location}")
+    return warnings
+
+
+__all__ = [
+    "Change",
+    "EditResult",
+    "NewCustomer",
+    "append_log",
+    "apply_changes",
+    "new_customer",
+    "parse_change",
+    "slug",
+]

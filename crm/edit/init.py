@@ -1,0 +1,107 @@
+"""``crm init``: the files of a new vault, written only where nothing exists yet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from crm.core.errors import CrmError
+
+CONFIG_TEXT = """\
+# crm vault settings. Every key is optional; the values shown are the defaults
+# or examples. See docs/format.md for the full list.
+
+[vault]
+# Which files are customers (globs relative to this folder). Default: every *.md
+# outside hidden folders and templates/, except a top-level README.md.
+# include = ["customers/**/*.md"]
+# exclude = ["archive/**"]
+# Time zone for follow-ups that have a time (next_contact: 2026-05-01 14:30).
+timezone = "UTC"
+# Where a Feb 29 birthday falls in common years: "feb28" or "mar1".
+feb29 = "feb28"
+
+[defaults]
+# Contact everyone at least this often unless a tag, segment or the file says otherwise.
+cadence = "90d"
+# More outreach than this inside the trailing period is "too much contact".
+max_contacts = "4/30d"
+
+[cadence]
+# A cadence per tag or segment; a customer's own `cadence:` wins.
+# vip = "14d"
+
+[contact]
+# Log kinds that count as outreach for max_contacts.
+# outreach = ["email", "call", "text", "sms", "message", "offer", "newsletter", "voicemail"]
+
+[feed]
+# name = "Customers"
+# days_back = 30
+# days_ahead = 400
+"""
+
+TEMPLATE_TEXT = """\
+---
+name: {name}
+first_name: {first_name}
+last_name: {last_name}
+status: active
+tags: []
+# birthday: 1990-04-14      (or --04-14 when the year is unknown)
+# cadence: 30d
+---
+
+## Notes
+
+## Log
+"""
+
+SAMPLE_TEXT = """\
+---
+name: Bella Rossi
+first_name: Bella
+last_name: Rossi
+email: bella@example.com
+status: active
+tags: [regular]
+birthday: --04-14
+cadence: 60d
+likes: [espresso, gardening]
+---
+
+Met at the spring market; prefers texts to calls.
+
+## Log
+- 2026-01-10 call: asked about the spring offers
+- 2026-01-11 note: send her the catalogue before March
+"""
+
+GITIGNORE_TEXT = "# crm's index cache: derived from the files, safe to delete\n.crm/\n"
+
+
+def init_vault(folder: Path) -> list[Path]:
+    """Create a new vault in ``folder`` and return the files written; refuse to overwrite."""
+    files = {
+        folder / "crm.toml": CONFIG_TEXT,
+        folder / "templates" / "customer.md": TEMPLATE_TEXT,
+        folder / ".gitignore": GITIGNORE_TEXT,
+        folder / "bella-rossi.md": SAMPLE_TEXT,
+    }
+    existing = [p for p in files if p.exists()]
+    if existing:
+        names = ", ".join(str(p) for p in existing)
+        raise CrmError(f"refusing to overwrite existing files: {names}")
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("x", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+    written = list(files)
+    from crm.edit import gitmerge  # a vault inside a git clone gets the merge driver right away
+
+    if gitmerge.repo_root(folder) is not None:
+        attributes = folder / ".gitattributes"
+        existed = attributes.exists()
+        gitmerge.setup(folder)
+        if not existed:
+            written.append(attributes)
+    return written

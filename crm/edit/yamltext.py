@@ -1,0 +1,141 @@
+"""One-line YAML values as text: write a value so every parser reads it back, and read one back.
+
+The front matter is edited as lines (``crm.frontlines``); these helpers turn a value into the
+token that goes after ``key:`` and split an existing line into its token and trailing comment.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+
+from crm.vault.load import _YAML11_SURPRISE
+
+_INDICATORS = set("?:,[]{}#&*!|>'\"%@`")
+_NONCHARS = ("\ufeff", "\ufffe", "\uffff")
+
+
+def render_scalar(value: str, *, typed: bool = False, flow: bool = False) -> str:
+    """Return ``value`` as YAML: plain when every parser reads it back as that text, else quoted.
+
+    ``typed`` values (dates, cadences, numbers) may stay plain where YAML 1.1 would see a
+    number or a time; ``flow`` values also avoid the flow indicators ``,[]{}``.
+    """
+    plain = (
+        value
+        and value == value.strip()
+        and not _unsafe(value)
+        and value[0] not in _INDICATORS
+        and not re.match(r"-(\s|$)", value)
+        and ": " not in value
+        and " #" not in value
+        and not value.endswith(":")
+        and not (flow and any(c in value for c in ",[]{}"))
+        and (typed or not _YAML11_SURPRISE.match(value))
+        and value not in ("~", "null", "Null", "NULL")
+    )
+    return value if plain else double_quoted(value)
+
+
+def _unsafe(value: str) -> bool:
+    """Return True when ``value`` holds a character YAML cannot carry raw on one line."""
+    return any(unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") or c in _NONCHARS for c in value)
+
+
+def double_quoted(value: str) -> str:
+    """Return ``value`` as a YAML double-quoted scalar, escaping only what must be escaped."""
+    out = []
+    for c in value:
+        code = ord(c)
+        if c in '"\\':
+            out.append("\\" + c)
+        elif not _unsafe(c):
+            out.append(c)
+        elif code < 0x100:
+            out.append(f"\\x{code:02x}")
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return '"' + "".join(out) + '"'
+
+
+def single_quoted(value: str) -> str | None:
+    """Return ``value`` as a YAML single-quoted scalar, or None when it needs escapes."""
+    return None if _unsafe(value) else "'" + value.replace("'", "''") + "'"
+
+
+def unquote(token: str) -> str:
+    """Return the text a one-line YAML scalar token stands for."""
+    if len(token) >= 2 and token[0] == token[-1] == '"':
+        try:
+            return str(json.loads(token))
+        except ValueError:
+            return token[1:-1]
+    if len(token) >= 2 and token[0] == token[-1] == "'":
+        return token[1:-1].replace("''", "'")
+    return token
+
+
+def split_value(rest: str) -> tuple[str, str]:
+    """Split what follows ``key:`` into the value token and the rest (spaces, comment)."""
+    if not rest or rest[0] == "#":
+        return "", rest
+    quote: str | None = None
+    depth = 0
+    i = 0
+    while i < len(rest):
+        c = rest[i]
+        if quote == '"' and c == "\\":
+            i += 2
+            continue
+        if quote:
+            if c == quote:
+                if quote == "'" and rest[i + 1 : i + 2] == "'":
+                    i += 2
+                    continue
+                quote = None
+                if depth == 0:
+                    return rest[: i + 1], rest[i + 1 :]
+        elif c in "\"'" and (i == 0 or depth > 0):
+            quote = c
+        elif c in "[{":
+            depth += 1
+        elif c in "]}" and depth:
+            depth -= 1
+            if depth == 0:
+                return rest[: i + 1], rest[i + 1 :]
+        elif depth == 0 and c == "#" and rest[i - 1] in " \t":
+            break
+        i += 1
+    value = rest[:i].rstrip()
+    return value, rest[len(value) :]
+
+
+def flow_items(token: str) -> list[str]:
+    """Return the item tokens of a one-line flow list ``[a, "b", 'c']``."""
+    items, current, quote = [], "", None
+    for c in token[1:-1]:
+        if quote:
+            current += c
+            if c == quote:
+                quote = None
+        elif c in "\"'":
+            quote = c
+            current += c
+        elif c == ",":
+            items.append(current.strip())
+            current = ""
+        else:
+            current += c
+    items.append(current.strip())
+    return [item for item in items if item]
+
+
+def flow_list(template: str, tokens: list[str]) -> str:
+    """Return a flow list of ``tokens`` written in the spacing style of ``template``."""
+    inner = template[1:-1]
+    sep = "," if re.search(r",\S", inner) and not re.search(r",\s", inner) else ", "
+    pad = " " if inner.startswith(" ") and inner.strip() else ""
+    return "[" + pad + sep.join(tokens) + pad + "]" if tokens else "[]"

@@ -1,0 +1,188 @@
+"""The feed kept current: load, filter and render on every vault change and at each new day.
+
+``crm serve``, ``crm watch`` and the WSGI entry point share this; the clock is read here once
+per rebuild (never on a request), unless a fixed day is given.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from crm.core.config import Config, load_config
+from crm.core.errors import CrmError
+from crm.core.model import Customer, Problem
+from crm.feed.server import FeedApp
+from crm.index.store import Facets, Index, open_index
+from crm.vault.load import Vault
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """The ``--tag/--segment/--status/--company`` choices that make a per-team feed."""
+
+    tags: tuple[str, ...] = ()
+    segment: str | None = None
+    status: str | None = None
+    company: str | None = None
+
+    def matches(self, c: Customer | Facets) -> bool:
+        """Return True when the customer passes every filter (the same rules as ``crm list``)."""
+        return (
+            all(t in c.tags for t in self.tags)
+            and (self.segment is None or c.segment == self.segment)
+            and (self.status is None or c.status == self.status)
+            and (self.company is None or (c.company or "").casefold() == self.company.casefold())
+        )
+
+
+def load(root: Path) -> tuple[Config, Vault]:
+    """Return the vault's config and customers as they are on disk now, through the index."""
+    config, problems = load_config(root)
+    index = open_index(root, config, enabled=not os.environ.get("CRM_NO_INDEX"))
+    try:
+        vault = index.vault()
+    finally:
+        index.close()
+    return config, Vault(vault.root, vault.customers, (*problems, *vault.problems))
+
+
+def feed_from_index(index: Index, config: Config, today: date, filters: Filters) -> bytes:
+    """Return the feed of the customers ``filters`` keeps, rendering only uncached customers."""
+    from crm.feed.calendar import Entry, feed_from_entries
+
+    keep = None if filters == Filters() else filters.matches
+    try:
+        parts = list(index.feed_parts(config, today, keep))
+    except sqlite3.DatabaseError as exc:  # damaged pages met mid-feed: a plain parse instead
+        index.fall_back(exc)
+        parts = list(index.feed_parts(config, today, keep))
+    entries: list[Entry] = [e for _, part in parts for e in part]
+    timed = any(has_time for has_time, _ in parts)
+    return feed_from_entries(entries, timed, config, today)
+
+
+def vault_today(config: Config) -> date:
+    """Return today's date in the vault's time zone (reads the clock)."""
+    return datetime.now(ZoneInfo(config.timezone)).date()
+
+
+@dataclass
+class FeedJob:
+    """Loads the vault and renders the feed; remembers the counts of the last build for logs."""
+
+    root: Path
+    filters: Filters = Filters()
+    fixed_today: date | None = None
+    log: Callable[[str], None] = field(default=lambda message: None)
+    events: int = 0
+    problems: tuple[Problem, ...] = ()
+
+    def build(self) -> bytes:
+        """Return the feed as it is now, logging each problem met while loading."""
+        config, config_problems = load_config(self.root)
+        if config_problems:
+            # Defaults in place of a broken crm.toml would change zone, names and cadences of the
+            # whole feed: better keep serving the last good one until the file is fixed.
+            raise CrmError(f"{config_problems[0]} (fix crm.toml; the feed is not rebuilt)")
+        # Through the index: a rebuild after an edit re-parses and re-renders only that file.
+        today = self.fixed_today or vault_today(config)
+        index = open_index(
+            self.root, config, enabled=not os.environ.get("CRM_NO_INDEX"), feed_day=today
+        )
+        try:
+            data = feed_from_index(index, config, today, self.filters)
+            problems = tuple(index.problems())
+        finally:
+            index.close()
+        self.events = data.count(b"BEGIN:VEVENT\r\n")
+        self.problems = problems
+        for p in problems:
+            self.log(str(p))
+        return data
+
+    def today(self) -> date:
+        """Return the date the feed is built for."""
+        return self.fixed_today or vault_today(load_config(self.root)[0])
+
+    def summary(self) -> str:
+        """Return e.g. ``41 events, 1 problem`` for the last build."""
+        n = len(self.problems)
+        return f"{self.events} events" + (f", {n} problem{'s' if n != 1 else ''}" if n else "")
+
+
+def describe(changes: tuple[object, ...]) -> str:
+    """Return the first few changes of a batch as one short phrase."""
+    shown = ", ".join(str(c) for c in changes[:5])
+    return shown + (f" and {len(changes) - 5} more" if len(changes) > 5 else "")
+
+
+class LiveFeed:
+    """A ``FeedApp`` rebuilt by a vault watcher and a day ticker, in their threads."""
+
+    def __init__(self, job: FeedJob, token: str, *, delay: float = 0.3) -> None:
+        from crm.feed.watch import DayTicker, Watcher
+
+        self.job = job
+        self.app = FeedApp(token, job.build, log=job.log)
+        self._watcher = Watcher(job.root, lambda ch: self._rebuild(describe(ch)), delay=delay)
+        self._ticker = DayTicker(job.today, lambda day: self._rebuild(f"new day {day}"))
+
+    def _rebuild(self, reason: str) -> None:
+        changed = self.app.refresh()
+        self.job.log(
+            f"{'rebuilt' if changed else 'unchanged'} feed: {self.job.summary()} ({reason})"
+        )
+
+    def start(self) -> None:
+        """Start watching, then build the first feed (so no edit made meanwhile is lost)."""
+        self._watcher.start()
+        self.app.refresh()
+        self._ticker.start()
+
+    def stop(self) -> None:
+        """Stop the watcher and the ticker."""
+        self._ticker.stop()
+        self._watcher.stop()
+
+
+def run_watch(job: FeedJob, output: Path, stop: threading.Event, *, delay: float = 0.3) -> None:
+    """Keep ``output`` current until ``stop`` is set: rebuild on vault changes and at a new day."""
+    from crm.edit.files import write_atomic
+    from crm.feed.watch import DayTicker, Watcher
+
+    current = b""
+    lock = threading.Lock()
+
+    def rebuild(reason: str | None) -> None:
+        nonlocal current
+        with lock:
+            try:
+                data = job.build()
+                if data != current:
+                    write_atomic(output, data)
+            except Exception as exc:
+                if reason is None:
+                    raise  # the first build: let the command fail with the real error
+                job.log(f"rebuild failed, {output} left as it was ({reason}): {exc}")
+                return
+            verb = "wrote" if reason is None else "rebuilt" if data != current else "unchanged"
+            job.log(f"{verb} {output}: {job.summary()}" + (f" ({reason})" if reason else ""))
+            current = data
+
+    watcher = Watcher(job.root, lambda ch: rebuild(describe(ch)), delay=delay, ignored=[output])
+    ticker = DayTicker(job.today, lambda day: rebuild(f"new day {day}"))
+    # Watch first, then build: an edit made while the first build runs is not lost.
+    with watcher:
+        rebuild(None)
+        ticker.start()
+        try:
+            stop.wait()
+        finally:
+            ticker.stop()

@@ -1,0 +1,222 @@
+"""The feed over HTTP: a WSGI app that serves the last good feed from memory, never rendering.
+
+Rebuilds happen elsewhere (the watcher's thread, the day ticker) through ``FeedApp.refresh``;
+a request only reads the current ``Snapshot``, so it never waits on a rebuild.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any
+
+from crm.core.errors import CrmError
+from crm.feed.token import token_matches
+
+FEED_NAME = "calendar.ics"
+CONTENT_TYPE = "text/calendar; charset=utf-8"
+
+StartResponse = Callable[..., Any]
+Environ = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The bytes being served, with their validators."""
+
+    body: bytes
+    etag: str
+    last_modified: datetime
+
+
+def feed_path(token: str) -> str:
+    """Return the URL path of the feed for ``token``."""
+    return f"/{token}/{FEED_NAME}"
+
+
+def utc_now() -> datetime:
+    """Return the current time in UTC (the server's clock)."""
+    return datetime.now(UTC)
+
+
+class FeedApp:
+    """A WSGI application serving one feed at its secret path; 404 for anything else."""
+
+    def __init__(
+        self,
+        token: str,
+        build: Callable[[], bytes],
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        log: Callable[[str], None] = lambda message: None,
+    ) -> None:
+        self.token = token
+        self._build = build
+        self._clock = clock
+        self._log = log
+        self._lock = threading.Lock()
+        self.snapshot: Snapshot | None = None
+        # What keeps this app current (watcher, ticker); WSGI servers never call close().
+        self.closers: list[Callable[[], None]] = []
+
+    def close(self) -> None:
+        """Stop whatever rebuilds this app in the background."""
+        while self.closers:
+            self.closers.pop()()
+
+    def refresh(self) -> bool:
+        """Rebuild the feed; return True when the bytes changed. A failed build keeps the old ones."""
+        with self._lock:  # one rebuild at a time; requests do not take this lock
+            try:
+                body = self._build()
+            except Exception as exc:  # noqa: BLE001  # any failure must leave the last good feed up
+                self._log(f"rebuild failed, still serving the previous feed: {exc}")
+                return False
+            old = self.snapshot
+            if old is not None and old.body == body:
+                return False
+            etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+            # HTTP dates have whole seconds; a finer Last-Modified would never match on 304 checks.
+            modified = self._clock().astimezone(UTC).replace(microsecond=0)
+            self.snapshot = Snapshot(body, etag, modified)
+            return True
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        """Answer one request (WSGI)."""
+        path = environ.get("PATH_INFO", "")
+        prefix, suffix = "/", "/" + FEED_NAME
+        given = path[len(prefix) : -len(suffix)] if path.endswith(suffix) else ""
+        # Compare even when the shape is wrong, so timing says nothing about what exists.
+        if not (token_matches(given, self.token) and path.startswith(prefix)):
+            return _plain(start_response, "404 Not Found", b"Not Found\n")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method not in ("GET", "HEAD"):
+            return _plain(
+                start_response,
+                "405 Method Not Allowed",
+                b"Method Not Allowed\n",
+                [("Allow", "GET, HEAD")],
+            )
+        snap = self.snapshot
+        if snap is None:
+            return _plain(
+                start_response,
+                "503 Service Unavailable",
+                b"The feed is being built\n",
+                [("Retry-After", "5")],
+            )
+        headers = [
+            ("ETag", snap.etag),
+            ("Last-Modified", format_datetime(snap.last_modified, usegmt=True)),
+            ("Cache-Control", "no-cache"),
+        ]
+        if _not_modified(environ, snap):
+            start_response("304 Not Modified", headers)
+            return []
+        start_response(
+            "200 OK",
+            [
+                ("Content-Type", CONTENT_TYPE),
+                ("Content-Length", str(len(snap.body))),
+                *headers,
+                ("Content-Disposition", f'inline; filename="{FEED_NAME}"'),
+                ("X-Content-Type-Options", "nosniff"),
+                # The token is in the URL: never leak it through a Referer header.
+                ("Referrer-Policy", "no-referrer"),
+            ],
+        )
+        return [] if method == "HEAD" else [snap.body]
+
+
+def _not_modified(environ: Environ, snap: Snapshot) -> bool:
+    """Return True when the client's copy is current (If-None-Match wins over If-Modified-Since)."""
+    inm = environ.get("HTTP_IF_NONE_MATCH")
+    if inm is not None:
+        tags = [t.strip().removeprefix("W/") for t in inm.split(",")]
+        return "*" in tags or snap.etag in tags
+    ims = environ.get("HTTP_IF_MODIFIED_SINCE")
+    if ims is None:
+        return False
+    try:
+        since = parsedate_to_datetime(ims)
+    except (TypeError, ValueError):
+        return False
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    return snap.last_modified <= since
+
+
+def _plain(
+    start_response: StartResponse,
+    status: str,
+    body: bytes,
+    extra: list[tuple[str, str]] | None = None,
+) -> list[bytes]:
+    start_response(
+        status,
+        [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            *(extra or []),
+        ],
+    )
+    return [body]
+
+
+def make_server(app: FeedApp, host: str, port: int) -> Any:
+    """Return a waitress server for ``app`` bound to ``host:port`` (port 0 picks a free one)."""
+    from waitress import create_server
+
+    try:
+        # Several threads and short timeouts: one slow or stalled client must not hold up the rest.
+        return create_server(
+            app,
+            host=host,
+            port=port,
+            threads=8,
+            channel_timeout=30,
+            connection_limit=100,
+            ident="crm",
+            expose_tracebacks=False,
+        )
+    except OSError as exc:
+        raise CrmError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def stop_server(server: Any, thread: threading.Thread, timeout: float = 10) -> None:
+    """Stop a waitress server whose ``run()`` loops in ``thread``, and wait for it to end."""
+    from waitress import wasyncore
+
+    # Sockets must be closed by the loop's own thread; closing them under a running
+    # select() from here fails with EBADF.
+    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    thread.join(timeout)
+    server.task_dispatcher.shutdown()
+
+
+def make_app(vault: str | None = None) -> FeedApp:
+    """Return a live feed app for any WSGI server, e.g. ``gunicorn 'crm.server:make_app()'``.
+
+    The vault is ``vault``, else ``$CRM_VAULT``, else the nearest folder with crm.toml; the
+    token is found as for ``crm serve``. The watcher and day ticker run for the process's life.
+    """
+    import logging
+    import os
+    from pathlib import Path
+
+    from crm.core.config import load_config
+    from crm.feed.live import FeedJob, LiveFeed
+    from crm.feed.token import ENV_VAR, feed_token
+    from crm.vault.load import find_root
+
+    root = find_root(Path.cwd(), vault, os.environ.get("CRM_VAULT"))
+    token = feed_token(root, load_config(root)[0], os.environ.get(ENV_VAR))
+    logger = logging.getLogger("crm.server")
+    live = LiveFeed(FeedJob(root, log=logger.warning), token)
+    live.start()
+    live.app.closers.append(live.stop)
+    return live.app

@@ -1,0 +1,312 @@
+"""Building index rows: find the customer files and their stat, parse them (in parallel).
+
+A row holds the parsed customer and its problems as JSON, and the columns that do not
+depend on today, so that a report is a query (see ``crm.index``).
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from crm.core.config import Config
+from crm.core.dates import add_span
+from crm.core.model import Customer, Problem, Span
+from crm.index import codec
+from crm.rules import rhythm
+from crm.rules.loyalty import LOYAL_KINDS, YEAR
+from crm.vault.load import SKIPPED_DIRS, _selected, _symlink_problem, parse_path
+
+# Below this many changed files a process pool costs more than it saves.
+PARALLEL_MIN = 400
+CHUNK = 250
+MMDD, DAY = 0, 1  # kinds of marks: a yearly month*100+day, or a date's ordinal
+_UPPER_DAYS = {"d": 1, "w": 7, "m": 31, "y": 366}
+_FOREVER = 99_999_999  # after every date.toordinal()
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One file's row, as a worker computes it."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    cid: str | None
+    data: str | None
+    name: str | None
+    problems: str
+    status: str | None = None
+    tracked: int = 0
+    due: int | None = None
+    back: int | None = None
+    noisy_until: int | None = None
+    loyal_until: int | None = None
+    winback: int = 0
+    marks: tuple[tuple[int, int], ...] = ()
+    # The calendar block for the feed's day, when the build was asked for one (see ``crm.index``):
+    # name, timed, events, tags (JSON), segment, status, company.
+    block: tuple[str, int, bytes, str, str | None, str, str | None] | None = None
+
+
+def scan(root: Path, config: Config) -> tuple[list[tuple[str, int, int]], list[Problem]]:
+    """Return ``(relative path, size, change stamp)`` of the files ``find_files`` picks.
+
+    The stamp (stored as ``mtime_ns``) is the later of the file's mtime and ctime in ns.
+    """
+    found: list[tuple[str, int, int]] = []
+    add = found.append
+    problems: list[Problem] = []
+    real_root: list[Path] = []
+
+    def resolved() -> Path:
+        if not real_root:
+            real_root.append(root.resolve())
+        return real_root[0]
+
+    filtered = bool(config.include or config.exclude)
+
+    def walk(folder: str, prefix: str) -> None:
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except OSError:
+            return
+        at_top = not prefix
+        for entry in entries:
+            name = entry.name
+            if name[0] == ".":
+                continue  # hidden files and folders alike
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if at_top and name in SKIPPED_DIRS:
+                    continue
+                if entry.is_symlink():
+                    problems.extend(_symlink_problem(Path(entry.path), resolved(), "folder"))
+                    continue
+                walk(entry.path, f"{prefix}{name}/")
+                continue
+            if not name.endswith(".md") or (at_top and name.lower() == "readme.md"):
+                continue
+            rel = prefix + name
+            if filtered and not _selected(rel, config):
+                continue
+            if entry.is_symlink():
+                bad = _symlink_problem(Path(entry.path), resolved(), "file")
+                if bad:
+                    problems.extend(bad)
+                    continue
+            try:
+                st = entry.stat()
+            except OSError:
+                add((rel, -1, -1))  # parse_path reports why it cannot be read
+                continue
+            # The later of mtime and ctime: `touch -r`, `cp -p`, `rsync -a` or a chmod put
+            # mtime back or leave it alone, but always move ctime (Windows: ctime is creation).
+            add((rel, st.st_size, max(st.st_mtime_ns, st.st_ctime_ns)))
+
+    walk(str(root), "")
+    return found, problems
+
+
+def path_key(rel: str) -> list[str]:
+    """Return the sort key that orders relative paths like ``Path`` objects do."""
+    return rel.split("/")
+
+
+def _upper_days(span: Span) -> int:
+    return span.amount * _UPPER_DAYS[span.unit]
+
+
+def peak_outreach(c: Customer, config: Config, cap_period: Span) -> tuple[int, int | None]:
+    """Return the most outreach entries inside any one cap period, and the last outreach day."""
+    days = sorted(i.day for i in rhythm.outreach(c, config))
+    if not days:
+        return 0, None
+    return _peak(days, cap_period), days[-1].toordinal()
+
+
+def _peak(days: list[date], period: Span) -> int:
+    """Return the most of the sorted ``days`` inside any window ``(day - period, day]``."""
+    peak = 0
+    for n, day in enumerate(days):
+        # The count for any day peaks on a day with an entry; ties on that day all count.
+        last = bisect.bisect_right(days, day) - 1
+        if last != n:
+            continue
+        first = bisect.bisect_right(days, add_span(day, period, -1))
+        peak = max(peak, last - first + 1)
+    return peak
+
+
+def make_row(
+    rel: str, size: int, mtime_ns: int, root: Path, config: Config, feed_day: date | None = None
+) -> Row:
+    """Return the index row of one file: parse it and precompute what does not depend on today.
+
+    With ``feed_day``, the row also carries the customer's calendar block for that day, rendered
+    here (in a worker of the pool) so that a cold ``crm ics`` need not decode every customer.
+    """
+    path = root / rel
+    customer, problems = parse_path(path, root)
+    encoded_problems = codec.encode_problems(problems)
+    if customer is None:
+        return Row(rel, size, mtime_ns, None, None, None, encoded_problems)
+    c = customer
+    r = rhythm.rhythm(c, config)
+    marks: list[tuple[int, int]] = []
+    for d in c.dates:
+        if d.yearly:
+            marks.append((MMDD, d.date.month * 100 + d.date.day))
+        elif d.date.year is not None:
+            marks.append((DAY, date(d.date.year, d.date.month, d.date.day).toordinal()))
+    if c.customer_since is not None:
+        marks.append((MMDD, c.customer_since.month * 100 + c.customer_since.day))
+    planned = rhythm.planned_day(c)
+    back = c.away.end + timedelta(days=1) if c.away is not None else None
+    # Every day a contact can fall due: the rhythm's, the planned one, back from away, snooze end.
+    for day in (planned, r.due, back, c.snooze_until):
+        if day is not None:
+            marks.append((DAY, day.toordinal()))
+    cap = c.max_contacts or config.default_max_contacts
+    peak, last_out = peak_outreach(c, config, cap.period) if cap else (0, None)
+    return Row(
+        path=rel,
+        size=size,
+        mtime_ns=mtime_ns,
+        cid=c.id,
+        data=codec.encode_customer(c),
+        name=c.name,
+        problems=encoded_problems,
+        status=c.status,
+        tracked=int(c.status not in ("lost", "paused") and r.cadence is not None),
+        due=None if r.due is None else r.due.toordinal(),
+        back=None if back is None else back.toordinal(),
+        # The last day on which the outreach could still exceed the cap.
+        noisy_until=(
+            last_out + _upper_days(cap.period)
+            if cap is not None and last_out is not None and peak > cap.count
+            else None
+        ),
+        loyal_until=_loyal_until(c, config),
+        winback=int(c.status == "lost" and (c.value or 0.0) >= config.loyalty.winback_min_value),
+        marks=tuple(sorted(set(marks))),
+        block=None if feed_day is None else _block(c, config, feed_day),
+    )
+
+
+def _block(
+    c: Customer, config: Config, day: date
+) -> tuple[str, int, bytes, str, str | None, str, str | None]:
+    from crm.feed.calendar import customer_block
+
+    block = customer_block(c, config, day)
+    tags = codec.dumps(list(c.tags))
+    return (block.name, int(block.timed), codec.encode_block(block), tags) + (
+        c.segment,
+        c.status,
+        c.company,
+    )
+
+
+def _loyal_until(c: Customer, config: Config) -> int | None:
+    """Return the last day on which the customer may count as loyal (None: never)."""
+    settings = config.loyalty
+    if c.status in ("lost", "paused"):
+        return None
+    if c.value is not None and c.value >= settings.min_value:
+        return _FOREVER
+    if settings.min_visits <= 0:
+        return None
+    days = sorted(i.day for i in c.log if i.kind in LOYAL_KINDS)
+    if _peak(days, YEAR) < settings.min_visits:
+        return None
+    return days[-1].toordinal() + _upper_days(YEAR)
+
+
+def _mtime_ns(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return -1
+
+
+def _rows(
+    root: str,
+    items: Sequence[tuple[str, int, int]],
+    config: Config,
+    racy_after: int,
+    feed_day: date | None = None,
+) -> list[Row]:
+    """Return the rows of a chunk of files (runs in a worker process)."""
+    base = Path(root)
+    out = []
+    for rel, size, stamp in items:
+        row = make_row(rel, size, stamp, base, config, feed_day)
+        # Content written in the last moments may change again within the same mtime tick:
+        # store no stamp, so the next command parses it again. (A fresh ctime alone, from a
+        # chmod or a backdated mtime, is no such risk.)
+        if stamp >= racy_after and _mtime_ns(base / rel) >= racy_after:
+            row = dataclasses.replace(row, mtime_ns=-1)
+        out.append(row)
+    return out
+
+
+def parse_changed(
+    root: Path,
+    items: Sequence[tuple[str, int, int]],
+    config: Config,
+    racy_after: int,
+    progress: Progress | None = None,
+    workers: int | None = None,
+    *,
+    min_parallel: int = PARALLEL_MIN,
+    chunk: int = CHUNK,
+    feed_day: date | None = None,
+) -> Iterator[Row]:
+    """Yield the rows of ``items``, parsed across the machine's cores when there are many."""
+    total = len(items)
+    chunks = [items[i : i + chunk] for i in range(0, total, chunk)]
+    workers = workers or _cores()
+    done = 0
+    if total < min_parallel or workers < 2:
+        for part in chunks:
+            yield from _rows(str(root), part, config, racy_after, feed_day)
+            done += len(part)
+            if progress:
+                progress(done, total)
+        return
+    # Imported here: only a cold build or a big change needs a pool, and the import is slow.
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        results = pool.map(
+            _rows,
+            [str(root)] * len(chunks),
+            chunks,
+            [config] * len(chunks),
+            [racy_after] * len(chunks),
+            [feed_day] * len(chunks),
+        )
+        for rows in results:
+            yield from rows
+            done += len(rows)
+            if progress:
+                progress(done, total)
+
+
+def _cores() -> int:
+    """Return how many cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1

@@ -1,0 +1,144 @@
+"""Results as text: aligned tables that fit 80 columns, stable JSON, and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any, Literal
+
+from crm.core.model import Problem
+
+Format = Literal["table", "json", "csv"]
+Row = Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of a table: the row key, its heading, and whether it may be shortened."""
+
+    key: str
+    heading: str
+    flexible: bool = False
+
+
+def render(rows: Sequence[Row], columns: Sequence[Column], fmt: Format, width: int = 80) -> str:
+    """Return ``rows`` as a table, JSON array or CSV (JSON and CSV carry every key of a row)."""
+    if fmt == "json":
+        return to_json(list(rows))
+    if fmt == "csv":
+        # Scripts get every key the JSON has, in the same order; no rows, no header.
+        return to_csv(rows, list(rows[0])) if rows else ""
+    return table(rows, columns, width)
+
+
+def to_json(value: Any) -> str:
+    """Return ``value`` as indented JSON with dates in ISO form and keys in a stable order."""
+    return json.dumps(value, default=_json_default, ensure_ascii=False, indent=2) + "\n"
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, date | datetime | time):
+        return value.isoformat()
+    if isinstance(value, tuple | set | frozenset):
+        return list(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def to_csv(rows: Iterable[Row], keys: Sequence[str]) -> str:
+    """Return the ``keys`` of each row as CSV with a header line."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(keys)
+    for row in rows:
+        writer.writerow([cell(row.get(k)) for k in keys])
+    return out.getvalue()
+
+
+def cell(value: Any) -> str:
+    """Return one value as plain text for a table or CSV cell."""
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return ", ".join(cell(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, date | datetime | time):
+        return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
+    return str(value)
+
+
+def table(rows: Sequence[Row], columns: Sequence[Column], width: int = 80) -> str:
+    """Return an aligned text table; flexible columns are cut with '…' to fit ``width``."""
+    if not rows:
+        return ""
+    cells = [[cell(row.get(c.key)) for c in columns] for row in rows]
+    widths = [
+        max(width_of(c.heading), *(width_of(r[i]) for r in cells)) for i, c in enumerate(columns)
+    ]
+    excess = sum(widths) + 2 * (len(columns) - 1) - width
+    for i in sorted(range(len(columns)), key=lambda i: -widths[i]):
+        if excess <= 0:
+            break
+        if columns[i].flexible:
+            floor = max(len(columns[i].heading), 8)
+            cut = min(excess, widths[i] - floor)
+            if cut > 0:
+                widths[i] -= cut
+                excess -= cut
+    lines = [_line([c.heading for c in columns], widths)]
+    lines += [_line(r, widths) for r in cells]
+    return "\n".join(lines) + "\n"
+
+
+def _line(values: Sequence[str], widths: Sequence[int]) -> str:
+    return "  ".join(_fit(v, w) for v, w in zip(values, widths, strict=True)).rstrip()
+
+
+def width_of(text: str) -> int:
+    """Return how many terminal columns ``text`` takes (CJK is two wide, accents zero)."""
+    if text.isascii():
+        return len(text)  # no ASCII character is wide or combining; big reports are mostly ASCII
+    return sum(
+        0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        for ch in text
+    )
+
+
+def _fit(text: str, width: int) -> str:
+    """Return ``text`` padded to ``width`` columns, or cut with '…' when it is wider."""
+    if width_of(text) > width:
+        while text and width_of(text) > width - 1:
+            text = text[:-1]
+        text += "…"
+    return text + " " * (width - width_of(text))
+
+
+PROBLEM_COLUMNS = (
+    Column("path", "PATH"),
+    Column("line", "LINE"),
+    Column("severity", "SEVERITY"),
+    Column("message", "MESSAGE", flexible=True),
+)
+
+
+def problem_rows(problems: Iterable[Problem]) -> list[dict[str, Any]]:
+    """Return problems as ``{path, line, severity, message}`` objects for JSON."""
+    return [
+        {
+            "path": str(p.location.path),
+            "line": p.location.line,
+            "severity": p.severity,
+            "message": p.message,
+        }
+        for p in problems
+    ]
+
+
+def problems_text(problems: Iterable[Problem]) -> str:
+    """Return problems one per line as ``path:line: message``."""
+    return "".join(f"{p}\n" for p in problems)

@@ -1,0 +1,139 @@
+"""Each report's rows: the stable JSON/CSV schema (documented in docs/reports.md) and table columns."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from crm.core.model import Customer
+from crm.report.render import Column
+from crm.rules.rhythm import CUSTOMER_SINCE, ContactState, Noisy, Upcoming
+
+LIST_COLUMNS = (
+    Column("id", "ID"),
+    Column("name", "NAME", flexible=True),
+    Column("status", "STATUS"),
+    Column("tags", "TAGS", flexible=True),
+)
+
+OVERDUE_COLUMNS = (
+    Column("name", "NAME", flexible=True),
+    Column("late", "LATE"),
+    Column("last", "LAST CONTACT", flexible=True),
+    Column("cadence", "EVERY"),
+    Column("likes", "LIKES", flexible=True),
+)
+
+UPCOMING_COLUMNS = (
+    Column("date", "DATE"),
+    Column("when", "WHEN"),
+    Column("name", "NAME", flexible=True),
+    Column("what", "WHAT", flexible=True),
+    Column("note", "NOTE", flexible=True),
+)
+
+NOISY_COLUMNS = (
+    Column("name", "NAME", flexible=True),
+    Column("count", "OUTREACH"),
+    Column("max_contacts", "LIMIT"),
+    Column("since", "SINCE"),
+    Column("last", "LATEST", flexible=True),
+)
+
+
+def customer_row(c: Customer) -> dict[str, Any]:
+    """Return the ``crm list`` row: the customer's main fields."""
+    return {
+        "id": c.id,
+        "name": c.name,
+        "first_name": c.first_name,
+        "status": c.status,
+        "tags": list(c.tags),
+        "segment": c.segment,
+        "company": c.company,
+        "email": list(c.emails),
+        "phone": list(c.phones),
+        "path": str(c.location.path),
+    }
+
+
+def overdue_row(s: ContactState, today: date) -> dict[str, Any]:
+    """Return the ``crm overdue`` row of one contact state."""
+    last = s.last
+    how = last.entry.kind if last and last.entry else None
+    late = "never" if last is None else f"{s.days_overdue or 0}d"
+    return {
+        "id": s.customer.id,
+        "name": s.customer.name,
+        "first_name": s.customer.first_name,
+        "due": s.due,
+        "days_overdue": s.days_overdue,
+        "never_contacted": last is None,
+        "last_contact": last.day if last else None,
+        "last_contact_kind": how,
+        "cadence": str(s.cadence) if s.cadence else None,
+        "likes": list(s.customer.likes),
+        "late": late,
+        "last": f"{last.day} {how}" if last and how else (str(last.day) if last else "never"),
+        "path": str(s.customer.location.path),
+    }
+
+
+def upcoming_row(u: Upcoming, today: date, note: str | None = None) -> dict[str, Any]:
+    """Return the ``crm upcoming`` row of one dated item."""
+    return {
+        "date": u.day,
+        "time": u.at.strftime("%H:%M") if u.at else None,
+        "id": u.customer.id,
+        "name": u.customer.name,
+        "kind": u.kind,
+        "label": u.label,
+        "age": u.age if u.kind == "birthday" else None,
+        "years": u.age if u.kind != "birthday" else None,
+        "when": when(u.day, today),
+        "what": describe(u),
+        # A reach-out date already falls after any away period or snooze: no note needed.
+        "note": None if u.kind == "due" else note,
+        "path": str(u.customer.location.path),
+    }
+
+
+def describe(u: Upcoming) -> str:
+    """Return a short phrase for an upcoming item, e.g. 'birthday (turns 37)'."""
+    if u.kind == "birthday":
+        return "birthday" + (f" (turns {u.age})" if u.age is not None else "")
+    if u.kind == "followup":
+        return "follow-up" + (f" at {u.at.strftime('%H:%M')}" if u.at else "")
+    if u.kind == "due":
+        return "reach out"
+    if u.label == CUSTOMER_SINCE:
+        return f"{u.age} years as a customer"
+    label = "anniversary" if u.kind == "anniversary" else u.label
+    return label + (f" ({u.age} years)" if u.age is not None else "")
+
+
+def when(day: date, today: date) -> str:
+    """Return 'today', 'tomorrow', 'Fri' (this week) or 'in 12d'."""
+    delta = (day - today).days
+    if delta == 0:
+        return "today"
+    if delta == 1:
+        return "tomorrow"
+    if 1 < delta < 7:
+        return day.strftime("%a")
+    return f"in {delta}d"
+
+
+def noisy_row(n: Noisy) -> dict[str, Any]:
+    """Return the ``crm noisy`` row of one over-contacted customer."""
+    latest = n.entries[-1]
+    return {
+        "id": n.customer.id,
+        "name": n.customer.name,
+        "count": n.count,
+        "max_contacts": str(n.cap),
+        "since": n.since,
+        "entries": [f"{i.day} {i.kind}" for i in n.entries],
+        "last": f"{latest.day} {latest.kind}",
+        "path": str(n.customer.location.path),
+    }

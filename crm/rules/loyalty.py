@@ -1,0 +1,169 @@
+"""Whom to thank and whom to win back: pure functions of customers, config and today.
+
+A customer is *loyal* when, in the year up to today, they have at least
+``min_visits`` log entries of a loyal kind (``visit``, ``purchase``), or when their
+``value`` is at least ``min_value``. They were *thanked lately* when a ``thanks``,
+``gift`` or ``card`` entry falls inside the trailing thanks period. A lost customer
+is *worth winning back* when their ``value`` is at least ``winback_min_value``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from crm.core.config import LoyaltyConfig
+from crm.core.dates import add_span
+from crm.core.model import Customer, Span
+from crm.report.render import Column
+from crm.rules.rhythm import last_contact
+
+LOYAL_KINDS = ("visit", "purchase")
+THANKS_KINDS = ("thanks", "gift", "card")
+YEAR = Span(1, "y")
+
+
+@dataclass(frozen=True, slots=True)
+class Loyal:
+    """A loyal customer who has not been thanked inside the period."""
+
+    customer: Customer
+    visits: int
+    last_visit: date | None
+    last_thanked: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Lost:
+    """A lost customer worth winning back, and when they were last in touch."""
+
+    customer: Customer
+    last_contact: date | None
+    days_gone: int | None
+
+
+def visits_in_year(customer: Customer, today: date) -> list[date]:
+    """Return the days of visit/purchase entries in the year up to and including ``today``."""
+    since = add_span(today, YEAR, -1)
+    return sorted(i.day for i in customer.log if i.kind in LOYAL_KINDS and since < i.day <= today)
+
+
+def last_thanked(customer: Customer, today: date) -> date | None:
+    """Return the newest thanks/gift/card entry on or before ``today``."""
+    days = [i.day for i in customer.log if i.kind in THANKS_KINDS and i.day <= today]
+    return max(days, default=None)
+
+
+def thanks(
+    customers: Iterable[Customer],
+    settings: LoyaltyConfig,
+    today: date,
+    *,
+    period: Span | None = None,
+    min_visits: int | None = None,
+    min_value: float | None = None,
+) -> list[Loyal]:
+    """Return loyal active customers not thanked within ``period``, most visits then value first."""
+    period = period or settings.thanks_period
+    visits_floor = settings.min_visits if min_visits is None else min_visits
+    value_floor = settings.min_value if min_value is None else min_value
+    since = add_span(today, period, -1)
+    found: list[Loyal] = []
+    for c in customers:
+        # Lost and paused customers must not be contacted, not even with a card.
+        if c.status in ("lost", "paused"):
+            continue
+        visits = visits_in_year(c, today)
+        loyal = (visits_floor > 0 and len(visits) >= visits_floor) or (
+            c.value is not None and c.value >= value_floor
+        )
+        if not loyal:
+            continue
+        thanked = last_thanked(c, today)
+        if thanked is not None and thanked > since:
+            continue
+        found.append(Loyal(c, len(visits), visits[-1] if visits else None, thanked))
+    found.sort(key=lambda x: (-x.visits, -(x.customer.value or 0), x.customer.name.casefold()))
+    return found
+
+
+def winback(
+    customers: Iterable[Customer],
+    settings: LoyaltyConfig,
+    today: date,
+    *,
+    min_value: float | None = None,
+) -> list[Lost]:
+    """Return lost customers whose value is at least ``min_value``, most valuable first."""
+    floor = settings.winback_min_value if min_value is None else min_value
+    found: list[Lost] = []
+    for c in customers:
+        if c.status != "lost" or (c.value or 0.0) < floor:
+            continue
+        last = last_contact(c)
+        day = last.day if last is not None else None
+        found.append(Lost(c, day, (today - day).days if day is not None else None))
+    found.sort(key=lambda x: (-(x.customer.value or 0), x.customer.name.casefold()))
+    return found
+
+
+def ago(days: int | None) -> str:
+    """Return a rough age such as '12 days', '7 months' or '2 years' ('unknown' for None)."""
+    if days is None:
+        return "unknown"
+    if days < 60:
+        return f"{days} day{'' if days == 1 else 's'}"
+    if days < 730:
+        return f"{round(days / 30.4375)} months"  # the mean Gregorian month
+    return f"{days // 365} years"
+
+
+THANKS_COLUMNS = (
+    Column("name", "NAME", flexible=True),
+    Column("visits", "VISITS"),
+    Column("value", "VALUE"),
+    Column("thanked", "LAST THANKED"),
+    Column("likes", "LIKES", flexible=True),
+)
+
+WINBACK_COLUMNS = (
+    Column("name", "NAME", flexible=True),
+    Column("value", "VALUE"),
+    Column("left", "LEFT"),
+    Column("likes", "LIKES", flexible=True),
+)
+
+
+def thanks_row(x: Loyal) -> dict[str, Any]:
+    """Return the ``crm thanks`` row of one loyal customer."""
+    c = x.customer
+    return {
+        "id": c.id,
+        "name": c.name,
+        "first_name": c.first_name,
+        "visits": x.visits,
+        "last_visit": x.last_visit,
+        "value": c.value,
+        "last_thanked": x.last_thanked,
+        "thanked": str(x.last_thanked) if x.last_thanked else "never",
+        "likes": list(c.likes),
+        "path": str(c.location.path),
+    }
+
+
+def winback_row(x: Lost) -> dict[str, Any]:
+    """Return the ``crm winback`` row of one lost customer."""
+    c = x.customer
+    return {
+        "id": c.id,
+        "name": c.name,
+        "first_name": c.first_name,
+        "value": c.value,
+        "last_contact": x.last_contact,
+        "days_gone": x.days_gone,
+        "left": ago(x.days_gone) + (" ago" if x.days_gone is not None else ""),
+        "likes": list(c.likes),
+        "path": str(c.location.path),
+    }

@@ -1,0 +1,249 @@
+"""Whom to contact and whom to leave alone: pure functions of customers, config and today."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Literal
+
+from crm.core.config import Config
+from crm.core.dates import add_span, next_occurrence, years_since
+from crm.core.model import ContactCap, Customer, Interaction, PartialDate, Span
+
+State = Literal["overdue", "never", "due", "ok", "snoozed", "away", "inactive", "untracked"]
+CUSTOMER_SINCE = "Customer since"
+UpcomingKind = Literal["birthday", "anniversary", "date", "followup", "due"]
+
+
+@dataclass(frozen=True, slots=True)
+class LastContact:
+    """When the customer was last in touch, and the log entry that says so (if any)."""
+
+    day: date
+    entry: Interaction | None
+
+
+@dataclass(frozen=True, slots=True)
+class Rhythm:
+    """The part of a customer's contact rhythm that does not depend on today."""
+
+    cadence: Span | None
+    last: LastContact | None
+    due: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactState:
+    """A customer's contact rhythm as seen on one day."""
+
+    customer: Customer
+    state: State
+    cadence: Span | None
+    last: LastContact | None
+    due: date | None
+    days_overdue: int | None
+
+    @property
+    def flagged(self) -> bool:
+        """Return True when the customer should be contacted now."""
+        return self.state in ("overdue", "never")
+
+
+@dataclass(frozen=True, slots=True)
+class Upcoming:
+    """One dated thing coming up for a customer."""
+
+    day: date
+    customer: Customer
+    kind: UpcomingKind
+    label: str
+    age: int | None = None
+    at: time | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Noisy:
+    """A customer contacted more often than their cap allows."""
+
+    customer: Customer
+    count: int
+    cap: ContactCap
+    since: date
+    entries: tuple[Interaction, ...]
+
+
+def last_contact(customer: Customer) -> LastContact | None:
+    """Return the later of front matter ``last_contact`` and the newest log entry that is contact."""
+    newest = max(
+        (i for i in customer.log if i.is_contact),
+        key=lambda i: (i.day, i.time or time.min),
+        default=None,
+    )
+    fm = customer.last_contact
+    if newest is None:
+        return None if fm is None else LastContact(fm, None)
+    if fm is not None and fm > newest.day:
+        return LastContact(fm, None)
+    return LastContact(newest.day, newest)
+
+
+def cadence_for(customer: Customer, config: Config) -> Span | None:
+    """Return the customer's cadence: their own, else their first tag or segment's, else the default."""
+    if customer.cadence is not None:
+        return customer.cadence
+    by_tag = dict(config.cadence_by_tag)
+    for key in (*customer.tags, customer.segment):
+        if key is not None and key in by_tag:
+            return by_tag[key]
+    return config.default_cadence
+
+
+def planned_day(customer: Customer) -> date | None:
+    """Return the day of the planned ``next_contact`` (its date when it has a time)."""
+    nc = customer.next_contact
+    return nc.date() if isinstance(nc, datetime) else nc
+
+
+def rhythm(customer: Customer, config: Config) -> Rhythm:
+    """Return cadence, last contact and due date: everything that does not depend on today."""
+    cadence = cadence_for(customer, config)
+    last = last_contact(customer)
+    if cadence is None or last is None:
+        return Rhythm(cadence, last, None)
+    due = add_span(last.day, cadence)
+    planned = planned_day(customer)
+    if planned is not None and last.day < planned < due:
+        due = planned
+    return Rhythm(cadence, last, due)
+
+
+def contact_state(customer: Customer, config: Config, today: date) -> ContactState:
+    """Return whether the customer is overdue, due, fine, or must be left alone on ``today``."""
+    r = rhythm(customer, config)
+
+    def result(state: State, due: date | None) -> ContactState:
+        late = (today - due).days if due is not None and due < today else None
+        return ContactState(customer, state, r.cadence, r.last, due, late)
+
+    if customer.status in ("lost", "paused"):
+        return result("inactive", r.due)
+    if r.cadence is None:
+        return result("untracked", None)
+    due = r.due
+    away = customer.away
+    if away is not None:
+        back = away.end + timedelta(days=1)
+        # A due date inside the period, or one missed before a period that has begun, restarts
+        # on the day they are back: the reminder then says "they are back", not "47 days late".
+        if due is not None and due <= away.end and (away.start <= due or away.start <= today):
+            due = back
+        if away.start <= today <= away.end:
+            return result("away", due or back)
+    snooze = customer.snooze_until
+    if snooze is not None and due is not None and due < snooze:
+        due = snooze  # "remind me on that day": lateness counts from the end of the snooze
+    if snooze is not None and snooze > today:
+        return result("snoozed", due or snooze)
+    if due is None:
+        return result("never", None)
+    if due < today:
+        return result("overdue", due)
+    return result("due" if due == today else "ok", due)
+
+
+def overdue(customers: Iterable[Customer], config: Config, today: date) -> list[ContactState]:
+    """Return the customers to contact now, most overdue first (never contacted at the top)."""
+    states = (contact_state(c, config, today) for c in customers)
+    flagged = [s for s in states if s.flagged]
+    flagged.sort(key=lambda s: (s.due is not None, s.due or today, s.customer.name.casefold()))
+    return flagged
+
+
+def due_today(customers: Iterable[Customer], config: Config, today: date) -> list[ContactState]:
+    """Return the customers whose contact is due exactly on ``today``."""
+    states = (contact_state(c, config, today) for c in customers)
+    return [s for s in states if s.state == "due"]
+
+
+def upcoming(
+    customers: Iterable[Customer], config: Config, today: date, days: int
+) -> list[Upcoming]:
+    """Return dates, follow-ups and due dates from ``today`` through ``days`` days ahead, by date."""
+    end = today + timedelta(days=days)
+    items: list[Upcoming] = []
+    for c in customers:
+        if c.status == "lost":
+            continue
+        items.extend(i for i in _customer_dates(c, config, today) if i.day <= end)
+    items.sort(key=lambda i: (i.day, i.at or time.min, i.customer.name.casefold(), i.kind))
+    return items
+
+
+def _customer_dates(c: Customer, config: Config, today: date) -> Iterator[Upcoming]:
+    for d in c.dates:
+        if d.yearly:
+            first = today
+            if d.date.year is not None:
+                # A date still to come has no returns before it; a birthday or anniversary is
+                # not one on the day itself (as in the feed), a `dates` entry shows that day.
+                itself = date(d.date.year, d.date.month, d.date.day)
+                if d.kind != "date":
+                    itself += timedelta(days=1)
+                first = max(today, itself)
+            day = next_occurrence(d.date, first, config.feb29)
+            kind: UpcomingKind = d.kind
+            yield Upcoming(day, c, kind, d.label, years_since(d.date, day) or None)
+        elif d.date.year is not None:
+            day = date(d.date.year, d.date.month, d.date.day)
+            if day >= today:
+                yield Upcoming(day, c, "date", d.label)
+    if c.customer_since is not None:
+        since = c.customer_since
+        day = next_occurrence(_partial(since), today, config.feb29)
+        if day > since:
+            yield Upcoming(day, c, "date", CUSTOMER_SINCE, day.year - since.year)
+    planned = planned_day(c)
+    if planned is not None and planned >= today:
+        at = c.next_contact.time() if isinstance(c.next_contact, datetime) else None
+        yield Upcoming(planned, c, "followup", "Follow-up", at=at)
+    state = contact_state(c, config, today)
+    # Away and snoozed customers are due again on the day they are back: say so in advance.
+    waiting = ("ok", "due", "away", "snoozed")
+    if state.state in waiting and state.due is not None and state.due != planned:
+        yield Upcoming(state.due, c, "due", "Reach out")
+
+
+def _partial(day: date) -> PartialDate:
+    return PartialDate(day.month, day.day, day.year)
+
+
+def outreach(customer: Customer, config: Config) -> Iterator[Interaction]:
+    """Return the log entries that count as outreach (reaching out, not being visited)."""
+    kinds = config.outreach_kinds
+    return (i for i in customer.log if i.is_contact and i.kind in kinds)
+
+
+def too_much_contact(customer: Customer, config: Config, today: date) -> Noisy | None:
+    """Return the overload when outreach in the trailing period exceeds the cap, else None."""
+    cap = customer.max_contacts or config.default_max_contacts
+    if cap is None:
+        return None
+    since = add_span(today, cap.period, -1)
+    entries = tuple(
+        sorted(
+            (i for i in outreach(customer, config) if since < i.day <= today), key=lambda i: i.day
+        )
+    )
+    if len(entries) <= cap.count:
+        return None
+    return Noisy(customer, len(entries), cap, since + timedelta(days=1), entries)
+
+
+def noisy(customers: Iterable[Customer], config: Config, today: date) -> list[Noisy]:
+    """Return every customer contacted more than their cap allows, worst first."""
+    found = [
+        n for c in customers if c.status != "lost" and (n := too_much_contact(c, config, today))
+    ]
+    found.sort(key=lambda n: (-(n.count - n.cap.count), n.customer.name.casefold()))
+    return found
