@@ -17,6 +17,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy crm
+	$(VENV)/bin/lint-imports
 
 test: lint
 	$(VENV)/bin/pytest
