@@ -73,7 +73,7 @@ class FeedApp:
         with self._lock:  # one rebuild at a time; requests do not take this lock
             try:
                 body = self._build()
-            except Exception as exc:  # noqa: BLE001  # any failure must leave the last good feed up
+            except Exception as exc:  # any failure must leave the last good feed up
                 self._log(f"rebuild failed, still serving the previous feed: {exc}")
                 return False
             old = self.snapshot

@@ -116,7 +116,7 @@ class Debouncer:
                 batch, self._pending = tuple(dict.fromkeys(self._pending)), []
             try:
                 self._callback(batch)
-            except Exception:  # noqa: BLE001  # one failed rebuild must not end the watching
+            except Exception:  # one failed rebuild must not end the watching
                 logging.getLogger(__name__).exception("rebuild after %d changes failed", len(batch))
 
 
