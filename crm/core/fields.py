@@ -1,0 +1,200 @@
+"""The one field table: every front matter key a customer file can hold, described once.
+
+Each ``Field`` says which ``Customer`` attribute holds the key, what type its value has
+(``FieldType``: how text parses into it, how it is written back as text, how the index stores
+it), how ``crm show`` labels it, which vCard property and CSV header carry it, and whether
+``crm search`` reads it. The loader, the editor's checks, the index codec, import and export,
+search and ``show`` all read this table; adding a field is one entry here (see
+docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any, Literal
+
+from crm.core import dates
+from crm.core.model import STATUSES, Away, ContactCap, Span
+
+Kind = Literal[
+    "text", "texts", "status", "number", "date", "when", "span", "cap", "yearly", "away", "dates"
+]  # fmt: skip
+
+
+def number_text(value: float) -> str:
+    """Return a number the way a person writes it: ``1234567``, ``1234567.5``, never ``1.2e+06``."""
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def parse_number(text: str) -> float:
+    """Return the number written as ``text`` (``_`` allowed as a digit separator)."""
+    try:
+        number = float(text.replace("_", ""))
+    except ValueError:
+        raise ValueError(f"'{text}' is not a number") from None
+    if not math.isfinite(number):  # nan and inf are no value, and not valid JSON either
+        raise ValueError(f"'{text}' is not a number")
+    return number
+
+
+def when_text(when: date | datetime) -> str:
+    """Return a ``next_contact`` as the front matter writes it: ``YYYY-MM-DD[ HH:MM]``."""
+    return when.strftime("%Y-%m-%d %H:%M") if isinstance(when, datetime) else when.isoformat()
+
+
+def parse_status(text: str) -> str:
+    """Return a status in lower case; raise ValueError when it is not one of ``STATUSES``."""
+    if text.lower() not in STATUSES:
+        raise ValueError(f"status must be one of {', '.join(STATUSES)}, not '{text}'")
+    return text.lower()
+
+
+def _ordinal(day: date) -> int:
+    return day.toordinal()
+
+
+def _when_stored(when: date | datetime) -> Any:
+    if isinstance(when, datetime):
+        return [when.toordinal(), when.hour * 60 + when.minute]
+    return when.toordinal()
+
+
+def _when_loaded(value: Any) -> date | datetime:
+    if isinstance(value, list):
+        minutes = value[1]
+        return datetime.combine(date.fromordinal(value[0]), time(minutes // 60, minutes % 60))
+    return date.fromordinal(value)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldType:
+    """How the values of one kind parse from text, print as text, and are stored in the index.
+
+    ``parse`` and ``text`` are for single scalar values (None: the kind is structured and the
+    loader reads it itself); ``store``/``load`` turn a value into JSON and back (None: as is).
+    """
+
+    parse: Callable[[str], Any] | None = None
+    text: Callable[[Any], str] | None = None
+    store: Callable[[Any], Any] | None = None
+    load: Callable[[Any], Any] | None = None
+
+
+TYPES: dict[Kind, FieldType] = {
+    "text": FieldType(str.strip, str),
+    "texts": FieldType(load=tuple),
+    "status": FieldType(parse_status, str),
+    "number": FieldType(parse_number, number_text),
+    "date": FieldType(dates.parse_date, date.isoformat, _ordinal, date.fromordinal),
+    "when": FieldType(dates.parse_datetime, when_text, _when_stored, _when_loaded),
+    "span": FieldType(
+        dates.parse_span, str, lambda s: [s.amount, s.unit], lambda v: Span(v[0], v[1])
+    ),
+    "cap": FieldType(
+        dates.parse_cap,
+        str,
+        lambda c: [c.count, c.period.amount, c.period.unit],
+        lambda v: ContactCap(v[0], Span(v[1], v[2])),
+    ),
+    "yearly": FieldType(dates.parse_partial_date, str),
+    "away": FieldType(
+        text=lambda a: f"{a.start}..{a.end}",
+        store=lambda a: [a.start.toordinal(), a.end.toordinal()],
+        load=lambda v: Away(date.fromordinal(v[0]), date.fromordinal(v[1])),
+    ),
+    "dates": FieldType(),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One front matter key and everything that reads or writes it.
+
+    ``attr`` is the ``Customer`` attribute (None for ``birthday``/``anniversary``, which land
+    in ``Customer.dates``); ``label`` is the line ``crm show`` prints (None: not on its own
+    line); ``vcard`` the vCard property; ``csv`` whether ``crm export --format csv`` has the
+    column, and ``headers`` the other CSV headers that ``crm import`` maps onto the key.
+    """
+
+    key: str
+    kind: Kind
+    attr: str | None
+    label: str | None = None
+    vcard: str | None = None
+    csv: bool = True
+    headers: tuple[str, ...] = ()
+    search: bool = False
+
+    @property
+    def type(self) -> FieldType:
+        """Return how values of this field parse, print and are stored."""
+        return TYPES[self.kind]
+
+    @property
+    def is_list(self) -> bool:
+        """Return True when the field holds a list of text (a scalar is read as one item)."""
+        return self.kind == "texts"
+
+    @property
+    def is_parsed(self) -> bool:
+        """Return True when the loader turns the text into another type (a date, a number...)."""
+        return self.kind not in ("text", "texts", "status", "dates")
+
+
+F = Field
+# In the order of an export: the CSV columns, JSON keys and vCard properties follow it.
+FIELDS: tuple[Field, ...] = (
+    F("id", "text", "id", search=True, csv=True),
+    F("name", "text", "name", vcard="FN", headers=("full name", "display name"), search=True),
+    F("first_name", "text", "first_name", "first name", vcard="N",
+      headers=("first name", "given name", "firstname"), search=True),
+    F("last_name", "text", "last_name", "last name", vcard="N",
+      headers=("last name", "family name", "surname", "lastname"), search=True),
+    F("email", "texts", "emails", "email", vcard="EMAIL",
+      headers=("e-mail", "e-mail address", "email address", "e-mail 2 address",
+               "e-mail 3 address"), search=True),
+    F("phone", "texts", "phones", "phone", vcard="TEL",
+      headers=("mobile", "mobile phone", "home phone", "home phone 2", "business phone",
+               "business phone 2", "other phone", "primary phone", "car phone"), search=True),
+    F("company", "text", "company", "company", vcard="ORG",
+      headers=("organization", "organization name", "organization 1 - name"), search=True),
+    F("address", "text", "address", "address", vcard="ADR",
+      headers=("address 1 - formatted",), search=True),
+    F("tags", "texts", "tags", vcard="CATEGORIES",
+      headers=("labels", "group membership", "categories"), search=True),
+    F("segment", "text", "segment", "segment", vcard="X-CRM-SEGMENT", search=True),
+    F("status", "status", "status", vcard="X-CRM-STATUS", search=True),
+    F("value", "number", "value", "value", vcard="X-CRM-VALUE"),
+    F("likes", "texts", "likes", "likes", vcard="X-CRM-LIKE", search=True),
+    F("dislikes", "texts", "dislikes", "dislikes", vcard="X-CRM-DISLIKE", search=True),
+    F("birthday", "yearly", None, vcard="BDAY"),
+    F("anniversary", "yearly", None, vcard="X-ANNIVERSARY"),
+    F("dates", "dates", "dates", vcard="X-CRM-DATE", csv=False),
+    F("customer_since", "date", "customer_since", "customer since",
+      vcard="X-CRM-CUSTOMER-SINCE", headers=("customer since",)),
+    F("cadence", "span", "cadence", vcard="X-CRM-CADENCE"),
+    F("last_contact", "date", "last_contact", vcard="X-CRM-LAST-CONTACT"),
+    F("next_contact", "when", "next_contact", vcard="X-CRM-NEXT-CONTACT"),
+    F("snooze_until", "date", "snooze_until", vcard="X-CRM-SNOOZE-UNTIL"),
+    F("away", "away", "away", vcard="X-CRM-AWAY", csv=False),
+    F("max_contacts", "cap", "max_contacts", vcard="X-CRM-MAX-CONTACTS"),
+)  # fmt: skip
+del F
+
+BY_KEY: dict[str, Field] = {f.key: f for f in FIELDS}
+KNOWN_KEYS = frozenset(BY_KEY)
+# The Customer attributes the index stores field by field (``dates`` is stored as items).
+STORED = tuple(f for f in FIELDS if f.attr is not None)
+
+
+def field(key: str) -> Field:
+    """Return the field of the front matter ``key``; raise KeyError for an unknown key."""
+    return BY_KEY[key]
+
+
+def keys(*kinds: Kind) -> tuple[str, ...]:
+    """Return the keys of the fields of the given kinds, in table order."""
+    return tuple(f.key for f in FIELDS if f.kind in kinds)
