@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crm.cli import main
-from crm.vault.load import parse_bytes
+from crm.vault.parse import parse_bytes
 from tests.conftest import EXAMPLE, WriteVault
 
 GOOD = "---\nname: Good Person\nfirst_name: Good\n---\nLikes tea.\n"

@@ -23,7 +23,7 @@ from crm.edit.changes import (
     parse_change,
     slug,
 )
-from crm.vault.load import parse_bytes
+from crm.vault.parse import parse_bytes
 from tests.conftest import WriteVault
 
 HAND = """\

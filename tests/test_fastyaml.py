@@ -10,7 +10,7 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from crm.vault import fastyaml, load
+from crm.vault import fastyaml, parse
 from tests.conftest import EXAMPLE
 
 # Characters that matter to YAML, plus ordinary and non-ASCII text.
@@ -24,7 +24,7 @@ keys = st.one_of(
 
 def reference(text: str) -> Any:
     """Return what the vault's loader (PyYAML, every scalar as text) makes of ``text``."""
-    return yaml.load(text, Loader=load.yaml_loader())
+    return yaml.load(text, Loader=parse.yaml_loader())
 
 
 def check(text: str) -> None:

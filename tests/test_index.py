@@ -14,7 +14,8 @@ from crm.cli import main
 from crm.core.config import Config, load_config
 from crm.index import codec, store
 from crm.index.store import index_path, open_index, parse_changed, scan
-from crm.vault.load import find_files, load_vault
+from crm.vault.files import find_files
+from crm.vault.load import load_vault
 from tests.conftest import EXAMPLE, WriteVault
 
 ANA = """\

@@ -21,7 +21,7 @@ from crm.core.dates import (
 )
 from crm.core.model import ContactCap, Customer, Location, PartialDate, Span
 from crm.rules import rhythm
-from crm.vault.load import parse_bytes
+from crm.vault.parse import parse_bytes
 
 D = date.fromisoformat
 

@@ -12,7 +12,9 @@ from crm.cli import main
 from crm.core.config import Config, load_config
 from crm.core.errors import CrmError
 from crm.core.model import Away, ContactCap, Location, PartialDate, Span
-from crm.vault.load import find_files, find_root, load_vault, parse_bytes
+from crm.vault.files import find_files, find_root
+from crm.vault.load import load_vault
+from crm.vault.parse import parse_bytes
 from tests.conftest import WriteVault
 
 FULL = """\

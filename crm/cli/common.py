@@ -43,7 +43,7 @@ class Session:
     @property
     def root(self) -> Path:
         if self._root is None:
-            from crm.vault.load import find_root
+            from crm.vault.files import find_root
 
             self._root = find_root(Path.cwd(), self.vault_arg, os.environ.get("CRM_VAULT"))
             if not (self._root / "crm.toml").is_file():

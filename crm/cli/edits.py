@@ -283,7 +283,7 @@ def edit(session: Session, name: str) -> None:
       crm edit bella
     """
     from crm.report.render import problems_text
-    from crm.vault.load import parse_path
+    from crm.vault.parse import parse_path
 
     path = _path(session, name)
     click.edit(filename=str(path))

@@ -37,7 +37,8 @@ from crm.edit import atomic
 from crm.edit.init import TEMPLATE_TEXT
 from crm.edit.lines import Doc
 from crm.edit.yamltext import render_scalar
-from crm.vault.load import load_vault, parse_bytes
+from crm.vault.load import load_vault
+from crm.vault.parse import parse_bytes
 
 Op = Literal["=", "+=", "-=", "unset"]
 LIST_KEYS = ("tags", "likes", "dislikes")

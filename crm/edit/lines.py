@@ -23,7 +23,14 @@ from crm.edit.yamltext import (
     split_value,
     unquote,
 )
-from crm.vault.load import _BULLET, _END, _ENTRY, _HEADING, _LOG_HEADING, fenced_lines
+from crm.vault.syntax import (
+    BULLET,
+    ENTRY,
+    HEADING,
+    LOG_HEADING,
+    fenced_lines,
+    front_matter_end,
+)
 
 _KEY_LINE = re.compile(
     r"^(?P<key>[A-Za-z_][\w-]*)(?P<sep>[ \t]*:)(?=[ \t]|$)(?P<ws>[ \t]*)(?P<rest>.*)$"
@@ -65,12 +72,10 @@ class Doc:
         text = text.removeprefix(BOM)
         parts = text.split("\n")
         lines = [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
-        if not lines or lines[0].rstrip("\r\n").rstrip(" \t") != "---":
-            raise CrmError("no front matter: the file must start with a '---' line")
-        for i in range(1, len(lines)):
-            if _END.match(cls.content(lines[i])):
-                return cls(lines, bom=bom, fm_end=i)
-        raise CrmError("front matter is not closed: add a '---' line after it")
+        end = front_matter_end([cls.content(line) for line in lines])
+        if isinstance(end, str):
+            raise CrmError(end)
+        return cls(lines, bom=bom, fm_end=end)
 
     @staticmethod
     def content(line: str) -> str:
@@ -116,7 +121,7 @@ class Doc:
         if heading is None:
             return len(self.lines), len(self.lines)
         end = self._section_end(heading)
-        bullets = [i for i in range(heading + 1, end) if _BULLET.match(self.content(self.lines[i]))]
+        bullets = [i for i in range(heading + 1, end) if BULLET.match(self.content(self.lines[i]))]
         if not bullets:
             return heading + 1, heading + 1
         return bullets[0], self._block_end(bullets[-1], end)
@@ -125,7 +130,7 @@ class Doc:
         """Return the line of the ``## Log`` heading, not counting examples in code fences."""
         fenced = self._fenced()
         for i in range(self.fm_end + 1, len(self.lines)):
-            if i not in fenced and _LOG_HEADING.match(self.content(self.lines[i])):
+            if i not in fenced and LOG_HEADING.match(self.content(self.lines[i])):
                 return i
         return None
 
@@ -140,7 +145,7 @@ class Doc:
         for i in range(heading + 1, len(self.lines)):
             if i in fenced:
                 continue
-            h = _HEADING.match(self.content(self.lines[i]))
+            h = HEADING.match(self.content(self.lines[i]))
             if h and len(h[1]) <= 2:
                 return i
         return len(self.lines)
@@ -387,11 +392,11 @@ class Doc:
         end = self._section_end(heading)
         entries = []  # (first line, line after its block, date)
         for i in range(heading + 1, end):
-            b = _BULLET.match(self.content(self.lines[i]))
+            b = BULLET.match(self.content(self.lines[i]))
             if not b:
                 continue
             stop = self._block_end(i, end)
-            e = _ENTRY.match(b[2])
+            e = ENTRY.match(b[2])
             entries.append((i, stop, _day(e["date"]) if e else None))
         prefix = "- "
         if entries:
@@ -421,8 +426,8 @@ class Doc:
 
 def entry_day(line: str) -> date | None:
     """Return the date of a log bullet line, or None when it has none."""
-    b = _BULLET.match(line)
-    e = _ENTRY.match(b[2]) if b else None
+    b = BULLET.match(line)
+    e = ENTRY.match(b[2]) if b else None
     return _day(e["date"]) if e else None
 
 

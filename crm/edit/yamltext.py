@@ -10,7 +10,7 @@ import json
 import re
 import unicodedata
 
-from crm.vault.load import _YAML11_SURPRISE
+from crm.vault.syntax import YAML11_SURPRISE
 
 _INDICATORS = set("?:,[]{}#&*!|>'\"%@`")
 _NONCHARS = ("\ufeff", "\ufffe", "\uffff")
@@ -32,7 +32,7 @@ def render_scalar(value: str, *, typed: bool = False, flow: bool = False) -> str
         and " #" not in value
         and not value.endswith(":")
         and not (flow and any(c in value for c in ",[]{}"))
-        and (typed or not _YAML11_SURPRISE.match(value))
+        and (typed or not YAML11_SURPRISE.match(value))
         and value not in ("~", "null", "Null", "NULL")
     )
     return value if plain else double_quoted(value)

@@ -211,7 +211,7 @@ def make_app(vault: str | None = None) -> FeedApp:
     from crm.core.config import load_config
     from crm.feed.live import FeedJob, LiveFeed
     from crm.feed.token import ENV_VAR, feed_token
-    from crm.vault.load import find_root
+    from crm.vault.files import find_root
 
     root = find_root(Path.cwd(), vault, os.environ.get("CRM_VAULT"))
     token = feed_token(root, load_config(root)[0], os.environ.get(ENV_VAR))

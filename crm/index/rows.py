@@ -16,11 +16,11 @@ from pathlib import Path
 
 from crm.core.config import Config
 from crm.core.dates import add_span
-from crm.core.model import Customer, Problem, Span
+from crm.core.model import Customer, Span
 from crm.index import codec
 from crm.rules import rhythm
 from crm.rules.loyalty import LOYAL_KINDS, YEAR
-from crm.vault.load import SKIPPED_DIRS, _selected, _symlink_problem, parse_path
+from crm.vault.parse import parse_path
 
 # Below this many changed files a process pool costs more than it saves.
 PARALLEL_MIN = 400
@@ -54,74 +54,6 @@ class Row:
     # The calendar block for the feed's day, when the build was asked for one (see ``crm.index``):
     # name, timed, events, tags (JSON), segment, status, company.
     block: tuple[str, int, bytes, str, str | None, str, str | None] | None = None
-
-
-def scan(root: Path, config: Config) -> tuple[list[tuple[str, int, int]], list[Problem]]:
-    """Return ``(relative path, size, change stamp)`` of the files ``find_files`` picks.
-
-    The stamp (stored as ``mtime_ns``) is the later of the file's mtime and ctime in ns.
-    """
-    found: list[tuple[str, int, int]] = []
-    add = found.append
-    problems: list[Problem] = []
-    real_root: list[Path] = []
-
-    def resolved() -> Path:
-        if not real_root:
-            real_root.append(root.resolve())
-        return real_root[0]
-
-    filtered = bool(config.include or config.exclude)
-
-    def walk(folder: str, prefix: str) -> None:
-        try:
-            with os.scandir(folder) as it:
-                entries = list(it)
-        except OSError:
-            return
-        at_top = not prefix
-        for entry in entries:
-            name = entry.name
-            if name[0] == ".":
-                continue  # hidden files and folders alike
-            try:
-                is_dir = entry.is_dir()
-            except OSError:
-                is_dir = False
-            if is_dir:
-                if at_top and name in SKIPPED_DIRS:
-                    continue
-                if entry.is_symlink():
-                    problems.extend(_symlink_problem(Path(entry.path), resolved(), "folder"))
-                    continue
-                walk(entry.path, f"{prefix}{name}/")
-                continue
-            if not name.endswith(".md") or (at_top and name.lower() == "readme.md"):
-                continue
-            rel = prefix + name
-            if filtered and not _selected(rel, config):
-                continue
-            if entry.is_symlink():
-                bad = _symlink_problem(Path(entry.path), resolved(), "file")
-                if bad:
-                    problems.extend(bad)
-                    continue
-            try:
-                st = entry.stat()
-            except OSError:
-                add((rel, -1, -1))  # parse_path reports why it cannot be read
-                continue
-            # The later of mtime and ctime: `touch -r`, `cp -p`, `rsync -a` or a chmod put
-            # mtime back or leave it alone, but always move ctime (Windows: ctime is creation).
-            add((rel, st.st_size, max(st.st_mtime_ns, st.st_ctime_ns)))
-
-    walk(str(root), "")
-    return found, problems
-
-
-def path_key(rel: str) -> list[str]:
-    """Return the sort key that orders relative paths like ``Path`` objects do."""
-    return rel.split("/")
 
 
 def _upper_days(span: Span) -> int:

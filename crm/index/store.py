@@ -23,16 +23,18 @@ import time as clock
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path, PurePosixPath
+from pathlib import Path, PurePath, PurePosixPath
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from crm import __version__
 from crm.core.config import Config
-from crm.core.model import Customer, Location, Problem
+from crm.core.model import Customer, Problem
 from crm.index import codec
-from crm.index.rows import DAY, MMDD, Progress, parse_changed, path_key, scan
+from crm.index.rows import DAY, MMDD, Progress, parse_changed
 from crm.rules.search import haystack
-from crm.vault.load import Vault, assemble, load_vault, problem_order
+from crm.vault.files import path_key, scan
+from crm.vault.load import Vault, assemble, duplicate_ids, duplicate_problem, load_vault
+from crm.vault.reader import problem_order
 
 if TYPE_CHECKING:
     from crm.feed.calendar import Entry
@@ -221,22 +223,16 @@ class Index:
             "SELECT fid, path, cid FROM files WHERE cid IN "
             "(SELECT cid FROM files WHERE cid IS NOT NULL GROUP BY cid HAVING COUNT(*) > 1)"
         )
-        by_id: dict[str, list[tuple[list[str], int, str]]] = {}
+        fid_of: dict[str, int] = {}
+        claims: list[tuple[str, PurePath]] = []
         for fid, rel, cid in rows:
-            by_id.setdefault(cid, []).append((path_key(rel), fid, rel))
+            fid_of[rel] = fid
+            claims.append((cid, PurePosixPath(rel)))
         losers: set[int] = set()
         problems: list[Problem] = []
-        for cid, clash in by_id.items():
-            clash.sort(key=lambda t: (PurePosixPath(t[2]).stem != cid, t[0]))
-            first = clash[0][2]
-            for _, fid, rel in clash[1:]:
-                losers.add(fid)
-                problems.append(
-                    Problem(
-                        Location(self.root / rel, 1),
-                        f"duplicate id '{cid}' (also {Location(Path(first), 1)})",
-                    )
-                )
+        for loser, cid, owner in duplicate_ids(claims):
+            losers.add(fid_of[loser.as_posix()])
+            problems.append(duplicate_problem(self.root / loser, cid, owner))
         return losers, problems
 
     @_or_plain

@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 from crm.core.config import Config
 from crm.core.model import Problem
-from crm.vault.load import Vault, problem_order
+from crm.vault.load import Vault
+from crm.vault.reader import problem_order
 
 Check = Callable[[Vault, Config], list[Problem]]
 

@@ -1,0 +1,147 @@
+"""Finding a vault and its customer files: the one walker, with include/exclude and symlinks."""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from pathlib import Path
+
+from crm.core.config import CONFIG_NAME, Config
+from crm.core.errors import CrmError
+from crm.core.model import Location, Problem
+
+SKIPPED_DIRS = ("templates",)
+# (path relative to the vault with "/" separators, size, change stamp in ns)
+Stat = tuple[str, int, int]
+
+
+def find_root(start: Path, explicit: str | None, env: str | None) -> Path:
+    """Return the vault folder: ``explicit``, else ``env``, else the nearest ``crm.toml`` upwards."""
+    chosen = explicit or env
+    if chosen:
+        root = Path(chosen)
+        if not root.is_dir():
+            raise CrmError(f"vault folder not found: {root}", exit_code=2)
+        return root
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    raise CrmError(
+        "no vault found: pass --vault DIR, set CRM_VAULT, or run inside a folder with crm.toml "
+        "(crm init creates one)",
+        exit_code=2,
+    )
+
+
+def scan(root: Path, config: Config) -> tuple[list[Stat], list[Problem]]:
+    """Return ``(relative path, size, change stamp)`` of every customer file, and symlink problems.
+
+    Hidden files and folders, the top-level ``templates/`` and ``README.md`` are skipped; a
+    symlinked folder is never followed. The stamp is the later of the file's mtime and ctime
+    in ns; a file that cannot be stat'ed gets ``-1`` for both (parsing it says why).
+    """
+    found: list[Stat] = []
+    add = found.append
+    problems: list[Problem] = []
+    real_root: list[Path] = []
+
+    def resolved() -> Path:
+        if not real_root:
+            real_root.append(root.resolve())
+        return real_root[0]
+
+    filtered = bool(config.include or config.exclude)
+
+    def walk(folder: str, prefix: str) -> None:
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except OSError:
+            return
+        at_top = not prefix
+        for entry in entries:
+            name = entry.name
+            if name[0] == ".":
+                continue  # hidden files and folders alike
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if at_top and name in SKIPPED_DIRS:
+                    continue
+                if entry.is_symlink():
+                    problems.extend(symlink_problem(Path(entry.path), resolved(), "folder"))
+                    continue
+                walk(entry.path, f"{prefix}{name}/")
+                continue
+            if not name.endswith(".md") or (at_top and name.lower() == "readme.md"):
+                continue
+            rel = prefix + name
+            if filtered and not selected(rel, config):
+                continue
+            if entry.is_symlink():
+                bad = symlink_problem(Path(entry.path), resolved(), "file")
+                if bad:
+                    problems.extend(bad)
+                    continue
+            try:
+                st = entry.stat()
+            except OSError:
+                add((rel, -1, -1))
+                continue
+            # The later of mtime and ctime: `touch -r`, `cp -p`, `rsync -a` or a chmod put
+            # mtime back or leave it alone, but always move ctime (Windows: ctime is creation).
+            add((rel, st.st_size, max(st.st_mtime_ns, st.st_ctime_ns)))
+
+    walk(str(root), "")
+    return found, problems
+
+
+def find_files(root: Path, config: Config) -> tuple[list[Path], list[Problem]]:
+    """Return the customer files under ``root`` (in path order) and problems with symlinks."""
+    found, problems = scan(root, config)
+    return sorted(root / rel for rel, _, _ in found), problems
+
+
+def path_key(rel: str) -> list[str]:
+    """Return the sort key that orders relative paths like ``Path`` objects do."""
+    return rel.split("/")
+
+
+def symlink_problem(path: Path, real_root: Path, what: str) -> list[Problem]:
+    """Return a problem for a symlink that loops or leaves the vault; folders are never followed."""
+    # A file's problems point at line 1 like any other; a folder has no lines.
+    where = Location(path, 1 if what == "file" else None)
+    try:
+        target = path.resolve(strict=True)
+    except RuntimeError:
+        return [Problem(where, f"symlinked {what} loops; skipped")]
+    except OSError:
+        return [Problem(where, f"symlinked {what} points nowhere; skipped")]
+    if not target.is_relative_to(real_root):
+        return [Problem(where, f"symlinked {what} leaves the vault ({target}); skipped")]
+    if what == "folder":
+        # Inside the vault the real folder is walked anyway; following would count files twice.
+        return [Problem(where, "symlinked folder inside the vault is not followed", "warning")]
+    return []
+
+
+def selected(rel: str, config: Config) -> bool:
+    """Return True when crm.toml's include/exclude globs keep the vault-relative path ``rel``."""
+    if config.include and not any(glob_match(rel, g) for g in config.include):
+        return False
+    return not any(glob_match(rel, g) for g in config.exclude)
+
+
+@functools.cache
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    parts = re.split(r"(\*\*/|\*\*|\*|\?)", pattern)
+    wild = {"**/": "(?:.*/)?", "**": ".*", "*": "[^/]*", "?": "[^/]"}
+    return re.compile("".join(wild.get(p, re.escape(p)) for p in parts))
+
+
+def glob_match(rel: str, pattern: str) -> bool:
+    """Return True when the vault-relative path matches: ``*`` stays in a folder, ``**`` crosses."""
+    return _glob_regex(pattern).fullmatch(rel) is not None

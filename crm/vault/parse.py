@@ -1,0 +1,140 @@
+"""Parsing one customer file: bytes to front matter and body, then to a ``Customer``.
+
+Every data problem comes back as a ``Problem`` value; nothing in here raises on bad input.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from crm.core.model import Customer, Location, Problem
+from crm.vault.reader import FrontMatter
+from crm.vault.syntax import TOP_KEY, front_matter_end
+
+MAX_FILE_BYTES = 1024 * 1024
+_ANCHOR = re.compile(r"(?:^|[\s\[{,:-])[&*][^\s,\]}]+")
+
+Parsed = tuple[Customer | None, list[Problem]]
+
+
+def parse_path(path: Path, root: Path) -> Parsed:
+    """Return the customer in the file at ``path`` and its problems."""
+    where = Location(path, 1)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return None, [Problem(where, f"file is too large ({size} bytes; the limit is 1 MiB)")]
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem(where, f"cannot read file: {exc.strerror or exc}")]
+    return parse_bytes(data, path, default_id(path, root))
+
+
+def default_id(path: Path, root: Path) -> str:
+    """Return the id a file gets when its front matter has none: its name without ``.md``."""
+    return path.stem
+
+
+def parse_bytes(data: bytes, path: Path, fallback_id: str) -> Parsed:
+    """Return the customer held by a file's bytes, and its problems (pure: no I/O)."""
+    where = Location(path, 1)
+    if len(data) > MAX_FILE_BYTES:
+        return None, [Problem(where, f"file is too large ({len(data)} bytes; the limit is 1 MiB)")]
+    if b"\x00" in data:
+        nul_line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        return None, [
+            Problem(Location(path, nul_line), "binary file (NUL byte); not a customer file")
+        ]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad_line = data.count(b"\n", 0, exc.start) + 1
+        bad = data[exc.start : exc.start + 1].hex()
+        return None, [
+            Problem(Location(path, bad_line), f"not UTF-8 text (byte 0x{bad}); save it as UTF-8")
+        ]
+    text = text.removeprefix("\ufeff")
+    lines = text.splitlines()
+    if not text.strip():
+        return None, [
+            Problem(Location(path, 1), "empty file; a customer file starts with '---' front matter")
+        ]
+    end = front_matter_end(lines)
+    if isinstance(end, str):
+        return None, [Problem(Location(path, 1), end)]
+    fm_lines = lines[1:end]
+    raw, problem = _load_yaml("\n".join(fm_lines), path)
+    if problem is not None:
+        return None, [problem]
+    if not isinstance(raw, dict):
+        if raw in (None, ""):
+            message = "front matter is empty: a customer needs at least a name"
+        else:
+            kind = "a list" if isinstance(raw, list) else "plain text"
+            message = f"front matter must be a mapping of keys to values, not {kind}"
+        return None, [Problem(Location(path, 2), message)]
+    key_lines: dict[str, int] = {}
+    plain: dict[str, str] = {}
+    for number, text_line in enumerate(fm_lines, start=2):
+        if m := TOP_KEY.match(text_line):
+            key_lines.setdefault(m[1], number)
+            if m[2] is not None:
+                plain[m[1]] = m[2]
+    reader = FrontMatter(raw, path, key_lines, plain)
+    return reader.customer(fallback_id, lines[end + 1 :], end + 2)
+
+
+def yaml_loader() -> Any:
+    """Return PyYAML's loader that keeps every scalar as text (the C one when it is built).
+
+    Typing is done field by field, so "no" stays "no" and "01234" stays "01234".
+    """
+    import yaml
+
+    return getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+
+
+def _load_yaml(text: str, path: Path) -> tuple[Any, Problem | None]:
+    from crm.vault import fastyaml  # its large patterns compile only when a file is parsed
+
+    simple = fastyaml.load(text)
+    if simple is not None:
+        return simple, None
+    # Imported here: most front matter never needs PyYAML, and start-up time matters.
+    import frontmatter.default_handlers
+    import yaml
+
+    try:
+        raw = frontmatter.default_handlers.YAMLHandler().load(text, Loader=yaml_loader())
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 2 if mark is not None else 1
+        reason = exc.problem or exc.context or "syntax error"
+        if exc.problem and exc.context and exc.context_mark is not None:
+            # "while parsing a flow sequence" says where the broken construct began.
+            reason += f" ({exc.context} started on line {exc.context_mark.line + 2})"
+        return None, Problem(Location(path, line), f"invalid YAML: {reason}")
+    except (yaml.YAMLError, ValueError) as exc:
+        return None, Problem(Location(path, 1), f"invalid YAML: {exc}")
+    if _has_alias(raw):
+        line = next((n for n, t in enumerate(text.splitlines(), 2) if _ANCHOR.search(t)), 2)
+        return None, Problem(
+            Location(path, line), "YAML anchors and aliases (&name / *name) are not allowed"
+        )
+    return raw, None
+
+
+def _has_alias(value: Any) -> bool:
+    """Return True when a container appears twice, which only an alias can cause."""
+    seen: set[int] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict | list):
+            if id(item) in seen:
+                return True
+            seen.add(id(item))
+            stack.extend(item.values() if isinstance(item, dict) else item)
+    return False

@@ -1,0 +1,302 @@
+"""Reading a customer's front matter mapping and ``## Log`` into typed fields, with problems.
+
+Which keys exist and how each is typed comes from the field table (``crm.core.fields``); this
+module knows only how to read each *kind* of value, and the few structured ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date, time
+from pathlib import Path
+from typing import Any, TypeVar
+
+from crm.core import dates
+from crm.core.fields import FIELDS, KNOWN_KEYS, Field, parse_status
+from crm.core.model import (
+    STATUSES,
+    Away,
+    Customer,
+    DateKind,
+    ImportantDate,
+    Interaction,
+    Location,
+    Problem,
+    Severity,
+    Status,
+)
+from crm.vault.syntax import (
+    BULLET,
+    ENTRY,
+    QUICK_ENTRY,
+    YAML11_SURPRISE,
+    fenced_lines,
+    log_mask,
+)
+
+NULLS = ("", "~", "null", "Null", "NULL")
+ENTRY_FORM = "log entry must read '- YYYY-MM-DD [HH:MM] kind: text'"
+_DAYS: dict[str, date] = {}  # the same few hundred log dates recur across a vault
+# Read first, by hand: a customer needs a name, and the id and status have defaults.
+_BY_HAND = frozenset({"name", "id", "status", "birthday", "anniversary", "dates", "away"})
+T = TypeVar("T")
+
+
+def problem_order(p: Problem) -> tuple[str, int, str]:
+    """Return a sort key that lists problems by file, then line."""
+    return (str(p.location.path), p.location.line or 0, p.message)
+
+
+class FrontMatter:
+    """Turns the text-only front matter mapping into typed customer fields, collecting problems."""
+
+    def __init__(
+        self, raw: dict[str, Any], path: Path, key_lines: dict[str, int], plain: dict[str, str]
+    ):
+        self.raw = raw
+        self.path = path
+        self.key_lines = key_lines
+        self.plain = plain
+        self.problems: list[Problem] = []
+
+    def at(self, key: str) -> Location:
+        """Return where ``key`` is written (line 2, the first key line, when it is absent)."""
+        return Location(self.path, self.key_lines.get(key, 2))
+
+    def problem(self, key: str, message: str, severity: Severity = "error") -> None:
+        """Record a problem at the line of ``key``."""
+        self.problems.append(Problem(self.at(key), message, severity))
+
+    def present(self, key: str) -> bool:
+        """Return True when ``key`` has a value (not missing, empty or null)."""
+        value = self.raw.get(key)
+        return value is not None and not (isinstance(value, str) and value.strip() in NULLS)
+
+    def text(self, key: str, *, wants_text: bool = True) -> str | None:
+        """Return the text value of ``key``; a list or mapping there is a problem."""
+        if not self.present(key):
+            return None
+        value = self.raw[key]
+        if not isinstance(value, str):
+            self.problem(key, f"{key} must be text, not a {_shape(value)}")
+            return None
+        if wants_text:
+            self._warn_yaml11(key)
+        return value.strip()
+
+    def _warn_yaml11(self, key: str) -> None:
+        written = self.plain.get(key)
+        if written is not None and YAML11_SURPRISE.match(written):
+            self.problem(
+                key,
+                f"{key}: unquoted {written} is not text to other YAML parsers "
+                f'(Obsidian, Hugo, PyYAML); write {key}: "{written}"',
+            )
+
+    def texts(self, key: str) -> tuple[str, ...]:
+        """Return the text items of ``key``: one text, or a list of texts."""
+        if not self.present(key):
+            return ()
+        value = self.raw[key]
+        if isinstance(value, str):
+            self._warn_yaml11(key)
+            return (value.strip(),)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return tuple(v.strip() for v in value if v.strip() not in NULLS)
+        self.problem(key, f"{key} must be text or a list of text")
+        return ()
+
+    def typed(self, key: str, parse: Callable[[str], T]) -> T | None:
+        """Return the value of ``key`` parsed from its text; a bad value is a problem."""
+        text = self.text(key, wants_text=False)
+        if text is None:
+            return None
+        try:
+            return parse(text)
+        except ValueError as exc:
+            self.problem(key, f"{key}: {exc}")
+            return None
+
+    def value(self, f: Field) -> Any:
+        """Return the typed value of a plain (not structured) field of the table."""
+        if f.kind == "text":
+            return self.text(f.key)
+        if f.kind == "texts":
+            return self.texts(f.key)
+        parse = f.type.parse
+        assert parse is not None, f.key
+        return self.typed(f.key, parse)
+
+    def customer(
+        self, fallback_id: str, body_lines: list[str], body_start: int
+    ) -> tuple[Customer | None, list[Problem]]:
+        """Return the customer (None without a name) and every problem found on the way."""
+        name = self.text("name")
+        if not name:
+            self.problems.insert(
+                0, Problem(Location(self.path, 2), "missing 'name': every customer needs a name")
+            )
+            return None, self.problems
+        values = {f.attr: self.value(f) for f in FIELDS if f.key not in _BY_HAND and f.attr}
+        if values["first_name"] is None:
+            self.problem("name", "no first_name: add one so greetings can use it", "warning")
+        customer = Customer(
+            id=self.text("id") or fallback_id,
+            name=name,
+            location=Location(self.path, 1),
+            status=self._status(),
+            dates=self._dates(),
+            away=self._away(),
+            log=tuple(self._log(body_lines, body_start)),
+            extra=tuple(
+                (k, _flat(v))
+                for k, v in self.raw.items()
+                if k not in KNOWN_KEYS and self.present(k)
+            ),
+            body="\n".join(body_lines),
+            **values,
+        )
+        self.problems.sort(key=problem_order)
+        return customer, self.problems
+
+    def _status(self) -> Status:
+        text = (self.text("status") or "active").lower()
+        try:
+            status = parse_status(text)
+        except ValueError as exc:
+            self.problem("status", str(exc))
+            return "active"
+        return next(s for s in STATUSES if s == status)
+
+    def _dates(self) -> tuple[ImportantDate, ...]:
+        found: list[ImportantDate] = []
+        for key in ("birthday", "anniversary"):
+            pd = self.typed(key, dates.parse_partial_date)
+            if pd is not None:
+                kind: DateKind = "birthday" if key == "birthday" else "anniversary"
+                found.append(ImportantDate(kind, key.capitalize(), pd, True, self.at(key)))
+        if not self.present("dates"):
+            return tuple(found)
+        items = self.raw["dates"]
+        if not isinstance(items, list):
+            self.problem("dates", "dates must be a list of {label, date, yearly}")
+            return tuple(found)
+        for n, item in enumerate(items, start=1):
+            if not isinstance(item, dict) or not isinstance(item.get("date"), str):
+                self.problem("dates", f"dates item {n} needs at least a 'date'")
+                continue
+            try:
+                pd = dates.parse_partial_date(item["date"])
+            except ValueError as exc:
+                self.problem("dates", f"dates item {n}: {exc}")
+                continue
+            yearly_text = str(item.get("yearly", "true")).strip().lower()
+            if yearly_text not in ("true", "false", "yes", "no"):
+                self.problem("dates", f"dates item {n}: yearly must be true or false")
+                continue
+            yearly = yearly_text in ("true", "yes")
+            if not yearly and pd.year is None:
+                self.problem("dates", f"dates item {n}: a one-off date needs a year")
+                continue
+            label = item.get("label")
+            label = label.strip() if isinstance(label, str) and label.strip() else "Date"
+            found.append(ImportantDate("date", label, pd, yearly, self.at("dates")))
+        return tuple(found)
+
+    def _away(self) -> Away | None:
+        if not self.present("away"):
+            return None
+        value = self.raw["away"]
+        if not isinstance(value, dict) or not {"from", "to"} <= value.keys():
+            self.problem("away", "away must be a mapping with 'from' and 'to' dates")
+            return None
+        try:
+            start = dates.parse_date(str(value["from"]))
+            end = dates.parse_date(str(value["to"]))
+        except ValueError as exc:
+            self.problem("away", f"away: {exc}")
+            return None
+        if end < start:
+            self.problem("away", f"away: 'to' ({end}) is before 'from' ({start})")
+            return None
+        return Away(start, end)
+
+    def _log(self, body_lines: list[str], body_start: int) -> Iterator[Interaction]:
+        path = self.path
+        fenced = fenced_lines(body_lines)
+        in_log = log_mask(body_lines, fenced)
+        for offset, line in enumerate(body_lines):
+            if not in_log[offset] or (fenced and offset in fenced):
+                continue  # an example inside ``` is text, not a heading or an entry
+            if quick := QUICK_ENTRY.match(line):
+                # The usual well-formed entry, matched in one go; anything else takes the
+                # general path below, which reports the problem.
+                task, day_text, at_text, kind, text = quick.groups()
+                day = _DAYS.get(day_text) or _day(day_text)
+                at = _time(at_text) if at_text else None
+                if day is not None and (at is not None or not at_text):
+                    kind = kind.lower()
+                    yield Interaction(
+                        day=day,
+                        time=at,
+                        kind=kind,
+                        text=(text or "").strip(),
+                        is_contact=kind != "note" and task != " ",
+                        location=Location(path, body_start + offset),
+                    )
+                    continue
+            if not (b := BULLET.match(line)):
+                continue
+            where = Location(self.path, body_start + offset)
+            task, rest = b[1], b[2]
+            entry = ENTRY.match(rest)
+            if entry is None or entry["kind"] is None:
+                if task == " " and not rest[:1].isdigit():
+                    continue  # a plain to-do without a date
+                self.problems.append(Problem(where, ENTRY_FORM))
+                continue
+            try:
+                day = dates.parse_date(entry["date"])
+                at = dates.parse_time(entry["time"]) if entry["time"] else None
+            except ValueError as exc:
+                self.problems.append(Problem(where, f"log entry: {exc}"))
+                continue
+            kind = entry["kind"].lower()
+            yield Interaction(
+                day=day,
+                time=at,
+                kind=kind,
+                text=(entry["text"] or "").strip(),
+                is_contact=kind != "note" and task != " ",
+                location=where,
+            )
+
+
+def _day(text: str) -> date | None:
+    """Return the log date ``text`` (memoised), or None when it is not a real date."""
+    try:
+        day = dates.parse_date(text)
+    except ValueError:
+        return None
+    if len(_DAYS) < 100_000:
+        _DAYS[text] = day
+    return day
+
+
+def _time(text: str) -> time | None:
+    try:
+        return dates.parse_time(text)
+    except ValueError:
+        return None
+
+
+def _shape(value: Any) -> str:
+    return "list" if isinstance(value, list) else "mapping" if isinstance(value, dict) else "value"
+
+
+def _flat(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(_flat(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_flat(v)}" for k, v in value.items())
+    return str(value)
