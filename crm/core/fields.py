@@ -117,6 +117,8 @@ class Field:
     in ``Customer.dates``); ``label`` is the line ``crm show`` prints (None: not on its own
     line); ``vcard`` the vCard property; ``csv`` whether ``crm export --format csv`` has the
     column, and ``headers`` the other CSV headers that ``crm import`` maps onto the key.
+    ``single`` marks a list field whose lone value is written as plain text (``email: a@b.c``)
+    rather than as a one-item list.
     """
 
     key: str
@@ -127,6 +129,7 @@ class Field:
     csv: bool = True
     headers: tuple[str, ...] = ()
     search: bool = False
+    single: bool = False
 
     @property
     def type(self) -> FieldType:
@@ -155,10 +158,11 @@ FIELDS: tuple[Field, ...] = (
       headers=("last name", "family name", "surname", "lastname"), search=True),
     F("email", "texts", "emails", "email", vcard="EMAIL",
       headers=("e-mail", "e-mail address", "email address", "e-mail 2 address",
-               "e-mail 3 address"), search=True),
+               "e-mail 3 address"), search=True, single=True),
     F("phone", "texts", "phones", "phone", vcard="TEL",
       headers=("mobile", "mobile phone", "home phone", "home phone 2", "business phone",
-               "business phone 2", "other phone", "primary phone", "car phone"), search=True),
+               "business phone 2", "other phone", "primary phone", "car phone"), search=True,
+      single=True),
     F("company", "text", "company", "company", vcard="ORG",
       headers=("organization", "organization name", "organization 1 - name"), search=True),
     F("address", "text", "address", "address", vcard="ADR",

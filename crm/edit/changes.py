@@ -32,6 +32,7 @@ from typing import Literal
 from crm.core import dates
 from crm.core.config import Config
 from crm.core.errors import CrmError
+from crm.core.fields import FIELDS
 from crm.core.model import Customer, Problem
 from crm.edit import atomic
 from crm.edit.init import TEMPLATE_TEXT
@@ -39,24 +40,16 @@ from crm.edit.lines import Doc
 from crm.edit.yamltext import render_scalar
 from crm.vault.load import load_vault
 from crm.vault.parse import parse_bytes
+from crm.vault.reader import NULLS
 
 Op = Literal["=", "+=", "-=", "unset"]
-LIST_KEYS = ("tags", "likes", "dislikes")
-TEXT_OR_LIST_KEYS = ("email", "phone")
-_LIST_FIELDS = {
-    "tags": "tags",
-    "likes": "likes",
-    "dislikes": "dislikes",
-    "email": "emails",
-    "phone": "phones",
-}
-_TEXT_FIELDS = ("name", "first_name", "last_name", "company", "address", "segment")
-_NULLS = ("", "~", "null", "Null", "NULL")
+# From the field table: which keys hold lists, which hold text, which the loader parses.
+LIST_KEYS = tuple(f.key for f in FIELDS if f.is_list and not f.single)
+TEXT_OR_LIST_KEYS = tuple(f.key for f in FIELDS if f.is_list and f.single)
+_LIST_FIELDS = {f.key: f.attr for f in FIELDS if f.is_list and f.attr}
+_TEXT_FIELDS = tuple(f.key for f in FIELDS if f.kind == "text" and f.key != "id")
 # Keys whose values the loader parses (dates, spans, numbers), so YAML 1.1 typing cannot hurt them.
-TYPED_KEYS = (
-    "value", "cadence", "birthday", "anniversary", "customer_since", "last_contact",
-    "next_contact", "snooze_until", "max_contacts",
-)  # fmt: skip
+TYPED_KEYS = tuple(f.key for f in FIELDS if f.is_parsed)
 _KEY = re.compile(r"^[A-Za-z_][\w-]*$")
 _KIND = re.compile(r"^[A-Za-z][\w-]*$")
 _TRANSLIT = str.maketrans(
@@ -417,7 +410,7 @@ def _expected(before: Customer | None, changes: Sequence[Change]) -> dict[str, o
             want[key] = items
         elif key in _TEXT_FIELDS and change.op == "unset":
             want[key] = None
-        elif key in _TEXT_FIELDS and value not in _NULLS:
+        elif key in _TEXT_FIELDS and value not in NULLS:
             want[key] = value
     return want
 

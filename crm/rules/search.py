@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
+from crm.core.fields import FIELDS
 from crm.core.model import Customer
+
+# The attributes ``crm search`` reads, from the field table.
+SEARCHED = tuple(f.attr for f in FIELDS if f.search and f.attr)
 
 
 def haystack(c: Customer) -> str:
     """Return the searchable text of a customer, case-folded."""
-    parts = [
-        c.id,
-        c.name,
-        c.first_name or "",
-        c.last_name or "",
-        c.company or "",
-        c.address or "",
-        c.segment or "",
-        c.status,
-        *c.emails,
-        *c.phones,
-        *c.tags,
-        *c.likes,
-        *c.dislikes,
-        *(f"{k} {v}" for k, v in c.extra),
-        c.body,
-    ]
+    parts: list[str] = []
+    for attr in SEARCHED:
+        value = getattr(c, attr)
+        if isinstance(value, tuple):
+            parts.extend(value)
+        elif value:
+            parts.append(value)
+    parts.extend(f"{k} {v}" for k, v in c.extra)
+    parts.append(c.body)
     return "\n".join(parts).casefold()
 
 
