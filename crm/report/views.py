@@ -8,6 +8,7 @@ from datetime import date, time
 from typing import Any
 
 from crm.core.config import Config
+from crm.core.fields import FIELDS, Field
 from crm.core.model import Customer, Problem
 from crm.report import rows
 from crm.report.render import Column, cell, problem_rows, to_csv
@@ -177,6 +178,18 @@ def profile_json(c: Customer, config: Config, today: date) -> dict[str, Any]:
     }
 
 
+# The layout of crm show's field lines; a labelled field of the table not named here follows.
+_SHOW_ORDER = (
+    "first_name", "last_name", "company", "segment", "email", "phone", "address", "value",
+    "customer_since", "likes", "dislikes",
+)  # fmt: skip
+SHOWN: tuple[Field, ...] = tuple(
+    sorted(
+        (f for f in FIELDS if f.label and f.attr),
+        key=lambda f: _SHOW_ORDER.index(f.key) if f.key in _SHOW_ORDER else len(_SHOW_ORDER),
+    )
+)
+
 STATE_WORDS = {
     "overdue": "overdue",
     "never": "never contacted",
@@ -196,21 +209,10 @@ def profile_text(c: Customer, config: Config, today: date, log_lines: int = 5) -
     if c.tags:
         head += "  #" + " #".join(c.tags)
     out = [head]
-    for label, value in (
-        ("first name", c.first_name),
-        ("last name", c.last_name),
-        ("company", c.company),
-        ("segment", c.segment),
-        ("email", c.emails),
-        ("phone", c.phones),
-        ("address", c.address),
-        ("value", c.value),
-        ("customer since", c.customer_since),
-        ("likes", c.likes),
-        ("dislikes", c.dislikes),
-    ):
+    for f in SHOWN:
+        value = getattr(c, f.attr) if f.attr else None
         if value:
-            out.append(f"  {label + ':':15} {cell(value)}")
+            out.append(f"  {(f.label or f.key) + ':':15} {cell(value)}")
     words = STATE_WORDS[state.state].format(status=c.status)
     said = [words]
     if state.cadence:
