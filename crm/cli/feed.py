@@ -72,7 +72,7 @@ def ics(
       crm ics > customers.ics
       crm ics -o ~/public_html/customers.ics --tag vip
     """
-    from crm.edit.files import write_atomic
+    from crm.edit.atomic import write as write_atomic
     from crm.feed.live import feed_from_index
     from crm.index.store import open_index
 

@@ -3,7 +3,9 @@
 ``locked(path)`` holds ``<file>.lock`` (created with O_CREAT|O_EXCL, like git's index.lock) for a
 read-modify-write; ``read(path)`` returns the bytes and their ``Fingerprint``; ``replace(path,
 data, seen)`` writes a temporary file in the same folder, fsyncs it, keeps the mode, re-checks
-that the file still matches ``seen`` and moves the new bytes into place with ``os.replace``.
+that the file still matches ``seen`` and moves the new bytes into place with ``os.replace``;
+``write(path, data)`` does the same for an output that may simply be overwritten. Every file
+crm writes goes through here: one temporary-file dance, one folder fsync.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import hashlib
 import os
 import secrets
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,35 +100,62 @@ def replace(path: Path, data: bytes, seen: Fingerprint | None) -> None:
     Raises ``CrmError`` (leaving the old file intact) when the file changed since ``seen`` was
     taken, when it appeared meanwhile, or when writing fails.
     """
+
+    def commit(tmp: Path) -> None:
+        if seen is None:
+            _create(tmp, path)
+            return
+        os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
+        if not _unchanged(path, seen):
+            raise CrmError(
+                f"{path} changed on disk while crm was editing it (saved in an editor?); "
+                "nothing was written, run the command again"
+            )
+        os.replace(tmp, path)
+        _fsync_folder(path.parent)
+
+    try:
+        _through_temp(path, data, commit)
+    except FileExistsError:
+        raise CrmError(f"refusing to overwrite {path}: it already exists") from None
+    except OSError as exc:
+        raise CrmError(
+            f"cannot write {path}: {exc.strerror or exc}; the file is unchanged"
+        ) from None
+
+
+def write(path: Path, data: bytes, *, mode: int = 0o644) -> None:
+    """Replace whatever ``path`` holds with ``data`` (an output such as the feed or the token).
+
+    Readers see the old bytes or the new, never a mix; raises ``CrmError`` when writing fails.
+    """
+
+    def commit(tmp: Path) -> None:
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+        _fsync_folder(path.parent)
+
+    try:
+        _through_temp(path, data, commit)
+    except OSError as exc:
+        raise CrmError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _through_temp(path: Path, data: bytes, commit: Callable[[Path], None]) -> None:
+    """Write ``data`` to a hidden temporary file beside ``path``, fsync it, then ``commit`` it."""
+    # A hidden name: vault watchers and file listings skip dot files.
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
+        # 0o666 lets the umask decide a new file's mode, as any editor would.
+        fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
         try:
-            # 0o666 lets the umask decide a new file's mode, as any editor would.
-            fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            if seen is None:
-                _create(tmp, path)
-                return
-            os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
-            if not _unchanged(path, seen):
-                raise CrmError(
-                    f"{path} changed on disk while crm was editing it (saved in an editor?); "
-                    "nothing was written, run the command again"
-                )
-            os.replace(tmp, path)
-            _fsync_folder(path.parent)
-        except FileExistsError:
-            raise CrmError(f"refusing to overwrite {path}: it already exists") from None
-        except OSError as exc:
-            raise CrmError(
-                f"cannot write {path}: {exc.strerror or exc}; the file is unchanged"
-            ) from None
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        commit(tmp)
     finally:
         with suppress(FileNotFoundError):
             os.unlink(tmp)

@@ -154,7 +154,7 @@ class LiveFeed:
 
 def run_watch(job: FeedJob, output: Path, stop: threading.Event, *, delay: float = 0.3) -> None:
     """Keep ``output`` current until ``stop`` is set: rebuild on vault changes and at a new day."""
-    from crm.edit.files import write_atomic
+    from crm.edit.atomic import write as write_atomic
     from crm.feed.watch import DayTicker, Watcher
 
     current = b""

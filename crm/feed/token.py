@@ -9,7 +9,7 @@ from pathlib import Path
 
 from crm.core.config import Config
 from crm.core.errors import CrmError
-from crm.edit.files import write_atomic
+from crm.edit.atomic import write as write_atomic
 
 TOKEN_FILE = Path(".crm") / "feed-token"
 ENV_VAR = "CRM_FEED_TOKEN"
