@@ -13,6 +13,7 @@ from crm.cli.reports import filter_options, selected
 from crm.core.dates import parse_span
 from crm.core.errors import CrmError
 from crm.core.model import Span
+from crm.report import rows
 from crm.report.render import Format
 from crm.rules import loyalty
 
@@ -74,8 +75,8 @@ def thanks(
         min_value=min_value,
     )
     emit_rows(
-        [loyalty.thanks_row(x) for x in found],
-        loyalty.THANKS_COLUMNS,
+        [rows.thanks_row(x) for x in found],
+        rows.THANKS_COLUMNS,
         fmt,
         "Everyone loyal has been thanked lately.",
     )
@@ -104,8 +105,8 @@ def winback(session: Session, min_value: float | None, fmt: Format, today: date)
         session.vault().customers, session.config.loyalty, today, min_value=min_value
     )
     emit_rows(
-        [loyalty.winback_row(x) for x in found],
-        loyalty.WINBACK_COLUMNS,
+        [rows.winback_row(x) for x in found],
+        rows.WINBACK_COLUMNS,
         fmt,
         "Nobody lost is worth winning back.",
     )

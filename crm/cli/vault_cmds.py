@@ -39,7 +39,10 @@ def check(session: Session, fmt: Format, strict: bool) -> None:
       crm check
       crm check --format json | jq '.[].message'
     """
-    problems = near(run_checks(session.vault(), session.config, session.config_problems))
+    from crm.edit.gitmerge import check_driver  # git plumbing only for `crm check`
+
+    found = run_checks(session.vault(), session.config, session.config_problems, [check_driver])
+    problems = near(found)
     if fmt == "table":
         # Like bean-check and compilers: the problems go to stderr, so stdout stays for data.
         click.echo(problems_text(problems), nl=False, err=True)

@@ -7,6 +7,7 @@ from typing import Any
 
 from crm.core.model import Customer
 from crm.report.render import Column
+from crm.rules.loyalty import Lost, Loyal, ago
 from crm.rules.rhythm import CUSTOMER_SINCE, ContactState, Noisy, Upcoming
 
 LIST_COLUMNS = (
@@ -136,4 +137,53 @@ def noisy_row(n: Noisy) -> dict[str, Any]:
         "entries": [f"{i.day} {i.kind}" for i in n.entries],
         "last": f"{latest.day} {latest.kind}",
         "path": str(n.customer.location.path),
+    }
+
+
+THANKS_COLUMNS = (
+    Column("name", "NAME", flexible=True),
+    Column("visits", "VISITS"),
+    Column("value", "VALUE"),
+    Column("thanked", "LAST THANKED"),
+    Column("likes", "LIKES", flexible=True),
+)
+
+WINBACK_COLUMNS = (
+    Column("name", "NAME", flexible=True),
+    Column("value", "VALUE"),
+    Column("left", "LEFT"),
+    Column("likes", "LIKES", flexible=True),
+)
+
+
+def thanks_row(x: Loyal) -> dict[str, Any]:
+    """Return the ``crm thanks`` row of one loyal customer."""
+    c = x.customer
+    return {
+        "id": c.id,
+        "name": c.name,
+        "first_name": c.first_name,
+        "visits": x.visits,
+        "last_visit": x.last_visit,
+        "value": c.value,
+        "last_thanked": x.last_thanked,
+        "thanked": str(x.last_thanked) if x.last_thanked else "never",
+        "likes": list(c.likes),
+        "path": str(c.location.path),
+    }
+
+
+def winback_row(x: Lost) -> dict[str, Any]:
+    """Return the ``crm winback`` row of one lost customer."""
+    c = x.customer
+    return {
+        "id": c.id,
+        "name": c.name,
+        "first_name": c.first_name,
+        "value": c.value,
+        "last_contact": x.last_contact,
+        "days_gone": x.days_gone,
+        "left": ago(x.days_gone) + (" ago" if x.days_gone is not None else ""),
+        "likes": list(c.likes),
+        "path": str(c.location.path),
     }

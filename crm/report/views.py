@@ -94,8 +94,8 @@ class Agenda:
         section("Due today", self.due_today, rows.OVERDUE_COLUMNS)
         section(f"Next {AGENDA_DAYS} days", self.upcoming, rows.UPCOMING_COLUMNS)
         section("Too much contact: give them a rest", self.noisy, rows.NOISY_COLUMNS)
-        section("Say thank you", self.thanks, loyalty.THANKS_COLUMNS)
-        section("Worth winning back", self.winback, loyalty.WINBACK_COLUMNS)
+        section("Say thank you", self.thanks, rows.THANKS_COLUMNS)
+        section("Worth winning back", self.winback, rows.WINBACK_COLUMNS)
         if self.problems:
             out.append(f"\nFiles to fix ({len(self.problems)})\n")
             out.extend(f"  {p}\n" for p in self.problems)
@@ -121,8 +121,8 @@ def agenda(
         upcoming=[rows.upcoming_row(u, today, notes.get(u.customer.id)) for u in soon],
         noisy=[rows.noisy_row(n) for n in rhythm.noisy(customers, config, today)],
         problems=list(problems),
-        thanks=[loyalty.thanks_row(x) for x in loyalty.thanks(customers, config.loyalty, today)],
-        winback=[loyalty.winback_row(x) for x in loyalty.winback(customers, config.loyalty, today)],
+        thanks=[rows.thanks_row(x) for x in loyalty.thanks(customers, config.loyalty, today)],
+        winback=[rows.winback_row(x) for x in loyalty.winback(customers, config.loyalty, today)],
     )
 
 

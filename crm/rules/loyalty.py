@@ -12,12 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from crm.core.config import LoyaltyConfig
 from crm.core.dates import add_span
 from crm.core.model import Customer, Span
-from crm.report.render import Column
 from crm.rules.rhythm import last_contact
 
 LOYAL_KINDS = ("visit", "purchase")
@@ -118,52 +116,3 @@ def ago(days: int | None) -> str:
     if days < 730:
         return f"{round(days / 30.4375)} months"  # the mean Gregorian month
     return f"{days // 365} years"
-
-
-THANKS_COLUMNS = (
-    Column("name", "NAME", flexible=True),
-    Column("visits", "VISITS"),
-    Column("value", "VALUE"),
-    Column("thanked", "LAST THANKED"),
-    Column("likes", "LIKES", flexible=True),
-)
-
-WINBACK_COLUMNS = (
-    Column("name", "NAME", flexible=True),
-    Column("value", "VALUE"),
-    Column("left", "LEFT"),
-    Column("likes", "LIKES", flexible=True),
-)
-
-
-def thanks_row(x: Loyal) -> dict[str, Any]:
-    """Return the ``crm thanks`` row of one loyal customer."""
-    c = x.customer
-    return {
-        "id": c.id,
-        "name": c.name,
-        "first_name": c.first_name,
-        "visits": x.visits,
-        "last_visit": x.last_visit,
-        "value": c.value,
-        "last_thanked": x.last_thanked,
-        "thanked": str(x.last_thanked) if x.last_thanked else "never",
-        "likes": list(c.likes),
-        "path": str(c.location.path),
-    }
-
-
-def winback_row(x: Lost) -> dict[str, Any]:
-    """Return the ``crm winback`` row of one lost customer."""
-    c = x.customer
-    return {
-        "id": c.id,
-        "name": c.name,
-        "first_name": c.first_name,
-        "value": c.value,
-        "last_contact": x.last_contact,
-        "days_gone": x.days_gone,
-        "left": ago(x.days_gone) + (" ago" if x.days_gone is not None else ""),
-        "likes": list(c.likes),
-        "path": str(c.location.path),
-    }
