@@ -23,6 +23,7 @@ from crm.core.errors import CrmError
 if TYPE_CHECKING:
     from crm.core.config import Config
     from crm.core.model import Customer, Problem
+    from crm.index.collection import Collection
     from crm.index.store import Index
     from crm.report.render import Column, Format, Row
     from crm.vault.load import Vault
@@ -32,13 +33,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @dataclass
 class Session:
-    """The vault a command works on, loaded once on first use."""
+    """The command line's side of a command: the ``--vault`` choice and the one ``Collection``."""
 
     vault_arg: str | None
+    today: date | None = None
     _root: Path | None = None
-    _config: tuple[Config, list[Problem]] | None = None
-    _vault: Vault | None = field(default=None, repr=False)
-    _index: Index | None = field(default=None, repr=False)
+    _collection: Collection | None = field(default=None, repr=False)
 
     @property
     def root(self) -> Path:
@@ -53,67 +53,48 @@ class Session:
         return self._root
 
     @property
+    def collection(self) -> Collection:
+        """Return the facade over this command's vault, made on first use."""
+        if self._collection is None:
+            from crm.index.collection import Collection
+
+            self._collection = Collection(
+                self.root,
+                today=self.today,
+                progress=_progress_bar(),
+                use_index=not os.environ.get("CRM_NO_INDEX"),
+            )
+        return self._collection
+
+    @property
     def config(self) -> Config:
-        return self._config_and_problems()[0]
+        return self.collection.config
 
     @property
     def config_problems(self) -> list[Problem]:
-        return self._config_and_problems()[1]
-
-    def _config_and_problems(self) -> tuple[Config, list[Problem]]:
-        if self._config is None:
-            from crm.core.config import load_config
-
-            self._config = load_config(self.root)
-        return self._config
+        return self.collection.config_problems
 
     def index(self, *, rebuild: bool = False) -> Index:
         """Return the vault's index, brought up to date once per command."""
-        if self._index is None or rebuild:
-            from crm.index.store import open_index
-
-            self._index = open_index(
-                self.root,
-                self.config,
-                rebuild=rebuild,
-                progress=_progress_bar(),
-                enabled=not os.environ.get("CRM_NO_INDEX"),
-            )
-        return self._index
+        return self.collection.index(rebuild=rebuild)
 
     def vault(self) -> Vault:
         """Return the loaded vault (customers and problems), answered from the index."""
-        if self._vault is None:
-            self._vault = self.index().vault()
-        return self._vault
+        return self.collection.vault()
 
     def customer(self, name: str) -> Customer:
-        """Return the customer ``name`` means (see ``resolve``), decoding only likely matches."""
-        if self._vault is None:
-            found = self.index().named(name)
-            if found:
-                return resolve(found, name)
-        # Nothing starts with the name: the message lists similar customers from the whole vault.
+        """Return the customer ``name`` means (an id, an exact name or an unambiguous prefix)."""
+        from crm.index.collection import BrokenCustomer
+
         try:
-            return resolve(self.vault().customers, name)
-        except CrmError:
-            # A file too broken to load is no customer, but it is what the user means: say why.
-            wanted = name.casefold()
-            broken = [
-                p
-                for p in self.vault().problems
-                if p.severity == "error" and p.location.path.stem.casefold() == wanted
-            ]
-            if broken:
-                lines = "\n".join(str(p) for p in near(broken))
-                raise CrmError(
-                    f"'{name}' cannot be used until its file is fixed:\n{lines}"
-                ) from None
-            raise
+            return self.collection.customer(name)
+        except BrokenCustomer as exc:
+            lines = "\n".join(str(p) for p in near(exc.problems))
+            raise CrmError(f"{exc}:\n{lines}") from None
 
     def problems(self) -> list[Problem]:
         """Return the config's problems followed by the vault's."""
-        return [*self.config_problems, *self.vault().problems]
+        return self.collection.problems()
 
 
 def near(problems: Iterable[Problem]) -> list[Problem]:
@@ -155,11 +136,16 @@ def _progress_bar() -> Callable[[int, int], None] | None:
 def parse_today(ctx: click.Context, param: click.Parameter, value: str | None) -> date:
     """Return ``--today`` as a date; without it, read the clock (the only place that does)."""
     if value is None:
-        return date.today()
-    try:
-        return parse_date(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+        day = date.today()
+    else:
+        try:
+            day = parse_date(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+    session = ctx.find_object(Session)
+    if session is not None:
+        session.today = day
+    return day
 
 
 def today_option(f: F) -> F:
@@ -194,28 +180,6 @@ def emit_rows(rows: Sequence[Row], columns: Sequence[Column], fmt: Format, empty
 
     width = 80 if not sys.stdout.isatty() else max(80, shutil.get_terminal_size().columns)
     click.echo(render(rows, columns, fmt, width), nl=False)
-
-
-def resolve(customers: Sequence[Customer], name: str) -> Customer:
-    """Return the customer ``name`` means: an id, an exact name, or an unambiguous prefix."""
-    wanted = name.casefold()
-    tests: tuple[Callable[[Customer], bool], ...] = (
-        lambda c: c.id == name,
-        lambda c: c.name.casefold() == wanted,
-        lambda c: c.id.casefold().startswith(wanted) or c.name.casefold().startswith(wanted),
-    )
-    for test in tests:
-        found = [c for c in customers if test(c)]
-        if len(found) == 1:
-            return found[0]
-        if len(found) > 1:
-            listing = "\n".join(f"  {c.id}  {c.name}" for c in found[:20])
-            raise CrmError(f"'{name}' is ambiguous; did you mean one of:\n{listing}", exit_code=2)
-    hint = [c for c in customers if wanted in c.name.casefold() or wanted in c.id.casefold()]
-    listing = "".join(f"\n  {c.id}  {c.name}" for c in hint[:20])
-    raise CrmError(
-        f"no customer matches '{name}'" + (f"; similar:{listing}" if hint else ""), exit_code=2
-    )
 
 
 def _complete_customers(

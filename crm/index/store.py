@@ -337,7 +337,7 @@ class Index:
     def named(self, name: str) -> list[Customer]:
         """Return, in vault order, the customers whose id or name starts with ``name`` (casefolded).
 
-        That covers every customer ``crm.cli.common.resolve`` can pick for ``name``.
+        That covers every customer ``crm.index.collection.resolve`` can pick for ``name``.
         """
         if self._vault is not None:
             return list(self._vault.customers)

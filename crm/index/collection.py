@@ -1,0 +1,142 @@
+"""The facade: one vault as every command, the live feed and the server see it.
+
+Like khal's ``CalendarCollection``, a ``Collection`` owns the vault's config, its index and the
+day it answers for, so that no caller wires config, index and vault by hand. The index is
+opened on first use and brought up to date once; when it cannot be used, the vault is parsed
+directly and ``on_bypass`` hears why, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from crm.core.config import Config, load_config
+from crm.core.errors import CrmError
+from crm.core.model import Customer, Problem
+from crm.index.rows import Progress
+from crm.index.store import Index, open_index
+from crm.vault.load import Vault
+
+
+@dataclass
+class Collection:
+    """A vault with its config, index and day; everything is loaded on first use."""
+
+    root: Path
+    today: date | None = None
+    progress: Progress | None = None
+    use_index: bool = True
+    on_bypass: Callable[[str], None] | None = None
+    _config: tuple[Config, list[Problem]] | None = field(default=None, repr=False)
+    _index: Index | None = field(default=None, repr=False)
+    _vault: Vault | None = field(default=None, repr=False)
+
+    @property
+    def config(self) -> Config:
+        """Return the vault's settings from ``crm.toml`` (defaults where it says nothing)."""
+        return self._config_and_problems()[0]
+
+    @property
+    def config_problems(self) -> list[Problem]:
+        """Return the problems found in ``crm.toml``."""
+        return self._config_and_problems()[1]
+
+    def _config_and_problems(self) -> tuple[Config, list[Problem]]:
+        if self._config is None:
+            self._config = load_config(self.root)
+        return self._config
+
+    def day(self) -> date:
+        """Return the day this collection answers for; a caller that sets none cannot ask."""
+        if self.today is None:
+            raise RuntimeError("the collection was opened without a day")
+        return self.today
+
+    def index(self, *, rebuild: bool = False, feed_day: date | None = None) -> Index:
+        """Return the vault's index, brought up to date once (again with ``rebuild``)."""
+        if self._index is None or rebuild or feed_day is not None:
+            if self._index is not None:
+                self._index.close()
+            self._vault = None
+            self._index = open_index(
+                self.root,
+                self.config,
+                rebuild=rebuild,
+                progress=self.progress,
+                enabled=self.use_index,
+                feed_day=feed_day,
+            )
+            why = self._index.stats.rebuilt or ""
+            if self.on_bypass is not None and why.startswith("bypassed:") and self.use_index:
+                self.on_bypass(why.removeprefix("bypassed:").strip())
+        return self._index
+
+    def close(self) -> None:
+        """Close the index's database connection."""
+        if self._index is not None:
+            self._index.close()
+
+    def vault(self) -> Vault:
+        """Return every customer and problem of the files, answered from the index."""
+        if self._vault is None:
+            self._vault = self.index().vault()
+        return self._vault
+
+    def problems(self) -> list[Problem]:
+        """Return the config's problems followed by the vault's."""
+        return [*self.config_problems, *self.vault().problems]
+
+    def customer(self, name: str) -> Customer:
+        """Return the customer ``name`` means (see ``resolve``), decoding only likely matches."""
+        if self._vault is None:
+            found = self.index().named(name)
+            if found:
+                return resolve(found, name)
+        # Nothing starts with the name: the message lists similar customers from the whole vault.
+        try:
+            return resolve(self.vault().customers, name)
+        except CrmError:
+            # A file too broken to load is no customer, but it is what the user means: say why.
+            wanted = name.casefold()
+            broken = [
+                p
+                for p in self.vault().problems
+                if p.severity == "error" and p.location.path.stem.casefold() == wanted
+            ]
+            if broken:
+                raise BrokenCustomer(name, broken) from None
+            raise
+
+
+class BrokenCustomer(CrmError):
+    """The customer a name means cannot be loaded: its file has errors."""
+
+    def __init__(self, name: str, problems: list[Problem]) -> None:
+        super().__init__(f"'{name}' cannot be used until its file is fixed")
+        self.name = name
+        self.problems = problems
+
+
+def resolve(customers: Sequence[Customer], name: str) -> Customer:
+    """Return the customer ``name`` means: an id, an exact name, or an unambiguous prefix."""
+    wanted = name.casefold()
+    tests: tuple[Callable[[Customer], bool], ...] = (
+        lambda c: c.id == name,
+        lambda c: c.name.casefold() == wanted,
+        lambda c: c.id.casefold().startswith(wanted) or c.name.casefold().startswith(wanted),
+    )
+    for test in tests:
+        found = [c for c in customers if test(c)]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            listing = "\n".join(f"  {c.id}  {c.name}" for c in found[:20])
+            raise CrmError(f"'{name}' is ambiguous; did you mean one of:\n{listing}", exit_code=2)
+    hint = [c for c in customers if wanted in c.name.casefold() or wanted in c.id.casefold()]
+    listing = "".join(f"\n  {c.id}  {c.name}" for c in hint[:20])
+    raise CrmError(
+        f"no customer matches '{name}'" + (f"; similar:{listing}" if hint else ""), exit_code=2
+    )
