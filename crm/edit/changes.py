@@ -37,6 +37,7 @@ from crm.core.model import Customer, Problem
 from crm.edit import atomic
 from crm.edit.init import TEMPLATE_TEXT
 from crm.edit.lines import Doc
+from crm.edit.logsection import add_log_entry
 from crm.edit.yamltext import render_scalar
 from crm.vault.load import load_vault
 from crm.vault.parse import parse_bytes
@@ -216,7 +217,7 @@ def append_log(path: Path, day: date, kind: str, text: str, time: time | None = 
         data, seen = atomic.read(path)
         _refuse_broken(path, data, frozenset())
         doc = Doc.parse(data)
-        doc.add_log_entry(entry, day)
+        add_log_entry(doc, entry, day)
         new = doc.to_bytes()
         customer = _validated(path, data, new, [])
         logged = [i for i in customer.log if i.day == day and i.kind == kind.lower()]

@@ -25,7 +25,8 @@ from pathlib import Path
 from crm.core.config import Config
 from crm.core.errors import CrmError
 from crm.core.model import Location, Problem
-from crm.edit.lines import BOM, Doc, entry_day
+from crm.edit.lines import BOM, Doc
+from crm.edit.logsection import entry_day, log_run
 from crm.vault.load import Vault
 
 TextMerge = Callable[[str, str, str], tuple[str, int]]
@@ -90,7 +91,7 @@ def _cut(text: str) -> _Parts | None:
             return None
         keys[key] = "".join(lines[position:end])
         position = end
-    start, stop = doc.log_run()
+    start, stop = log_run(doc)
     entries: list[str] = []
     for i in range(start, stop):
         # A bullet starts an entry; anything else (continuation, blank) belongs to the one above.

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 from typing import Literal
 
-from crm.core import dates
 from crm.core.errors import CrmError
 from crm.edit.yamltext import (
     double_quoted,
@@ -24,11 +22,6 @@ from crm.edit.yamltext import (
     unquote,
 )
 from crm.vault.syntax import (
-    BULLET,
-    ENTRY,
-    HEADING,
-    LOG_HEADING,
-    fenced_lines,
     front_matter_end,
 )
 
@@ -114,51 +107,6 @@ class Doc:
             if m:
                 found.append((m["key"], i, self._continuation_end(i + 1)))
         return found
-
-    def log_run(self) -> tuple[int, int]:
-        """Return the lines from the first to past the last bullet of ``## Log`` (empty if none)."""
-        heading = self._log_heading()
-        if heading is None:
-            return len(self.lines), len(self.lines)
-        end = self._section_end(heading)
-        bullets = [i for i in range(heading + 1, end) if BULLET.match(self.content(self.lines[i]))]
-        if not bullets:
-            return heading + 1, heading + 1
-        return bullets[0], self._block_end(bullets[-1], end)
-
-    def _log_heading(self) -> int | None:
-        """Return the line of the ``## Log`` heading, not counting examples in code fences."""
-        fenced = self._fenced()
-        for i in range(self.fm_end + 1, len(self.lines)):
-            if i not in fenced and LOG_HEADING.match(self.content(self.lines[i])):
-                return i
-        return None
-
-    def _fenced(self) -> frozenset[int]:
-        """Return the indexes of body lines inside fenced code blocks (no headings there)."""
-        start = self.fm_end + 1
-        inner = fenced_lines([self.content(line) for line in self.lines[start:]])
-        return frozenset(start + i for i in inner)
-
-    def _section_end(self, heading: int) -> int:
-        fenced = self._fenced()
-        for i in range(heading + 1, len(self.lines)):
-            if i in fenced:
-                continue
-            h = HEADING.match(self.content(self.lines[i]))
-            if h and len(h[1]) <= 2:
-                return i
-        return len(self.lines)
-
-    def _block_end(self, bullet: int, end: int) -> int:
-        """Return the line after a bullet and its indented continuation lines."""
-        stop = bullet + 1
-        while stop < end:
-            text = self.content(self.lines[stop])
-            if not (text[:1] in (" ", "\t") and text.strip()):
-                break
-            stop += 1
-        return stop
 
     def key_line_numbers(self, key: str) -> range:
         """Return the 1-based line numbers holding ``key`` (empty when absent)."""
@@ -380,59 +328,3 @@ class Doc:
         if span is not None:
             del self.lines[span.start : span.end]
             self.fm_end -= span.end - span.start
-
-    # -- the log ------------------------------------------------------------------------------
-
-    def add_log_entry(self, entry: str, day: date) -> None:
-        """Insert ``- entry`` into the ``## Log`` section in date order (appending the section)."""
-        heading = self._log_heading()
-        if heading is None:
-            self._append_section(entry)
-            return
-        end = self._section_end(heading)
-        entries = []  # (first line, line after its block, date)
-        for i in range(heading + 1, end):
-            b = BULLET.match(self.content(self.lines[i]))
-            if not b:
-                continue
-            stop = self._block_end(i, end)
-            e = ENTRY.match(b[2])
-            entries.append((i, stop, _day(e["date"]) if e else None))
-        prefix = "- "
-        if entries:
-            m = re.match(r"[-*+][ \t]+", self.content(self.lines[entries[-1][0]]))
-            prefix = m[0] if m else prefix
-        dated = [(i, stop, d) for i, stop, d in entries if d is not None]
-        if not dated:
-            at = max(i for i in range(heading, end) if self.content(self.lines[i]).strip()) + 1
-        elif dated[0][2] > dated[-1][2]:  # newest first
-            at = next((i for i, _, d in dated if d <= day), dated[-1][1])
-        else:
-            at = next((stop for _, stop, d in reversed(dated) if d <= day), dated[0][0])
-        self._insert(at, prefix + entry)
-
-    def _insert(self, at: int, text: str) -> None:
-        if at == len(self.lines) and self.lines and not self.lines[-1].endswith("\n"):
-            self.lines[-1] += self.nl
-        self.lines.insert(at, text + self.nl)
-
-    def _append_section(self, entry: str) -> None:
-        if self.lines and not self.lines[-1].endswith("\n"):
-            self.lines[-1] += self.nl
-        if len(self.lines) == self.fm_end + 1 or self.content(self.lines[-1]).strip():
-            self.lines.append(self.nl)
-        self.lines.extend([f"## Log{self.nl}", f"- {entry}{self.nl}"])
-
-
-def entry_day(line: str) -> date | None:
-    """Return the date of a log bullet line, or None when it has none."""
-    b = BULLET.match(line)
-    e = ENTRY.match(b[2]) if b else None
-    return _day(e["date"]) if e else None
-
-
-def _day(text: str) -> date | None:
-    try:
-        return dates.parse_date(text)
-    except ValueError:
-        return None
