@@ -19,10 +19,9 @@ from crm.edit.changes import (
     Change,
     append_log,
     apply_changes,
-    new_customer,
     parse_change,
-    slug,
 )
+from crm.edit.new import new_customer, slug
 from crm.vault.parse import parse_bytes
 from tests.conftest import WriteVault
 

@@ -16,7 +16,7 @@ from crm.contacts.importer import plan_import
 from crm.contacts.vcard import parse_vcards
 from crm.core.config import Config, load_config
 from crm.core.model import Location, Problem
-from crm.edit.changes import new_customer
+from crm.edit.new import new_customer
 from crm.vault.load import load_vault
 from tests.conftest import EXAMPLE, WriteVault
 

@@ -83,7 +83,8 @@ def new(
       crm new "Bella Rossi" --tag regular --cadence 6w --birthday --04-14
       $EDITOR "$(crm new 'Zoë Müller' --email zoe@example.de)"
     """
-    from crm.edit.changes import new_customer, parse_change
+    from crm.edit.changes import parse_change
+    from crm.edit.new import new_customer
 
     fields: dict[str, object] = {}
     for key, many in (("email", emails), ("phone", phones)):

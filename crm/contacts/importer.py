@@ -22,7 +22,8 @@ from crm.contacts.vcard import LIST_KEYS, Card, FieldValue, date_item, when_text
 from crm.core.config import Config
 from crm.core.errors import CrmError
 from crm.core.model import Customer, Location, Problem
-from crm.edit.changes import Change, EditResult, apply_changes, new_customer
+from crm.edit.changes import Change, EditResult, apply_changes
+from crm.edit.new import new_customer
 from crm.edit.yamltext import render_scalar
 
 

@@ -1,0 +1,145 @@
+"""Creating a customer file: a slug file name, the vault's template, validated fields."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from crm.core.config import Config
+from crm.core.errors import CrmError
+from crm.core.model import Customer
+from crm.edit import atomic
+from crm.edit.changes import Change, changed_doc, validated
+from crm.edit.init import TEMPLATE_TEXT
+from crm.edit.lines import Doc
+from crm.edit.yamltext import render_scalar
+from crm.vault.load import load_vault
+
+_TRANSLIT = str.maketrans(
+    {"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe", "Œ": "OE", "đ": "d",
+     "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "Þ": "TH", "ı": "i"}
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class NewCustomer:
+    """A created customer file and warnings such as a customer with the same name or email."""
+
+    path: Path
+    warnings: tuple[str, ...] = ()
+
+
+def slug(name: str) -> str:
+    """Return a file-name stem for ``name``: ASCII when it transliterates, else readable Unicode."""
+    folded = unicodedata.normalize("NFKD", name.translate(_TRANSLIT))
+    ascii_text = folded.encode("ascii", "ignore").decode().lower()
+    stem = re.sub(r"[^a-z0-9]+", "-", ascii_text.replace("'", "")).strip("-")
+    if len(stem) * 2 >= len(re.sub(r"\W", "", name)):
+        return stem
+    # Mostly non-Latin names (李伟, Ελένη) stay readable instead of collapsing to nothing.
+    return re.sub(r"[^\w]+", "-", name.casefold()).strip("-_") or "customer"
+
+
+def new_customer(
+    root: Path,
+    config: Config,
+    name: str,
+    fields: Mapping[str, object],
+    *,
+    today: date,
+    existing: Sequence[Customer] | None = None,
+    body: str | None = None,
+) -> NewCustomer:
+    """Create the customer ``name`` from the vault's template and return its path and warnings.
+
+    Same-name and same-email warnings compare with ``existing``, or with the vault loaded afresh.
+    ``body``, when given, replaces everything after the template's front matter.
+    """
+    name = " ".join(name.split())
+    if not name:
+        raise CrmError("a customer needs a name", exit_code=2)
+    path = _new_path(root, config, name)
+    template = _template(root)
+    first, _, last = name.partition(" ")
+    values = {"name": name, "first_name": first, "last_name": last, "today": today.isoformat()}
+    text = _fill(template, values)
+    if body is not None:
+        head = Doc.parse(text.encode())
+        kept = head.lines[: head.fm_end + 1]
+        kept[-1] = head.content(kept[-1]) + head.ending(head.fm_end)
+        text = "".join(kept) + body
+    changes = [_field_change(key, value) for key, value in fields.items()]
+    data = changed_doc(Doc.parse(text.encode()), changes).to_bytes()
+    # Compared with an empty file, every error of the new file is new: any refuses the write.
+    customer = validated(path, b"", data, changes)
+    others = load_vault(root, config).customers if existing is None else existing
+    warnings = _similar(others, customer)
+    atomic.replace(path, data, None)
+    return NewCustomer(path, tuple(warnings))
+
+
+def _new_path(root: Path, config: Config, name: str) -> Path:
+    folder = root
+    if config.include:
+        # A vault that selects customers by include globs gets new files where they are looked for.
+        prefix = re.split(r"[*?\[]", config.include[0], maxsplit=1)[0]
+        folder = root / prefix.rpartition("/")[0]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{slug(name)}.md"
+    if path.exists():
+        raise CrmError(f"refusing to overwrite {path}: it already exists", exit_code=1)
+    return path
+
+
+def _template(root: Path) -> str:
+    """Return the vault's customer template, or the built-in one when it has none."""
+    path = root / "templates" / "customer.md"
+    if not path.is_file():
+        return TEMPLATE_TEXT
+    try:
+        text = path.read_bytes().decode("utf-8")
+        Doc.parse(text.encode())
+    except (OSError, UnicodeDecodeError, CrmError) as exc:
+        raise CrmError(f"cannot use {path}: {exc}") from None
+    return text.removeprefix("\ufeff")
+
+
+def _fill(template: str, values: Mapping[str, str]) -> str:
+    out = []
+    for line in template.splitlines(keepends=True):
+        filled = line
+        for key, value in values.items():
+            filled = filled.replace("{" + key + "}", render_scalar(value) if value else "")
+        if filled != line:
+            ending = line[len(line.rstrip("\r\n")) :]
+            filled = filled.rstrip("\r\n").rstrip() + ending
+        out.append(filled)
+    return "".join(out)
+
+
+def _field_change(key: str, value: object) -> Change:
+    if isinstance(value, date):
+        return Change(key, "=", value.isoformat())
+    if isinstance(value, str):
+        return Change(key, "=", value)
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        if any("," in v for v in value):
+            raise CrmError(f"{key}: list items may not contain commas", exit_code=2)
+        return Change(key, "=", ", ".join(value))
+    raise CrmError(f"{key}: unsupported value {value!r}", exit_code=2)
+
+
+def _similar(customers: Sequence[Customer], new: Customer) -> list[str]:
+    warnings = []
+    emails = {e.casefold() for e in new.emails}
+    for other in customers:
+        if other.name.casefold() == new.name.casefold():
+            warnings.append(f"a customer named '{other.name}' already exists: {other.location}")
+        for email in other.emails:
+            if email.casefold() in emails:
+                warnings.append(f"{email} is also the email of {other.name}: {other.location}")
+    return warnings
