@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from crm.contacts.vcard import FIELDS, LIST_KEYS, VCARD_KEYS, Card, make_card, vcard_date
+from crm.contacts.cards import FIELDS, LIST_KEYS, VCARD_KEYS, Card, make_card
+from crm.contacts.vcard import vcard_date
 from crm.core import dates
 from crm.core.errors import CrmError
 from crm.core.model import Location, Problem

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from crm.contacts.vcard import notes_of, to_vcard, when_text
+from crm.contacts.cards import when_text
+from crm.contacts.vcard import to_vcard
 from crm.core.model import Customer
 from crm.report.render import to_csv, to_json
 
@@ -80,3 +82,15 @@ def export(customers: Sequence[Customer], fmt: ExportFormat) -> str:
         if r["next_contact"] is not None:
             r["next_contact"] = when_text(r["next_contact"])
     return to_csv(records, CSV_KEYS)
+
+
+def notes_of(c: Customer) -> str:
+    """Return the free-text notes of a customer file: its body without the ``## Log`` section."""
+    kept: list[str] = []
+    in_log = False
+    for line in c.body.splitlines():
+        if re.match(r"^#{1,2}[ \t]", line):
+            in_log = bool(re.match(r"^##[ \t]+log\b", line, re.IGNORECASE))
+        if not in_log:
+            kept.append(line)
+    return "\n".join(kept).strip()

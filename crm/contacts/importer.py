@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from crm.contacts.vcard import LIST_KEYS, Card, FieldValue, date_item, when_text
+from crm.contacts.cards import LIST_KEYS, Card, FieldValue, date_item, when_text
 from crm.core.config import Config
 from crm.core.errors import CrmError
 from crm.core.model import Customer, Location, Problem
