@@ -1,7 +1,10 @@
 """Address-book cards: one contact of a vCard or CSV export, as customer fields in front-matter text.
 
-``crm.contacts.vcard`` and ``crm.contacts.csvcards`` read exports into these cards, and
-``crm.contacts.importer`` turns them into customers.
+Which fields a card carries, in which order, and how each value is checked and written all come
+from the field table (``crm.core.fields``): a field added there travels through import and
+export without a change here. ``crm.contacts.vcard`` and ``crm.contacts.csvcards`` read exports
+into cards; ``crm.contacts.importer`` turns cards into customers; ``customer_text`` gives a
+customer's fields in the same form, for matching a card and for export.
 """
 
 from __future__ import annotations
@@ -9,21 +12,18 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from typing import Any
 
-from crm.core import dates
-from crm.core.model import STATUSES, ImportantDate, Location
+from crm.core import dates, fields
+from crm.core.fields import Field, number_text, parse_number
+from crm.core.model import Away, Customer, ImportantDate, Location
 
 FieldValue = str | tuple[str, ...]
-LIST_KEYS = ("email", "phone", "tags", "likes", "dislikes")
-SCALAR_KEYS = (
-    "first_name", "last_name", "company", "address", "segment", "status", "value", "birthday",
-    "anniversary", "customer_since", "cadence", "last_contact", "next_contact", "snooze_until",
-    "away", "max_contacts",
-)  # fmt: skip
-# Only vCard carries these: `dates` items read "DATE yearly|once LABEL", `note` is the file's body.
-VCARD_KEYS = ("dates", "note")
-FIELDS = ("name", *SCALAR_KEYS, *LIST_KEYS, *VCARD_KEYS)
+# `id` names the file (an import never sets it: a new customer gets one from its name, as with
+# `crm new`), and `name` is the card's own: neither is one of a card's fields.
+IDENTITY = ("id", "name")
+# Not a front matter key: a card's note becomes the body of a new customer file.
+NOTE = "note"
 # Han, Hiragana, Katakana and Hangul: names written family name first, often without spaces.
 _CJK = re.compile(r"[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003ffff]")
 
@@ -42,8 +42,26 @@ class Card:
 
     def items(self, key: str) -> tuple[str, ...]:
         """Return the card's values for ``key`` as a tuple (empty when absent)."""
-        value = self.get(key)
-        return () if value is None else (value,) if isinstance(value, str) else value
+        return items(self.get(key))
+
+
+def items(value: FieldValue | None) -> tuple[str, ...]:
+    """Return a card value as a tuple of texts: empty for None, one item for a text."""
+    return () if value is None else (value,) if isinstance(value, str) else value
+
+
+def card_fields() -> tuple[Field, ...]:
+    """Return the fields a card carries, in the order a new file gets them.
+
+    That is the table's order, one-line values first, then the lists, then ``dates``.
+    """
+    carried = (f for f in fields.FIELDS if f.key not in IDENTITY)
+    return tuple(sorted(carried, key=lambda f: (f.kind == "dates", f.is_list)))
+
+
+def list_keys() -> frozenset[str]:
+    """Return the keys of the fields that hold a list of text (emails, phones, tags, ...)."""
+    return frozenset(f.key for f in fields.FIELDS if f.is_list)
 
 
 def decode(data: bytes) -> str:
@@ -61,64 +79,69 @@ def decode(data: bytes) -> str:
 
 
 def make_card(where: Location, name: str, values: Mapping[str, FieldValue]) -> Card:
-    """Return a card with validated fields in ``FIELDS`` order; raise ValueError on a bad one."""
+    """Return a card with validated fields in ``card_fields()`` order; raise ValueError on a bad one."""
     name = " ".join(name.split())
     if not name:
         raise ValueError("no name")
     kept: list[tuple[str, FieldValue]] = []
-    for key in FIELDS[1:]:
-        value = values.get(key)
-        if key == "note":
-            if isinstance(value, str) and value.strip():
-                kept.append((key, value.strip()))
-        elif key == "dates" and isinstance(value, tuple):
+    for f in card_fields():
+        value = values.get(f.key)
+        if f.kind == "dates" and isinstance(value, tuple):
             if value:
-                kept.append((key, tuple(checked_date(v) for v in value)))
+                kept.append((f.key, tuple(checked_date(v) for v in value)))
         elif isinstance(value, tuple):
             unique = tuple(dict.fromkeys(v.strip() for v in value if v.strip()))
             if unique:
-                kept.append((key, unique))
+                kept.append((f.key, unique))
         elif value is not None and value.strip():
-            kept.append((key, checked(key, " ".join(value.split()))))
+            kept.append((f.key, checked(f, " ".join(value.split()))))
+    note = values.get(NOTE)
+    if isinstance(note, str) and note.strip():
+        kept.append((NOTE, note.strip()))
     return Card(where, name, tuple(kept))
 
 
-def checked(key: str, text: str) -> str:
-    """Return ``text`` validated and written the way the front matter holds ``key``."""
-    if key in ("birthday", "anniversary"):
-        return dates.parse_partial_date(text).isoformat()
-    if key in ("customer_since", "last_contact", "snooze_until"):
-        return dates.parse_date(text).isoformat()
-    if key == "next_contact":
-        return when_text(dates.parse_datetime(text))
-    if key == "max_contacts":
-        return str(dates.parse_cap(text))
-    if key == "away":
-        parts = re.split(r"\s*(?:/|\.\.)\s*", text.strip())
-        if len(parts) != 2:
-            raise ValueError(f"away '{text}' is not a range (expected FROM/TO)")
-        start, end = (dates.parse_date(p) for p in parts)
-        if end < start:
-            raise ValueError(f"away: 'to' ({end}) is before 'from' ({start})")
-        return f"{start.isoformat()}..{end.isoformat()}"
-    if key == "cadence":
-        return str(dates.parse_span(text))
-    if key == "status":
-        if text.lower() not in STATUSES:
-            raise ValueError(f"status must be one of {', '.join(STATUSES)}, not '{text}'")
-        return text.lower()
-    if key == "value":
+def checked(f: Field, text: str) -> str:
+    """Return ``text`` validated and written the way the front matter holds field ``f``."""
+    if f.kind == "number":
+        # Spreadsheets group thousands with commas; the decimal point is `.`.
         try:
-            number = float(text.replace(",", ""))
+            return number_text(parse_number(text.replace(",", "")))
         except ValueError:
-            raise ValueError(f"value '{text}' is not a number") from None
-        return str(int(number)) if number.is_integer() else repr(number)
-    return text
+            raise ValueError(f"{f.key} '{text}' is not a number") from None
+    if f.kind == "away":
+        return field_text(f, parse_away(text))
+    parse = f.type.parse
+    return text if parse is None else field_text(f, parse(text))
 
 
-def when_text(when: date | datetime) -> str:
-    """Return a ``next_contact`` as the front matter writes it: ``YYYY-MM-DD[ HH:MM]``."""
-    return when.strftime("%Y-%m-%d %H:%M") if isinstance(when, datetime) else when.isoformat()
+def field_text(f: Field, value: Any) -> str:
+    """Return one value of field ``f`` as the front matter writes it."""
+    text = f.type.text
+    return str(value) if text is None else text(value)
+
+
+def parse_away(text: str) -> Away:
+    """Return the range ``FROM/TO`` or ``FROM..TO``; raise ValueError when it is not one."""
+    parts = re.split(r"\s*(?:/|\.\.)\s*", text.strip())
+    if len(parts) != 2:
+        raise ValueError(f"away '{text}' is not a range (expected FROM/TO)")
+    start, end = (dates.parse_date(p) for p in parts)
+    if end < start:
+        raise ValueError(f"away: 'to' ({end}) is before 'from' ({start})")
+    return Away(start, end)
+
+
+def customer_text(c: Customer, f: Field) -> FieldValue | None:
+    """Return a customer's value of ``f`` as a card holds it (a tuple for a list); None if unset."""
+    value = fields.value_of(c, f)
+    if value is None:
+        return None
+    if f.is_list:
+        return tuple(value)
+    if f.kind == "dates":
+        return tuple(date_item(d) for d in value) or None
+    return field_text(f, value)
 
 
 def checked_date(text: str) -> str:

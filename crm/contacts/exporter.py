@@ -6,8 +6,8 @@ import re
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from crm.contacts.cards import when_text
 from crm.contacts.vcard import to_vcard
+from crm.core.fields import when_text
 from crm.core.model import Customer
 from crm.report.render import to_csv, to_json
 

@@ -1,10 +1,14 @@
-"""Address-book cards: vCard files read into ``Card`` values, and customers written as vCard.
+"""vCard files read into ``Card`` values, and customers written as vCard 3.0.
 
 vobject does the vCard syntax (escaping, parameters, quoted-printable, writing and folding);
 this module splits a file into cards itself, so that line numbers are right and one broken card
 never hides the others, and maps properties onto customer fields. A card with a bad value is a
-``Problem`` located at its first line, and is skipped. ``crm.contacts.csvcards`` reads
-CSV exports into the same ``Card`` values.
+``Problem`` located at its first line, and is skipped.
+
+The properties in ``SPECIAL`` have a shape of their own (names, structured values, URIs, Apple's
+year-less dates, dated items, the note) and are mapped by the code below. Every other field of
+the table (``crm.core.fields``) with a vCard property travels as one line per value, written the
+way the front matter writes it: a field added there needs no change here.
 """
 
 from __future__ import annotations
@@ -14,20 +18,19 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from crm.contacts.cards import Card, FieldValue, checked, make_card, split_name, when_text
-from crm.core import dates
+from crm.contacts.cards import Card, FieldValue, field_text, make_card, split_name
+from crm.core import dates, fields
+from crm.core.fields import Field
 from crm.core.model import Customer, Location, PartialDate, Problem
 
+# The properties this module maps itself; the table names the others.
+SPECIAL = frozenset(
+    {"FN", "N", "EMAIL", "TEL", "ORG", "ADR", "CATEGORIES", "BDAY", "X-ANNIVERSARY", "X-CRM-DATE"}
+)
 # Binary payloads: never needed, and a broken one must not cost the whole card.
 _BINARY = frozenset({"PHOTO", "LOGO", "SOUND", "KEY"})
 _PROP = re.compile(r"^(?:[\w-]+\.)?([\w-]+)([;:])")
 _ANNIVERSARY = ("ANNIVERSARY", "X-ANNIVERSARY", "X-EVOLUTION-ANNIVERSARY", "X-MS-ANNIVERSARY")
-_CRM_TEXT = {"X-CRM-STATUS": "status", "X-CRM-SEGMENT": "segment", "X-CRM-VALUE": "value"}
-_CRM_TEXT |= {"X-CRM-CUSTOMER-SINCE": "customer_since", "X-CRM-CADENCE": "cadence"}
-_CRM_TEXT |= {"X-CRM-LAST-CONTACT": "last_contact", "X-CRM-NEXT-CONTACT": "next_contact"}
-_CRM_TEXT |= {"X-CRM-SNOOZE-UNTIL": "snooze_until", "X-CRM-AWAY": "away"}
-_CRM_TEXT |= {"X-CRM-MAX-CONTACTS": "max_contacts"}
-_CRM_LIST = {"X-CRM-LIKE": "likes", "X-CRM-DISLIKE": "dislikes"}
 APPLE_NO_YEAR = 1604
 
 
@@ -136,11 +139,12 @@ def _from_vcard(card: Any, where: Location) -> Card:
     for ln in lines("X-ABDATE"):
         if "anniversary" in labels.get(ln.group, "").lower() and "anniversary" not in values:
             values["anniversary"] = _vcard_date(ln)
-    for prop, key in _CRM_TEXT.items():
-        if lines(prop):
-            values[key] = text(lines(prop)[0].value)
-    for prop, key in _CRM_LIST.items():
-        values[key] = tuple(text(ln.value) for ln in contents.get(prop.lower(), []))
+    for f, prop in _plain_fields():
+        if f.is_list:
+            # One line per item, in the card's order.
+            values[f.key] = tuple(text(ln.value) for ln in contents.get(prop.lower(), []))
+        elif lines(prop):
+            values[f.key] = text(lines(prop)[0].value)
     values["dates"] = tuple(_crm_date(ln, text(ln.value)) for ln in contents.get("x-crm-date", []))
     if lines("NOTE"):
         values["note"] = text(lines("NOTE")[0].value)
@@ -223,24 +227,13 @@ def to_vcard(customers: Sequence[Customer]) -> str:
                 _add_date(card, "bday", d.date)
             elif d.kind == "anniversary":
                 _add_date(card, "x-anniversary", d.date)
-        extras = {
-            "x-crm-status": c.status,
-            "x-crm-segment": c.segment,
-            "x-crm-value": None if c.value is None else checked("value", str(c.value)),
-            "x-crm-customer-since": c.customer_since.isoformat() if c.customer_since else None,
-            "x-crm-cadence": str(c.cadence) if c.cadence else None,
-            "x-crm-last-contact": c.last_contact.isoformat() if c.last_contact else None,
-            "x-crm-next-contact": when_text(c.next_contact) if c.next_contact else None,
-            "x-crm-snooze-until": c.snooze_until.isoformat() if c.snooze_until else None,
-            "x-crm-away": f"{c.away.start}/{c.away.end}" if c.away else None,
-            "x-crm-max-contacts": str(c.max_contacts) if c.max_contacts else None,
-        }
-        for prop, value in extras.items():
-            if value:
-                card.add(prop).value = value
-        for prop, items in (("x-crm-like", c.likes), ("x-crm-dislike", c.dislikes)):
-            for item in items:
-                card.add(prop).value = item
+        for f, prop in _plain_fields():
+            value = fields.value_of(c, f)
+            if f.is_list:
+                for item in value:
+                    card.add(prop).value = item
+            elif value is not None and (written := _vcard_text(f, value)):
+                card.add(prop).value = written
         for d in c.dates:
             if d.kind == "date":
                 line = card.add("x-crm-date")
@@ -252,6 +245,17 @@ def to_vcard(customers: Sequence[Customer]) -> str:
             card.add("note").value = c.body.strip()
         out.append(card.serialize())
     return "".join(out)
+
+
+def _plain_fields() -> list[tuple[Field, str]]:
+    """Return the fields whose vCard property is not in ``SPECIAL``, with that property."""
+    return [(f, f.vcard) for f in fields.FIELDS if f.vcard is not None and f.vcard not in SPECIAL]
+
+
+def _vcard_text(f: Field, value: Any) -> str:
+    if f.kind == "away":
+        return f"{value.start}/{value.end}"  # an ISO 8601 interval, as calendars write a range
+    return field_text(f, value)
 
 
 def _add_date(card: Any, prop: str, pd: PartialDate) -> None:
