@@ -192,8 +192,9 @@ def import_(
       crm import shop.csv --map "Kunde=name" --map "Umsatz=value"
     """
     from crm.contacts import csvcards, importer, vcard
+    from crm.contacts.cards import decode
 
-    text = vcard.decode(file.read_bytes())
+    text = decode(file.read_bytes())
     is_vcard = file.suffix.lower() in (".vcf", ".vcard") or (
         file.suffix.lower() != ".csv" and text.lstrip().upper().startswith("BEGIN:VCARD")
     )

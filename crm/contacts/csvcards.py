@@ -12,33 +12,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from crm.contacts.vcard import FIELDS, LIST_KEYS, VCARD_KEYS, Card, make_card, vcard_date
-from crm.core import dates
+from crm.contacts.cards import Card, card_fields, list_keys, make_card
+from crm.contacts.vcard import vcard_date
+from crm.core import dates, fields
 from crm.core.errors import CrmError
 from crm.core.model import Location, Problem
 
-# Headers of Google Contacts (old and new exports), Outlook and plain spreadsheets.
-_HEADERS = {
-    "name": "name", "full name": "name", "display name": "name",
-    "first name": "first_name", "given name": "first_name", "firstname": "first_name",
-    "last name": "last_name", "family name": "last_name", "surname": "last_name",
-    "lastname": "last_name",
-    "email": "email", "e-mail": "email", "e-mail address": "email", "email address": "email",
-    "e-mail 2 address": "email", "e-mail 3 address": "email",
-    "phone": "phone", "mobile": "phone", "mobile phone": "phone", "home phone": "phone",
-    "home phone 2": "phone", "business phone": "phone", "business phone 2": "phone",
-    "other phone": "phone", "primary phone": "phone", "car phone": "phone",
-    "company": "company", "organization": "company", "organization name": "company",
-    "organization 1 - name": "company",
-    "address": "address", "address 1 - formatted": "address",
-    "birthday": "birthday", "anniversary": "anniversary",
-    "tags": "tags", "labels": "tags", "group membership": "tags", "categories": "tags",
-    "likes": "likes", "dislikes": "dislikes", "segment": "segment", "status": "status",
-    "value": "value", "customer since": "customer_since", "customer_since": "customer_since",
-    "cadence": "cadence", "first_name": "first_name", "last_name": "last_name",
-    "last_contact": "last_contact", "next_contact": "next_contact",
-    "snooze_until": "snooze_until", "max_contacts": "max_contacts",
-}  # fmt: skip
+# Address books and shop spreadsheets write these dates in local forms (11/30/1970, 30.11.1970,
+# Outlook's empty 0/0/00); every other field reads as the front matter writes it.
+_LOCAL_DATES = ("birthday", "anniversary", "customer_since")
 _GOOGLE_MULTI = re.compile(r"^(e-mail|phone) \d+ - value$")
 _OUTLOOK_HOME = (
     "home street",
@@ -57,24 +39,44 @@ def csv_columns(header: Sequence[str], mapping: Mapping[str, str]) -> dict[int, 
         raise CrmError(
             f"--map: no column {', '.join(map(repr, unknown))} in the header", exit_code=2
         )
-    fields = [f for f in FIELDS if f not in VCARD_KEYS]
-    bad = [f for f in mapping.values() if f and f not in fields]
+    mappable = mappable_keys()
+    bad = [f for f in mapping.values() if f and f not in mappable]
     if bad:
         raise CrmError(
-            f"--map: unknown field {', '.join(map(repr, bad))} (fields: {', '.join(fields)})",
+            f"--map: unknown field {', '.join(map(repr, bad))} (fields: {', '.join(mappable)})",
             exit_code=2,
         )
+    known = header_keys()
     columns: dict[int, str] = {}
     for i, col in enumerate(header):
         key = col.strip().lower()
         if col in mapping:
             if mapping[col]:
                 columns[i] = mapping[col]
-        elif key in _HEADERS:
-            columns[i] = _HEADERS[key]
+        elif key in known:
+            columns[i] = known[key]
         elif _GOOGLE_MULTI.match(key):
             columns[i] = "email" if key.startswith("e-mail") else "phone"
     return columns
+
+
+def header_keys() -> dict[str, str]:
+    """Return the CSV headers (lower case) that name a field, with the field's key.
+
+    A field's own key is its header (the columns ``crm export`` writes, but ``id``: a new
+    customer's id comes from its name), and so are the table's other ``headers`` for it.
+    """
+    found: dict[str, str] = {}
+    for f in fields.FIELDS:
+        if f.csv and f.key != "id":
+            found[f.key] = f.key
+        found.update(dict.fromkeys(f.headers, f.key))
+    return found
+
+
+def mappable_keys() -> list[str]:
+    """Return the fields ``--map`` may name: the name and every field but ``dates``."""
+    return ["name", *(f.key for f in card_fields() if f.kind != "dates")]
 
 
 def parse_csv(
@@ -136,17 +138,18 @@ def _from_row(
     home: Sequence[int],
     where: Location,
 ) -> Card:
+    lists = list_keys()
     values: dict[str, Any] = {}
     for i, key in columns.items():
         cell = row[i].strip()
         if not cell:
             continue
-        if key in LIST_KEYS:
+        if key in lists:
             # Google joins several values of a cell with " ::: " and marks system groups with
             # "*"; Outlook separates categories with ";", spreadsheets (and crm export) with ",".
             items = [v.strip().lstrip("*").strip() for v in re.split(r" ::: |;|,", cell)]
             values.setdefault(key, []).extend(v for v in items if v and v != "myContacts")
-        elif key in ("birthday", "anniversary", "customer_since"):
+        elif key in _LOCAL_DATES:
             parsed = _csv_date(cell)
             if parsed is not None:
                 values.setdefault(key, parsed)
@@ -164,8 +167,8 @@ def _from_row(
     name = values.pop("name", "") or " ".join(
         values[k] for k in ("first_name", "last_name") if values.get(k)
     )
-    lists = {k: tuple(v) for k, v in values.items() if isinstance(v, list)}
-    return make_card(where, name, {**values, **lists})
+    tuples = {k: tuple(v) for k, v in values.items() if isinstance(v, list)}
+    return make_card(where, name, {**values, **tuples})
 
 
 def _csv_date(text: str) -> str | None:

@@ -1,55 +1,35 @@
-"""``crm export``: customers as vCard, CSV or JSON, carrying every field the format can hold."""
+"""``crm export``: customers as vCard, CSV or JSON, carrying every field the format can hold.
+
+The columns and keys are the field table's (``crm.core.fields``), in its order: JSON has every
+field, CSV the fields marked ``csv``, each written as the front matter writes it.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from datetime import date
 from typing import Any, Literal
 
-from crm.contacts.vcard import notes_of, to_vcard, when_text
+from crm.contacts.cards import customer_text, field_text
+from crm.contacts.vcard import to_vcard
+from crm.core import fields
+from crm.core.fields import Field
 from crm.core.model import Customer
 from crm.report.render import to_csv, to_json
 
 ExportFormat = Literal["vcard", "csv", "json"]
-CSV_KEYS = (
-    "id", "name", "first_name", "last_name", "email", "phone", "company", "address", "tags",
-    "segment", "status", "value", "likes", "dislikes", "birthday", "anniversary",
-    "customer_since", "cadence", "last_contact", "next_contact", "snooze_until", "max_contacts",
-    "notes", "path",
-)  # fmt: skip
+
+
+def csv_keys() -> tuple[str, ...]:
+    """Return the CSV columns: the table's ``csv`` fields in order, then ``notes`` and ``path``."""
+    return (*(f.key for f in fields.FIELDS if f.csv), "notes", "path")
 
 
 def customer_record(c: Customer) -> dict[str, Any]:
     """Return everything a customer file holds as plain JSON-ready values (no derived state)."""
-    first = {d.kind: d.date.isoformat() for d in reversed(c.dates) if d.kind != "date"}
-    return {
-        "id": c.id,
-        "name": c.name,
-        "first_name": c.first_name,
-        "last_name": c.last_name,
-        "email": list(c.emails),
-        "phone": list(c.phones),
-        "company": c.company,
-        "address": c.address,
-        "tags": list(c.tags),
-        "segment": c.segment,
-        "status": c.status,
-        "value": c.value,
-        "likes": list(c.likes),
-        "dislikes": list(c.dislikes),
-        "birthday": first.get("birthday"),
-        "anniversary": first.get("anniversary"),
-        "dates": [
-            {"label": d.label, "date": d.date.isoformat(), "yearly": d.yearly}
-            for d in c.dates
-            if d.kind == "date"
-        ],
-        "customer_since": c.customer_since,
-        "cadence": str(c.cadence) if c.cadence else None,
-        "last_contact": c.last_contact,
-        "next_contact": c.next_contact,
-        "snooze_until": c.snooze_until,
-        "away": {"from": c.away.start, "to": c.away.end} if c.away else None,
-        "max_contacts": str(c.max_contacts) if c.max_contacts else None,
+    record = {f.key: _json_value(f, fields.value_of(c, f)) for f in fields.FIELDS}
+    return record | {
         "extra": dict(c.extra),
         "notes": notes_of(c),
         "log": [
@@ -65,18 +45,45 @@ def customer_record(c: Customer) -> dict[str, Any]:
     }
 
 
+def _json_value(f: Field, value: Any) -> Any:
+    """Return a field's value for JSON: numbers and dates as they are, lists as arrays."""
+    if value is None:
+        return None
+    if f.is_list:
+        return list(value)
+    if f.kind == "dates":
+        return [{"label": d.label, "date": d.date.isoformat(), "yearly": d.yearly} for d in value]
+    if f.kind == "away":
+        return {"from": value.start, "to": value.end}
+    if isinstance(value, str | int | float | date):  # to_json writes dates and times in ISO form
+        return value
+    return field_text(f, value)  # a span, a cap, a year-less date: the front matter's text
+
+
+def csv_row(c: Customer) -> dict[str, Any]:
+    """Return a customer's CSV cells: each field as the front matter writes it (lists as tuples)."""
+    # The front matter's own text, which crm import reads back: report.cell would write a
+    # value of 1234567 as 1.23457e+06 and a next_contact with seconds.
+    row = {f.key: customer_text(c, f) for f in fields.FIELDS if f.csv}
+    return row | {"notes": notes_of(c), "path": str(c.location.path)}
+
+
 def export(customers: Sequence[Customer], fmt: ExportFormat) -> str:
     """Return the customers in ``fmt``: a vCard 3.0 file, a CSV table or a JSON array."""
     if fmt == "vcard":
         return to_vcard(customers)
-    records = [customer_record(c) for c in customers]
     if fmt == "json":
-        return to_json(records)
-    for r in records:
-        # report.cell writes floats with %g, which turns 1234567 into 1.23457e+06.
-        if r["value"] is not None:
-            r["value"] = str(int(r["value"])) if r["value"].is_integer() else repr(r["value"])
-        # The front matter's own form, which crm import reads back (no seconds).
-        if r["next_contact"] is not None:
-            r["next_contact"] = when_text(r["next_contact"])
-    return to_csv(records, CSV_KEYS)
+        return to_json([customer_record(c) for c in customers])
+    return to_csv([csv_row(c) for c in customers], csv_keys())
+
+
+def notes_of(c: Customer) -> str:
+    """Return the free-text notes of a customer file: its body without the ``## Log`` section."""
+    kept: list[str] = []
+    in_log = False
+    for line in c.body.splitlines():
+        if re.match(r"^#{1,2}[ \t]", line):
+            in_log = bool(re.match(r"^##[ \t]+log\b", line, re.IGNORECASE))
+        if not in_log:
+            kept.append(line)
+    return "\n".join(kept).strip()

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from crm.contacts.vcard import LIST_KEYS, Card, FieldValue, date_item, when_text
+from crm.contacts.cards import NOTE, Card, FieldValue, card_fields, customer_text, items, list_keys
 from crm.core.config import Config
 from crm.core.errors import CrmError
 from crm.core.model import Customer, Location, Problem
@@ -67,36 +67,8 @@ class _Target:
 
 def current_values(c: Customer) -> dict[str, FieldValue]:
     """Return a customer's importable fields as the text a card would carry."""
-    values: dict[str, FieldValue | None] = {
-        "first_name": c.first_name,
-        "last_name": c.last_name,
-        "company": c.company,
-        "address": c.address,
-        "segment": c.segment,
-        "status": c.status,
-        "value": None if c.value is None else _number(c.value),
-        "customer_since": c.customer_since.isoformat() if c.customer_since else None,
-        "cadence": str(c.cadence) if c.cadence else None,
-        "last_contact": c.last_contact.isoformat() if c.last_contact else None,
-        "next_contact": when_text(c.next_contact) if c.next_contact else None,
-        "snooze_until": c.snooze_until.isoformat() if c.snooze_until else None,
-        "away": f"{c.away.start}..{c.away.end}" if c.away else None,
-        "max_contacts": str(c.max_contacts) if c.max_contacts else None,
-        "dates": tuple(date_item(d) for d in c.dates if d.kind == "date") or None,
-        "email": c.emails,
-        "phone": c.phones,
-        "tags": c.tags,
-        "likes": c.likes,
-        "dislikes": c.dislikes,
-    }
-    for d in reversed(c.dates):
-        if d.kind in ("birthday", "anniversary"):
-            values[d.kind] = d.date.isoformat()
-    return {k: v for k, v in values.items() if v is not None}
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if value.is_integer() else repr(value)
+    found = {f.key: customer_text(c, f) for f in card_fields()}
+    return {k: v for k, v in found.items() if v is not None}
 
 
 def _norm(key: str, text: str) -> str:
@@ -113,7 +85,7 @@ def plan_import(cards: Iterable[Card], customers: Sequence[Customer]) -> Plan:
     def remember(t: _Target) -> None:
         index.setdefault(("name", _norm("name", t.name)), t)
         for key in ("email", "phone"):
-            for item in _items(t.values.get(key)):
+            for item in items(t.values.get(key)):
                 index.setdefault((key, _norm(key, item)), t)
 
     for c in customers:
@@ -144,24 +116,21 @@ def plan_import(cards: Iterable[Card], customers: Sequence[Customer]) -> Plan:
     return Plan(tuple(additions), tuple(updates), matched)
 
 
-def _items(value: FieldValue | None) -> tuple[str, ...]:
-    return () if value is None else (value,) if isinstance(value, str) else value
-
-
 def _merge(target: _Target, card: Card) -> None:
     """Fill what ``target`` lacks from ``card``; record a change when it is an existing customer."""
+    lists = list_keys()
     for key, value in card.fields:
-        if key in LIST_KEYS:
-            have = {_norm(key, v) for v in _items(target.values.get(key))}
-            for item in _items(value):
+        if key in lists:
+            have = {_norm(key, v) for v in items(target.values.get(key))}
+            for item in items(value):
                 if _norm(key, item) in have:
                     continue
                 have.add(_norm(key, item))
-                target.values[key] = (*_items(target.values.get(key)), item)
+                target.values[key] = (*items(target.values.get(key)), item)
                 if target.customer is not None:
                     target.changes.append(Change(key, "+=", item))
             continue
-        if key == "note" and target.customer is not None:
+        if key == NOTE and target.customer is not None:
             continue  # an existing customer's notes and log are the user's own: never touched
         current = target.values.get(key)
         if current is None:
@@ -169,7 +138,7 @@ def _merge(target: _Target, card: Card) -> None:
             if target.customer is not None:
                 target.changes.append(Change(key, "=", _setting(key, value)))
         elif key == "dates" and current != value:
-            shown = "; ".join(_items(value))
+            shown = "; ".join(items(value))
             target.kept.append(f"kept dates; {card.location} says '{shown}'")
         elif key != "dates" and _norm(key, str(current)) != _norm(key, str(value)):
             target.kept.append(f"kept {key} '{current}'; {card.location} says '{value}'")
@@ -181,7 +150,7 @@ def _setting(key: str, value: FieldValue) -> str:
         assert isinstance(value, str)
         return value
     entries = []
-    for item in _items(value):
+    for item in items(value):
         day, how, label = item.split(" ", 2)
         yearly = "" if how == "yearly" else ", yearly: false"
         entries.append(
@@ -239,7 +208,7 @@ def _create(
     for a in additions:
         # A list item holding a comma cannot be written in one `key=a, b` go; add it after.
         fields: dict[str, FieldValue] = dict(a.fields)
-        note = fields.pop("note", None)
+        note = fields.pop(NOTE, None)
         assert note is None or isinstance(note, str)
         if "dates" in fields:
             fields["dates"] = _setting("dates", fields["dates"])

@@ -1,170 +1,37 @@
-"""Address-book cards: vCard files read into ``Card`` values, and customers written as vCard.
+"""vCard files read into ``Card`` values, and customers written as vCard 3.0.
 
 vobject does the vCard syntax (escaping, parameters, quoted-printable, writing and folding);
 this module splits a file into cards itself, so that line numbers are right and one broken card
 never hides the others, and maps properties onto customer fields. A card with a bad value is a
-``Problem`` located at its first line, and is skipped. ``crm.contacts_csv`` reads CSV exports
-into the same ``Card`` values.
+``Problem`` located at its first line, and is skipped.
+
+The properties in ``SPECIAL`` have a shape of their own (names, structured values, URIs, Apple's
+year-less dates, dated items, the note) and are mapped by the code below. Every other field of
+the table (``crm.core.fields``) with a vCard property travels as one line per value, written the
+way the front matter writes it: a field added there needs no change here.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from crm.core import dates
-from crm.core.model import STATUSES, Customer, ImportantDate, Location, PartialDate, Problem
+from crm.contacts.cards import Card, FieldValue, field_text, make_card, split_name
+from crm.core import dates, fields
+from crm.core.fields import Field
+from crm.core.model import Customer, Location, PartialDate, Problem
 
-FieldValue = str | tuple[str, ...]
-LIST_KEYS = ("email", "phone", "tags", "likes", "dislikes")
-SCALAR_KEYS = (
-    "first_name", "last_name", "company", "address", "segment", "status", "value", "birthday",
-    "anniversary", "customer_since", "cadence", "last_contact", "next_contact", "snooze_until",
-    "away", "max_contacts",
-)  # fmt: skip
-# Only vCard carries these: `dates` items read "DATE yearly|once LABEL", `note` is the file's body.
-VCARD_KEYS = ("dates", "note")
-FIELDS = ("name", *SCALAR_KEYS, *LIST_KEYS, *VCARD_KEYS)
+# The properties this module maps itself; the table names the others.
+SPECIAL = frozenset(
+    {"FN", "N", "EMAIL", "TEL", "ORG", "ADR", "CATEGORIES", "BDAY", "X-ANNIVERSARY", "X-CRM-DATE"}
+)
 # Binary payloads: never needed, and a broken one must not cost the whole card.
 _BINARY = frozenset({"PHOTO", "LOGO", "SOUND", "KEY"})
 _PROP = re.compile(r"^(?:[\w-]+\.)?([\w-]+)([;:])")
 _ANNIVERSARY = ("ANNIVERSARY", "X-ANNIVERSARY", "X-EVOLUTION-ANNIVERSARY", "X-MS-ANNIVERSARY")
-_CRM_TEXT = {"X-CRM-STATUS": "status", "X-CRM-SEGMENT": "segment", "X-CRM-VALUE": "value"}
-_CRM_TEXT |= {"X-CRM-CUSTOMER-SINCE": "customer_since", "X-CRM-CADENCE": "cadence"}
-_CRM_TEXT |= {"X-CRM-LAST-CONTACT": "last_contact", "X-CRM-NEXT-CONTACT": "next_contact"}
-_CRM_TEXT |= {"X-CRM-SNOOZE-UNTIL": "snooze_until", "X-CRM-AWAY": "away"}
-_CRM_TEXT |= {"X-CRM-MAX-CONTACTS": "max_contacts"}
-# Han, Hiragana, Katakana and Hangul: names written family name first, often without spaces.
-_CJK = re.compile(r"[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003ffff]")
-_CRM_LIST = {"X-CRM-LIKE": "likes", "X-CRM-DISLIKE": "dislikes"}
 APPLE_NO_YEAR = 1604
-
-
-@dataclass(frozen=True, slots=True)
-class Card:
-    """One contact from an address book, as customer fields (front-matter keys to text)."""
-
-    location: Location
-    name: str
-    fields: tuple[tuple[str, FieldValue], ...] = ()
-
-    def get(self, key: str) -> FieldValue | None:
-        """Return the card's value for the front-matter ``key``, or None."""
-        return dict(self.fields).get(key)
-
-    def items(self, key: str) -> tuple[str, ...]:
-        """Return the card's values for ``key`` as a tuple (empty when absent)."""
-        value = self.get(key)
-        return () if value is None else (value,) if isinstance(value, str) else value
-
-
-def decode(data: bytes) -> str:
-    """Return the text of an export: UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Outlook on Windows writes the ANSI code page; latin-1 is the never-failing last resort.
-        try:
-            return data.decode("cp1252")
-        except UnicodeDecodeError:
-            return data.decode("latin-1")
-
-
-def make_card(where: Location, name: str, values: Mapping[str, FieldValue]) -> Card:
-    """Return a card with validated fields in ``FIELDS`` order; raise ValueError on a bad one."""
-    name = " ".join(name.split())
-    if not name:
-        raise ValueError("no name")
-    kept: list[tuple[str, FieldValue]] = []
-    for key in FIELDS[1:]:
-        value = values.get(key)
-        if key == "note":
-            if isinstance(value, str) and value.strip():
-                kept.append((key, value.strip()))
-        elif key == "dates" and isinstance(value, tuple):
-            if value:
-                kept.append((key, tuple(checked_date(v) for v in value)))
-        elif isinstance(value, tuple):
-            unique = tuple(dict.fromkeys(v.strip() for v in value if v.strip()))
-            if unique:
-                kept.append((key, unique))
-        elif value is not None and value.strip():
-            kept.append((key, checked(key, " ".join(value.split()))))
-    return Card(where, name, tuple(kept))
-
-
-def checked(key: str, text: str) -> str:
-    """Return ``text`` validated and written the way the front matter holds ``key``."""
-    if key in ("birthday", "anniversary"):
-        return dates.parse_partial_date(text).isoformat()
-    if key in ("customer_since", "last_contact", "snooze_until"):
-        return dates.parse_date(text).isoformat()
-    if key == "next_contact":
-        return when_text(dates.parse_datetime(text))
-    if key == "max_contacts":
-        return str(dates.parse_cap(text))
-    if key == "away":
-        parts = re.split(r"\s*(?:/|\.\.)\s*", text.strip())
-        if len(parts) != 2:
-            raise ValueError(f"away '{text}' is not a range (expected FROM/TO)")
-        start, end = (dates.parse_date(p) for p in parts)
-        if end < start:
-            raise ValueError(f"away: 'to' ({end}) is before 'from' ({start})")
-        return f"{start.isoformat()}..{end.isoformat()}"
-    if key == "cadence":
-        return str(dates.parse_span(text))
-    if key == "status":
-        if text.lower() not in STATUSES:
-            raise ValueError(f"status must be one of {', '.join(STATUSES)}, not '{text}'")
-        return text.lower()
-    if key == "value":
-        try:
-            number = float(text.replace(",", ""))
-        except ValueError:
-            raise ValueError(f"value '{text}' is not a number") from None
-        return str(int(number)) if number.is_integer() else repr(number)
-    return text
-
-
-def when_text(when: date | datetime) -> str:
-    """Return a ``next_contact`` as the front matter writes it: ``YYYY-MM-DD[ HH:MM]``."""
-    return when.strftime("%Y-%m-%d %H:%M") if isinstance(when, datetime) else when.isoformat()
-
-
-def checked_date(text: str) -> str:
-    """Return a ``dates`` item ``DATE yearly|once LABEL`` validated; raise ValueError if bad."""
-    parts = " ".join(text.split()).split(" ", 2)
-    if len(parts) < 2 or parts[1] not in ("yearly", "once"):
-        raise ValueError(f"date '{text}' is not 'DATE yearly|once LABEL'")
-    day = dates.parse_partial_date(parts[0])
-    if parts[1] == "once" and day.year is None:
-        raise ValueError(f"date '{text}': a one-off date needs a year")
-    label = parts[2] if len(parts) == 3 else "Date"
-    return f"{day.isoformat()} {parts[1]} {label}"
-
-
-def date_item(d: ImportantDate) -> str:
-    """Return a ``dates`` entry of a customer as ``DATE yearly|once LABEL``."""
-    return f"{d.date.isoformat()} {'yearly' if d.yearly else 'once'} {d.label}"
-
-
-def split_name(name: str) -> tuple[str, str]:
-    """Return ``(first, last)`` from a full name: CJK family name first, else Western order."""
-    tokens = name.split()
-    if _CJK.search(name):
-        # Without a space the family name cannot be told apart; crm new's default applies.
-        return (" ".join(tokens[1:]), tokens[0]) if len(tokens) > 1 else ("", "")
-    first, _, last = name.partition(" ")
-    return first, last
-
-
-# --- vCard -----------------------------------------------------------------------------------
 
 
 def parse_vcards(text: str, path: Path) -> tuple[list[Card], list[Problem]]:
@@ -272,11 +139,12 @@ def _from_vcard(card: Any, where: Location) -> Card:
     for ln in lines("X-ABDATE"):
         if "anniversary" in labels.get(ln.group, "").lower() and "anniversary" not in values:
             values["anniversary"] = _vcard_date(ln)
-    for prop, key in _CRM_TEXT.items():
-        if lines(prop):
-            values[key] = text(lines(prop)[0].value)
-    for prop, key in _CRM_LIST.items():
-        values[key] = tuple(text(ln.value) for ln in contents.get(prop.lower(), []))
+    for f, prop in _plain_fields():
+        if f.is_list:
+            # One line per item, in the card's order.
+            values[f.key] = tuple(text(ln.value) for ln in contents.get(prop.lower(), []))
+        elif lines(prop):
+            values[f.key] = text(lines(prop)[0].value)
     values["dates"] = tuple(_crm_date(ln, text(ln.value)) for ln in contents.get("x-crm-date", []))
     if lines("NOTE"):
         values["note"] = text(lines("NOTE")[0].value)
@@ -359,24 +227,13 @@ def to_vcard(customers: Sequence[Customer]) -> str:
                 _add_date(card, "bday", d.date)
             elif d.kind == "anniversary":
                 _add_date(card, "x-anniversary", d.date)
-        extras = {
-            "x-crm-status": c.status,
-            "x-crm-segment": c.segment,
-            "x-crm-value": None if c.value is None else checked("value", str(c.value)),
-            "x-crm-customer-since": c.customer_since.isoformat() if c.customer_since else None,
-            "x-crm-cadence": str(c.cadence) if c.cadence else None,
-            "x-crm-last-contact": c.last_contact.isoformat() if c.last_contact else None,
-            "x-crm-next-contact": when_text(c.next_contact) if c.next_contact else None,
-            "x-crm-snooze-until": c.snooze_until.isoformat() if c.snooze_until else None,
-            "x-crm-away": f"{c.away.start}/{c.away.end}" if c.away else None,
-            "x-crm-max-contacts": str(c.max_contacts) if c.max_contacts else None,
-        }
-        for prop, value in extras.items():
-            if value:
-                card.add(prop).value = value
-        for prop, items in (("x-crm-like", c.likes), ("x-crm-dislike", c.dislikes)):
-            for item in items:
-                card.add(prop).value = item
+        for f, prop in _plain_fields():
+            value = fields.value_of(c, f)
+            if f.is_list:
+                for item in value:
+                    card.add(prop).value = item
+            elif value is not None and (written := _vcard_text(f, value)):
+                card.add(prop).value = written
         for d in c.dates:
             if d.kind == "date":
                 line = card.add("x-crm-date")
@@ -390,6 +247,17 @@ def to_vcard(customers: Sequence[Customer]) -> str:
     return "".join(out)
 
 
+def _plain_fields() -> list[tuple[Field, str]]:
+    """Return the fields whose vCard property is not in ``SPECIAL``, with that property."""
+    return [(f, f.vcard) for f in fields.FIELDS if f.vcard is not None and f.vcard not in SPECIAL]
+
+
+def _vcard_text(f: Field, value: Any) -> str:
+    if f.kind == "away":
+        return f"{value.start}/{value.end}"  # an ISO 8601 interval, as calendars write a range
+    return field_text(f, value)
+
+
 def _add_date(card: Any, prop: str, pd: PartialDate) -> None:
     line = card.add(prop)
     if pd.year is None:
@@ -398,15 +266,3 @@ def _add_date(card: Any, prop: str, pd: PartialDate) -> None:
         line.params["X-APPLE-OMIT-YEAR"] = [str(APPLE_NO_YEAR)]
     else:
         line.value = pd.isoformat()
-
-
-def notes_of(c: Customer) -> str:
-    """Return the free-text notes of a customer file: its body without the ``## Log`` section."""
-    kept: list[str] = []
-    in_log = False
-    for line in c.body.splitlines():
-        if re.match(r"^#{1,2}[ \t]", line):
-            in_log = bool(re.match(r"^##[ \t]+log\b", line, re.IGNORECASE))
-        if not in_log:
-            kept.append(line)
-    return "\n".join(kept).strip()

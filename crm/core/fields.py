@@ -17,7 +17,7 @@ from datetime import date, datetime, time
 from typing import Any, Literal
 
 from crm.core import dates
-from crm.core.model import STATUSES, Away, ContactCap, Span
+from crm.core.model import STATUSES, Away, ContactCap, Customer, Span
 
 Kind = Literal[
     "text", "texts", "status", "number", "date", "when", "span", "cap", "yearly", "away", "dates"
@@ -202,3 +202,17 @@ def field(key: str) -> Field:
 def keys(*kinds: Kind) -> tuple[str, ...]:
     """Return the keys of the fields of the given kinds, in table order."""
     return tuple(f.key for f in FIELDS if f.kind in kinds)
+
+
+def value_of(customer: Customer, f: Field) -> Any:
+    """Return the customer's value of ``f`` in its real type, or None when the file has none.
+
+    ``birthday`` and ``anniversary`` (no ``attr``) are the first date of that kind in
+    ``Customer.dates``; ``dates`` is the tuple of the other dates (the file's ``dates`` items).
+    """
+    if f.attr is None:
+        return next((d.date for d in customer.dates if d.kind == f.key), None)
+    value = getattr(customer, f.attr)
+    if f.kind == "dates":
+        return tuple(d for d in value if d.kind == "date")
+    return value
