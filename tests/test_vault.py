@@ -332,3 +332,19 @@ def test_a_vault_without_crm_toml_works_with_a_warning(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert result.stderr == f"crm: warning: {tmp_path} has no crm.toml; using defaults\n"
     assert result.stdout == "ID   NAME   STATUS  TAGS\nann  Ann A  active\n"
+
+
+def test_notes_are_the_body_outside_the_log_and_a_fenced_heading_is_text() -> None:
+    from crm.vault.syntax import notes
+
+    body = (
+        "Likes the window seat.\n\n"
+        "```\n## Log\n- 2026-01-01 call: an example, not an entry\n```\n\n"
+        "## Log\n- 2026-11-02 visit: cut\n\n"
+        "## Family\nTwo kids.\n"
+    )
+    assert notes(body) == (
+        "Likes the window seat.\n\n"
+        "```\n## Log\n- 2026-01-01 call: an example, not an entry\n```\n\n"
+        "## Family\nTwo kids."
+    )

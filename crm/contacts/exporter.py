@@ -6,7 +6,6 @@ field, CSV the fields marked ``csv``, each written as the front matter writes it
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import date
 from typing import Any, Literal
@@ -17,6 +16,7 @@ from crm.core import fields
 from crm.core.fields import Field
 from crm.core.model import Customer
 from crm.report.render import to_csv, to_json
+from crm.vault.syntax import notes
 
 ExportFormat = Literal["vcard", "csv", "json"]
 
@@ -79,11 +79,4 @@ def export(customers: Sequence[Customer], fmt: ExportFormat) -> str:
 
 def notes_of(c: Customer) -> str:
     """Return the free-text notes of a customer file: its body without the ``## Log`` section."""
-    kept: list[str] = []
-    in_log = False
-    for line in c.body.splitlines():
-        if re.match(r"^#{1,2}[ \t]", line):
-            in_log = bool(re.match(r"^##[ \t]+log\b", line, re.IGNORECASE))
-        if not in_log:
-            kept.append(line)
-    return "\n".join(kept).strip()
+    return notes(c.body)
