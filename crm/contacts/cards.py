@@ -16,7 +16,7 @@ from typing import Any
 
 from crm.core import dates, fields
 from crm.core.fields import Field, number_text, parse_number
-from crm.core.model import Away, Customer, ImportantDate, Location
+from crm.core.model import Customer, ImportantDate, Location
 
 FieldValue = str | tuple[str, ...]
 # `id` names the file (an import never sets it: a new customer gets one from its name, as with
@@ -109,9 +109,12 @@ def checked(f: Field, text: str) -> str:
             return number_text(parse_number(text.replace(",", "")))
         except ValueError:
             raise ValueError(f"{f.key} '{text}' is not a number") from None
-    if f.kind == "away":
-        return field_text(f, parse_away(text))
     parse = f.type.parse
+    if f.kind == "away" and parse is not None:
+        try:
+            return field_text(f, parse(text))
+        except ValueError as exc:
+            raise ValueError(f"away: {exc}") from None
     return text if parse is None else field_text(f, parse(text))
 
 
@@ -119,17 +122,6 @@ def field_text(f: Field, value: Any) -> str:
     """Return one value of field ``f`` as the front matter writes it."""
     text = f.type.text
     return str(value) if text is None else text(value)
-
-
-def parse_away(text: str) -> Away:
-    """Return the range ``FROM/TO`` or ``FROM..TO``; raise ValueError when it is not one."""
-    parts = re.split(r"\s*(?:/|\.\.)\s*", text.strip())
-    if len(parts) != 2:
-        raise ValueError(f"away '{text}' is not a range (expected FROM/TO)")
-    start, end = (dates.parse_date(p) for p in parts)
-    if end < start:
-        raise ValueError(f"away: 'to' ({end}) is before 'from' ({start})")
-    return Away(start, end)
 
 
 def customer_text(c: Customer, f: Field) -> FieldValue | None:

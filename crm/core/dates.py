@@ -145,3 +145,14 @@ def next_occurrence(pd: PartialDate, today: date, feb29: Feb29Rule = "feb28") ->
 def years_since(pd: PartialDate, on: date) -> int | None:
     """Return how many years ``pd`` is old on its occurrence ``on`` (None when the year is unknown)."""
     return None if pd.year is None else on.year - pd.year
+
+
+def parse_range(text: str) -> tuple[date, date]:
+    """Return the inclusive days of ``FROM..TO`` (also ``FROM/TO`` or ``FROM TO``)."""
+    parts = re.split(r"\s*(?:/|\.\.)\s*|\s+", text.strip())
+    if len(parts) != 2:
+        raise ValueError(f"'{text.strip()}' is not a range (expected FROM..TO)")
+    start, end = (parse_date(p) for p in parts)
+    if end < start:
+        raise ValueError(f"'to' ({end}) is before 'from' ({start})")
+    return start, end

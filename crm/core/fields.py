@@ -101,7 +101,8 @@ TYPES: dict[Kind, FieldType] = {
     ),
     "yearly": FieldType(dates.parse_partial_date, str),
     "away": FieldType(
-        text=lambda a: f"{a.start}..{a.end}",
+        lambda text: Away(*dates.parse_range(text)),
+        lambda a: f"{a.start}..{a.end}",
         store=lambda a: [a.start.toordinal(), a.end.toordinal()],
         load=lambda v: Away(date.fromordinal(v[0]), date.fromordinal(v[1])),
     ),

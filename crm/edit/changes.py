@@ -228,15 +228,10 @@ def _items(value: str) -> list[str]:
 
 
 def _away(value: str) -> tuple[str, str]:
-    parts = re.split(r"\s*\.\.\s*|\s+", value.strip())
-    if len(parts) != 2:
-        raise CrmError(f"away: '{value}' is not a range (expected FROM..TO)", exit_code=2)
     try:
-        start, end = (dates.parse_date(p) for p in parts)
+        start, end = dates.parse_range(value)
     except ValueError as exc:
         raise CrmError(f"away: {exc}", exit_code=2) from None
-    if end < start:
-        raise CrmError(f"away: 'to' ({end}) is before 'from' ({start})", exit_code=2)
     return start.isoformat(), end.isoformat()
 
 
