@@ -16,7 +16,8 @@ from click.testing import CliRunner
 
 from crm.cli import main
 from crm.core.config import FeedConfig
-from crm.feed.calendar import build_feed, clean, feed_events, uid_part
+from crm.feed.blocks import build_feed
+from crm.feed.events import clean, feed_events, uid_part
 from crm.feed.live import load
 from tests.conftest import EXAMPLE, WriteVault
 

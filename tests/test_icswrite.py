@@ -11,17 +11,11 @@ from hypothesis import strategies as st
 
 from crm.core.config import Config, FeedConfig
 from crm.core.model import Customer, ImportantDate, Location, PartialDate, Span
-from crm.feed.calendar import (
-    FeedEvent,
-    build_feed,
-    customer_block,
-    feed_events,
-    feed_from_blocks,
-    render,
-    render_reference,
-)
+from crm.feed.blocks import build_feed, customer_block, feed_from_blocks
+from crm.feed.events import FeedEvent, feed_events
 from crm.feed.icswrite import Style, escape, fold, vevent
 from crm.feed.live import load
+from crm.feed.render import render, render_reference
 from tests.conftest import EXAMPLE
 
 TODAY = date(2026, 11, 23)

@@ -420,19 +420,19 @@ def test_example_feed_from_the_index_matches_the_golden_file(tmp_path: Path) -> 
 def test_cached_blocks_are_not_rendered_again(
     write_vault: WriteVault, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from crm.feed import calendar
+    from crm.feed import blocks
 
     root = write_vault({**TRICKY_FEED, "crm.toml": FEED_TOML})
     for path in root.rglob("*.md"):
         backdate(path)
     rendered: list[str] = []
-    real = calendar.customer_block
+    real = blocks.customer_block
 
-    def counting(c: object, config: Config, today: date) -> calendar.Block:
+    def counting(c: object, config: Config, today: date) -> blocks.Block:
         rendered.append(c.name)  # type: ignore[attr-defined]
         return real(c, config, today)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(calendar, "customer_block", counting)
+    monkeypatch.setattr(blocks, "customer_block", counting)
     monkeypatch.delenv("CRM_NO_INDEX", raising=False)
 
     def run(*args: str) -> list[str]:
@@ -469,7 +469,7 @@ def test_feed_without_a_writable_index_still_renders(
 
 
 def test_block_codec_round_trips(write_vault: WriteVault) -> None:
-    from crm.feed.calendar import customer_block
+    from crm.feed.blocks import customer_block
 
     root = write_vault({**TRICKY_FEED, "crm.toml": FEED_TOML})
     config, _ = load_config(root)
@@ -481,7 +481,7 @@ def test_block_codec_round_trips(write_vault: WriteVault) -> None:
 def test_live_feed_builds_from_the_index_and_renders_only_what_changed(
     write_vault: WriteVault, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from crm.feed import calendar
+    from crm.feed import blocks
     from crm.feed.live import FeedJob, Filters
 
     root = write_vault({**TRICKY_FEED, "crm.toml": FEED_TOML})
@@ -489,13 +489,13 @@ def test_live_feed_builds_from_the_index_and_renders_only_what_changed(
         backdate(path)
     monkeypatch.delenv("CRM_NO_INDEX", raising=False)
     rendered: list[str] = []
-    real = calendar.customer_block
+    real = blocks.customer_block
 
-    def counting(c: object, config: Config, today: date) -> calendar.Block:
+    def counting(c: object, config: Config, today: date) -> blocks.Block:
         rendered.append(c.name)  # type: ignore[attr-defined]
         return real(c, config, today)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(calendar, "customer_block", counting)
+    monkeypatch.setattr(blocks, "customer_block", counting)
     logged: list[str] = []
     job = FeedJob(root, Filters(tags=("vip",)), date(2026, 11, 23), logged.append)
     first = job.build()
@@ -516,7 +516,7 @@ def test_live_feed_builds_from_the_index_and_renders_only_what_changed(
 
 
 def test_block_codec_falls_back_to_json_when_a_separator_turns_up() -> None:
-    from crm.feed.calendar import Block, BlockEvent
+    from crm.feed.blocks import Block, BlockEvent
 
     odd = Block("x", (BlockEvent("2026-11-23T0000000000000", "u\x1fid", b"A\x1eB\r\n"),), False)
     data = codec.encode_block(odd)

@@ -55,7 +55,7 @@ def load(root: Path) -> tuple[Config, Vault]:
 
 def feed_from_index(index: Index, config: Config, today: date, filters: Filters) -> bytes:
     """Return the feed of the customers ``filters`` keeps, rendering only uncached customers."""
-    from crm.feed.calendar import Entry, feed_from_entries
+    from crm.feed.render import Entry, feed_from_entries
 
     keep = None if filters == Filters() else filters.matches
     try:

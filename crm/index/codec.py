@@ -26,7 +26,8 @@ from crm.core.model import (
 
 # Imported where used: crm.calendar pulls in icalendar, which every report need not pay for.
 if TYPE_CHECKING:
-    from crm.feed.calendar import Block, Entry
+    from crm.feed.blocks import Block
+    from crm.feed.render import Entry
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _loads = json.loads
@@ -206,7 +207,7 @@ def decode_problems(text: str, path: Path) -> list[Problem]:
 
 # A block is stored as bytes: "S", then when, uid and VEVENT of each event, all joined by US.
 # One split in C turns it back into feed entries, several times faster than JSON at 100,000
-# customers. US is a control character, which ``crm.calendar.clean`` keeps out of every text;
+# customers. US is a control character, which ``crm.feed.events.clean`` keeps out of every text;
 # should one turn up anyway, the block is stored as "J" and JSON instead.
 _US = b"\x1f"
 
@@ -238,7 +239,7 @@ def stored_entries(name: bytes, data: bytes) -> list[Entry]:
 
 def decode_block(name: str, timed: bool, data: bytes) -> Block:
     """Return the block stored by ``encode_block`` with its casefolded name and timed flag."""
-    from crm.feed.calendar import Block, BlockEvent
+    from crm.feed.blocks import Block, BlockEvent
 
     entries = stored_entries(name.encode(), data)
     events = tuple(BlockEvent(w.decode(), u.decode(), v) for w, _, u, v in entries)

@@ -208,7 +208,7 @@ def make_row(
 def _block(
     c: Customer, config: Config, day: date
 ) -> tuple[str, int, bytes, str, str | None, str, str | None]:
-    from crm.feed.calendar import customer_block
+    from crm.feed.blocks import customer_block
 
     block = customer_block(c, config, day)
     tags = codec.dumps(list(c.tags))

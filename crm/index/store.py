@@ -35,7 +35,7 @@ from crm.rules.search import haystack
 from crm.vault.load import Vault, assemble, load_vault, problem_order
 
 if TYPE_CHECKING:
-    from crm.feed.calendar import Entry
+    from crm.feed.render import Entry
 
 __all__ = [
     "Facets",
@@ -408,7 +408,7 @@ class Index:
         run. The order does not matter: ``feed_from_entries`` sorts every event on its day,
         kind, customer name and UID.
         """
-        from crm.feed.calendar import block_entries, customer_block
+        from crm.feed.blocks import block_entries, customer_block
 
         if self._vault is not None:
             for c in self._vault.customers:
