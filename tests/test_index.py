@@ -12,8 +12,9 @@ from click.testing import CliRunner
 
 from crm.cli import main
 from crm.core.config import Config, load_config
+from crm.feed.blocks import render_block
 from crm.index import codec, store
-from crm.index.store import index_path, open_index, parse_changed, scan
+from crm.index.store import FeedBlocks, index_path, open_index, parse_changed, scan
 from crm.vault.load import find_files, load_vault
 from tests.conftest import EXAMPLE, WriteVault
 
@@ -469,13 +470,13 @@ def test_feed_without_a_writable_index_still_renders(
 
 
 def test_block_codec_round_trips(write_vault: WriteVault) -> None:
-    from crm.feed.blocks import customer_block
+    from crm.feed.blocks import customer_block, decode_block, encode_block
 
     root = write_vault({**TRICKY_FEED, "crm.toml": FEED_TOML})
     config, _ = load_config(root)
     for c in fresh(root).customers:  # type: ignore[attr-defined]
         block = customer_block(c, config, date(2026, 11, 23))
-        assert codec.decode_block(block.name, block.timed, codec.encode_block(block)) == block
+        assert decode_block(block.name, block.timed, encode_block(block)) == block
 
 
 def test_live_feed_builds_from_the_index_and_renders_only_what_changed(
@@ -516,24 +517,22 @@ def test_live_feed_builds_from_the_index_and_renders_only_what_changed(
 
 
 def test_block_codec_falls_back_to_json_when_a_separator_turns_up() -> None:
-    from crm.feed.blocks import Block, BlockEvent
+    from crm.feed.blocks import Block, BlockEvent, decode_block, encode_block
 
     odd = Block("x", (BlockEvent("2026-11-23T0000000000000", "u\x1fid", b"A\x1eB\r\n"),), False)
-    data = codec.encode_block(odd)
+    data = encode_block(odd)
     assert data[:1] == b"J"
-    assert codec.decode_block("x", False, data) == odd
-    assert codec.decode_block("y", True, codec.encode_block(Block("y", (), True))) == Block(
-        "y", (), True
-    )
+    assert decode_block("x", False, data) == odd
+    assert decode_block("y", True, encode_block(Block("y", (), True))) == Block("y", (), True)
 
 
 def test_parallel_parse_renders_the_serial_blocks(write_vault: WriteVault) -> None:
     root = write_vault({f"c{n}.md": ANA.replace("Ana", f"Ana{n}") for n in range(6)})
     items = sorted(scan(root, Config())[0])
-    day = date(2026, 11, 23)
-    serial = list(parse_changed(root, items, Config(), 0, workers=1, feed_day=day))
+    day = FeedBlocks(date(2026, 11, 23), render_block)
+    serial = list(parse_changed(root, items, Config(), 0, workers=1, blocks=day))
     pooled = list(
-        parse_changed(root, items, Config(), 0, workers=2, min_parallel=2, chunk=3, feed_day=day)
+        parse_changed(root, items, Config(), 0, workers=2, min_parallel=2, chunk=3, blocks=day)
     )
     assert pooled == serial
     assert all(row.block is not None and b"BEGIN:VEVENT" in row.block[2] for row in serial)

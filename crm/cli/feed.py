@@ -73,17 +73,10 @@ def ics(
       crm ics -o ~/public_html/customers.ics --tag vip
     """
     from crm.edit.files import write_atomic
-    from crm.feed.live import feed_from_index
-    from crm.index.store import open_index
+    from crm.feed.live import feed_from_index, open_for_feed
 
     # Not session.index(): with the day, a cold build renders the calendar in the parse workers.
-    index = open_index(
-        session.root,
-        session.config,
-        progress=_progress_bar(),
-        enabled=not os.environ.get("CRM_NO_INDEX"),
-        feed_day=today,
-    )
+    index = open_for_feed(session.root, session.config, today, progress=_progress_bar())
     try:
         from crm.feed.live import Filters  # lazy: keeps `crm --help` quick
 

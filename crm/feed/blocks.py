@@ -1,14 +1,18 @@
 """One customer's rendered events, a block: what the index caches per customer file.
 
 Each customer renders on its own (``customer_block``, a pure function), so the feed is the
-header, every customer's events merged in feed order, and the footer.
+header, every customer's events merged in feed order, and the footer. The index stores a
+block as opaque bytes (``render_block``, handed to it by the feed) and gives them back for
+``stored_entries`` to turn into feed entries.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from itertools import repeat
 
 from crm.core.config import Config
 from crm.core.model import Customer
@@ -72,3 +76,52 @@ def feed_from_blocks(blocks: Iterable[Block], config: Config, today: date) -> by
 def build_feed(customers: Iterable[Customer], config: Config, today: date) -> bytes:
     """Return the whole feed for ``customers`` as seen on ``today``."""
     return feed_from_blocks((customer_block(c, config, today) for c in customers), config, today)
+
+
+def render_block(c: Customer, config: Config, today: date) -> tuple[str, bool, bytes]:
+    """Return one customer's block as the index stores it: casefolded name, timed, bytes.
+
+    The index calls this in its parse workers, so it must stay a module-level function.
+    """
+    block = customer_block(c, config, today)
+    return block.name, block.timed, encode_block(block)
+
+
+# A block is stored as bytes: "S", then when, uid and VEVENT of each event, all joined by US.
+# One split in C turns it back into feed entries, several times faster than JSON at 100,000
+# customers. US is a control character, which ``crm.feed.events.clean`` keeps out of every
+# text; should one turn up anyway, the block is stored as "J" and JSON instead.
+_US = b"\x1f"
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def encode_block(block: Block) -> bytes:
+    """Return one customer's rendered calendar events as bytes (see ``stored_entries``)."""
+    fields: list[bytes] = []
+    for e in block.events:
+        fields += (e.when.encode(), e.uid.encode(), e.vevent)
+    if not any(_US in f for f in fields):
+        return b"S" + _US.join(fields)
+    plain = [[e.when, e.uid, e.vevent.decode("utf-8")] for e in block.events]
+    return b"J" + _dumps(plain).encode("utf-8")
+
+
+def stored_entries(name: bytes, data: bytes) -> list[Entry]:
+    """Return the feed entries of a block stored by ``encode_block``, for the customer ``name``."""
+    if data[:1] == b"J":
+        return [
+            (day.encode(), name, uid.encode(), vevent.encode("utf-8"))
+            for day, uid, vevent in json.loads(data[1:].decode("utf-8"))
+        ]
+    if len(data) == 1:
+        return []
+    fields = data[1:].split(_US)
+    n = len(fields) // 3
+    return list(zip(fields[0::3], repeat(name, n), fields[1::3], fields[2::3], strict=True))
+
+
+def decode_block(name: str, timed: bool, data: bytes) -> Block:
+    """Return the block stored by ``encode_block`` with its casefolded name and timed flag."""
+    entries = stored_entries(name.encode(), data)
+    events = tuple(BlockEvent(w.decode(), u.decode(), v) for w, _, u, v in entries)
+    return Block(name, events, timed)

@@ -18,8 +18,10 @@ from zoneinfo import ZoneInfo
 from crm.core.config import Config, load_config
 from crm.core.errors import CrmError
 from crm.core.model import Customer, Problem
+from crm.feed.blocks import render_block, stored_entries
 from crm.feed.server import FeedApp
-from crm.index.store import Facets, Index, open_index
+from crm.index.rows import Progress
+from crm.index.store import Facets, FeedBlocks, Index, open_index
 from crm.vault.load import Vault
 
 
@@ -53,18 +55,37 @@ def load(root: Path) -> tuple[Config, Vault]:
     return config, Vault(vault.root, vault.customers, (*problems, *vault.problems))
 
 
+def open_for_feed(
+    root: Path, config: Config, today: date, *, progress: Progress | None = None
+) -> Index:
+    """Return the vault's index, with the calendar blocks of changed files rendered for ``today``.
+
+    The blocks are rendered while the files are parsed, across the pool's workers.
+    """
+    return open_index(
+        root,
+        config,
+        progress=progress,
+        enabled=not os.environ.get("CRM_NO_INDEX"),
+        blocks=FeedBlocks(today, render_block),
+    )
+
+
 def feed_from_index(index: Index, config: Config, today: date, filters: Filters) -> bytes:
     """Return the feed of the customers ``filters`` keeps, rendering only uncached customers."""
     from crm.feed.render import Entry, feed_from_entries
 
     keep = None if filters == Filters() else filters.matches
+    blocks = FeedBlocks(today, render_block)
     try:
-        parts = list(index.feed_parts(config, today, keep))
+        parts = list(index.feed_parts(config, blocks, keep))
     except sqlite3.DatabaseError as exc:  # damaged pages met mid-feed: a plain parse instead
         index.fall_back(exc)
-        parts = list(index.feed_parts(config, today, keep))
-    entries: list[Entry] = [e for _, part in parts for e in part]
-    timed = any(has_time for has_time, _ in parts)
+        parts = list(index.feed_parts(config, blocks, keep))
+    entries: list[Entry] = []
+    for name, _, data in parts:
+        entries += stored_entries(name.encode(), data)
+    timed = any(has_time for _, has_time, _ in parts)
     return feed_from_entries(entries, timed, config, today)
 
 
@@ -93,9 +114,7 @@ class FeedJob:
             raise CrmError(f"{config_problems[0]} (fix crm.toml; the feed is not rebuilt)")
         # Through the index: a rebuild after an edit re-parses and re-renders only that file.
         today = self.fixed_today or vault_today(config)
-        index = open_index(
-            self.root, config, enabled=not os.environ.get("CRM_NO_INDEX"), feed_day=today
-        )
+        index = open_for_feed(self.root, config, today)
         try:
             data = feed_from_index(index, config, today, self.filters)
             problems = tuple(index.problems())

@@ -24,23 +24,32 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from crm import __version__
 from crm.core.config import Config
 from crm.core.model import Customer, Location, Problem
 from crm.index import codec
-from crm.index.rows import DAY, MMDD, Progress, parse_changed, path_key, scan
+from crm.index.rows import (
+    DAY,
+    MMDD,
+    BlockRenderer,
+    FeedBlocks,
+    Progress,
+    parse_changed,
+    path_key,
+    scan,
+)
 from crm.rules.search import haystack
 from crm.vault.load import Vault, assemble, load_vault, problem_order
 
-if TYPE_CHECKING:
-    from crm.feed.render import Entry
-
 __all__ = [
+    "BlockRenderer",
     "Facets",
+    "FeedBlocks",
     "Index",
     "Stats",
+    "StoredBlock",
     "facets",
     "feed_key",
     "index_path",
@@ -115,8 +124,11 @@ CREATE VIRTUAL TABLE fts USING fts5 (text, tokenize = 'trigram', detail = 'none'
 """
 
 
-# Stored rows, columns and calendar blocks are computed by these modules.
+# Stored rows, columns and calendar blocks are computed by these modules: the blocks by the
+# feed's renderer, which the index is handed and never imports, but whose code it stores.
 CODE_PACKAGES = ("core", "vault", "rules", "index", "feed")
+# One customer's calendar block as stored: name (casefolded), timed, the feed's opaque bytes.
+StoredBlock = tuple[str, bool, bytes]
 
 
 @dataclass
@@ -398,25 +410,22 @@ class Index:
             raise
 
     def feed_parts(
-        self, config: Config, today: date, keep: Callable[[Facets], bool] | None = None
-    ) -> Iterator[tuple[bool, list[Entry]]]:
-        """Yield (timed, feed entries) of every customer ``keep`` accepts (None: all) on ``today``.
+        self, config: Config, blocks: FeedBlocks, keep: Callable[[Facets], bool] | None = None
+    ) -> Iterator[StoredBlock]:
+        """Yield the calendar block of every customer ``keep`` accepts (None: all) on the day.
 
-        Blocks stored for ``today`` and this config come straight from the table, split into
-        entries without building any object per event; only the other customers are decoded
-        and rendered (a batch at a time, so that memory stays flat), then stored for the next
-        run. The order does not matter: ``feed_from_entries`` sorts every event on its day,
-        kind, customer name and UID.
+        Blocks stored for ``blocks.day`` and this config come straight from the table; only
+        the other customers are decoded and rendered with ``blocks.render`` (a batch at a
+        time, so that memory stays flat), then stored for the next run. The order does not
+        matter: the feed sorts every event on its day, kind, customer name and UID.
         """
-        from crm.feed.blocks import block_entries, customer_block
-
+        render = blocks.render
         if self._vault is not None:
             for c in self._vault.customers:
                 if keep is None or keep(facets(c)):
-                    block = customer_block(c, config, today)
-                    yield block.timed, block_entries(block)
+                    yield render(c, config, blocks.day)
             return
-        day, key = today.toordinal(), feed_key(config)
+        day, key = blocks.day.toordinal(), feed_key(config)
         losers = self._loser_ids()
         db = self._db()
         missing = sorted(
@@ -436,7 +445,7 @@ class Index:
             if fid in losers:
                 continue
             if keep is None or keep(Facets(tuple(_loads(tags)), segment, status, company)):
-                yield bool(timed), codec.stored_entries(name.encode(), events)
+                yield name, bool(timed), events
         storing = self._prune_blocks(day, key) if missing else False
         for start in range(0, len(missing), 500):
             batch = missing[start : start + 500]
@@ -446,13 +455,13 @@ class Index:
                 batch,
             ).fetchall():
                 c = codec.decode_customer(data, self.root / rel)
-                block = customer_block(c, config, today)
+                name, timed, events = render(c, config, blocks.day)
                 rows.append(
-                    (fid, day, key, block.name, int(block.timed), codec.encode_block(block))
+                    (fid, day, key, name, int(timed), events)
                     + (codec.dumps(list(c.tags)), c.segment, c.status, c.company)
                 )
                 if keep is None or keep(facets(c)):
-                    yield block.timed, block_entries(block)
+                    yield name, timed, events
             if storing:
                 storing = self._store_blocks(rows)
 
@@ -522,18 +531,18 @@ def open_index(
     progress: Progress | None = None,
     workers: int | None = None,
     enabled: bool = True,
-    feed_day: date | None = None,
+    blocks: FeedBlocks | None = None,
 ) -> Index:
     """Return the vault's index brought up to date; on any database trouble, a plain parse.
 
-    With ``feed_day`` (``crm ics``, the live feed), the changed files' calendar blocks for that
+    With ``blocks`` (``crm ics``, the live feed), the changed files' calendar blocks for that
     day are rendered while they are parsed, across the pool's workers.
     """
     if not enabled:
         return _bypass(root, config, "CRM_NO_INDEX is set")
     try:
         return _open(
-            root, config, rebuild=rebuild, progress=progress, workers=workers, feed_day=feed_day
+            root, config, rebuild=rebuild, progress=progress, workers=workers, blocks=blocks
         )
     except sqlite3.DatabaseError as exc:
         if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
@@ -542,7 +551,7 @@ def open_index(
         _remove(index_path(root))
         try:
             index = _open(
-                root, config, rebuild=True, progress=progress, workers=workers, feed_day=feed_day
+                root, config, rebuild=True, progress=progress, workers=workers, blocks=blocks
             )
         except (sqlite3.Error, OSError) as again:
             return _bypass(root, config, f"index unusable ({again})")
@@ -655,7 +664,7 @@ def _open(
     rebuild: bool,
     progress: Progress | None,
     workers: int | None,
-    feed_day: date | None = None,
+    blocks: FeedBlocks | None = None,
 ) -> Index:
     stats = Stats()
     began = clock.perf_counter()
@@ -677,7 +686,7 @@ def _open(
         )
         gone = {rel for rel, _, _ in stored} - {rel for rel, _, _ in found}
         if changed or gone:
-            _write(conn, root, config, changed, gone, racy_after, progress, workers, feed_day)
+            _write(conn, root, config, changed, gone, racy_after, progress, workers, blocks)
         t2 = clock.perf_counter()
         stats.phases["parse+write"] = t2 - t1
         stats.files = len(found)
@@ -698,7 +707,7 @@ def _write(
     racy_after: int,
     progress: Progress | None,
     workers: int | None,
-    feed_day: date | None = None,
+    blocks: FeedBlocks | None = None,
 ) -> None:
     """Store the changed rows and drop the deleted ones, all in one transaction."""
     conn.execute("BEGIN IMMEDIATE")
@@ -729,10 +738,8 @@ def _write(
             "tracked, due, back, noisy_until, loyal_until, winback) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
-        day, key = (0, "") if feed_day is None else (feed_day.toordinal(), feed_key(config))
-        rows = parse_changed(
-            root, changed, config, racy_after, progress, workers, feed_day=feed_day
-        )
+        day, key = (0, "") if blocks is None else (blocks.day.toordinal(), feed_key(config))
+        rows = parse_changed(root, changed, config, racy_after, progress, workers, blocks=blocks)
         for row in rows:
             fid = conn.execute(
                 insert,
