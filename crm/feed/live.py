@@ -22,7 +22,6 @@ from crm.feed.blocks import render_block, stored_entries
 from crm.feed.server import FeedApp
 from crm.index.rows import Progress
 from crm.index.store import Facets, FeedBlocks, Index, open_index
-from crm.vault.load import Vault
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,17 +41,6 @@ class Filters:
             and (self.status is None or c.status == self.status)
             and (self.company is None or (c.company or "").casefold() == self.company.casefold())
         )
-
-
-def load(root: Path) -> tuple[Config, Vault]:
-    """Return the vault's config and customers as they are on disk now, through the index."""
-    config, problems = load_config(root)
-    index = open_index(root, config, enabled=not os.environ.get("CRM_NO_INDEX"))
-    try:
-        vault = index.vault()
-    finally:
-        index.close()
-    return config, Vault(vault.root, vault.customers, (*problems, *vault.problems))
 
 
 def open_for_feed(

@@ -1,26 +1,25 @@
 """The feed as bytes: each event's VEVENT text, the calendar around them, the feed from entries.
 
 Events are written as text by ``crm.feed.icswrite`` (icalendar takes minutes at 100,000
-customers); icalendar writes the header and VTIMEZONE, the one place it is still used.
+customers); icalendar writes the header and VTIMEZONE, the one place it is still used. The
+tests keep an all-icalendar renderer (``tests/reference.py``) to compare against byte for byte.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from operator import itemgetter
 from zoneinfo import ZoneInfo
 
-from icalendar import Alarm, Calendar, Event, vDuration
+from icalendar import Calendar, Event, vDuration
 
 from crm.core.config import Config
 from crm.feed import icswrite
-from crm.feed.events import CATEGORY, FeedEvent, clean, details, window
+from crm.feed.events import CATEGORY, FeedEvent, clean, window
 
 PRODID = "-//crm//Customer calendar feed//EN"
-FOLLOWUP_LENGTH = icswrite.FOLLOWUP_LENGTH
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,23 +72,10 @@ _VEVENT = itemgetter(3)
 
 def feed_from_entries(entries: list[Entry], timed: bool, config: Config, today: date) -> bytes:
     """Return the feed made of entries (sorted here, in place); ``timed``: it needs a VTIMEZONE."""
-    # Stable, and on the same key as feed_events, so the bytes match the reference renderer.
+    # Stable, and on the same key as the events' own order (day and time, kind, name, UID).
     entries.sort(key=_ENTRY_KEY)
     head, tail = frame(config, today, timed)
     return b"".join([head, *map(_VEVENT, entries), tail])
-
-
-def render(events: Iterable[FeedEvent], config: Config, today: date) -> bytes:
-    """Return the feed as iCalendar bytes: CRLF, folded at 75 octets, a VTIMEZONE per TZID."""
-    lk = look(config, today)
-    body: list[str] = []
-    timed = False
-    for ev in events:
-        timed = timed or ev.at is not None
-        text = details(ev.customer) if lk.details else ""
-        body.append(vevent(ev, lk, text))
-    head, tail = frame(config, today, timed)
-    return head + "".join(body).encode("utf-8") + tail
 
 
 @lru_cache(maxsize=16)
@@ -133,40 +119,3 @@ def calendar(config: Config) -> Calendar:
     cal.add("REFRESH-INTERVAL", refresh, parameters={"VALUE": "DURATION"})
     cal.add("X-PUBLISHED-TTL", vDuration(refresh))
     return cal
-
-
-def render_reference(events: Iterable[FeedEvent], config: Config, today: date) -> bytes:
-    """Return the feed as icalendar builds it: the reference ``render`` must match byte for byte."""
-    feed = config.feed
-    start, end = window(config, today)
-    cal = calendar(config)
-    stamp = datetime.combine(today, time.min, tzinfo=UTC)
-    zone = ZoneInfo(config.timezone)
-    for ev in events:
-        e = Event()
-        e.add("UID", ev.uid)
-        e.add("DTSTAMP", stamp)
-        if ev.at is None:
-            e.add("DTSTART", ev.day)
-            e.add("DTEND", ev.day + timedelta(days=1))
-            e.add("TRANSP", "TRANSPARENT")
-        else:
-            begin = datetime.combine(ev.day, ev.at, tzinfo=zone)
-            e.add("DTSTART", begin)
-            e.add("DTEND", begin + FOLLOWUP_LENGTH)
-        e.add("SUMMARY", ev.summary)
-        e.add("CATEGORIES", [CATEGORY[ev.kind]])
-        if feed.include_details and (text := details(ev.customer)):
-            e.add("DESCRIPTION", text)
-        if feed.alarms:
-            alarm = Alarm()
-            alarm.add("ACTION", "DISPLAY")
-            alarm.add("DESCRIPTION", ev.summary)
-            # All-day: 09:00 on the day; timed: a quarter of an hour before.
-            trigger = timedelta(hours=9) if ev.at is None else timedelta(minutes=-15)
-            alarm.add("TRIGGER", trigger)
-            e.add_component(alarm)
-        cal.add_component(e)
-    cal.add_missing_timezones(first_date=start, last_date=end + timedelta(days=1))
-    data: bytes = cal.to_ical()
-    return data

@@ -187,17 +187,6 @@ def make_server(app: FeedApp, host: str, port: int) -> Any:
         raise CrmError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
-def stop_server(server: Any, thread: threading.Thread, timeout: float = 10) -> None:
-    """Stop a waitress server whose ``run()`` loops in ``thread``, and wait for it to end."""
-    from waitress import wasyncore
-
-    # Sockets must be closed by the loop's own thread; closing them under a running
-    # select() from here fails with EBADF.
-    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-    thread.join(timeout)
-    server.task_dispatcher.shutdown()
-
-
 def make_app(vault: str | None = None) -> FeedApp:
     """Return a live feed app for any WSGI server, e.g. ``gunicorn 'crm.server:make_app()'``.
 
