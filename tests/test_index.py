@@ -484,7 +484,8 @@ def test_live_feed_builds_from_the_index_and_renders_only_what_changed(
     write_vault: WriteVault, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from crm.feed import blocks
-    from crm.feed.live import FeedJob, Filters
+    from crm.feed.live import FeedJob
+    from crm.rules.filters import CustomerFilter
 
     root = write_vault({**TRICKY_FEED, "crm.toml": FEED_TOML})
     for path in root.rglob("*.md"):
@@ -499,7 +500,7 @@ def test_live_feed_builds_from_the_index_and_renders_only_what_changed(
 
     monkeypatch.setattr(blocks, "customer_block", counting)
     logged: list[str] = []
-    job = FeedJob(root, Filters(tags=("vip",)), date(2026, 11, 23), logged.append)
+    job = FeedJob(root, CustomerFilter(tags=("vip",)), date(2026, 11, 23), logged.append)
     first = job.build()
     assert len(rendered) == 6  # in the cold build, with the losing duplicate
     assert index_path(root).exists()

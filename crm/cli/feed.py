@@ -13,6 +13,7 @@ import click
 
 from crm.cli.common import Session, _progress_bar, pass_session, today_option
 from crm.cli.reports import filter_options
+from crm.rules.filters import CustomerFilter
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -78,9 +79,7 @@ def ics(
     # Not session.index(): with the day, a cold build renders the calendar in the parse workers.
     index = open_for_feed(session.root, session.config, today, progress=_progress_bar())
     try:
-        from crm.feed.live import Filters  # lazy: keeps `crm --help` quick
-
-        filters = Filters(tags, segment, status, company)
+        filters = CustomerFilter(tags, segment, status, company)
         data = feed_from_index(index, session.config, today, filters)
         problems = [*session.config_problems, *index.problems()]
     finally:
@@ -183,10 +182,10 @@ def serve(
 
     _stop_on_sigterm()
     token = _token(session)
-    from crm.feed.live import FeedJob, Filters, LiveFeed
+    from crm.feed.live import FeedJob, LiveFeed
 
     job = FeedJob(
-        session.root, Filters(tags, segment, status, company), _fixed(fixed_today), _echo_err
+        session.root, CustomerFilter(tags, segment, status, company), _fixed(fixed_today), _echo_err
     )
     live = LiveFeed(job, token)
     live.start()
@@ -240,10 +239,10 @@ def watch(
         output = session.root / WATCH_OUTPUT
         output.parent.mkdir(exist_ok=True)
     _stop_on_sigterm()
-    from crm.feed.live import FeedJob, Filters, run_watch
+    from crm.feed.live import FeedJob, run_watch
 
     job = FeedJob(
-        session.root, Filters(tags, segment, status, company), _fixed(fixed_today), _echo_err
+        session.root, CustomerFilter(tags, segment, status, company), _fixed(fixed_today), _echo_err
     )
     try:
         run_watch(job, output, threading.Event())

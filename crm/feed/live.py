@@ -17,30 +17,12 @@ from zoneinfo import ZoneInfo
 
 from crm.core.config import Config, load_config
 from crm.core.errors import CrmError
-from crm.core.model import Customer, Problem
+from crm.core.model import Problem
 from crm.feed.blocks import render_block, stored_entries
 from crm.feed.server import FeedApp
 from crm.index.rows import Progress
-from crm.index.store import Facets, FeedBlocks, Index, open_index
-
-
-@dataclass(frozen=True, slots=True)
-class Filters:
-    """The ``--tag/--segment/--status/--company`` choices that make a per-team feed."""
-
-    tags: tuple[str, ...] = ()
-    segment: str | None = None
-    status: str | None = None
-    company: str | None = None
-
-    def matches(self, c: Customer | Facets) -> bool:
-        """Return True when the customer passes every filter (the same rules as ``crm list``)."""
-        return (
-            all(t in c.tags for t in self.tags)
-            and (self.segment is None or c.segment == self.segment)
-            and (self.status is None or c.status == self.status)
-            and (self.company is None or (c.company or "").casefold() == self.company.casefold())
-        )
+from crm.index.store import FeedBlocks, Index, open_index
+from crm.rules.filters import CustomerFilter
 
 
 def open_for_feed(
@@ -59,11 +41,11 @@ def open_for_feed(
     )
 
 
-def feed_from_index(index: Index, config: Config, today: date, filters: Filters) -> bytes:
+def feed_from_index(index: Index, config: Config, today: date, filters: CustomerFilter) -> bytes:
     """Return the feed of the customers ``filters`` keeps, rendering only uncached customers."""
     from crm.feed.render import Entry, feed_from_entries
 
-    keep = None if filters == Filters() else filters.matches
+    keep = None if filters.everyone else filters.matches
     blocks = FeedBlocks(today, render_block)
     try:
         parts = list(index.feed_parts(config, blocks, keep))
@@ -87,7 +69,7 @@ class FeedJob:
     """Loads the vault and renders the feed; remembers the counts of the last build for logs."""
 
     root: Path
-    filters: Filters = Filters()
+    filters: CustomerFilter = CustomerFilter()
     fixed_today: date | None = None
     log: Callable[[str], None] = field(default=lambda message: None)
     events: int = 0
