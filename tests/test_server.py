@@ -27,10 +27,11 @@ from click.testing import CliRunner
 from waitress import wasyncore
 
 from crm.cli import main
+from crm.cli.wsgi import make_app
 from crm.core.config import Config, FeedConfig
 from crm.core.errors import CrmError
 from crm.feed.live import FeedJob, LiveFeed
-from crm.feed.server import FeedApp, feed_path, make_app, make_server
+from crm.feed.server import FeedApp, feed_path, make_server
 from crm.feed.token import TOKEN_FILE, feed_token, token_matches
 from tests.conftest import WriteVault
 

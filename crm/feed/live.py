@@ -1,7 +1,8 @@
 """The feed kept current: load, filter and render on every vault change and at each new day.
 
-``crm serve``, ``crm watch`` and the WSGI entry point share this; the clock is read here once
-per rebuild (never on a request), unless a fixed day is given.
+``crm serve``, ``crm watch`` and the WSGI entry point (``crm.cli.wsgi``) share this. It builds
+the WSGI app of ``crm.feed.server``, which knows nothing of how its bytes are made. The clock
+is read here once per rebuild (never on a request), unless a fixed day is given.
 """
 
 from __future__ import annotations

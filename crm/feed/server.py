@@ -185,27 +185,3 @@ def make_server(app: FeedApp, host: str, port: int) -> Any:
         )
     except OSError as exc:
         raise CrmError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-
-
-def make_app(vault: str | None = None) -> FeedApp:
-    """Return a live feed app for any WSGI server, e.g. ``gunicorn 'crm.server:make_app()'``.
-
-    The vault is ``vault``, else ``$CRM_VAULT``, else the nearest folder with crm.toml; the
-    token is found as for ``crm serve``. The watcher and day ticker run for the process's life.
-    """
-    import logging
-    import os
-    from pathlib import Path
-
-    from crm.core.config import load_config
-    from crm.feed.live import FeedJob, LiveFeed
-    from crm.feed.token import ENV_VAR, feed_token
-    from crm.vault.load import find_root
-
-    root = find_root(Path.cwd(), vault, os.environ.get("CRM_VAULT"))
-    token = feed_token(root, load_config(root)[0], os.environ.get(ENV_VAR))
-    logger = logging.getLogger("crm.server")
-    live = LiveFeed(FeedJob(root, log=logger.warning), token)
-    live.start()
-    live.app.closers.append(live.stop)
-    return live.app
