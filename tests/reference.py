@@ -22,12 +22,13 @@ from crm.feed.icswrite import FOLLOWUP_LENGTH
 from crm.feed.render import Entry, calendar, feed_from_entries, frame, look, vevent
 from crm.index.store import open_index
 from crm.vault.load import Vault
+from tests.conftest import wall_clock
 
 
 def load(root: Path) -> tuple[Config, Vault]:
     """Return the vault's config and customers as they are on disk now, through the index."""
     config, problems = load_config(root)
-    index = open_index(root, config, enabled=not os.environ.get("CRM_NO_INDEX"))
+    index = open_index(root, config, now=wall_clock(), enabled=not os.environ.get("CRM_NO_INDEX"))
     try:
         vault = index.vault()
     finally:

@@ -16,7 +16,7 @@ from crm.feed.blocks import render_block
 from crm.index import codec, store
 from crm.index.store import FeedBlocks, index_path, open_index, parse_changed, scan
 from crm.vault.load import find_files, load_vault
-from tests.conftest import EXAMPLE, WriteVault
+from tests.conftest import EXAMPLE, WriteVault, wall_clock
 
 ANA = """\
 ---
@@ -54,7 +54,7 @@ def fresh(root: Path) -> object:
 
 def indexed(root: Path, **kwargs: object) -> store.Index:
     config, _ = load_config(root)
-    return open_index(root, config, **kwargs)  # type: ignore[arg-type]
+    return open_index(root, config, now=wall_clock(), **kwargs)  # type: ignore[arg-type]
 
 
 def same_as_fresh(root: Path) -> store.Index:
@@ -500,7 +500,9 @@ def test_live_feed_builds_from_the_index_and_renders_only_what_changed(
 
     monkeypatch.setattr(blocks, "customer_block", counting)
     logged: list[str] = []
-    job = FeedJob(root, CustomerFilter(tags=("vip",)), date(2026, 11, 23), logged.append)
+    job = FeedJob(
+        root, CustomerFilter(tags=("vip",)), date(2026, 11, 23), logged.append, now=wall_clock
+    )
     first = job.build()
     assert len(rendered) == 6  # in the cold build, with the losing duplicate
     assert index_path(root).exists()

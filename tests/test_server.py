@@ -33,7 +33,7 @@ from crm.core.errors import CrmError
 from crm.feed.live import FeedJob, LiveFeed
 from crm.feed.server import FeedApp, feed_path, make_server
 from crm.feed.token import TOKEN_FILE, feed_token, token_matches
-from tests.conftest import WriteVault
+from tests.conftest import WriteVault, wall_clock
 
 TOKEN = "s3cret-token-0123456789"
 T0 = datetime(2026, 11, 23, 9, 0, 0, tzinfo=UTC)
@@ -287,7 +287,9 @@ def test_real_server_serves_304s_404s_and_picks_up_edits(
     )
     logs: list[str] = []
     live = LiveFeed(
-        FeedJob(root, fixed_today=date(2026, 11, 23), log=logs.append), TOKEN, delay=0.05
+        FeedJob(root, fixed_today=date(2026, 11, 23), log=logs.append, now=wall_clock),
+        TOKEN,
+        delay=0.05,
     )
     live.start()
     try:
@@ -339,8 +341,8 @@ def test_a_broken_file_does_not_hide_the_others(
         }
     )
     logs: list[str] = []
-    job = FeedJob(root, fixed_today=date(2026, 11, 23), log=logs.append)
-    app = FeedApp(TOKEN, job.build)
+    job = FeedJob(root, fixed_today=date(2026, 11, 23), log=logs.append, now=wall_clock)
+    app = FeedApp(TOKEN, job.build, clock=job.now)
     assert app.refresh()
     assert uids(fetch(serving(app) + feed_path(TOKEN))[2]) == {
         "birthday-ana-2026@crm": "Ana turns 37"
@@ -436,8 +438,8 @@ def test_a_broken_crm_toml_keeps_the_last_good_feed(write_vault: WriteVault) -> 
         }
     )
     logged: list[str] = []
-    job = FeedJob(root, fixed_today=date(2026, 11, 23), log=logged.append)
-    app = FeedApp("t" * 32, job.build, log=logged.append)
+    job = FeedJob(root, fixed_today=date(2026, 11, 23), log=logged.append, now=wall_clock)
+    app = FeedApp("t" * 32, job.build, clock=job.now, log=logged.append)
     assert app.refresh()
     good = app.snapshot
     (root / "crm.toml").write_text('[vault]\ntimezone = "Europe/Berlin"\nx = [\n')

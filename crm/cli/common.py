@@ -1,4 +1,4 @@
-"""What every command shares: the session (vault, config, clock), options and output."""
+"""What every command shares: the session (vault, config, today), options and output."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 import click.shell_completion
 
+from crm.cli import clock
 from crm.core.dates import parse_date
 from crm.core.errors import CrmError
 
@@ -43,9 +44,7 @@ class Session:
     @property
     def root(self) -> Path:
         if self._root is None:
-            from crm.vault.load import find_root
-
-            self._root = find_root(Path.cwd(), self.vault_arg, os.environ.get("CRM_VAULT"))
+            self._root = self._find_root()
             if not (self._root / "crm.toml").is_file():
                 # Not an error (a folder of notes works), but a wrong --vault or $CRM_VAULT
                 # should not pass for an empty vault without a word.
@@ -59,6 +58,27 @@ class Session:
     @property
     def config_problems(self) -> list[Problem]:
         return self._config_and_problems()[1]
+
+    def _find_root(self) -> Path:
+        from crm.vault.load import find_root
+
+        return find_root(Path.cwd(), self.vault_arg, os.environ.get("CRM_VAULT"))
+
+    def today(self) -> date:
+        """Return today in the vault's time zone (``crm.cli.clock``), reading crm.toml quietly.
+
+        Quietly: the warnings and errors about the vault come when the command uses it, as
+        without ``--today`` they would. With no vault found, it is the machine's date.
+        """
+        from crm.core.config import Config, load_config
+
+        if self._config is not None:
+            return clock.vault_today(self._config[0])
+        try:
+            root = self._root or self._find_root()
+        except CrmError:
+            return clock.vault_today(Config())
+        return clock.vault_today(load_config(root)[0])
 
     def _config_and_problems(self) -> tuple[Config, list[Problem]]:
         if self._config is None:
@@ -75,6 +95,7 @@ class Session:
             self._index = open_index(
                 self.root,
                 self.config,
+                now=clock.now(),
                 rebuild=rebuild,
                 progress=_progress_bar(),
                 enabled=not os.environ.get("CRM_NO_INDEX"),
@@ -153,9 +174,10 @@ def _progress_bar() -> Callable[[int, int], None] | None:
 
 
 def parse_today(ctx: click.Context, param: click.Parameter, value: str | None) -> date:
-    """Return ``--today`` as a date; without it, read the clock (the only place that does)."""
+    """Return ``--today`` as a date; without it, today in the vault's time zone (``clock``)."""
     if value is None:
-        return date.today()
+        # No session only while completing, before the group's callback has run.
+        return (ctx.find_object(Session) or Session(None)).today()
     try:
         return parse_date(value)
     except ValueError as exc:

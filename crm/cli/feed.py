@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from crm.cli import clock
 from crm.cli.common import Session, _progress_bar, pass_session, today_option
 from crm.cli.reports import filter_options
 from crm.rules.filters import CustomerFilter
@@ -77,7 +78,9 @@ def ics(
     from crm.feed.live import feed_from_index, open_for_feed
 
     # Not session.index(): with the day, a cold build renders the calendar in the parse workers.
-    index = open_for_feed(session.root, session.config, today, progress=_progress_bar())
+    index = open_for_feed(
+        session.root, session.config, today, now=clock.now(), progress=_progress_bar()
+    )
     try:
         filters = CustomerFilter(tags, segment, status, company)
         data = feed_from_index(index, session.config, today, filters)
@@ -185,7 +188,11 @@ def serve(
     from crm.feed.live import FeedJob, LiveFeed
 
     job = FeedJob(
-        session.root, CustomerFilter(tags, segment, status, company), _fixed(fixed_today), _echo_err
+        session.root,
+        CustomerFilter(tags, segment, status, company),
+        _fixed(fixed_today),
+        _echo_err,
+        now=clock.now,
     )
     live = LiveFeed(job, token)
     live.start()
@@ -242,7 +249,11 @@ def watch(
     from crm.feed.live import FeedJob, run_watch
 
     job = FeedJob(
-        session.root, CustomerFilter(tags, segment, status, company), _fixed(fixed_today), _echo_err
+        session.root,
+        CustomerFilter(tags, segment, status, company),
+        _fixed(fixed_today),
+        _echo_err,
+        now=clock.now,
     )
     try:
         run_watch(job, output, threading.Event())

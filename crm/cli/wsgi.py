@@ -6,6 +6,7 @@ import logging
 import os
 from pathlib import Path
 
+from crm.cli import clock
 from crm.core.config import load_config
 from crm.feed.live import FeedJob, LiveFeed
 from crm.feed.server import FeedApp
@@ -22,7 +23,7 @@ def make_app(vault: str | None = None) -> FeedApp:
     root = find_root(Path.cwd(), vault, os.environ.get("CRM_VAULT"))
     token = feed_token(root, load_config(root)[0], os.environ.get(ENV_VAR))
     logger = logging.getLogger("crm.server")
-    live = LiveFeed(FeedJob(root, log=logger.warning), token)
+    live = LiveFeed(FeedJob(root, log=logger.warning, now=clock.now), token)
     live.start()
     live.app.closers.append(live.stop)
     return live.app

@@ -2,7 +2,8 @@
 
 ``crm serve``, ``crm watch`` and the WSGI entry point (``crm.cli.wsgi``) share this. It builds
 the WSGI app of ``crm.feed.server``, which knows nothing of how its bytes are made. The clock
-is read here once per rebuild (never on a request), unless a fixed day is given.
+is handed in (``crm.cli.clock.now``) and read once per rebuild and once a minute for a new
+day, never on a request; a fixed day pins the date but not the time.
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from crm.core.config import Config, load_config
+from crm.core.config import Config, load_config, vault_day
 from crm.core.errors import CrmError
 from crm.core.model import Problem
 from crm.feed.blocks import render_block, stored_entries
@@ -27,15 +27,22 @@ from crm.rules.filters import CustomerFilter
 
 
 def open_for_feed(
-    root: Path, config: Config, today: date, *, progress: Progress | None = None
+    root: Path,
+    config: Config,
+    today: date,
+    *,
+    now: datetime,
+    progress: Progress | None = None,
 ) -> Index:
     """Return the vault's index, with the calendar blocks of changed files rendered for ``today``.
 
-    The blocks are rendered while the files are parsed, across the pool's workers.
+    The blocks are rendered while the files are parsed, across the pool's workers; ``now`` is
+    when the clock was read (see ``open_index``).
     """
     return open_index(
         root,
         config,
+        now=now,
         progress=progress,
         enabled=not os.environ.get("CRM_NO_INDEX"),
         blocks=FeedBlocks(today, render_block),
@@ -60,14 +67,13 @@ def feed_from_index(index: Index, config: Config, today: date, filters: Customer
     return feed_from_entries(entries, timed, config, today)
 
 
-def vault_today(config: Config) -> date:
-    """Return today's date in the vault's time zone (reads the clock)."""
-    return datetime.now(ZoneInfo(config.timezone)).date()
-
-
 @dataclass
 class FeedJob:
-    """Loads the vault and renders the feed; remembers the counts of the last build for logs."""
+    """Loads the vault and renders the feed; remembers the counts of the last build for logs.
+
+    ``now`` is the clock (``crm.cli.clock.now``); today is its date in the vault's time zone,
+    unless ``fixed_today`` pins it.
+    """
 
     root: Path
     filters: CustomerFilter = CustomerFilter()
@@ -75,6 +81,7 @@ class FeedJob:
     log: Callable[[str], None] = field(default=lambda message: None)
     events: int = 0
     problems: tuple[Problem, ...] = ()
+    now: Callable[[], datetime] = field(kw_only=True)
 
     def build(self) -> bytes:
         """Return the feed as it is now, logging each problem met while loading."""
@@ -84,8 +91,9 @@ class FeedJob:
             # whole feed: better keep serving the last good one until the file is fixed.
             raise CrmError(f"{config_problems[0]} (fix crm.toml; the feed is not rebuilt)")
         # Through the index: a rebuild after an edit re-parses and re-renders only that file.
-        today = self.fixed_today or vault_today(config)
-        index = open_for_feed(self.root, config, today)
+        moment = self.now()
+        today = self.fixed_today or vault_day(config, moment)
+        index = open_for_feed(self.root, config, today, now=moment)
         try:
             data = feed_from_index(index, config, today, self.filters)
             problems = tuple(index.problems())
@@ -98,8 +106,8 @@ class FeedJob:
         return data
 
     def today(self) -> date:
-        """Return the date the feed is built for."""
-        return self.fixed_today or vault_today(load_config(self.root)[0])
+        """Return the date the feed is built for: the day ticker asks every minute."""
+        return self.fixed_today or vault_day(load_config(self.root)[0], self.now())
 
     def summary(self) -> str:
         """Return e.g. ``41 events, 1 problem`` for the last build."""
@@ -120,7 +128,7 @@ class LiveFeed:
         from crm.feed.watch import DayTicker, Watcher
 
         self.job = job
-        self.app = FeedApp(token, job.build, log=job.log)
+        self.app = FeedApp(token, job.build, clock=job.now, log=job.log)
         self._watcher = Watcher(job.root, lambda ch: self._rebuild(describe(ch)), delay=delay)
         self._ticker = DayTicker(job.today, lambda day: self._rebuild(f"new day {day}"))
 

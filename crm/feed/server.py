@@ -38,20 +38,18 @@ def feed_path(token: str) -> str:
     return f"/{token}/{FEED_NAME}"
 
 
-def utc_now() -> datetime:
-    """Return the current time in UTC (the server's clock)."""
-    return datetime.now(UTC)
-
-
 class FeedApp:
-    """A WSGI application serving one feed at its secret path; 404 for anything else."""
+    """A WSGI application serving one feed at its secret path; 404 for anything else.
+
+    ``build`` makes the bytes on ``refresh``; ``clock`` says when, for ``Last-Modified``.
+    """
 
     def __init__(
         self,
         token: str,
         build: Callable[[], bytes],
         *,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Callable[[], datetime],
         log: Callable[[str], None] = lambda message: None,
     ) -> None:
         self.token = token

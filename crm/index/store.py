@@ -19,11 +19,11 @@ import hashlib
 import json
 import os
 import sqlite3
-import time as clock
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path, PurePosixPath
+from time import perf_counter
 from typing import Any, TypeVar
 
 from crm import __version__
@@ -66,6 +66,7 @@ BUSY_SECONDS = 10.0
 # A file modified this close to the scan may change again within the same mtime tick;
 # it is stored as unknown so that the next run parses it again (git's "racy clean" rule).
 RACY_NS = 2_000_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _loads = json.loads
 INSERT_BLOCK = (
     "INSERT OR REPLACE INTO blocks (fid, day, key, name, timed, events, tags, segment, status, "
@@ -527,6 +528,7 @@ def open_index(
     root: Path,
     config: Config,
     *,
+    now: datetime,
     rebuild: bool = False,
     progress: Progress | None = None,
     workers: int | None = None,
@@ -535,14 +537,22 @@ def open_index(
 ) -> Index:
     """Return the vault's index brought up to date; on any database trouble, a plain parse.
 
-    With ``blocks`` (``crm ics``, the live feed), the changed files' calendar blocks for that
-    day are rendered while they are parsed, across the pool's workers.
+    ``now`` (aware) is when the caller read the clock: files modified within ``RACY_NS`` of
+    it may change again unseen, so they are parsed again next time. With ``blocks`` (``crm
+    ics``, the live feed), the changed files' calendar blocks for that day are rendered while
+    they are parsed, across the pool's workers.
     """
     if not enabled:
         return _bypass(root, config, "CRM_NO_INDEX is set")
     try:
         return _open(
-            root, config, rebuild=rebuild, progress=progress, workers=workers, blocks=blocks
+            root,
+            config,
+            now=now,
+            rebuild=rebuild,
+            progress=progress,
+            workers=workers,
+            blocks=blocks,
         )
     except sqlite3.DatabaseError as exc:
         if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
@@ -551,7 +561,13 @@ def open_index(
         _remove(index_path(root))
         try:
             index = _open(
-                root, config, rebuild=True, progress=progress, workers=workers, blocks=blocks
+                root,
+                config,
+                now=now,
+                rebuild=True,
+                progress=progress,
+                workers=workers,
+                blocks=blocks,
             )
         except (sqlite3.Error, OSError) as again:
             return _bypass(root, config, f"index unusable ({again})")
@@ -567,14 +583,14 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
 
 
 def _bypass(root: Path, config: Config, why: str) -> Index:
-    start = clock.perf_counter()
+    start = perf_counter()
     vault = load_vault(root, config)
     stats = Stats(
         files=len(vault.customers),
         customers=len(vault.customers),
         problems=len(vault.problems),
         rebuilt=f"bypassed: {why}",
-        phases={"parse": clock.perf_counter() - start},
+        phases={"parse": perf_counter() - start},
     )
     return Index(root, None, [], stats, plain=vault, config=config)
 
@@ -661,23 +677,24 @@ def _open(
     root: Path,
     config: Config,
     *,
+    now: datetime,
     rebuild: bool,
     progress: Progress | None,
     workers: int | None,
     blocks: FeedBlocks | None = None,
 ) -> Index:
     stats = Stats()
-    began = clock.perf_counter()
+    began = perf_counter()
     conn = _connect(index_path(root))
     try:
         stats.rebuilt = _prepare(conn, config, rebuild)
-        t0 = clock.perf_counter()
+        t0 = perf_counter()
         stats.phases["open"] = t0 - began
-        racy_after = clock.time_ns() - RACY_NS
+        racy_after = (now - _EPOCH) // timedelta(microseconds=1) * 1000 - RACY_NS
         found, scan_problems = scan(root, config)
         # Set differences in C: at 100,000 files a Python loop over both sides costs more.
         stored = set(conn.execute("SELECT path, size, mtime_ns FROM files"))
-        t1 = clock.perf_counter()
+        t1 = perf_counter()
         stats.phases["scan"] = t1 - t0
         current = set(found)
         changed = sorted(
@@ -687,7 +704,7 @@ def _open(
         gone = {rel for rel, _, _ in stored} - {rel for rel, _, _ in found}
         if changed or gone:
             _write(conn, root, config, changed, gone, racy_after, progress, workers, blocks)
-        t2 = clock.perf_counter()
+        t2 = perf_counter()
         stats.phases["parse+write"] = t2 - t1
         stats.files = len(found)
         stats.parsed = len(changed)
