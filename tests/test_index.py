@@ -586,6 +586,15 @@ def test_new_parsing_code_rebuilds_the_index(
     idx.close()
 
 
+def test_the_code_hash_covers_the_renderer_the_feed_hands_the_index() -> None:
+    from crm.feed import blocks, events, icswrite, render
+
+    # The index never imports the feed, but the blocks it stores are the feed's output.
+    for module in (blocks, events, icswrite, render):
+        assert Path(str(module.__file__)).parent.name in store.CODE_PACKAGES
+    assert render_block.__module__ == blocks.__name__
+
+
 def test_a_database_error_mid_command_answers_from_a_plain_parse(
     write_vault: WriteVault, monkeypatch: pytest.MonkeyPatch
 ) -> None:
