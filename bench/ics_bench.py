@@ -5,7 +5,7 @@ Usage: python bench/ics_bench.py --count 10000 --count 100000 [--workdir /tmp/cr
 Vaults come from bench/genvault.py (``--seed 1``) and are generated once per count. The
 ``crm ics`` figures are wall-clock times of a fresh process (``python -m crm``), so they
 include start-up, loading the vault and writing the file; "render" is ``build_feed`` alone
-on customers already loaded, the part crm/calendar.py and crm/icswrite.py own.
+on customers already loaded, the part crm/feed/ owns.
 """
 
 from __future__ import annotations
@@ -56,10 +56,12 @@ def touch_one_percent(root: Path) -> int:
 
 def render_only(root: Path) -> tuple[float, int]:
     """Return the seconds ``build_feed`` takes on the loaded vault, and its number of events."""
-    from crm.feed.calendar import build_feed
-    from crm.feed.live import load
+    from crm.core.config import load_config
+    from crm.feed.blocks import build_feed
+    from crm.vault.load import load_vault
 
-    config, loaded = load(root)
+    config, _ = load_config(root)
+    loaded = load_vault(root, config)
     started = time.perf_counter()
     data = build_feed(loaded.customers, config, date.fromisoformat(TODAY))
     return time.perf_counter() - started, data.count(b"BEGIN:VEVENT\r\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,11 @@ REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "vault-example"
 
 WriteVault = Callable[[dict[str, str | bytes]], Path]
+
+
+def wall_clock() -> datetime:
+    """Return the real time: the index compares it with the mtimes of files a test just wrote."""
+    return datetime.now(UTC)
 
 
 @pytest.fixture

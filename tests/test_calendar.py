@@ -16,9 +16,10 @@ from click.testing import CliRunner
 
 from crm.cli import main
 from crm.core.config import FeedConfig
-from crm.feed.calendar import build_feed, clean, feed_events, uid_part
-from crm.feed.live import load
+from crm.feed.blocks import build_feed
+from crm.feed.events import clean, uid_part
 from tests.conftest import EXAMPLE, WriteVault
+from tests.reference import feed_events, load
 
 GOLDEN = Path(__file__).parent / "golden" / "example-2026-11-23.ics"
 TODAY = date(2026, 11, 23)

@@ -11,18 +11,11 @@ from hypothesis import strategies as st
 
 from crm.core.config import Config, FeedConfig
 from crm.core.model import Customer, ImportantDate, Location, PartialDate, Span
-from crm.feed.calendar import (
-    FeedEvent,
-    build_feed,
-    customer_block,
-    feed_events,
-    feed_from_blocks,
-    render,
-    render_reference,
-)
+from crm.feed.blocks import build_feed, customer_block
+from crm.feed.events import FeedEvent
 from crm.feed.icswrite import Style, escape, fold, vevent
-from crm.feed.live import load
 from tests.conftest import EXAMPLE
+from tests.reference import feed_events, feed_from_blocks, load, render, render_reference
 
 TODAY = date(2026, 11, 23)
 HERE = Location(Path("x.md"), 1)

@@ -12,11 +12,12 @@ from click.testing import CliRunner
 
 from crm.cli import main
 from crm.core.config import Config, load_config
+from crm.feed.blocks import render_block
 from crm.index import codec, store
-from crm.index.store import index_path, open_index, parse_changed, scan
+from crm.index.store import FeedBlocks, index_path, open_index, parse_changed, scan
 from crm.vault.files import find_files
 from crm.vault.load import load_vault
-from tests.conftest import EXAMPLE, WriteVault
+from tests.conftest import EXAMPLE, WriteVault, wall_clock
 
 ANA = """\
 ---
@@ -54,7 +55,7 @@ def fresh(root: Path) -> object:
 
 def indexed(root: Path, **kwargs: object) -> store.Index:
     config, _ = load_config(root)
-    return open_index(root, config, **kwargs)  # type: ignore[arg-type]
+    return open_index(root, config, now=wall_clock(), **kwargs)  # type: ignore[arg-type]
 
 
 def same_as_fresh(root: Path) -> store.Index:
@@ -421,19 +422,19 @@ def test_example_feed_from_the_index_matches_the_golden_file(tmp_path: Path) -> 
 def test_cached_blocks_are_not_rendered_again(
     write_vault: WriteVault, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from crm.feed import calendar
+    from crm.feed import blocks
 
     root = write_vault({**TRICKY_FEED, "crm.toml": FEED_TOML})
     for path in root.rglob("*.md"):
         backdate(path)
     rendered: list[str] = []
-    real = calendar.customer_block
+    real = blocks.customer_block
 
-    def counting(c: object, config: Config, today: date) -> calendar.Block:
+    def counting(c: object, config: Config, today: date) -> blocks.Block:
         rendered.append(c.name)  # type: ignore[attr-defined]
         return real(c, config, today)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(calendar, "customer_block", counting)
+    monkeypatch.setattr(blocks, "customer_block", counting)
     monkeypatch.delenv("CRM_NO_INDEX", raising=False)
 
     def run(*args: str) -> list[str]:
@@ -470,35 +471,39 @@ def test_feed_without_a_writable_index_still_renders(
 
 
 def test_block_codec_round_trips(write_vault: WriteVault) -> None:
-    from crm.feed.calendar import customer_block
+    from crm.feed.blocks import customer_block, encode_block
+    from tests.reference import decode_block
 
     root = write_vault({**TRICKY_FEED, "crm.toml": FEED_TOML})
     config, _ = load_config(root)
     for c in fresh(root).customers:  # type: ignore[attr-defined]
         block = customer_block(c, config, date(2026, 11, 23))
-        assert codec.decode_block(block.name, block.timed, codec.encode_block(block)) == block
+        assert decode_block(block.name, block.timed, encode_block(block)) == block
 
 
 def test_live_feed_builds_from_the_index_and_renders_only_what_changed(
     write_vault: WriteVault, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from crm.feed import calendar
-    from crm.feed.live import FeedJob, Filters
+    from crm.feed import blocks
+    from crm.feed.live import FeedJob
+    from crm.rules.filters import CustomerFilter
 
     root = write_vault({**TRICKY_FEED, "crm.toml": FEED_TOML})
     for path in root.rglob("*.md"):
         backdate(path)
     monkeypatch.delenv("CRM_NO_INDEX", raising=False)
     rendered: list[str] = []
-    real = calendar.customer_block
+    real = blocks.customer_block
 
-    def counting(c: object, config: Config, today: date) -> calendar.Block:
+    def counting(c: object, config: Config, today: date) -> blocks.Block:
         rendered.append(c.name)  # type: ignore[attr-defined]
         return real(c, config, today)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(calendar, "customer_block", counting)
+    monkeypatch.setattr(blocks, "customer_block", counting)
     logged: list[str] = []
-    job = FeedJob(root, Filters(tags=("vip",)), date(2026, 11, 23), logged.append)
+    job = FeedJob(
+        root, CustomerFilter(tags=("vip",)), date(2026, 11, 23), logged.append, now=wall_clock
+    )
     first = job.build()
     assert len(rendered) == 6  # in the cold build, with the losing duplicate
     assert index_path(root).exists()
@@ -517,24 +522,23 @@ def test_live_feed_builds_from_the_index_and_renders_only_what_changed(
 
 
 def test_block_codec_falls_back_to_json_when_a_separator_turns_up() -> None:
-    from crm.feed.calendar import Block, BlockEvent
+    from crm.feed.blocks import Block, BlockEvent, encode_block
+    from tests.reference import decode_block
 
     odd = Block("x", (BlockEvent("2026-11-23T0000000000000", "u\x1fid", b"A\x1eB\r\n"),), False)
-    data = codec.encode_block(odd)
+    data = encode_block(odd)
     assert data[:1] == b"J"
-    assert codec.decode_block("x", False, data) == odd
-    assert codec.decode_block("y", True, codec.encode_block(Block("y", (), True))) == Block(
-        "y", (), True
-    )
+    assert decode_block("x", False, data) == odd
+    assert decode_block("y", True, encode_block(Block("y", (), True))) == Block("y", (), True)
 
 
 def test_parallel_parse_renders_the_serial_blocks(write_vault: WriteVault) -> None:
     root = write_vault({f"c{n}.md": ANA.replace("Ana", f"Ana{n}") for n in range(6)})
     items = sorted(scan(root, Config())[0])
-    day = date(2026, 11, 23)
-    serial = list(parse_changed(root, items, Config(), 0, workers=1, feed_day=day))
+    day = FeedBlocks(date(2026, 11, 23), render_block)
+    serial = list(parse_changed(root, items, Config(), 0, workers=1, blocks=day))
     pooled = list(
-        parse_changed(root, items, Config(), 0, workers=2, min_parallel=2, chunk=3, feed_day=day)
+        parse_changed(root, items, Config(), 0, workers=2, min_parallel=2, chunk=3, blocks=day)
     )
     assert pooled == serial
     assert all(row.block is not None and b"BEGIN:VEVENT" in row.block[2] for row in serial)
@@ -581,6 +585,15 @@ def test_new_parsing_code_rebuilds_the_index(
     idx = indexed(root)
     assert idx.stats.rebuilt == "schema or crm version changed"
     idx.close()
+
+
+def test_the_code_hash_covers_the_renderer_the_feed_hands_the_index() -> None:
+    from crm.feed import blocks, events, icswrite, render
+
+    # The index never imports the feed, but the blocks it stores are the feed's output.
+    for module in (blocks, events, icswrite, render):
+        assert Path(str(module.__file__)).parent.name in store.CODE_PACKAGES
+    assert render_block.__module__ == blocks.__name__
 
 
 def test_a_database_error_mid_command_answers_from_a_plain_parse(

@@ -24,14 +24,16 @@ from wsgiref.util import setup_testing_defaults
 import icalendar
 import pytest
 from click.testing import CliRunner
+from waitress import wasyncore
 
 from crm.cli import main
+from crm.cli.wsgi import make_app
 from crm.core.config import Config, FeedConfig
 from crm.core.errors import CrmError
 from crm.feed.live import FeedJob, LiveFeed
-from crm.feed.server import FeedApp, feed_path, make_app, make_server, stop_server
+from crm.feed.server import FeedApp, feed_path, make_server
 from crm.feed.token import TOKEN_FILE, feed_token, token_matches
-from tests.conftest import WriteVault
+from tests.conftest import WriteVault, wall_clock
 
 TOKEN = "s3cret-token-0123456789"
 T0 = datetime(2026, 11, 23, 9, 0, 0, tzinfo=UTC)
@@ -231,6 +233,15 @@ def wait_for(check: Callable[[], Any], timeout: float = 10.0) -> Any:
         time.sleep(0.02)
 
 
+def stop_server(server: Any, thread: threading.Thread, timeout: float = 10) -> None:
+    """Stop a waitress server whose ``run()`` loops in ``thread``, and wait for it to end."""
+    # Sockets must be closed by the loop's own thread; closing them under a running
+    # select() from here fails with EBADF.
+    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    thread.join(timeout)
+    server.task_dispatcher.shutdown()
+
+
 @pytest.fixture
 def serving() -> Iterator[Callable[[FeedApp], str]]:
     """Start real waitress servers on 127.0.0.1, port 0; return their base URL; stop them after."""
@@ -276,7 +287,9 @@ def test_real_server_serves_304s_404s_and_picks_up_edits(
     )
     logs: list[str] = []
     live = LiveFeed(
-        FeedJob(root, fixed_today=date(2026, 11, 23), log=logs.append), TOKEN, delay=0.05
+        FeedJob(root, fixed_today=date(2026, 11, 23), log=logs.append, now=wall_clock),
+        TOKEN,
+        delay=0.05,
     )
     live.start()
     try:
@@ -328,8 +341,8 @@ def test_a_broken_file_does_not_hide_the_others(
         }
     )
     logs: list[str] = []
-    job = FeedJob(root, fixed_today=date(2026, 11, 23), log=logs.append)
-    app = FeedApp(TOKEN, job.build)
+    job = FeedJob(root, fixed_today=date(2026, 11, 23), log=logs.append, now=wall_clock)
+    app = FeedApp(TOKEN, job.build, clock=job.now)
     assert app.refresh()
     assert uids(fetch(serving(app) + feed_path(TOKEN))[2]) == {
         "birthday-ana-2026@crm": "Ana turns 37"
@@ -425,8 +438,8 @@ def test_a_broken_crm_toml_keeps_the_last_good_feed(write_vault: WriteVault) -> 
         }
     )
     logged: list[str] = []
-    job = FeedJob(root, fixed_today=date(2026, 11, 23), log=logged.append)
-    app = FeedApp("t" * 32, job.build, log=logged.append)
+    job = FeedJob(root, fixed_today=date(2026, 11, 23), log=logged.append, now=wall_clock)
+    app = FeedApp("t" * 32, job.build, clock=job.now, log=logged.append)
     assert app.refresh()
     good = app.snapshot
     (root / "crm.toml").write_text('[vault]\ntimezone = "Europe/Berlin"\nx = [\n')

@@ -16,7 +16,7 @@ import pytest
 
 from crm.feed.live import FeedJob, run_watch
 from crm.feed.watch import Change, DayTicker, Watcher, relevant
-from tests.conftest import WriteVault
+from tests.conftest import WriteVault, wall_clock
 
 TIMEOUT = 10.0
 ANA = "---\nname: Ana García\nfirst_name: Ana\nbirthday: 1989-12-02\n---\n"
@@ -169,7 +169,7 @@ def test_crm_watch_keeps_the_output_current_and_ignores_its_own_writes(
     root = write_vault({"crm.toml": "[feed]\ndays_ahead = 60\n", "ana.md": ANA})
     out = root / "calendar.ics"  # inside the vault on purpose: our own writes must not loop
     log = Log()
-    job = FeedJob(root, fixed_today=date(2026, 11, 23), log=log)
+    job = FeedJob(root, fixed_today=date(2026, 11, 23), log=log, now=wall_clock)
     stop = threading.Event()
     thread = threading.Thread(target=run_watch, args=(job, out, stop), kwargs={"delay": 0.1})
     thread.start()

@@ -1,4 +1,4 @@
-"""What every command shares: the session (vault, config, clock), options and output."""
+"""What every command shares: the session (vault, config, today), options and output."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 import click.shell_completion
 
+from crm.cli import clock
 from crm.core.dates import parse_date
 from crm.core.errors import CrmError
 
@@ -33,24 +34,27 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @dataclass
 class Session:
-    """The command line's side of a command: the ``--vault`` choice and the one ``Collection``."""
+    """The command line's side of a command: the ``--vault`` choice, the day, the ``Collection``."""
 
     vault_arg: str | None
-    today: date | None = None
+    day: date | None = None
     _root: Path | None = None
     _collection: Collection | None = field(default=None, repr=False)
 
     @property
     def root(self) -> Path:
         if self._root is None:
-            from crm.vault.files import find_root
-
-            self._root = find_root(Path.cwd(), self.vault_arg, os.environ.get("CRM_VAULT"))
+            self._root = self._find_root()
             if not (self._root / "crm.toml").is_file():
                 # Not an error (a folder of notes works), but a wrong --vault or $CRM_VAULT
                 # should not pass for an empty vault without a word.
                 click.echo(f"crm: warning: {self._root} has no crm.toml; using defaults", err=True)
         return self._root
+
+    def _find_root(self) -> Path:
+        from crm.vault.files import find_root
+
+        return find_root(Path.cwd(), self.vault_arg, os.environ.get("CRM_VAULT"))
 
     @property
     def collection(self) -> Collection:
@@ -60,7 +64,8 @@ class Session:
 
             self._collection = Collection(
                 self.root,
-                today=self.today,
+                today=self.day,
+                now=clock.now(),
                 progress=_progress_bar(),
                 use_index=not os.environ.get("CRM_NO_INDEX"),
             )
@@ -73,6 +78,22 @@ class Session:
     @property
     def config_problems(self) -> list[Problem]:
         return self.collection.config_problems
+
+    def today(self) -> date:
+        """Return today in the vault's time zone (``crm.cli.clock``), reading crm.toml quietly.
+
+        Quietly: the warnings and errors about the vault come when the command uses it, as
+        without ``--today`` they would. With no vault found, it is the machine's date.
+        """
+        from crm.core.config import Config, load_config
+
+        if self._collection is not None:
+            return clock.vault_today(self._collection.config)
+        try:
+            root = self._root or self._find_root()
+        except CrmError:
+            return clock.vault_today(Config())
+        return clock.vault_today(load_config(root)[0])
 
     def index(self, *, rebuild: bool = False) -> Index:
         """Return the vault's index, brought up to date once per command."""
@@ -134,17 +155,17 @@ def _progress_bar() -> Callable[[int, int], None] | None:
 
 
 def parse_today(ctx: click.Context, param: click.Parameter, value: str | None) -> date:
-    """Return ``--today`` as a date; without it, read the clock (the only place that does)."""
+    """Return ``--today`` as a date; without it, today in the vault's time zone (``clock``)."""
+    # No session only while completing, before the group's callback has run.
+    session = ctx.find_object(Session) or Session(None)
     if value is None:
-        day = date.today()
+        day = session.today()
     else:
         try:
             day = parse_date(value)
         except ValueError as exc:
             raise click.BadParameter(str(exc)) from None
-    session = ctx.find_object(Session)
-    if session is not None:
-        session.today = day
+    session.day = day
     return day
 
 

@@ -11,8 +11,10 @@ from typing import Any
 
 import click
 
-from crm.cli.common import Session, _progress_bar, pass_session, today_option
+from crm.cli import clock
+from crm.cli.common import Session, pass_session, today_option
 from crm.cli.reports import filter_options
+from crm.rules.filters import CustomerFilter
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -73,25 +75,16 @@ def ics(
       crm ics -o ~/public_html/customers.ics --tag vip
     """
     from crm.edit.atomic import write as write_atomic
-    from crm.feed.live import feed_from_index
-    from crm.index.store import open_index
+    from crm.feed.live import feed_from_index, open_for_feed
 
-    # Not session.index(): with the day, a cold build renders the calendar in the parse workers.
-    index = open_index(
-        session.root,
-        session.config,
-        progress=_progress_bar(),
-        enabled=not os.environ.get("CRM_NO_INDEX"),
-        feed_day=today,
-    )
+    # With the day, a cold build renders the calendar in the parse workers.
+    index = open_for_feed(session.collection, today)
     try:
-        from crm.feed.live import Filters  # lazy: keeps `crm --help` quick
-
-        filters = Filters(tags, segment, status, company)
+        filters = CustomerFilter(tags, segment, status, company)
         data = feed_from_index(index, session.config, today, filters)
         problems = [*session.config_problems, *index.problems()]
     finally:
-        index.close()
+        session.collection.close()
     for problem in problems:
         _echo_err(str(problem))
     if output is None:
@@ -190,10 +183,14 @@ def serve(
 
     _stop_on_sigterm()
     token = _token(session)
-    from crm.feed.live import FeedJob, Filters, LiveFeed
+    from crm.feed.live import FeedJob, LiveFeed
 
     job = FeedJob(
-        session.root, Filters(tags, segment, status, company), _fixed(fixed_today), _echo_err
+        session.root,
+        CustomerFilter(tags, segment, status, company),
+        _fixed(fixed_today),
+        _echo_err,
+        now=clock.now,
     )
     live = LiveFeed(job, token)
     live.start()
@@ -247,10 +244,14 @@ def watch(
         output = session.root / WATCH_OUTPUT
         output.parent.mkdir(exist_ok=True)
     _stop_on_sigterm()
-    from crm.feed.live import FeedJob, Filters, run_watch
+    from crm.feed.live import FeedJob, run_watch
 
     job = FeedJob(
-        session.root, Filters(tags, segment, status, company), _fixed(fixed_today), _echo_err
+        session.root,
+        CustomerFilter(tags, segment, status, company),
+        _fixed(fixed_today),
+        _echo_err,
+        now=clock.now,
     )
     try:
         run_watch(job, output, threading.Event())

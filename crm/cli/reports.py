@@ -23,6 +23,7 @@ from crm.core.model import STATUSES, Customer
 from crm.report import rows, views
 from crm.report.render import Format, to_json
 from crm.rules import rhythm
+from crm.rules.filters import CustomerFilter
 from crm.rules.search import matches
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -49,15 +50,8 @@ def selected(
     status: str | None = None,
     company: str | None = None,
 ) -> list[Customer]:
-    """Return the customers that pass every given filter."""
-    return [
-        c
-        for c in customers
-        if all(t in c.tags for t in tags)
-        and (segment is None or c.segment == segment)
-        and (status is None or c.status == status)
-        and (company is None or (c.company or "").casefold() == company.casefold())
-    ]
+    """Return the customers that pass every given filter (``CustomerFilter``, as the feed does)."""
+    return CustomerFilter(tags, segment, status, company).select(customers)
 
 
 @click.command("list")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ class Config:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     timezone: str = "UTC"
+    timezone_set: bool = False  # crm.toml names the zone; else "today" is the machine's date
     feb29: Feb29Rule = "feb28"
     default_cadence: Span | None = None
     default_max_contacts: ContactCap | None = None
@@ -129,6 +131,7 @@ def parse_config(raw: dict[str, Any], where: Location) -> tuple[Config, list[Pro
     tz = vault.get("timezone", "UTC")
     if isinstance(tz, str) and _known_zone(tz):
         kwargs["timezone"] = tz
+        kwargs["timezone_set"] = "timezone" in vault
     else:
         bad(f"vault.timezone: unknown time zone {tz!r}")
     feb29 = vault.get("feb29", "feb28")
@@ -210,6 +213,14 @@ def _loyalty(tab: dict[str, Any], bad: Any) -> LoyaltyConfig:
         else:
             values[name] = value if name == "min_visits" else float(value)
     return LoyaltyConfig(**values)
+
+
+def vault_day(config: Config, moment: datetime) -> date:
+    """Return the date ``moment`` (aware) falls on in ``[vault] timezone``, else in the machine's zone."""
+    from zoneinfo import ZoneInfo
+
+    # The machine's zone when crm.toml names none: the date on the clock of whoever runs crm.
+    return moment.astimezone(ZoneInfo(config.timezone) if config.timezone_set else None).date()
 
 
 def _known_zone(name: str) -> bool:

@@ -2,7 +2,7 @@
 
 icalendar builds an object per property and per line; at 100,000 customers that is minutes.
 This module writes the same lines with string operations: TEXT escaping, 75-octet folding
-that never splits a UTF-8 sequence, and icalendar's property order. ``crm.calendar`` keeps
+that never splits a UTF-8 sequence, and icalendar's property order. ``crm.feed.render`` keeps
 the icalendar renderer as the reference the tests compare this against.
 """
 

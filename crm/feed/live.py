@@ -1,7 +1,9 @@
 """The feed kept current: load, filter and render on every vault change and at each new day.
 
-``crm serve``, ``crm watch`` and the WSGI entry point share this; the clock is read here once
-per rebuild (never on a request), unless a fixed day is given.
+``crm serve``, ``crm watch`` and the WSGI entry point (``crm.cli.wsgi``) share this. It builds
+the WSGI app of ``crm.feed.server``, which knows nothing of how its bytes are made. The clock
+is handed in (``crm.cli.clock.now``) and read once per rebuild and once a minute for a new
+day, never on a request; a fixed day pins the date but not the time.
 """
 
 from __future__ import annotations
@@ -13,94 +15,76 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from crm.core.config import Config, load_config
+from crm.core.config import Config, load_config, vault_day
 from crm.core.errors import CrmError
-from crm.core.model import Customer, Problem
+from crm.core.model import Problem
+from crm.feed.blocks import render_block, stored_entries
 from crm.feed.server import FeedApp
-from crm.index.store import Facets, Index, open_index
-from crm.vault.load import Vault
+from crm.index.collection import Collection
+from crm.index.store import FeedBlocks, Index
+from crm.rules.filters import CustomerFilter
 
 
-@dataclass(frozen=True, slots=True)
-class Filters:
-    """The ``--tag/--segment/--status/--company`` choices that make a per-team feed."""
+def open_for_feed(collection: Collection, today: date) -> Index:
+    """Return the collection's index, with the calendar blocks of changed files rendered for ``today``.
 
-    tags: tuple[str, ...] = ()
-    segment: str | None = None
-    status: str | None = None
-    company: str | None = None
-
-    def matches(self, c: Customer | Facets) -> bool:
-        """Return True when the customer passes every filter (the same rules as ``crm list``)."""
-        return (
-            all(t in c.tags for t in self.tags)
-            and (self.segment is None or c.segment == self.segment)
-            and (self.status is None or c.status == self.status)
-            and (self.company is None or (c.company or "").casefold() == self.company.casefold())
-        )
+    The blocks are rendered while the files are parsed, across the pool's workers.
+    """
+    return collection.index(blocks=FeedBlocks(today, render_block))
 
 
-def load(root: Path) -> tuple[Config, Vault]:
-    """Return the vault's config and customers as they are on disk now, through the index."""
-    config, problems = load_config(root)
-    index = open_index(root, config, enabled=not os.environ.get("CRM_NO_INDEX"))
-    try:
-        vault = index.vault()
-    finally:
-        index.close()
-    return config, Vault(vault.root, vault.customers, (*problems, *vault.problems))
-
-
-def feed_from_index(index: Index, config: Config, today: date, filters: Filters) -> bytes:
+def feed_from_index(index: Index, config: Config, today: date, filters: CustomerFilter) -> bytes:
     """Return the feed of the customers ``filters`` keeps, rendering only uncached customers."""
-    from crm.feed.calendar import Entry, feed_from_entries
+    from crm.feed.render import Entry, feed_from_entries
 
-    keep = None if filters == Filters() else filters.matches
+    keep = None if filters.everyone else filters.matches
+    blocks = FeedBlocks(today, render_block)
     try:
-        parts = list(index.feed_parts(config, today, keep))
+        parts = list(index.feed_parts(config, blocks, keep))
     except sqlite3.DatabaseError as exc:  # damaged pages met mid-feed: a plain parse instead
         index.fall_back(exc)
-        parts = list(index.feed_parts(config, today, keep))
-    entries: list[Entry] = [e for _, part in parts for e in part]
-    timed = any(has_time for has_time, _ in parts)
+        parts = list(index.feed_parts(config, blocks, keep))
+    entries: list[Entry] = []
+    for name, _, data in parts:
+        entries += stored_entries(name.encode(), data)
+    timed = any(has_time for _, has_time, _ in parts)
     return feed_from_entries(entries, timed, config, today)
-
-
-def vault_today(config: Config) -> date:
-    """Return today's date in the vault's time zone (reads the clock)."""
-    return datetime.now(ZoneInfo(config.timezone)).date()
 
 
 @dataclass
 class FeedJob:
-    """Loads the vault and renders the feed; remembers the counts of the last build for logs."""
+    """Loads the vault and renders the feed; remembers the counts of the last build for logs.
+
+    ``now`` is the clock (``crm.cli.clock.now``); today is its date in the vault's time zone,
+    unless ``fixed_today`` pins it.
+    """
 
     root: Path
-    filters: Filters = Filters()
+    filters: CustomerFilter = CustomerFilter()
     fixed_today: date | None = None
     log: Callable[[str], None] = field(default=lambda message: None)
     events: int = 0
     problems: tuple[Problem, ...] = ()
+    now: Callable[[], datetime] = field(kw_only=True)
 
     def build(self) -> bytes:
         """Return the feed as it is now, logging each problem met while loading."""
-        config, config_problems = load_config(self.root)
+        moment = self.now()
+        collection = Collection(self.root, now=moment, use_index=not os.environ.get("CRM_NO_INDEX"))
+        config, config_problems = collection.config, collection.config_problems
         if config_problems:
             # Defaults in place of a broken crm.toml would change zone, names and cadences of the
             # whole feed: better keep serving the last good one until the file is fixed.
             raise CrmError(f"{config_problems[0]} (fix crm.toml; the feed is not rebuilt)")
         # Through the index: a rebuild after an edit re-parses and re-renders only that file.
-        today = self.fixed_today or vault_today(config)
-        index = open_index(
-            self.root, config, enabled=not os.environ.get("CRM_NO_INDEX"), feed_day=today
-        )
+        today = collection.today = self.fixed_today or vault_day(config, moment)
         try:
+            index = open_for_feed(collection, today)
             data = feed_from_index(index, config, today, self.filters)
             problems = tuple(index.problems())
         finally:
-            index.close()
+            collection.close()
         self.events = data.count(b"BEGIN:VEVENT\r\n")
         self.problems = problems
         for p in problems:
@@ -108,8 +92,8 @@ class FeedJob:
         return data
 
     def today(self) -> date:
-        """Return the date the feed is built for."""
-        return self.fixed_today or vault_today(load_config(self.root)[0])
+        """Return the date the feed is built for: the day ticker asks every minute."""
+        return self.fixed_today or vault_day(load_config(self.root)[0], self.now())
 
     def summary(self) -> str:
         """Return e.g. ``41 events, 1 problem`` for the last build."""
@@ -130,7 +114,7 @@ class LiveFeed:
         from crm.feed.watch import DayTicker, Watcher
 
         self.job = job
-        self.app = FeedApp(token, job.build, log=job.log)
+        self.app = FeedApp(token, job.build, clock=job.now, log=job.log)
         self._watcher = Watcher(job.root, lambda ch: self._rebuild(describe(ch)), delay=delay)
         self._ticker = DayTicker(job.today, lambda day: self._rebuild(f"new day {day}"))
 

@@ -38,20 +38,18 @@ def feed_path(token: str) -> str:
     return f"/{token}/{FEED_NAME}"
 
 
-def utc_now() -> datetime:
-    """Return the current time in UTC (the server's clock)."""
-    return datetime.now(UTC)
-
-
 class FeedApp:
-    """A WSGI application serving one feed at its secret path; 404 for anything else."""
+    """A WSGI application serving one feed at its secret path; 404 for anything else.
+
+    ``build`` makes the bytes on ``refresh``; ``clock`` says when, for ``Last-Modified``.
+    """
 
     def __init__(
         self,
         token: str,
         build: Callable[[], bytes],
         *,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Callable[[], datetime],
         log: Callable[[str], None] = lambda message: None,
     ) -> None:
         self.token = token
@@ -185,38 +183,3 @@ def make_server(app: FeedApp, host: str, port: int) -> Any:
         )
     except OSError as exc:
         raise CrmError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-
-
-def stop_server(server: Any, thread: threading.Thread, timeout: float = 10) -> None:
-    """Stop a waitress server whose ``run()`` loops in ``thread``, and wait for it to end."""
-    from waitress import wasyncore
-
-    # Sockets must be closed by the loop's own thread; closing them under a running
-    # select() from here fails with EBADF.
-    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-    thread.join(timeout)
-    server.task_dispatcher.shutdown()
-
-
-def make_app(vault: str | None = None) -> FeedApp:
-    """Return a live feed app for any WSGI server, e.g. ``gunicorn 'crm.server:make_app()'``.
-
-    The vault is ``vault``, else ``$CRM_VAULT``, else the nearest folder with crm.toml; the
-    token is found as for ``crm serve``. The watcher and day ticker run for the process's life.
-    """
-    import logging
-    import os
-    from pathlib import Path
-
-    from crm.core.config import load_config
-    from crm.feed.live import FeedJob, LiveFeed
-    from crm.feed.token import ENV_VAR, feed_token
-    from crm.vault.files import find_root
-
-    root = find_root(Path.cwd(), vault, os.environ.get("CRM_VAULT"))
-    token = feed_token(root, load_config(root)[0], os.environ.get(ENV_VAR))
-    logger = logging.getLogger("crm.server")
-    live = LiveFeed(FeedJob(root, log=logger.warning), token)
-    live.start()
-    live.app.closers.append(live.stop)
-    return live.app

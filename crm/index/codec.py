@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import json
 from datetime import date, time
-from itertools import repeat
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from crm.core.fields import STORED
 from crm.core.model import (
@@ -21,10 +20,6 @@ from crm.core.model import (
     PartialDate,
     Problem,
 )
-
-# Imported where used: crm.calendar pulls in icalendar, which every report need not pay for.
-if TYPE_CHECKING:
-    from crm.feed.calendar import Block, Entry
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _loads = json.loads
@@ -110,44 +105,3 @@ def encode_problems(problems: list[Problem]) -> str:
 def decode_problems(text: str, path: Path) -> list[Problem]:
     """Return the problems stored by ``encode_problems``, located in the file at ``path``."""
     return [Problem(Location(path, line), message, sev) for line, message, sev in _loads(text)]
-
-
-# A block is stored as bytes: "S", then when, uid and VEVENT of each event, all joined by US.
-# One split in C turns it back into feed entries, several times faster than JSON at 100,000
-# customers. US is a control character, which ``crm.calendar.clean`` keeps out of every text;
-# should one turn up anyway, the block is stored as "J" and JSON instead.
-_US = b"\x1f"
-
-
-def encode_block(block: Block) -> bytes:
-    """Return one customer's rendered calendar events as bytes (see ``stored_entries``)."""
-    fields: list[bytes] = []
-    for e in block.events:
-        fields += (e.when.encode(), e.uid.encode(), e.vevent)
-    if not any(_US in f for f in fields):
-        return b"S" + _US.join(fields)
-    plain = [[e.when, e.uid, e.vevent.decode("utf-8")] for e in block.events]
-    return b"J" + _dumps(plain).encode("utf-8")
-
-
-def stored_entries(name: bytes, data: bytes) -> list[Entry]:
-    """Return the feed entries of a block stored by ``encode_block``, for the customer ``name``."""
-    if data[:1] == b"J":
-        return [
-            (when.encode(), name, uid.encode(), vevent.encode("utf-8"))
-            for when, uid, vevent in _loads(data[1:].decode("utf-8"))
-        ]
-    if len(data) == 1:
-        return []
-    fields = data[1:].split(_US)
-    n = len(fields) // 3
-    return list(zip(fields[0::3], repeat(name, n), fields[1::3], fields[2::3], strict=True))
-
-
-def decode_block(name: str, timed: bool, data: bytes) -> Block:
-    """Return the block stored by ``encode_block`` with its casefolded name and timed flag."""
-    from crm.feed.calendar import Block, BlockEvent
-
-    entries = stored_entries(name.encode(), data)
-    events = tuple(BlockEvent(w.decode(), u.decode(), v) for w, _, u, v in entries)
-    return Block(name, events, timed)

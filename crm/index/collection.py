@@ -2,7 +2,8 @@
 
 Like khal's ``CalendarCollection``, a ``Collection`` owns the vault's config, its index and the
 day it answers for, so that no caller wires config, index and vault by hand. The index is
-opened on first use and brought up to date once; when it cannot be used, the vault is parsed
+opened on first use and brought up to date once (``now`` is when the caller read the clock,
+see ``open_index``); when it cannot be used, the vault is parsed
 directly and ``on_bypass`` hears why, once.
 """
 
@@ -10,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from crm.core.config import Config, load_config
 from crm.core.errors import CrmError
 from crm.core.model import Customer, Problem
-from crm.index.rows import Progress
+from crm.index.rows import FeedBlocks, Progress
 from crm.index.store import Index, open_index
 from crm.vault.load import Vault
 
@@ -27,6 +28,7 @@ class Collection:
 
     root: Path
     today: date | None = None
+    now: datetime | None = None
     progress: Progress | None = None
     use_index: bool = True
     on_bypass: Callable[[str], None] | None = None
@@ -55,19 +57,26 @@ class Collection:
             raise RuntimeError("the collection was opened without a day")
         return self.today
 
-    def index(self, *, rebuild: bool = False, feed_day: date | None = None) -> Index:
-        """Return the vault's index, brought up to date once (again with ``rebuild``)."""
-        if self._index is None or rebuild or feed_day is not None:
+    def index(self, *, rebuild: bool = False, blocks: FeedBlocks | None = None) -> Index:
+        """Return the vault's index, brought up to date once (again with ``rebuild``).
+
+        With ``blocks`` (the feed), the changed files' calendar blocks for that day are
+        rendered while they are parsed, across the pool's workers.
+        """
+        if self._index is None or rebuild or blocks is not None:
             if self._index is not None:
                 self._index.close()
             self._vault = None
+            if self.now is None:
+                raise RuntimeError("the collection was opened without the time")
             self._index = open_index(
                 self.root,
                 self.config,
+                now=self.now,
                 rebuild=rebuild,
                 progress=self.progress,
                 enabled=self.use_index,
-                feed_day=feed_day,
+                blocks=blocks,
             )
             why = self._index.stats.rebuilt or ""
             if self.on_bypass is not None and why.startswith("bypassed:") and self.use_index:

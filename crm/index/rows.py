@@ -30,6 +30,18 @@ _UPPER_DAYS = {"d": 1, "w": 7, "m": 31, "y": 366}
 _FOREVER = 99_999_999  # after every date.toordinal()
 
 Progress = Callable[[int, int], None]
+# The feed's renderer of one customer's calendar block on a day: the customer's name as the
+# feed breaks ties on it, whether some event has a time, and the block as bytes only the feed
+# reads. It runs in the pool's workers, so it must pickle: a module-level function.
+BlockRenderer = Callable[[Customer, Config, date], tuple[str, bool, bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedBlocks:
+    """Ask a build for every changed customer's calendar block on ``day``, made by ``render``."""
+
+    day: date
+    render: BlockRenderer
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +63,8 @@ class Row:
     loyal_until: int | None = None
     winback: int = 0
     marks: tuple[tuple[int, int], ...] = ()
-    # The calendar block for the feed's day, when the build was asked for one (see ``crm.index``):
-    # name, timed, events, tags (JSON), segment, status, company.
+    # The calendar block for the feed's day, when the build was asked for one (``FeedBlocks``):
+    # name, timed, events, and what the feed filters on: tags (JSON), segment, status, company.
     block: tuple[str, int, bytes, str, str | None, str, str | None] | None = None
 
 
@@ -82,11 +94,11 @@ def _peak(days: list[date], period: Span) -> int:
 
 
 def make_row(
-    rel: str, size: int, mtime_ns: int, root: Path, config: Config, feed_day: date | None = None
+    rel: str, size: int, mtime_ns: int, root: Path, config: Config, blocks: FeedBlocks | None = None
 ) -> Row:
     """Return the index row of one file: parse it and precompute what does not depend on today.
 
-    With ``feed_day``, the row also carries the customer's calendar block for that day, rendered
+    With ``blocks``, the row also carries the customer's calendar block for that day, rendered
     here (in a worker of the pool) so that a cold ``crm ics`` need not decode every customer.
     """
     path = root / rel
@@ -133,22 +145,15 @@ def make_row(
         loyal_until=_loyal_until(c, config),
         winback=int(c.status == "lost" and (c.value or 0.0) >= config.loyalty.winback_min_value),
         marks=tuple(sorted(set(marks))),
-        block=None if feed_day is None else _block(c, config, feed_day),
+        block=None if blocks is None else _block(c, config, blocks),
     )
 
 
 def _block(
-    c: Customer, config: Config, day: date
+    c: Customer, config: Config, blocks: FeedBlocks
 ) -> tuple[str, int, bytes, str, str | None, str, str | None]:
-    from crm.feed.calendar import customer_block
-
-    block = customer_block(c, config, day)
-    tags = codec.dumps(list(c.tags))
-    return (block.name, int(block.timed), codec.encode_block(block), tags) + (
-        c.segment,
-        c.status,
-        c.company,
-    )
+    name, timed, data = blocks.render(c, config, blocks.day)
+    return (name, int(timed), data, codec.dumps(list(c.tags)), c.segment, c.status, c.company)
 
 
 def _loyal_until(c: Customer, config: Config) -> int | None:
@@ -178,13 +183,13 @@ def _rows(
     items: Sequence[tuple[str, int, int]],
     config: Config,
     racy_after: int,
-    feed_day: date | None = None,
+    blocks: FeedBlocks | None = None,
 ) -> list[Row]:
     """Return the rows of a chunk of files (runs in a worker process)."""
     base = Path(root)
     out = []
     for rel, size, stamp in items:
-        row = make_row(rel, size, stamp, base, config, feed_day)
+        row = make_row(rel, size, stamp, base, config, blocks)
         # Content written in the last moments may change again within the same mtime tick:
         # store no stamp, so the next command parses it again. (A fresh ctime alone, from a
         # chmod or a backdated mtime, is no such risk.)
@@ -204,7 +209,7 @@ def parse_changed(
     *,
     min_parallel: int = PARALLEL_MIN,
     chunk: int = CHUNK,
-    feed_day: date | None = None,
+    blocks: FeedBlocks | None = None,
 ) -> Iterator[Row]:
     """Yield the rows of ``items``, parsed across the machine's cores when there are many."""
     total = len(items)
@@ -213,7 +218,7 @@ def parse_changed(
     done = 0
     if total < min_parallel or workers < 2:
         for part in chunks:
-            yield from _rows(str(root), part, config, racy_after, feed_day)
+            yield from _rows(str(root), part, config, racy_after, blocks)
             done += len(part)
             if progress:
                 progress(done, total)
@@ -228,7 +233,7 @@ def parse_changed(
             chunks,
             [config] * len(chunks),
             [racy_after] * len(chunks),
-            [feed_day] * len(chunks),
+            [blocks] * len(chunks),
         )
         for rows in results:
             yield from rows

@@ -19,30 +19,37 @@ import hashlib
 import json
 import os
 import sqlite3
-import time as clock
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path, PurePath, PurePosixPath
-from typing import TYPE_CHECKING, Any, TypeVar
+from time import perf_counter
+from typing import Any, TypeVar
 
 from crm import __version__
 from crm.core.config import Config
 from crm.core.model import Customer, Problem
 from crm.index import codec
-from crm.index.rows import DAY, MMDD, Progress, parse_changed
+from crm.index.rows import (
+    DAY,
+    MMDD,
+    BlockRenderer,
+    FeedBlocks,
+    Progress,
+    parse_changed,
+)
 from crm.rules.search import haystack
 from crm.vault.files import path_key, scan
 from crm.vault.load import Vault, assemble, duplicate_ids, duplicate_problem, load_vault
 from crm.vault.reader import problem_order
 
-if TYPE_CHECKING:
-    from crm.feed.calendar import Entry
-
 __all__ = [
+    "BlockRenderer",
     "Facets",
+    "FeedBlocks",
     "Index",
     "Stats",
+    "StoredBlock",
     "facets",
     "feed_key",
     "index_path",
@@ -59,6 +66,7 @@ BUSY_SECONDS = 10.0
 # A file modified this close to the scan may change again within the same mtime tick;
 # it is stored as unknown so that the next run parses it again (git's "racy clean" rule).
 RACY_NS = 2_000_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _loads = json.loads
 INSERT_BLOCK = (
     "INSERT OR REPLACE INTO blocks (fid, day, key, name, timed, events, tags, segment, status, "
@@ -117,8 +125,11 @@ CREATE VIRTUAL TABLE fts USING fts5 (text, tokenize = 'trigram', detail = 'none'
 """
 
 
-# Stored rows, columns and calendar blocks are computed by these modules.
+# Stored rows, columns and calendar blocks are computed by these modules: the blocks by the
+# feed's renderer, which the index is handed and never imports, but whose code it stores.
 CODE_PACKAGES = ("core", "vault", "rules", "index", "feed")
+# One customer's calendar block as stored: name (casefolded), timed, the feed's opaque bytes.
+StoredBlock = tuple[str, bool, bytes]
 
 
 @dataclass
@@ -394,25 +405,22 @@ class Index:
             raise
 
     def feed_parts(
-        self, config: Config, today: date, keep: Callable[[Facets], bool] | None = None
-    ) -> Iterator[tuple[bool, list[Entry]]]:
-        """Yield (timed, feed entries) of every customer ``keep`` accepts (None: all) on ``today``.
+        self, config: Config, blocks: FeedBlocks, keep: Callable[[Facets], bool] | None = None
+    ) -> Iterator[StoredBlock]:
+        """Yield the calendar block of every customer ``keep`` accepts (None: all) on the day.
 
-        Blocks stored for ``today`` and this config come straight from the table, split into
-        entries without building any object per event; only the other customers are decoded
-        and rendered (a batch at a time, so that memory stays flat), then stored for the next
-        run. The order does not matter: ``feed_from_entries`` sorts every event on its day,
-        kind, customer name and UID.
+        Blocks stored for ``blocks.day`` and this config come straight from the table; only
+        the other customers are decoded and rendered with ``blocks.render`` (a batch at a
+        time, so that memory stays flat), then stored for the next run. The order does not
+        matter: the feed sorts every event on its day, kind, customer name and UID.
         """
-        from crm.feed.calendar import block_entries, customer_block
-
+        render = blocks.render
         if self._vault is not None:
             for c in self._vault.customers:
                 if keep is None or keep(facets(c)):
-                    block = customer_block(c, config, today)
-                    yield block.timed, block_entries(block)
+                    yield render(c, config, blocks.day)
             return
-        day, key = today.toordinal(), feed_key(config)
+        day, key = blocks.day.toordinal(), feed_key(config)
         losers = self._loser_ids()
         db = self._db()
         missing = sorted(
@@ -432,7 +440,7 @@ class Index:
             if fid in losers:
                 continue
             if keep is None or keep(Facets(tuple(_loads(tags)), segment, status, company)):
-                yield bool(timed), codec.stored_entries(name.encode(), events)
+                yield name, bool(timed), events
         storing = self._prune_blocks(day, key) if missing else False
         for start in range(0, len(missing), 500):
             batch = missing[start : start + 500]
@@ -442,13 +450,13 @@ class Index:
                 batch,
             ).fetchall():
                 c = codec.decode_customer(data, self.root / rel)
-                block = customer_block(c, config, today)
+                name, timed, events = render(c, config, blocks.day)
                 rows.append(
-                    (fid, day, key, block.name, int(block.timed), codec.encode_block(block))
+                    (fid, day, key, name, int(timed), events)
                     + (codec.dumps(list(c.tags)), c.segment, c.status, c.company)
                 )
                 if keep is None or keep(facets(c)):
-                    yield block.timed, block_entries(block)
+                    yield name, timed, events
             if storing:
                 storing = self._store_blocks(rows)
 
@@ -514,22 +522,31 @@ def open_index(
     root: Path,
     config: Config,
     *,
+    now: datetime,
     rebuild: bool = False,
     progress: Progress | None = None,
     workers: int | None = None,
     enabled: bool = True,
-    feed_day: date | None = None,
+    blocks: FeedBlocks | None = None,
 ) -> Index:
     """Return the vault's index brought up to date; on any database trouble, a plain parse.
 
-    With ``feed_day`` (``crm ics``, the live feed), the changed files' calendar blocks for that
-    day are rendered while they are parsed, across the pool's workers.
+    ``now`` (aware) is when the caller read the clock: files modified within ``RACY_NS`` of
+    it may change again unseen, so they are parsed again next time. With ``blocks`` (``crm
+    ics``, the live feed), the changed files' calendar blocks for that day are rendered while
+    they are parsed, across the pool's workers.
     """
     if not enabled:
         return _bypass(root, config, "CRM_NO_INDEX is set")
     try:
         return _open(
-            root, config, rebuild=rebuild, progress=progress, workers=workers, feed_day=feed_day
+            root,
+            config,
+            now=now,
+            rebuild=rebuild,
+            progress=progress,
+            workers=workers,
+            blocks=blocks,
         )
     except sqlite3.DatabaseError as exc:
         if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
@@ -538,7 +555,13 @@ def open_index(
         _remove(index_path(root))
         try:
             index = _open(
-                root, config, rebuild=True, progress=progress, workers=workers, feed_day=feed_day
+                root,
+                config,
+                now=now,
+                rebuild=True,
+                progress=progress,
+                workers=workers,
+                blocks=blocks,
             )
         except (sqlite3.Error, OSError) as again:
             return _bypass(root, config, f"index unusable ({again})")
@@ -554,14 +577,14 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
 
 
 def _bypass(root: Path, config: Config, why: str) -> Index:
-    start = clock.perf_counter()
+    start = perf_counter()
     vault = load_vault(root, config)
     stats = Stats(
         files=len(vault.customers),
         customers=len(vault.customers),
         problems=len(vault.problems),
         rebuilt=f"bypassed: {why}",
-        phases={"parse": clock.perf_counter() - start},
+        phases={"parse": perf_counter() - start},
     )
     return Index(root, None, [], stats, plain=vault, config=config)
 
@@ -648,23 +671,24 @@ def _open(
     root: Path,
     config: Config,
     *,
+    now: datetime,
     rebuild: bool,
     progress: Progress | None,
     workers: int | None,
-    feed_day: date | None = None,
+    blocks: FeedBlocks | None = None,
 ) -> Index:
     stats = Stats()
-    began = clock.perf_counter()
+    began = perf_counter()
     conn = _connect(index_path(root))
     try:
         stats.rebuilt = _prepare(conn, config, rebuild)
-        t0 = clock.perf_counter()
+        t0 = perf_counter()
         stats.phases["open"] = t0 - began
-        racy_after = clock.time_ns() - RACY_NS
+        racy_after = (now - _EPOCH) // timedelta(microseconds=1) * 1000 - RACY_NS
         found, scan_problems = scan(root, config)
         # Set differences in C: at 100,000 files a Python loop over both sides costs more.
         stored = set(conn.execute("SELECT path, size, mtime_ns FROM files"))
-        t1 = clock.perf_counter()
+        t1 = perf_counter()
         stats.phases["scan"] = t1 - t0
         current = set(found)
         changed = sorted(
@@ -673,8 +697,8 @@ def _open(
         )
         gone = {rel for rel, _, _ in stored} - {rel for rel, _, _ in found}
         if changed or gone:
-            _write(conn, root, config, changed, gone, racy_after, progress, workers, feed_day)
-        t2 = clock.perf_counter()
+            _write(conn, root, config, changed, gone, racy_after, progress, workers, blocks)
+        t2 = perf_counter()
         stats.phases["parse+write"] = t2 - t1
         stats.files = len(found)
         stats.parsed = len(changed)
@@ -694,7 +718,7 @@ def _write(
     racy_after: int,
     progress: Progress | None,
     workers: int | None,
-    feed_day: date | None = None,
+    blocks: FeedBlocks | None = None,
 ) -> None:
     """Store the changed rows and drop the deleted ones, all in one transaction."""
     conn.execute("BEGIN IMMEDIATE")
@@ -725,10 +749,8 @@ def _write(
             "tracked, due, back, noisy_until, loyal_until, winback) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
-        day, key = (0, "") if feed_day is None else (feed_day.toordinal(), feed_key(config))
-        rows = parse_changed(
-            root, changed, config, racy_after, progress, workers, feed_day=feed_day
-        )
+        day, key = (0, "") if blocks is None else (blocks.day.toordinal(), feed_key(config))
+        rows = parse_changed(root, changed, config, racy_after, progress, workers, blocks=blocks)
         for row in rows:
             fid = conn.execute(
                 insert,
