@@ -346,3 +346,9 @@ def test_every_feed_setting_is_documented() -> None:
     doc = (Path(__file__).parent.parent / "docs" / "calendar.md").read_text(encoding="utf-8")
     for f in fields(FeedConfig):
         assert f"\n{f.name} = " in doc, f.name
+
+
+def test_a_pasted_byte_order_mark_never_reaches_the_feed() -> None:
+    # icalendar drops U+FEFF at the start of a value and keeps it elsewhere; the feed drops it.
+    assert clean("\ufeffAna\ufeff García") == "Ana García"
+    assert clean("\ufeff") == ""

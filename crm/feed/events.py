@@ -257,13 +257,17 @@ def uid_part(customer_id: str) -> str:
 
 
 def clean(text: str) -> str:
-    """Return ``text`` on one line without control characters (NUL, BEL, ESC pass icalendar)."""
+    """Return ``text`` on one line without control characters (NUL, BEL, ESC pass icalendar).
+
+    A byte order mark (U+FEFF, pasted in from another file) goes too: it is invisible, and
+    calendar parsers drop it at the start of a value but keep it elsewhere.
+    """
     if text.isprintable():  # no control characters at all: the common case, done in C
         return text.strip()
     kept = (
         " " if ch in "\t\n\r" else ch
         for ch in text
-        if ch in "\t\n\r" or unicodedata.category(ch) != "Cc"
+        if ch in "\t\n\r" or (ch != "\ufeff" and unicodedata.category(ch) != "Cc")
     )
     return "".join(kept).strip()
 
