@@ -77,8 +77,9 @@ class Session:
                 self.config,
                 rebuild=rebuild,
                 progress=_progress_bar(),
-                enabled=not os.environ.get("CRM_NO_INDEX"),
+                enabled=index_enabled(),
             )
+            warn_if_bypassed(self._index)
         return self._index
 
     def vault(self) -> Vault:
@@ -114,6 +115,23 @@ class Session:
     def problems(self) -> list[Problem]:
         """Return the config's problems followed by the vault's."""
         return [*self.config_problems, *self.vault().problems]
+
+
+def index_enabled() -> bool:
+    """Return False when the user turned the index off with ``CRM_NO_INDEX``."""
+    return not os.environ.get("CRM_NO_INDEX")
+
+
+def warn_if_bypassed(index: Index) -> None:
+    """Say once on stderr that the index could not be used, so that a slow command is no mystery.
+
+    Not when ``CRM_NO_INDEX`` turned it off: then the plain parse is what the user asked for.
+    """
+    if index.bypassed and index_enabled():
+        why = (index.stats.rebuilt or "").removeprefix("bypassed: ")
+        click.echo(
+            f"crm: warning: index not used ({why}); reading every file, which is slower", err=True
+        )
 
 
 def near(problems: Iterable[Problem]) -> list[Problem]:

@@ -11,7 +11,14 @@ from typing import Any
 
 import click
 
-from crm.cli.common import Session, _progress_bar, pass_session, today_option
+from crm.cli.common import (
+    Session,
+    _progress_bar,
+    index_enabled,
+    pass_session,
+    today_option,
+    warn_if_bypassed,
+)
 from crm.cli.reports import filter_options
 
 DEFAULT_HOST = "127.0.0.1"
@@ -81,9 +88,10 @@ def ics(
         session.root,
         session.config,
         progress=_progress_bar(),
-        enabled=not os.environ.get("CRM_NO_INDEX"),
+        enabled=index_enabled(),
         feed_day=today,
     )
+    warn_if_bypassed(index)
     try:
         from crm.feed.live import Filters  # lazy: keeps `crm --help` quick
 
