@@ -305,7 +305,8 @@ def git_setup(session: Session) -> None:
 
     \b
     Example:
-      git clone host:customers && cd customers && crm git-setup
+      git clone host:customers && cd customers
+      crm git-setup
     """
     from crm.edit.gitmerge import setup
 
@@ -324,6 +325,10 @@ def git_merge_driver(base: Path, ours: Path, theirs: Path, name: str | None) -> 
 
     Exits 0 on a clean merge, 1 when conflict markers were left, 2 when a file cannot be
     read (%A is then left as it was, and git reports the file as conflicted).
+
+    \b
+    Example (git runs it as crm git-setup registered it):
+      crm git-merge-driver base.md ours.md theirs.md bella-rossi.md
     """
     from crm.edit.atomic import read
     from crm.edit.gitmerge import merge
