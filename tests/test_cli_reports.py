@@ -301,6 +301,31 @@ def test_show_json_has_the_whole_profile() -> None:
     assert [d["label"] for d in profile["dates"]] == ["Anniversary", "Daughter's wedding"]
 
 
+def test_show_csv_is_one_flat_row_of_the_profile() -> None:
+    header = (
+        "id,name,first_name,status,tags,segment,company,email,phone,path,last_name,address,value,"
+        "likes,dislikes,customer_since,contact_state,cadence,last_contact,due,days_overdue,"
+        "next_contact,snooze_until,away_from,away_to\n"
+    )
+    assert crm("show", "ana", "--today", TODAY, "--format", "csv") == (
+        0,
+        header + 'ana-garcia,Ana García,Ana,active,"vip, regular",,,ana.garcia@example.com,'
+        '+49 151 2345 6789,vault-example/ana-garcia.md,García,"Lindenstraße 12, 10969 Berlin",'
+        '2840,"balayage, oat latte, talking about her garden",loud music,2018-04-15,overdue,21d,'
+        "2026-10-20,2026-11-10,13,,,,\n",
+    )
+    assert crm("show", "søren", "--today", TODAY, "--format", "csv") == (
+        0,
+        header + "soren-kristensen,Søren Kristensen,Søren,active,regular,,,soren.k@example.dk,,"
+        'vault-example/soren-kristensen.md,Kristensen,,,"beard trims, jazz",,,away,6w,2026-09-02,'
+        "2026-12-16,,,,2026-11-10,2026-12-15\n",
+    )
+    assert crm("show", "priya", "--today", TODAY, "--format", "csv")[1].splitlines()[1] == (
+        "priya-raman,Priya Raman,Priya,lead,bridal,,,priya.raman@example.in,,"
+        "vault-example/priya-raman.md,Raman,,,natural looks,,,never,14d,,,,2026-11-25 14:30:00,,,"
+    )
+
+
 def test_bad_today_is_a_usage_error() -> None:
     code, out = crm("overdue", "--today", "2026-13-01")
     assert code == 2

@@ -281,3 +281,22 @@ def test_an_entry_corrected_on_one_side_keeps_the_correction() -> None:
         swap(ours, "photos\n", "photos\n- 2026-11-20 visit: trim\n"),
         0,
     )
+
+
+@pytest.mark.parametrize("missing", ["base", "ours", "theirs"])
+def test_a_missing_file_is_a_clear_failure_that_leaves_ours_alone(
+    tmp_path: Path, missing: str
+) -> None:
+    paths = {side: tmp_path / f"{side}.md" for side in ("base", "ours", "theirs")}
+    for path in paths.values():
+        path.write_text(BASE)
+    paths[missing].unlink()
+    args = ["git-merge-driver", *map(str, paths.values()), "bella-rossi.md"]
+    result = CliRunner().invoke(main, args)
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        2,
+        "",
+        f"crm: git-merge-driver: {paths[missing]}: no such file\n",
+    )
+    if missing != "ours":
+        assert paths["ours"].read_text() == BASE

@@ -646,3 +646,67 @@ def test_a_database_error_mid_feed_renders_from_a_plain_parse(
     result = CliRunner().invoke(main, args)
     assert (result.exit_code, result.output) == (0, expected)
     assert "BEGIN:VEVENT" in expected
+
+
+def warning(why: str) -> str:
+    return f"crm: warning: index not used ({why}); reading every file, which is slower\n"
+
+
+def test_an_unusable_index_is_reported_once_on_stderr(write_vault: WriteVault) -> None:
+    root = write_vault({"ana.md": ANA, "ben.md": BEN})
+    plain = CliRunner(env={"CRM_NO_INDEX": "1"})
+    expected = {
+        cmd: plain.invoke(main, ["--vault", str(root), cmd, "--today", "2026-11-23"]).stdout
+        for cmd in ("list", "agenda", "ics")
+    }
+    (root / ".crm").write_text("")  # a file where the folder goes: nothing can be created in it
+    why = f"index unusable ([Errno 17] File exists: '{root / '.crm'}')"
+    for cmd in ("list", "agenda", "ics"):
+        result = CliRunner().invoke(main, ["--vault", str(root), cmd, "--today", "2026-11-23"])
+        assert (result.exit_code, result.stdout, result.stderr) == (
+            0,
+            expected[cmd],
+            warning(why),
+        ), cmd
+    result = CliRunner().invoke(
+        main, ["--vault", str(root), "show", "ben", "--today", "2026-11-23"]
+    )
+    assert (result.exit_code, result.stderr) == (0, warning(why))
+    assert result.stdout.startswith("Ben Okafor (ben)  active\n")
+    # Turned off on purpose: no warning.
+    result = plain.invoke(main, ["--vault", str(root), "list"])
+    assert (result.exit_code, result.stdout, result.stderr) == (0, expected["list"], "")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a read-only folder")
+def test_a_read_only_index_folder_is_reported_once_on_stderr(write_vault: WriteVault) -> None:
+    root = write_vault({"ana.md": ANA})
+    expected = CliRunner(env={"CRM_NO_INDEX": "1"}).invoke(main, ["--vault", str(root), "list"])
+    (root / ".crm").mkdir(mode=0o555)
+    try:
+        result = CliRunner().invoke(main, ["--vault", str(root), "list"])
+    finally:
+        (root / ".crm").chmod(0o755)
+    why = f"index unusable ([Errno 13] Permission denied: '{root / '.crm' / '.gitignore'}')"
+    assert (result.exit_code, result.stdout, result.stderr) == (0, expected.stdout, warning(why))
+
+
+def test_an_index_locked_too_long_is_reported_once_on_stderr(
+    write_vault: WriteVault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_vault({"ana.md": ANA})
+    indexed(root).close()
+    (root / "ben.md").write_text(BEN, encoding="utf-8")
+    expected = CliRunner(env={"CRM_NO_INDEX": "1"}).invoke(main, ["--vault", str(root), "list"])
+    monkeypatch.setattr(store, "BUSY_SECONDS", 0.05)
+    holder = sqlite3.connect(index_path(root), isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        result = CliRunner().invoke(main, ["--vault", str(root), "list"])
+    finally:
+        holder.close()
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        0,
+        expected.stdout,
+        warning("index busy (database is locked)"),
+    )

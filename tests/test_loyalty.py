@@ -211,3 +211,30 @@ def test_agenda_csv_has_both_sections() -> None:
         'thanks,,ana-garcia,Ana García,"2 visits, value 2840"',
         "winback,2026-02-14,marcus-oneill,Marcus O'Neill,9 months ago",
     ]
+
+
+def test_thanks_prints_values_as_written(write_vault: WriteVault) -> None:
+    root = write_vault(
+        {
+            "ann.md": customer("Ann Big", "value: 1234567\n"),
+            "bob.md": customer("Bob Half", "value: 1234567.5\n"),
+            "cid.md": customer("Cid Even", "value: 4200\n"),
+            "dot.md": customer("Dot Fine", "value: 2500.25\n"),
+        }
+    )
+    assert run(root, "thanks") == (
+        0,
+        "NAME      VISITS  VALUE      LAST THANKED  LIKES\n"
+        "Bob Half  0       1234567.5  never\n"
+        "Ann Big   0       1234567    never\n"
+        "Cid Even  0       4200       never\n"
+        "Dot Fine  0       2500.25    never\n",
+    )
+    assert run(root, "thanks", "--format", "csv") == (
+        0,
+        "id,name,first_name,visits,last_visit,value,last_thanked,thanked,likes,path\n"
+        f"bob,Bob Half,Bob,0,,1234567.5,,never,,{root / 'bob.md'}\n"
+        f"ann,Ann Big,Ann,0,,1234567,,never,,{root / 'ann.md'}\n"
+        f"cid,Cid Even,Cid,0,,4200,,never,,{root / 'cid.md'}\n"
+        f"dot,Dot Fine,Dot,0,,2500.25,,never,,{root / 'dot.md'}\n",
+    )

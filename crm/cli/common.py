@@ -66,8 +66,9 @@ class Session:
                 self.root,
                 today=self.day,
                 now=clock.now(),
-                progress=_progress_bar(),
+                progress=progress_bar(),
                 use_index=not os.environ.get("CRM_NO_INDEX"),
+                on_bypass=warn_bypassed,
             )
         return self._collection
 
@@ -118,6 +119,13 @@ class Session:
         return self.collection.problems()
 
 
+def warn_bypassed(why: str) -> None:
+    """Say on stderr that the index could not be used, so that a slow command is no mystery."""
+    click.echo(
+        f"crm: warning: index not used ({why}); reading every file, which is slower", err=True
+    )
+
+
 def near(problems: Iterable[Problem]) -> list[Problem]:
     """Return problems with paths shown relative to the working folder when they are inside it."""
     cwd = Path.cwd().resolve()
@@ -135,7 +143,7 @@ def near(problems: Iterable[Problem]) -> list[Problem]:
 pass_session = click.make_pass_decorator(Session)
 
 
-def _progress_bar() -> Callable[[int, int], None] | None:
+def progress_bar() -> Callable[[int, int], None] | None:
     """Return a progress callback drawing a bar on stderr, or None when stderr is no terminal."""
     if not sys.stderr.isatty():
         return None

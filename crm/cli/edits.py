@@ -306,7 +306,8 @@ def git_setup(session: Session) -> None:
 
     \b
     Example:
-      git clone host:customers && cd customers && crm git-setup
+      git clone host:customers && cd customers
+      crm git-setup
     """
     from crm.edit.gitmerge import setup
 
@@ -323,12 +324,25 @@ def git_setup(session: Session) -> None:
 def git_merge_driver(base: Path, ours: Path, theirs: Path, name: str | None) -> None:
     """Merge three versions of a customer file for git (%O %A %B %P); the result goes to %A.
 
-    Exits 0 on a clean merge, 1 when conflict markers were left.
+    Exits 0 on a clean merge, 1 when conflict markers were left, 2 when a file cannot be
+    read (%A is then left as it was, and git reports the file as conflicted).
+
+    \b
+    Example (git runs it as crm git-setup registered it):
+      crm git-merge-driver base.md ours.md theirs.md bella-rossi.md
     """
+    from crm.edit.atomic import read
     from crm.edit.gitmerge import merge
 
-    result = merge(base.read_bytes(), ours.read_bytes(), theirs.read_bytes())
-    ours.write_bytes(result.data)
+    try:
+        (old, _), (mine, _), (other, _) = read(base), read(ours), read(theirs)
+    except CrmError as exc:
+        raise CrmError(f"git-merge-driver: {exc}", exit_code=2) from None
+    result = merge(old, mine, other)
+    try:
+        ours.write_bytes(result.data)
+    except OSError as exc:
+        raise CrmError(f"git-merge-driver: cannot write {ours}: {exc.strerror or exc}") from None
     if result.conflicts:
         click.echo(f"crm: {result.conflicts} conflict(s) in {name or ours}", err=True)
         raise SystemExit(1)

@@ -221,6 +221,8 @@ def show(session: Session, name: str, fmt: Format, today: date) -> None:
     customer = session.customer(name)
     if fmt == "table":
         click.echo(views.profile_text(customer, session.config, today), nl=False)
+    elif fmt == "csv":
+        click.echo(views.profile_csv(customer, session.config, today), nl=False)
     else:
         click.echo(to_json(views.profile_json(customer, session.config, today)), nl=False)
 

@@ -71,7 +71,12 @@ class FeedJob:
     def build(self) -> bytes:
         """Return the feed as it is now, logging each problem met while loading."""
         moment = self.now()
-        collection = Collection(self.root, now=moment, use_index=not os.environ.get("CRM_NO_INDEX"))
+        collection = Collection(
+            self.root,
+            now=moment,
+            use_index=not os.environ.get("CRM_NO_INDEX"),
+            on_bypass=lambda why: self.log(f"index not used ({why}); reading every file"),
+        )
         config, config_problems = collection.config, collection.config_problems
         if config_problems:
             # Defaults in place of a broken crm.toml would change zone, names and cadences of the

@@ -79,7 +79,8 @@ class Collection:
                 blocks=blocks,
             )
             why = self._index.stats.rebuilt or ""
-            if self.on_bypass is not None and why.startswith("bypassed:") and self.use_index:
+            # Not when the index was turned off: then the plain parse is what was asked for.
+            if self.on_bypass is not None and self._index.bypassed and self.use_index:
                 self.on_bypass(why.removeprefix("bypassed:").strip())
         return self._index
 

@@ -18,6 +18,7 @@ import functools
 import hashlib
 import json
 import os
+import secrets
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -62,6 +63,8 @@ __all__ = [
 SCHEMA = 9
 INDEX_DIR = ".crm"
 INDEX_NAME = "index.sqlite"
+# The meta key of a token each rebuild writes: a reader notices when the index was rebuilt under it.
+BUILD = "build"
 BUSY_SECONDS = 10.0
 # A file modified this close to the scan may change again within the same mtime tick;
 # it is stored as unknown so that the next run parses it again (git's "racy clean" rule).
@@ -153,13 +156,20 @@ def index_path(root: Path) -> Path:
 M = TypeVar("M", bound=Callable[..., Any])
 
 
+class Replaced(sqlite3.OperationalError):
+    """The index was rebuilt or dropped by another process while this one was reading it."""
+
+
 def _or_plain(method: M) -> M:
-    """Answer from a plain parse when the database fails mid-command (damaged pages, I/O)."""
+    """Answer from one snapshot of the index, or from a plain parse when the database fails
+    mid-command (damaged pages, I/O) or another crm rebuilt it meanwhile.
+    """
 
     @functools.wraps(method)
     def wrapper(self: Index, *args: Any, **kwargs: Any) -> Any:
         try:
-            return method(self, *args, **kwargs)
+            with self._snapshot():
+                return method(self, *args, **kwargs)
         except sqlite3.DatabaseError as exc:
             self.fall_back(exc)
             return method(self, *args, **kwargs)
@@ -178,6 +188,7 @@ class Index:
         stats: Stats,
         plain: Vault | None = None,
         config: Config | None = None,
+        build: str | None = None,
     ) -> None:
         self.root = root
         self.config = config
@@ -187,6 +198,7 @@ class Index:
         self._plain = plain
         self._vault: Vault | None = plain
         self._losers: set[int] | None = None
+        self._build = build
 
     @property
     def bypassed(self) -> bool:
@@ -202,7 +214,10 @@ class Index:
     def fall_back(self, exc: sqlite3.DatabaseError) -> None:
         """Drop the database for this command and parse the vault; a damaged file is deleted."""
         self.close()
-        if not (isinstance(exc, sqlite3.OperationalError) and _is_busy(exc)):
+        sound = isinstance(exc, Replaced) or (
+            isinstance(exc, sqlite3.OperationalError) and _is_busy(exc)
+        )
+        if not sound:
             _remove(index_path(self.root))  # only a cache: the next command rebuilds it
         self._plain = self._vault = load_vault(self.root, self.config or Config())
         self.stats.rebuilt = f"bypassed: index failed ({exc})"
@@ -210,6 +225,26 @@ class Index:
     def _db(self) -> sqlite3.Connection:
         assert self.conn is not None
         return self.conn
+
+    @contextlib.contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """Hold one read transaction, so that every query of one answer sees the same index.
+
+        Raises ``Replaced`` when the index is no longer the build this one opened: another crm
+        rebuilt it (its row ids now mean other files) or dropped its tables.
+        """
+        db = self.conn
+        if db is None or db.in_transaction:
+            yield
+            return
+        db.execute("BEGIN")
+        try:
+            if _build_of(db) != self._build:
+                raise Replaced("rebuilt by another crm meanwhile")
+            yield
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("COMMIT")  # it only read: nothing to lose
 
     @_or_plain
     def vault(self) -> Vault:
@@ -364,30 +399,37 @@ class Index:
             )
         )
 
-    @_or_plain
     def search(self, words: Sequence[str]) -> list[Customer]:
         """Return, in vault order, the customers whose text may contain every word (a superset)."""
+        grams = sorted({w[i : i + 3] for w in words for i in range(len(w) - 2)})
+        if grams and self._vault is None:
+            try:
+                self._sync_fts()  # a write: before the read snapshot of _matching
+            except sqlite3.DatabaseError as exc:
+                self.fall_back(exc)
+        return self._matching(grams)
+
+    @_or_plain
+    def _matching(self, grams: list[str]) -> list[Customer]:
         if self._vault is not None:
             return list(self._vault.customers)
-        grams = sorted({w[i : i + 3] for w in words for i in range(len(w) - 2)})
         if not grams:
             return self._customers(self._all_fids())
-        self._sync_fts()
         query = " AND ".join('"' + g.replace('"', '""') + '"' for g in grams)
         return self._customers(self._fids("SELECT rowid FROM fts WHERE fts MATCH ?", [query]))
 
     def _sync_fts(self) -> None:
         """Bring the full-text table up to date; it is filled on first use, not by every build."""
         db = self._db()
-        missing = sorted(
-            self._fids(
-                "SELECT fid FROM files WHERE cid IS NOT NULL EXCEPT SELECT fid FROM fts_done"
-            )
-        )
-        if not missing:
+        unfilled = "SELECT fid FROM files WHERE cid IS NOT NULL EXCEPT SELECT fid FROM fts_done"
+        if not self._fids(unfilled):
             return
         try:
             db.execute("BEGIN IMMEDIATE")
+            if _build_of(db) != self._build:
+                raise Replaced("rebuilt by another crm meanwhile")
+            # Again under the write lock: another crm may have filled it meanwhile.
+            missing = sorted(self._fids(unfilled))
             # In batches: at 100,000 customers the whole table would not fit in memory at once.
             for start in range(0, len(missing), 500):
                 batch = missing[start : start + 500]
@@ -421,34 +463,37 @@ class Index:
                     yield render(c, config, blocks.day)
             return
         day, key = blocks.day.toordinal(), feed_key(config)
-        losers = self._loser_ids()
         db = self._db()
-        missing = sorted(
-            self._fids(
-                "SELECT fid FROM files WHERE cid IS NOT NULL "
-                "EXCEPT SELECT fid FROM blocks WHERE day = ? AND key = ?",
-                [day, key],
+        with self._snapshot():
+            losers = self._loser_ids()
+            missing = sorted(
+                self._fids(
+                    "SELECT fid FROM files WHERE cid IS NOT NULL "
+                    "EXCEPT SELECT fid FROM blocks WHERE day = ? AND key = ?",
+                    [day, key],
+                )
+                - losers
             )
-            - losers
-        )
-        # Read every stored block before writing any: a cursor must not see its own inserts.
-        for fid, name, timed, events, tags, segment, status, company in db.execute(
-            "SELECT fid, name, timed, events, tags, segment, status, company FROM blocks "
-            "WHERE day = ? AND key = ?",
-            (day, key),
-        ):
-            if fid in losers:
-                continue
-            if keep is None or keep(Facets(tuple(_loads(tags)), segment, status, company)):
-                yield name, bool(timed), events
+            # Read every stored block before writing any: a cursor must not see its own inserts.
+            for fid, name, timed, events, tags, segment, status, company in db.execute(
+                "SELECT fid, name, timed, events, tags, segment, status, company FROM blocks "
+                "WHERE day = ? AND key = ?",
+                (day, key),
+            ):
+                if fid in losers:
+                    continue
+                if keep is None or keep(Facets(tuple(_loads(tags)), segment, status, company)):
+                    yield name, bool(timed), events
         storing = self._prune_blocks(day, key) if missing else False
         for start in range(0, len(missing), 500):
             batch = missing[start : start + 500]
             rows: list[tuple[Any, ...]] = []
-            for fid, rel, data in db.execute(
-                f"SELECT fid, path, data FROM files WHERE fid IN ({','.join('?' * len(batch))})",
-                batch,
-            ).fetchall():
+            with self._snapshot():
+                found = db.execute(
+                    f"SELECT fid, path, data FROM files WHERE fid IN ({','.join('?' * len(batch))})",
+                    batch,
+                ).fetchall()
+            for fid, rel, data in found:
                 c = codec.decode_customer(data, self.root / rel)
                 name, timed, events = render(c, config, blocks.day)
                 rows.append(
@@ -477,6 +522,9 @@ class Index:
         db = self._db()
         try:
             db.execute("BEGIN IMMEDIATE")
+            if _build_of(db) != self._build:
+                db.execute("ROLLBACK")  # rebuilt meanwhile: these rows would name other files
+                return False
             work(db)
             db.execute("COMMIT")
         except sqlite3.Error:
@@ -636,35 +684,66 @@ def _code_hash() -> str:
     return digest.hexdigest()[:16]
 
 
-def _prepare(conn: sqlite3.Connection, config: Config, rebuild: bool) -> str | None:
-    """Make the schema current; return why it was (re)built, or None when it was kept."""
-    want = _fingerprint(config)
-    have: dict[str, str] = {}
+def _meta(conn: sqlite3.Connection) -> dict[str, str]:
+    """Return the stored meta rows, or {} when there is no index yet."""
     exists = conn.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
     ).fetchone()
-    if exists:
-        have = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-    if not rebuild and all(have.get(k) == v for k, v in want.items()):
+    return dict(conn.execute("SELECT key, value FROM meta").fetchall()) if exists else {}
+
+
+def _current(have: dict[str, str], want: dict[str, str]) -> bool:
+    return all(have.get(k) == v for k, v in want.items())
+
+
+def _prepare(conn: sqlite3.Connection, config: Config, rebuild: bool) -> str | None:
+    """Make the schema current; return why it was (re)built, or None when it was kept.
+
+    A rebuild leaves its write transaction open: the caller fills the new tables in it, so that
+    another process sees the old index or the new one, never empty tables.
+    """
+    want = _fingerprint(config)
+    if not rebuild and _current(_meta(conn), want):
         return None
-    reason = (
-        "rebuild requested"
-        if rebuild
-        else "new index"
-        if not have
-        else "schema or crm version changed"
-        if any(have.get(k) != want[k] for k in ("schema", "crm", "code"))
-        else "crm.toml changed"
-    )
     conn.execute("BEGIN IMMEDIATE")
-    for name in ("meta", "files", "marks", "fts_done", "fts", "blocks"):
-        conn.execute(f"DROP TABLE IF EXISTS {name}")
-    for statement in _TABLES.split(";"):
-        if statement.strip():
-            conn.execute(statement)
-    conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", want.items())
-    conn.execute("COMMIT")
+    try:
+        # Decided again under the write lock: another crm may have built it while this one waited.
+        have = _meta(conn)
+        if not rebuild and _current(have, want):
+            conn.execute("COMMIT")
+            return None
+        reason = (
+            "rebuild requested"
+            if rebuild
+            else "new index"
+            if not have
+            else "schema or crm version changed"
+            if any(have.get(k) != want[k] for k in ("schema", "crm", "code"))
+            else "crm.toml changed"
+        )
+        for name in ("meta", "files", "marks", "fts_done", "fts", "blocks"):
+            conn.execute(f"DROP TABLE IF EXISTS {name}")
+        for statement in _TABLES.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        build = {BUILD: secrets.token_hex(8)}
+        conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", (want | build).items())
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
     return reason
+
+
+def _build_of(conn: sqlite3.Connection) -> str | None:
+    """Return the token of the build the index holds; None when it has none (or no meta table)."""
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (BUILD,)).fetchone()
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return None
+        raise
+    return None if row is None else str(row[0])
 
 
 def _open(
@@ -698,15 +777,20 @@ def _open(
         gone = {rel for rel, _, _ in stored} - {rel for rel, _, _ in found}
         if changed or gone:
             _write(conn, root, config, changed, gone, racy_after, progress, workers, blocks)
+        elif conn.in_transaction:
+            conn.execute("COMMIT")  # the rebuild of an empty vault
+        build = _build_of(conn)
         t2 = perf_counter()
         stats.phases["parse+write"] = t2 - t1
         stats.files = len(found)
         stats.parsed = len(changed)
         stats.removed = len(gone)
     except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         conn.close()
         raise
-    return Index(root, conn, scan_problems, stats, config=config)
+    return Index(root, conn, scan_problems, stats, config=config, build=build)
 
 
 def _write(
@@ -720,8 +804,9 @@ def _write(
     workers: int | None,
     blocks: FeedBlocks | None = None,
 ) -> None:
-    """Store the changed rows and drop the deleted ones, all in one transaction."""
-    conn.execute("BEGIN IMMEDIATE")
+    """Store the changed rows and drop the deleted ones, all in one transaction (a rebuild's)."""
+    if not conn.in_transaction:
+        conn.execute("BEGIN IMMEDIATE")
     try:
         paths = sorted(gone | {rel for rel, _, _ in changed})
         stale: list[int] = []

@@ -66,7 +66,8 @@ def cell(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(cell(v) for v in value)
     if isinstance(value, float):
-        return f"{value:g}"
+        # As written: 1234567, 1234567.5, 4200 (":g" keeps six digits: 1.23457e+06).
+        return repr(value).removesuffix(".0")
     if isinstance(value, date | datetime | time):
         return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
     return str(value)

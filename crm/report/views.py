@@ -190,6 +190,27 @@ SHOWN: tuple[Field, ...] = tuple(
     )
 )
 
+
+def profile_csv(c: Customer, config: Config, today: date) -> str:
+    """Return one customer as a one-row CSV: the keys of ``profile_json`` that hold no table."""
+    profile = profile_json(c, config, today)
+    contact = profile["contact"]
+    away = contact["away"] or {}
+    row = {
+        **{k: profile[k] for k in (*rows.customer_row(c), *PROFILE_SCALARS)},
+        "contact_state": contact["state"],
+        **{k: contact[k] for k in CONTACT_SCALARS},
+        "away_from": away.get("from"),
+        "away_to": away.get("to"),
+    }
+    return to_csv([row], list(row))
+
+
+# The profile's fields that fit one CSV cell (lists are joined), after those of ``customer_row``.
+PROFILE_SCALARS = ("last_name", "address", "value", "likes", "dislikes", "customer_since")
+CONTACT_SCALARS = ("cadence", "last_contact", "due", "days_overdue", "next_contact", "snooze_until")
+
+
 STATE_WORDS = {
     "overdue": "overdue",
     "never": "never contacted",
