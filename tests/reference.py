@@ -20,7 +20,7 @@ from crm.feed.blocks import Block, BlockEvent, block_entries, stored_entries
 from crm.feed.events import CATEGORY, FeedEvent, context, details, events_in_window, when, window
 from crm.feed.icswrite import FOLLOWUP_LENGTH
 from crm.feed.render import Entry, calendar, feed_from_entries, frame, look, vevent
-from crm.index.store import open_index
+from crm.index.build import open_index
 from crm.vault.load import Vault
 from tests.conftest import wall_clock
 

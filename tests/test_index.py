@@ -13,9 +13,12 @@ from click.testing import CliRunner
 from crm.cli import main
 from crm.core.config import Config, load_config
 from crm.feed.blocks import render_block
-from crm.index import codec, store
-from crm.index.store import FeedBlocks, index_path, open_index, parse_changed, scan
-from crm.vault.files import find_files
+from crm.index import codec, schema, store
+from crm.index.build import open_index
+from crm.index.rows import parse_changed
+from crm.index.schema import index_path
+from crm.index.store import FeedBlocks
+from crm.vault.files import find_files, path_key, scan
 from crm.vault.load import load_vault
 from tests.conftest import EXAMPLE, WriteVault, wall_clock
 
@@ -173,7 +176,7 @@ def test_locked_index_is_bypassed(write_vault: WriteVault, monkeypatch: pytest.M
     root = write_vault({"ana.md": ANA})
     indexed(root).close()
     (root / "ben.md").write_text(BEN, encoding="utf-8")
-    monkeypatch.setattr(store, "BUSY_SECONDS", 0.05)
+    monkeypatch.setattr(schema, "BUSY_SECONDS", 0.05)
     holder = sqlite3.connect(index_path(root), isolation_level=None)
     try:
         holder.execute("BEGIN EXCLUSIVE")
@@ -207,7 +210,7 @@ def test_scan_picks_the_files_find_files_picks(write_vault: WriteVault) -> None:
     for config in (Config(), Config(exclude=("archive/**",)), Config(include=("sub/**",))):
         files, problems = find_files(root, config)
         found, scan_problems = scan(root, config)
-        rels = sorted((rel for rel, _, _ in found), key=store.path_key)
+        rels = sorted((rel for rel, _, _ in found), key=path_key)
         assert rels == [p.relative_to(root).as_posix() for p in files]
         assert sorted(map(str, scan_problems)) == sorted(map(str, problems))
 
@@ -581,7 +584,7 @@ def test_new_parsing_code_rebuilds_the_index(
 ) -> None:
     root = write_vault({"ana.md": ANA})
     indexed(root).close()
-    monkeypatch.setattr(store, "_code_hash", lambda: "different code")
+    monkeypatch.setattr(schema, "_code_hash", lambda: "different code")
     idx = indexed(root)
     assert idx.stats.rebuilt == "schema or crm version changed"
     idx.close()
@@ -592,7 +595,7 @@ def test_the_code_hash_covers_the_renderer_the_feed_hands_the_index() -> None:
 
     # The index never imports the feed, but the blocks it stores are the feed's output.
     for module in (blocks, events, icswrite, render):
-        assert Path(str(module.__file__)).parent.name in store.CODE_PACKAGES
+        assert Path(str(module.__file__)).parent.name in schema.CODE_PACKAGES
     assert render_block.__module__ == blocks.__name__
 
 
@@ -698,7 +701,7 @@ def test_an_index_locked_too_long_is_reported_once_on_stderr(
     indexed(root).close()
     (root / "ben.md").write_text(BEN, encoding="utf-8")
     expected = CliRunner(env={"CRM_NO_INDEX": "1"}).invoke(main, ["--vault", str(root), "list"])
-    monkeypatch.setattr(store, "BUSY_SECONDS", 0.05)
+    monkeypatch.setattr(schema, "BUSY_SECONDS", 0.05)
     holder = sqlite3.connect(index_path(root), isolation_level=None)
     try:
         holder.execute("BEGIN EXCLUSIVE")

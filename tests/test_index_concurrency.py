@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from crm.core.config import load_config
-from crm.index import store
-from crm.index.store import index_path, open_index
+from crm.index import build, store
+from crm.index.build import open_index
+from crm.index.schema import index_path
 from crm.vault.load import load_vault
 from tests.conftest import WriteVault, wall_clock
 
@@ -102,14 +103,14 @@ def test_a_reader_sees_the_old_index_while_another_crm_rebuilds_it(
     root = write_vault({"ana.md": ANA, "ben.md": BEN})
     reader = indexed(root)
     seen: list[object] = []
-    real = store.parse_changed
+    real = build.parse_changed
 
     def parse_and_read(*args: Any, **kwargs: Any) -> Any:
         # Mid-rebuild, the new tables are still empty: the reader must not see them.
         seen.append((reader.count(), [c.name for c in reader.named("ana")]))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(store, "parse_changed", parse_and_read)
+    monkeypatch.setattr(build, "parse_changed", parse_and_read)
     rebuilt = indexed(root, rebuild=True)
     assert seen == [(2, ["Ana García"])]
     assert rebuilt.stats.rebuilt == "rebuild requested"

@@ -23,7 +23,7 @@ def index_(session: Session, rebuild: bool, stats: bool) -> None:
       crm index --rebuild
       crm index --stats
     """
-    from crm.index.store import index_path
+    from crm.index.schema import index_path
 
     index = session.index(rebuild=rebuild)
     s = index.stats

@@ -1,1 +1,1 @@
-"""contacts"""
+"""Address-book cards: vCard and CSV in, vCard, CSV and JSON out."""

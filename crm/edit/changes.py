@@ -14,7 +14,7 @@ Every edit works on the file's lines, never on a re-dumped YAML document, so com
 quoting, list style, CRLF, a BOM and trailing whitespace elsewhere stay byte-for-byte. The result
 is re-parsed with the loader and refused if it has a problem the original did not have; a file
 whose front matter is already broken is refused with the located problem. Writes are atomic and
-guarded by ``<file>.lock`` and by a fingerprint of what was read (see ``crm.atomic``).
+guarded by ``<file>.lock`` and by a fingerprint of what was read (see ``crm.edit.atomic``).
 """
 
 from __future__ import annotations

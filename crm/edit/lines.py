@@ -2,7 +2,7 @@
 
 ``Doc`` keeps every line with its own ending, the BOM and the file's newline style, so an edit
 changes the lines it must and leaves every other byte alone. It only rewrites text; deciding
-whether the result is a valid customer is the loader's job (``crm.edit`` re-parses it).
+whether the result is a valid customer is the loader's job (``crm.edit.changes`` re-parses it).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """One-line YAML values as text: write a value so every parser reads it back, and read one back.
 
-The front matter is edited as lines (``crm.frontlines``); these helpers turn a value into the
+The front matter is edited as lines (``crm.edit.lines``); these helpers turn a value into the
 token that goes after ``key:`` and split an existing line into its token and trailing comment.
 """
 

@@ -17,8 +17,9 @@ from pathlib import Path
 from crm.core.config import Config, load_config
 from crm.core.errors import CrmError
 from crm.core.model import Customer, Problem
+from crm.index.build import open_index
 from crm.index.rows import FeedBlocks, Progress
-from crm.index.store import Index, open_index
+from crm.index.store import Index
 from crm.vault.load import Vault
 
 

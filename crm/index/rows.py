@@ -1,7 +1,7 @@
 """Building index rows: find the customer files and their stat, parse them (in parallel).
 
 A row holds the parsed customer and its problems as JSON, and the columns that do not
-depend on today, so that a report is a query (see ``crm.index``).
+depend on today, so that a report is a query (see ``crm.index.store``).
 """
 
 from __future__ import annotations

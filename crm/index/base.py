@@ -1,0 +1,178 @@
+"""The connection side of ``Index``: one read snapshot per answer, and the plain-parse fallback."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath, PurePosixPath
+from typing import Any, TypeVar
+
+from crm.core.config import Config
+from crm.core.model import Customer, Problem
+from crm.index import codec
+from crm.index.schema import build_of, index_path, is_busy, remove
+from crm.vault.load import Vault, duplicate_ids, duplicate_problem, load_vault
+
+
+@dataclass
+class Stats:
+    """What one refresh found and did, with seconds per phase."""
+
+    files: int = 0
+    customers: int = 0
+    problems: int = 0
+    parsed: int = 0
+    removed: int = 0
+    rebuilt: str | None = None
+    phases: dict[str, float] = field(default_factory=dict)
+
+
+M = TypeVar("M", bound=Callable[..., Any])
+
+
+class Replaced(sqlite3.OperationalError):
+    """The index was rebuilt or dropped by another process while this one was reading it."""
+
+
+def or_plain(method: M) -> M:
+    """Answer from one snapshot of the index, or from a plain parse when the database fails
+    mid-command (damaged pages, I/O) or another crm rebuilt it meanwhile.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self: IndexBase, *args: Any, **kwargs: Any) -> Any:
+        try:
+            with self._snapshot():
+                return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            self.fall_back(exc)
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class IndexBase:
+    """An open index (or the plain parse that replaced it) and the row queries every answer uses."""
+
+    def __init__(
+        self,
+        root: Path,
+        conn: sqlite3.Connection | None,
+        scan_problems: list[Problem],
+        stats: Stats,
+        plain: Vault | None = None,
+        config: Config | None = None,
+        build: str | None = None,
+    ) -> None:
+        self.root = root
+        self.config = config
+        self.conn = conn
+        self.scan_problems = scan_problems
+        self.stats = stats
+        self._plain = plain
+        self._vault: Vault | None = plain
+        self._losers: set[int] | None = None
+        self._build = build
+
+    @property
+    def bypassed(self) -> bool:
+        """Return True when the index could not be used and the vault was parsed directly."""
+        return self._plain is not None
+
+    def close(self) -> None:
+        """Close the database connection."""
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def fall_back(self, exc: sqlite3.DatabaseError) -> None:
+        """Drop the database for this command and parse the vault; a damaged file is deleted."""
+        self.close()
+        sound = isinstance(exc, Replaced) or (
+            isinstance(exc, sqlite3.OperationalError) and is_busy(exc)
+        )
+        if not sound:
+            remove(index_path(self.root))  # only a cache: the next command rebuilds it
+        self._plain = self._vault = load_vault(self.root, self.config or Config())
+        self.stats.rebuilt = f"bypassed: index failed ({exc})"
+
+    def _db(self) -> sqlite3.Connection:
+        assert self.conn is not None
+        return self.conn
+
+    @contextlib.contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """Hold one read transaction, so that every query of one answer sees the same index.
+
+        Raises ``Replaced`` when the index is no longer the build this one opened: another crm
+        rebuilt it (its row ids now mean other files) or dropped its tables.
+        """
+        db = self.conn
+        if db is None or db.in_transaction:
+            yield
+            return
+        db.execute("BEGIN")
+        try:
+            if build_of(db) != self._build:
+                raise Replaced("rebuilt by another crm meanwhile")
+            yield
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("COMMIT")  # it only read: nothing to lose
+
+    def _decode(
+        self, rel: str, data: str | None, problems: str
+    ) -> tuple[Customer | None, list[Problem]]:
+        path = self.root / rel
+        customer = None if data is None else codec.decode_customer(data, path)
+        return customer, codec.decode_problems(problems, path)
+
+    def _duplicates(self) -> tuple[set[int], list[Problem]]:
+        """Return the rows that lose an id clash (the first path wins) and their problems."""
+        rows = self._db().execute(
+            "SELECT fid, path, cid FROM files WHERE cid IN "
+            "(SELECT cid FROM files WHERE cid IS NOT NULL GROUP BY cid HAVING COUNT(*) > 1)"
+        )
+        fid_of: dict[str, int] = {}
+        claims: list[tuple[str, PurePath]] = []
+        for fid, rel, cid in rows:
+            fid_of[rel] = fid
+            claims.append((cid, PurePosixPath(rel)))
+        losers: set[int] = set()
+        problems: list[Problem] = []
+        for loser, cid, owner in duplicate_ids(claims):
+            losers.add(fid_of[loser.as_posix()])
+            problems.append(duplicate_problem(self.root / loser, cid, owner))
+        return losers, problems
+
+    def _loser_ids(self) -> set[int]:
+        if self._losers is None:
+            self._losers = self._duplicates()[0]
+        return self._losers
+
+    def _fids(self, sql: str, params: Iterable[Any] = ()) -> set[int]:
+        return {fid for (fid,) in self._db().execute(sql, tuple(params))}
+
+    def _customers(self, fids: Iterable[int]) -> list[Customer]:
+        """Return the customers of the rows ``fids`` (duplicates left out), in vault order."""
+        wanted = sorted(set(fids) - self._loser_ids())
+        found: list[Customer] = []
+        db = self._db()
+        for start in range(0, len(wanted), 500):
+            batch = wanted[start : start + 500]
+            found.extend(
+                codec.decode_customer(data, self.root / rel)
+                for rel, data in db.execute(
+                    "SELECT path, data FROM files WHERE data IS NOT NULL "
+                    f"AND fid IN ({','.join('?' * len(batch))})",
+                    batch,
+                )
+            )
+        found.sort(key=lambda c: (c.name.casefold(), c.id))
+        return found
+
+    def _all_fids(self) -> set[int]:
+        return self._fids("SELECT fid FROM files WHERE cid IS NOT NULL")
