@@ -348,3 +348,11 @@ def test_notes_are_the_body_outside_the_log_and_a_fenced_heading_is_text() -> No
         "```\n## Log\n- 2026-01-01 call: an example, not an entry\n```\n\n"
         "## Family\nTwo kids."
     )
+
+
+def test_a_new_vault_takes_today_from_the_machine_until_it_names_a_time_zone(
+    tmp_path: Path,
+) -> None:
+    CliRunner().invoke(main, ["init", str(tmp_path / "new")])
+    config, problems = load_config(tmp_path / "new")
+    assert (problems, config.timezone_set, config.timezone) == ([], False, "UTC")

@@ -138,8 +138,3 @@ class Customer:
     log: tuple[Interaction, ...] = ()
     extra: tuple[tuple[str, str], ...] = field(default=())
     body: str = ""
-
-    @property
-    def salutation_name(self) -> str:
-        """Return the name to greet the customer with: the first name when known."""
-        return self.first_name or self.name

@@ -15,8 +15,10 @@ CONFIG_TEXT = """\
 # outside hidden folders and templates/, except a top-level README.md.
 # include = ["customers/**/*.md"]
 # exclude = ["archive/**"]
-# Time zone for follow-ups that have a time (next_contact: 2026-05-01 14:30).
-timezone = "UTC"
+# The vault's time zone: what "today" is for every command, and the zone of follow-ups
+# that have a time (next_contact: 2026-05-01 14:30). Unset: today is the machine's date,
+# and times are UTC.
+# timezone = "Europe/Berlin"
 # Where a Feb 29 birthday falls in common years: "feb28" or "mar1".
 feb29 = "feb28"
 
