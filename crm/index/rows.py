@@ -6,7 +6,6 @@ depend on today, so that a report is a query (see ``crm.index.store``).
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -15,19 +14,15 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from crm.core.config import Config
-from crm.core.dates import add_span
-from crm.core.model import Customer, Span
+from crm.core.model import Customer
 from crm.index import codec
-from crm.rules import rhythm
-from crm.rules.loyalty import LOYAL_KINDS, YEAR
+from crm.rules import loyalty, rhythm
 from crm.vault.parse import parse_path
 
 # Below this many changed files a process pool costs more than it saves.
 PARALLEL_MIN = 400
 CHUNK = 250
 MMDD, DAY = 0, 1  # kinds of marks: a yearly month*100+day, or a date's ordinal
-_UPPER_DAYS = {"d": 1, "w": 7, "m": 31, "y": 366}
-_FOREVER = 99_999_999  # after every date.toordinal()
 
 Progress = Callable[[int, int], None]
 # The feed's renderer of one customer's calendar block on a day: the customer's name as the
@@ -68,31 +63,6 @@ class Row:
     block: tuple[str, int, bytes, str, str | None, str, str | None] | None = None
 
 
-def _upper_days(span: Span) -> int:
-    return span.amount * _UPPER_DAYS[span.unit]
-
-
-def peak_outreach(c: Customer, config: Config, cap_period: Span) -> tuple[int, int | None]:
-    """Return the most outreach entries inside any one cap period, and the last outreach day."""
-    days = sorted(i.day for i in rhythm.outreach(c, config))
-    if not days:
-        return 0, None
-    return _peak(days, cap_period), days[-1].toordinal()
-
-
-def _peak(days: list[date], period: Span) -> int:
-    """Return the most of the sorted ``days`` inside any window ``(day - period, day]``."""
-    peak = 0
-    for n, day in enumerate(days):
-        # The count for any day peaks on a day with an entry; ties on that day all count.
-        last = bisect.bisect_right(days, day) - 1
-        if last != n:
-            continue
-        first = bisect.bisect_right(days, add_span(day, period, -1))
-        peak = max(peak, last - first + 1)
-    return peak
-
-
 def make_row(
     rel: str, size: int, mtime_ns: int, root: Path, config: Config, blocks: FeedBlocks | None = None
 ) -> Row:
@@ -122,8 +92,8 @@ def make_row(
     for day in (planned, r.due, back, c.snooze_until):
         if day is not None:
             marks.append((DAY, day.toordinal()))
-    cap = c.max_contacts or config.default_max_contacts
-    peak, last_out = peak_outreach(c, config, cap.period) if cap else (0, None)
+    noisy = rhythm.noisy_until(c, config)
+    loyal = loyalty.loyal_until(c, config.loyalty)
     return Row(
         path=rel,
         size=size,
@@ -133,17 +103,12 @@ def make_row(
         name=c.name,
         problems=encoded_problems,
         status=c.status,
-        tracked=int(c.status not in ("lost", "paused") and r.cadence is not None),
+        tracked=int(rhythm.tracked(c, config)),
         due=None if r.due is None else r.due.toordinal(),
         back=None if back is None else back.toordinal(),
-        # The last day on which the outreach could still exceed the cap.
-        noisy_until=(
-            last_out + _upper_days(cap.period)
-            if cap is not None and last_out is not None and peak > cap.count
-            else None
-        ),
-        loyal_until=_loyal_until(c, config),
-        winback=int(c.status == "lost" and (c.value or 0.0) >= config.loyalty.winback_min_value),
+        noisy_until=None if noisy is None else noisy.toordinal(),
+        loyal_until=None if loyal is None else loyal.toordinal(),
+        winback=int(loyalty.worth_winning_back(c, config.loyalty.winback_min_value)),
         marks=tuple(sorted(set(marks))),
         block=None if blocks is None else _block(c, config, blocks),
     )
@@ -154,21 +119,6 @@ def _block(
 ) -> tuple[str, int, bytes, str, str | None, str, str | None]:
     name, timed, data = blocks.render(c, config, blocks.day)
     return (name, int(timed), data, codec.dumps(list(c.tags)), c.segment, c.status, c.company)
-
-
-def _loyal_until(c: Customer, config: Config) -> int | None:
-    """Return the last day on which the customer may count as loyal (None: never)."""
-    settings = config.loyalty
-    if c.status in ("lost", "paused"):
-        return None
-    if c.value is not None and c.value >= settings.min_value:
-        return _FOREVER
-    if settings.min_visits <= 0:
-        return None
-    days = sorted(i.day for i in c.log if i.kind in LOYAL_KINDS)
-    if _peak(days, YEAR) < settings.min_visits:
-        return None
-    return days[-1].toordinal() + _upper_days(YEAR)
 
 
 def _mtime_ns(path: Path) -> int:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from crm.core.config import LoyaltyConfig
 from crm.core.dates import add_span
 from crm.core.model import Customer, Span
-from crm.rules.rhythm import last_contact
+from crm.rules.rhythm import at_most_days, busiest, is_active, last_contact
 
 LOYAL_KINDS = ("visit", "purchase")
 THANKS_KINDS = ("thanks", "gift", "card")
@@ -54,6 +54,33 @@ def last_thanked(customer: Customer, today: date) -> date | None:
     return max(days, default=None)
 
 
+def is_loyal(visits: int, value: float | None, *, min_visits: int, min_value: float) -> bool:
+    """Return True for ``visits`` in the year of at least ``min_visits`` (when it is above 0), or
+    a ``value`` of at least ``min_value``."""
+    return (min_visits > 0 and visits >= min_visits) or (value is not None and value >= min_value)
+
+
+def loyal_until(customer: Customer, settings: LoyaltyConfig) -> date | None:
+    """Return the last day on which ``thanks`` can count the customer as loyal (None: never).
+
+    Today-independent, so the index can store it: by value for ever, by visits up to a year
+    after the last visit, if any one year held enough of them.
+    """
+    if not is_active(customer):
+        return None
+    if is_loyal(0, customer.value, min_visits=0, min_value=settings.min_value):
+        return date.max
+    days = sorted(i.day for i in customer.log if i.kind in LOYAL_KINDS)
+    if not is_loyal(busiest(days, YEAR), None, min_visits=settings.min_visits, min_value=0):
+        return None
+    return days[-1] + timedelta(days=at_most_days(YEAR))
+
+
+def worth_winning_back(customer: Customer, min_value: float) -> bool:
+    """Return True for a lost customer whose value is at least ``min_value``."""
+    return customer.status == "lost" and (customer.value or 0.0) >= min_value
+
+
 def thanks(
     customers: Iterable[Customer],
     settings: LoyaltyConfig,
@@ -70,14 +97,10 @@ def thanks(
     since = add_span(today, period, -1)
     found: list[Loyal] = []
     for c in customers:
-        # Lost and paused customers must not be contacted, not even with a card.
-        if c.status in ("lost", "paused"):
+        if not is_active(c):
             continue
         visits = visits_in_year(c, today)
-        loyal = (visits_floor > 0 and len(visits) >= visits_floor) or (
-            c.value is not None and c.value >= value_floor
-        )
-        if not loyal:
+        if not is_loyal(len(visits), c.value, min_visits=visits_floor, min_value=value_floor):
             continue
         thanked = last_thanked(c, today)
         if thanked is not None and thanked > since:
@@ -98,7 +121,7 @@ def winback(
     floor = settings.winback_min_value if min_value is None else min_value
     found: list[Lost] = []
     for c in customers:
-        if c.status != "lost" or (c.value or 0.0) < floor:
+        if not worth_winning_back(c, floor):
             continue
         last = last_contact(c)
         day = last.day if last is not None else None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import bisect
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Literal
@@ -11,6 +12,8 @@ from crm.core.config import Config
 from crm.core.dates import add_span, next_occurrence, years_since
 from crm.core.model import ContactCap, Customer, Interaction, PartialDate, Span
 
+INACTIVE = ("lost", "paused")
+_MOST_DAYS = {"d": 1, "w": 7, "m": 31, "y": 366}
 State = Literal["overdue", "never", "due", "ok", "snoozed", "away", "inactive", "untracked"]
 CUSTOMER_SINCE = "Customer since"
 UpcomingKind = Literal["birthday", "anniversary", "date", "followup", "due"]
@@ -118,6 +121,16 @@ def rhythm(customer: Customer, config: Config) -> Rhythm:
     return Rhythm(cadence, last, due)
 
 
+def is_active(customer: Customer) -> bool:
+    """Return False for lost and paused customers: they are never contacted, not even thanked."""
+    return customer.status not in INACTIVE
+
+
+def tracked(customer: Customer, config: Config) -> bool:
+    """Return True when the customer is active and has a cadence, so that they fall due."""
+    return is_active(customer) and cadence_for(customer, config) is not None
+
+
 def contact_state(customer: Customer, config: Config, today: date) -> ContactState:
     """Return whether the customer is overdue, due, fine, or must be left alone on ``today``."""
     r = rhythm(customer, config)
@@ -126,7 +139,7 @@ def contact_state(customer: Customer, config: Config, today: date) -> ContactSta
         late = (today - due).days if due is not None and due < today else None
         return ContactState(customer, state, r.cadence, r.last, due, late)
 
-    if customer.status in ("lost", "paused"):
+    if not is_active(customer):
         return result("inactive", r.due)
     if r.cadence is None:
         return result("untracked", None)
@@ -247,3 +260,36 @@ def noisy(customers: Iterable[Customer], config: Config, today: date) -> list[No
     ]
     found.sort(key=lambda n: (-(n.count - n.cap.count), n.customer.name.casefold()))
     return found
+
+
+def busiest(days: Sequence[date], period: Span) -> int:
+    """Return the most of the sorted ``days`` inside any one window ``(day - period, day]``."""
+    peak = 0
+    for n, day in enumerate(days):
+        # The count for any day peaks on a day with an entry; ties on that day all count.
+        last = bisect.bisect_right(days, day) - 1
+        if last != n:
+            continue
+        first = bisect.bisect_right(days, add_span(day, period, -1))
+        peak = max(peak, last - first + 1)
+    return peak
+
+
+def at_most_days(span: Span) -> int:
+    """Return the most days ``span`` can last (a month 31, a year 366)."""
+    return span.amount * _MOST_DAYS[span.unit]
+
+
+def noisy_until(customer: Customer, config: Config) -> date | None:
+    """Return the last day on which ``too_much_contact`` can find an overload (None: never).
+
+    Today-independent, so the index can store it: some cap period held more outreach than the
+    cap, and the last outreach entry is still inside the period on that day.
+    """
+    cap = customer.max_contacts or config.default_max_contacts
+    if cap is None:
+        return None
+    days = sorted(i.day for i in outreach(customer, config))
+    if not days or busiest(days, cap.period) <= cap.count:
+        return None
+    return days[-1] + timedelta(days=at_most_days(cap.period))
