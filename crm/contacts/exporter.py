@@ -62,8 +62,8 @@ def _json_value(f: Field, value: Any) -> Any:
 
 def csv_row(c: Customer) -> dict[str, Any]:
     """Return a customer's CSV cells: each field as the front matter writes it (lists as tuples)."""
-    # The front matter's own text, which crm import reads back: report.cell would write a
-    # value of 1234567 as 1.23457e+06 and a next_contact with seconds.
+    # The front matter's own text, which crm import reads back (report.cell would write a
+    # next_contact with seconds).
     row = {f.key: customer_text(c, f) for f in fields.FIELDS if f.csv}
     return row | {"notes": notes_of(c), "path": str(c.location.path)}
 

@@ -151,7 +151,7 @@ class Field:
 F = Field
 # In the order of an export: the CSV columns, JSON keys and vCard properties follow it.
 FIELDS: tuple[Field, ...] = (
-    F("id", "text", "id", search=True, csv=True),
+    F("id", "text", "id", search=True),
     F("name", "text", "name", vcard="FN", headers=("full name", "display name"), search=True),
     F("first_name", "text", "first_name", "first name", vcard="N",
       headers=("first name", "given name", "firstname"), search=True),
@@ -198,11 +198,6 @@ STORED = tuple(f for f in FIELDS if f.attr is not None)
 def field(key: str) -> Field:
     """Return the field of the front matter ``key``; raise KeyError for an unknown key."""
     return BY_KEY[key]
-
-
-def keys(*kinds: Kind) -> tuple[str, ...]:
-    """Return the keys of the fields of the given kinds, in table order."""
-    return tuple(f.key for f in FIELDS if f.kind in kinds)
 
 
 def value_of(customer: Customer, f: Field) -> Any:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any, Literal
 
+from crm.core.fields import number_text
 from crm.core.model import Problem
 
 Format = Literal["table", "json", "csv"]
@@ -66,8 +67,7 @@ def cell(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(cell(v) for v in value)
     if isinstance(value, float):
-        # As written: 1234567, 1234567.5, 4200 (":g" keeps six digits: 1.23457e+06).
-        return repr(value).removesuffix(".0")
+        return number_text(value)  # as written: 1234567, 1234567.5, 4200
     if isinstance(value, date | datetime | time):
         return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
     return str(value)
