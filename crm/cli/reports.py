@@ -108,7 +108,7 @@ def overdue(
       crm overdue
       crm overdue --tag vip --format json
     """
-    candidates = session.index().candidates(today, overdue=True)
+    candidates = session.collection.candidates(overdue=True)
     customers = selected(tuple(candidates), tags, segment, status, company)
     found = rhythm.overdue(customers, session.config, today)
     emit_rows(
@@ -142,7 +142,7 @@ def upcoming(
       crm upcoming --days 7
       crm upcoming --format json | jq '.[] | select(.kind == "birthday")'
     """
-    candidates = session.index().candidates(today, upcoming_days=days)
+    candidates = session.collection.candidates(upcoming_days=days)
     customers = selected(tuple(candidates), tags, segment, status, company)
     found = rhythm.upcoming(customers, session.config, today, days)
     notes = views.leave_alone_notes(customers, session.config, today)
@@ -166,7 +166,7 @@ def noisy(session: Session, fmt: Format, today: date) -> None:
       crm noisy
       crm noisy --today 2026-06-01 --format csv
     """
-    found = rhythm.noisy(session.index().candidates(today, noisy=True), session.config, today)
+    found = rhythm.noisy(session.collection.candidates(noisy=True), session.config, today)
     emit_rows(
         [rows.noisy_row(n) for n in found], rows.NOISY_COLUMNS, fmt, "Nobody is over-contacted."
     )
@@ -184,23 +184,21 @@ def agenda(session: Session, fmt: Format, today: date) -> None:
       crm agenda
       crm agenda --today 2026-12-01 --format json
     """
-    index = session.index()
-    customers = index.candidates(
-        today,
+    customers = session.collection.candidates(
         overdue=True,
         due_today=True,
         upcoming_days=views.AGENDA_DAYS,
         noisy=True,
         loyalty=True,
     )
-    problems = [*session.config_problems, *index.problems()]
+    problems = [*session.config_problems, *session.index().problems()]
     digest = views.agenda(customers, near(problems), session.config, today)
     if fmt == "json":
         click.echo(to_json(digest.as_json()), nl=False)
     elif fmt == "csv":
         click.echo(digest.as_csv(), nl=False)
     else:
-        click.echo(digest.as_text(index.count()), nl=False)
+        click.echo(digest.as_text(session.index().count()), nl=False)
 
 
 @click.command()

@@ -58,6 +58,25 @@ class Collection:
             raise RuntimeError("the collection was opened without a day")
         return self.today
 
+    def candidates(
+        self,
+        *,
+        overdue: bool = False,
+        due_today: bool = False,
+        upcoming_days: int | None = None,
+        noisy: bool = False,
+        loyalty: bool = False,
+    ) -> list[Customer]:
+        """Return every customer who may appear in the chosen reports on the collection's day."""
+        return self.index().candidates(
+            self.day(),
+            overdue=overdue,
+            due_today=due_today,
+            upcoming_days=upcoming_days,
+            noisy=noisy,
+            loyalty=loyalty,
+        )
+
     def index(self, *, rebuild: bool = False, blocks: FeedBlocks | None = None) -> Index:
         """Return the vault's index, brought up to date once (again with ``rebuild``).
 
