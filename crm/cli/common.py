@@ -39,6 +39,7 @@ class Session:
     vault_arg: str | None
     day: date | None = None
     _root: Path | None = None
+    _settings: tuple[Config, list[Problem]] | None = field(default=None, repr=False)
     _collection: Collection | None = field(default=None, repr=False)
 
     @property
@@ -69,6 +70,7 @@ class Session:
                 progress=progress_bar(),
                 use_index=not os.environ.get("CRM_NO_INDEX"),
                 on_bypass=warn_bypassed,
+                settings=self._settings,
             )
         return self._collection
 
@@ -94,7 +96,9 @@ class Session:
             root = self._root or self._find_root()
         except CrmError:
             return clock.vault_today(Config())
-        return clock.vault_today(load_config(root)[0])
+        # Kept for the Collection: crm.toml is read once per command.
+        self._settings = load_config(root)
+        return clock.vault_today(self._settings[0])
 
     def index(self, *, rebuild: bool = False) -> Index:
         """Return the vault's index, brought up to date once per command."""

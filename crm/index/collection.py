@@ -33,7 +33,8 @@ class Collection:
     progress: Progress | None = None
     use_index: bool = True
     on_bypass: Callable[[str], None] | None = None
-    _config: tuple[Config, list[Problem]] | None = field(default=None, repr=False)
+    # crm.toml and its problems, when the caller already read them (else read on first use).
+    settings: tuple[Config, list[Problem]] | None = field(default=None, repr=False)
     _index: Index | None = field(default=None, repr=False)
     _vault: Vault | None = field(default=None, repr=False)
 
@@ -48,9 +49,9 @@ class Collection:
         return self._config_and_problems()[1]
 
     def _config_and_problems(self) -> tuple[Config, list[Problem]]:
-        if self._config is None:
-            self._config = load_config(self.root)
-        return self._config
+        if self.settings is None:
+            self.settings = load_config(self.root)
+        return self.settings
 
     def day(self) -> date:
         """Return the day this collection answers for; a caller that sets none cannot ask."""
