@@ -59,10 +59,7 @@ def _fixed(value: datetime | None) -> date | None:
 def ics(
     session: Session,
     output: Path | None,
-    tags: tuple[str, ...],
-    segment: str | None,
-    status: str | None,
-    company: str | None,
+    filters: CustomerFilter,
     today: date,
 ) -> None:
     """Write the iCalendar feed: dates, follow-ups and reach-out reminders.
@@ -80,7 +77,6 @@ def ics(
     # With the day, a cold build renders the calendar in the parse workers.
     index = open_for_feed(session.collection, today)
     try:
-        filters = CustomerFilter(tags, segment, status, company)
         data = feed_from_index(index, session.config, today, filters)
         problems = [*session.config_problems, *index.problems()]
     finally:
@@ -164,10 +160,7 @@ def serve(
     session: Session,
     host: str,
     port: int,
-    tags: tuple[str, ...],
-    segment: str | None,
-    status: str | None,
-    company: str | None,
+    filters: CustomerFilter,
     fixed_today: datetime | None,
 ) -> None:
     """Serve the feed at a secret URL and keep it current as the vault changes.
@@ -187,7 +180,7 @@ def serve(
 
     job = FeedJob(
         session.root,
-        CustomerFilter(tags, segment, status, company),
+        filters,
         _fixed(fixed_today),
         _echo_err,
         now=clock.now,
@@ -225,10 +218,7 @@ def serve(
 def watch(
     session: Session,
     output: Path | None,
-    tags: tuple[str, ...],
-    segment: str | None,
-    status: str | None,
-    company: str | None,
+    filters: CustomerFilter,
     fixed_today: datetime | None,
 ) -> None:
     """Watch the vault and keep an .ics file current; one log line per rebuild.
@@ -248,7 +238,7 @@ def watch(
 
     job = FeedJob(
         session.root,
-        CustomerFilter(tags, segment, status, company),
+        filters,
         _fixed(fixed_today),
         _echo_err,
         now=clock.now,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -19,7 +20,7 @@ from crm.cli.common import (
     text_argument,
     today_option,
 )
-from crm.core.model import STATUSES, Customer
+from crm.core.model import STATUSES
 from crm.report import rows, views
 from crm.report.render import Format, to_json
 from crm.rules import rhythm
@@ -30,28 +31,35 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def filter_options(f: F) -> F:
-    """Add ``--tag``, ``--segment``, ``--status`` and ``--company`` filters."""
+    """Add the report filters (``--tag``, ``--segment``, ...), handed on as ``filters``."""
+
+    @functools.wraps(f)
+    def with_filters(
+        *args: Any,
+        tags: tuple[str, ...],
+        segment: str | None,
+        status: str | None,
+        company: str | None,
+        city: str | None,
+        country: str | None,
+        **kwargs: Any,
+    ) -> Any:
+        chosen = CustomerFilter(tags, segment, status, company, city, country)
+        return f(*args, filters=chosen, **kwargs)
+
+    wrapped: Any = with_filters
     for option in reversed(
         [
             click.option("--tag", "tags", multiple=True, help="Only customers with this tag."),
             click.option("--segment", help="Only customers in this segment."),
             click.option("--status", type=click.Choice(STATUSES), help="Only this status."),
             click.option("--company", help="Only customers of this company (case-insensitive)."),
+            click.option("--city", help="Only customers living in this city (case-insensitive)."),
+            click.option("--country", help="Only customers living in this country."),
         ]
     ):
-        f = option(f)
-    return f
-
-
-def selected(
-    customers: tuple[Customer, ...],
-    tags: tuple[str, ...] = (),
-    segment: str | None = None,
-    status: str | None = None,
-    company: str | None = None,
-) -> list[Customer]:
-    """Return the customers that pass every given filter (``CustomerFilter``, as the feed does)."""
-    return CustomerFilter(tags, segment, status, company).select(customers)
+        wrapped = option(wrapped)
+    return cast(F, wrapped)
 
 
 @click.command("list")
@@ -62,10 +70,7 @@ def selected(
 @pass_session
 def list_(
     session: Session,
-    tags: tuple[str, ...],
-    segment: str | None,
-    status: str | None,
-    company: str | None,
+    filters: CustomerFilter,
     only_overdue: bool,
     fmt: Format,
     today: date,
@@ -78,7 +83,7 @@ def list_(
       crm list --status lead --format csv > leads.csv
       crm list --overdue --format json
     """
-    customers = selected(session.vault().customers, tags, segment, status, company)
+    customers = filters.select(session.vault().customers)
     if only_overdue:
         late = {s.customer.id for s in rhythm.overdue(customers, session.config, today)}
         customers = [c for c in customers if c.id in late]
@@ -92,10 +97,7 @@ def list_(
 @pass_session
 def overdue(
     session: Session,
-    tags: tuple[str, ...],
-    segment: str | None,
-    status: str | None,
-    company: str | None,
+    filters: CustomerFilter,
     fmt: Format,
     today: date,
 ) -> None:
@@ -109,7 +111,7 @@ def overdue(
       crm overdue --tag vip --format json
     """
     candidates = session.collection.candidates(overdue=True)
-    customers = selected(tuple(candidates), tags, segment, status, company)
+    customers = filters.select(tuple(candidates))
     found = rhythm.overdue(customers, session.config, today)
     emit_rows(
         [rows.overdue_row(s, today) for s in found],
@@ -128,10 +130,7 @@ def overdue(
 def upcoming(
     session: Session,
     days: int,
-    tags: tuple[str, ...],
-    segment: str | None,
-    status: str | None,
-    company: str | None,
+    filters: CustomerFilter,
     fmt: Format,
     today: date,
 ) -> None:
@@ -143,7 +142,7 @@ def upcoming(
       crm upcoming --format json | jq '.[] | select(.kind == "birthday")'
     """
     candidates = session.collection.candidates(upcoming_days=days)
-    customers = selected(tuple(candidates), tags, segment, status, company)
+    customers = filters.select(tuple(candidates))
     found = rhythm.upcoming(customers, session.config, today, days)
     notes = views.leave_alone_notes(customers, session.config, today)
     emit_rows(

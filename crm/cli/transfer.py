@@ -9,13 +9,14 @@ from typing import Any
 import click
 
 from crm.cli.common import Session, emit_rows, format_option, pass_session, today_option
-from crm.cli.reports import filter_options, selected
+from crm.cli.reports import filter_options
 from crm.core.dates import parse_span
 from crm.core.errors import CrmError
 from crm.core.model import Span
 from crm.report import rows
 from crm.report.render import Format
 from crm.rules import loyalty
+from crm.rules.filters import CustomerFilter
 
 
 def _span(ctx: click.Context, param: click.Parameter, value: str | None) -> Span | None:
@@ -126,10 +127,7 @@ def winback(session: Session, min_value: float | None, fmt: Format, today: date)
 def export(
     session: Session,
     fmt: str,
-    tags: tuple[str, ...],
-    segment: str | None,
-    status: str | None,
-    company: str | None,
+    filters: CustomerFilter,
 ) -> None:
     """Write customers to stdout as vCard, CSV or JSON, sorted by name.
 
@@ -146,7 +144,7 @@ def export(
     """
     from crm.contacts.exporter import export as render_export
 
-    customers = selected(session.vault().customers, tags, segment, status, company)
+    customers = filters.select(session.vault().customers)
     fmt_: Any = fmt
     click.echo(render_export(customers, fmt_), nl=False)
 

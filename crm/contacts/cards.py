@@ -55,7 +55,8 @@ def card_fields() -> tuple[Field, ...]:
 
     That is the table's order, one-line values first, then the lists, then ``dates``.
     """
-    carried = (f for f in fields.FIELDS if f.key not in IDENTITY)
+    # A family is a list of mappings: it travels in JSON exports, not in address-book cards.
+    carried = (f for f in fields.FIELDS if f.key not in IDENTITY and f.kind != "family")
     return tuple(sorted(carried, key=lambda f: (f.kind == "dates", f.is_list)))
 
 
@@ -94,7 +95,9 @@ def make_card(where: Location, name: str, values: Mapping[str, FieldValue]) -> C
             if unique:
                 kept.append((f.key, unique))
         elif value is not None and value.strip():
-            kept.append((f.key, checked(f, " ".join(value.split()))))
+            # An address of several lines arrives on one: the lines joined with ", ".
+            one_line = ", ".join(" ".join(v.split()) for v in value.splitlines() if v.strip())
+            kept.append((f.key, checked(f, one_line)))
     note = values.get(NOTE)
     if isinstance(note, str) and note.strip():
         kept.append((NOTE, note.strip()))
@@ -110,6 +113,8 @@ def checked(f: Field, text: str) -> str:
         except ValueError:
             raise ValueError(f"{f.key} '{text}' is not a number") from None
     parse = f.type.parse
+    if f.kind == "address":
+        return text  # text, or the mapping of parts that ``fields.address_text`` wrote
     if f.kind == "away" and parse is not None:
         try:
             return field_text(f, parse(text))

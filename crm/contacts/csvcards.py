@@ -16,19 +16,27 @@ from crm.contacts.cards import Card, card_fields, list_keys, make_card
 from crm.contacts.vcard import vcard_date
 from crm.core import dates, fields
 from crm.core.errors import CrmError
-from crm.core.model import Location, Problem
+from crm.core.fields import address_text
+from crm.core.model import ADDRESS_PARTS, Address, Location, Problem
 
 # Address books and shop spreadsheets write these dates in local forms (11/30/1970, 30.11.1970,
 # Outlook's empty 0/0/00); every other field reads as the front matter writes it.
 _LOCAL_DATES = ("birthday", "anniversary", "customer_since")
 _GOOGLE_MULTI = re.compile(r"^(e-mail|phone) \d+ - value$")
-_OUTLOOK_HOME = (
-    "home street",
-    "home city",
-    "home state",
-    "home postal code",
-    "home country/region",
-)
+# The address parts by their headers: crm export's, Google's and Outlook's.
+_PART_HEADERS = {
+    **{f"address_{p}": p for p in ADDRESS_PARTS},
+    "address 1 - street": "street",
+    "address 1 - city": "city",
+    "address 1 - region": "region",
+    "address 1 - postal code": "postcode",
+    "address 1 - country": "country",
+    "home street": "street",
+    "home city": "city",
+    "home state": "region",
+    "home postal code": "postcode",
+    "home country/region": "country",
+}
 _EVENT = re.compile(r"^event (\d+) - (type|label|value)$")
 
 
@@ -93,7 +101,7 @@ def parse_csv(
     columns = csv_columns(header, mapping or {})
     lower = [h.strip().lower() for h in header]
     events = _event_columns(lower)
-    home = [lower.index(h) for h in _OUTLOOK_HOME if h in lower]
+    home = [(i, _PART_HEADERS[h]) for i, h in enumerate(lower) if h in _PART_HEADERS]
     cards: list[Card] = []
     problems: list[Problem] = []
     line = reader.line_num
@@ -135,7 +143,7 @@ def _from_row(
     row: Sequence[str],
     columns: Mapping[int, str],
     events: Sequence[tuple[int, int]],
-    home: Sequence[int],
+    home: Sequence[tuple[int, str]],
     where: Location,
 ) -> Card:
     lists = list_keys()
@@ -160,10 +168,12 @@ def _from_row(
             parsed = _csv_date(row[value_col].strip())
             if parsed is not None:
                 values.setdefault("anniversary", parsed)
-    if "address" not in values and home:
-        street = ", ".join(row[i].strip() for i in home if row[i].strip())
-        if street:
-            values["address"] = street
+    parts: dict[str, str] = {}
+    for i, part in home:
+        if row[i].strip():
+            parts.setdefault(part, " ".join(row[i].split()))
+    if parts:  # the parts say more than a one-line address column
+        values["address"] = address_text(Address.from_parts(parts))
     name = values.pop("name", "") or " ".join(
         values[k] for k in ("first_name", "last_name") if values.get(k)
     )

@@ -14,7 +14,7 @@ from crm.contacts.cards import customer_text, field_text
 from crm.contacts.vcard import to_vcard
 from crm.core import fields
 from crm.core.fields import Field
-from crm.core.model import Customer
+from crm.core.model import ADDRESS_PARTS, Customer
 from crm.report.render import to_csv, to_json
 from crm.vault.syntax import notes
 
@@ -22,8 +22,22 @@ ExportFormat = Literal["vcard", "csv", "json"]
 
 
 def csv_keys() -> tuple[str, ...]:
-    """Return the CSV columns: the table's ``csv`` fields in order, then ``notes`` and ``path``."""
-    return (*(f.key for f in fields.FIELDS if f.csv), "notes", "path")
+    """Return the CSV columns: the table's ``csv`` fields in order, then ``notes`` and ``path``.
+
+    The address has a column of its own (on one line) and one per part (``address_city``...).
+    """
+    keys: list[str] = []
+    for f in fields.FIELDS:
+        if f.csv:
+            keys.append(f.key)
+        if f.kind == "address":
+            keys.extend(address_columns())
+    return (*keys, "notes", "path")
+
+
+def address_columns() -> tuple[str, ...]:
+    """Return the CSV columns of the address parts: ``address_street``, ``address_city``, ..."""
+    return tuple(f"address_{p}" for p in ADDRESS_PARTS)
 
 
 def customer_record(c: Customer) -> dict[str, Any]:
@@ -55,6 +69,13 @@ def _json_value(f: Field, value: Any) -> Any:
         return [{"label": d.label, "date": d.date.isoformat(), "yearly": d.yearly} for d in value]
     if f.kind == "away":
         return {"from": value.start, "to": value.end}
+    if f.kind == "address":
+        return value.text if value.text is not None else dict((*value.parts(), *value.extra))
+    if f.kind == "family":
+        return [
+            {"name": r.name, "relation": r.relation, "birthday": r.birthday and str(r.birthday)}
+            for r in value
+        ]
     if isinstance(value, str | int | float | date):  # to_json writes dates and times in ISO form
         return value
     return field_text(f, value)  # a span, a cap, a year-less date: the front matter's text
@@ -65,6 +86,13 @@ def csv_row(c: Customer) -> dict[str, Any]:
     # The front matter's own text, which crm import reads back (report.cell would write a
     # next_contact with seconds).
     row = {f.key: customer_text(c, f) for f in fields.FIELDS if f.csv}
+    address = c.address
+    if address is not None:
+        row["address"] = address.text if address.text is not None else str(address)
+    parts = dict(address.parts()) if address is not None and address.structured else {}
+    row |= {
+        column: parts.get(p) for column, p in zip(address_columns(), ADDRESS_PARTS, strict=True)
+    }
     return row | {"notes": notes_of(c), "path": str(c.location.path)}
 
 

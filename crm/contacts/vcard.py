@@ -20,8 +20,8 @@ from typing import Any
 
 from crm.contacts.cards import Card, FieldValue, field_text, make_card, split_name
 from crm.core import dates, fields
-from crm.core.fields import Field
-from crm.core.model import Customer, Location, PartialDate, Problem
+from crm.core.fields import Field, address_text
+from crm.core.model import Address, Customer, Location, PartialDate, Problem
 
 # The properties this module maps itself; the table names the others.
 SPECIAL = frozenset(
@@ -172,12 +172,17 @@ def _strip_scheme(value: str, scheme: str) -> str:
 
 
 def _address(adr: Any) -> str:
+    """Return an ``ADR`` as the front matter writes it: a mapping of parts, or text (street only)."""
+
     def part(value: Any) -> str:
         return (" ".join(value) if isinstance(value, list) else str(value or "")).strip()
 
-    town = " ".join(p for p in (part(adr.code), part(adr.city)) if p)
-    pieces = (part(adr.box), part(adr.extended), part(adr.street), town, part(adr.region))
-    return ", ".join(p for p in (*pieces, part(adr.country)) if p)
+    street = ", ".join(p for p in (part(adr.box), part(adr.extended), part(adr.street)) if p)
+    rest = {"city": adr.city, "region": adr.region, "postcode": adr.code, "country": adr.country}
+    parts = {k: part(v) for k, v in rest.items() if part(v)}
+    if not parts:
+        return street  # an address written as text in the street field
+    return address_text(Address.from_parts({"street": street, **parts} if street else parts))
 
 
 def _vcard_date(line: Any) -> str:
@@ -218,8 +223,15 @@ def to_vcard(customers: Sequence[Customer]) -> str:
             card.add("tel").value = phone
         if c.company:
             card.add("org").value = [c.company]
-        if c.address:
-            card.add("adr").value = vobject.vcard.Address(street=c.address)
+        if c.address is not None:
+            a = c.address
+            card.add("adr").value = vobject.vcard.Address(
+                street=a.text if a.text is not None else a.street or "",
+                city=a.city or "",
+                region=a.region or "",
+                code=a.postcode or "",
+                country=a.country or "",
+            )
         if c.tags:
             card.add("categories").value = list(c.tags)
         for d in c.dates:

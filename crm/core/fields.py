@@ -10,17 +10,20 @@ docs/architecture.md).
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any, Literal
 
 from crm.core import dates
-from crm.core.model import STATUSES, Away, ContactCap, Customer, Span
+from crm.core.model import ADDRESS_PARTS, STATUSES, Address, Away, ContactCap, Customer, Span
 
 Kind = Literal[
-    "text", "texts", "status", "number", "date", "when", "span", "cap", "yearly", "away", "dates"
+    "text", "texts", "status", "number", "date", "when", "span", "cap", "yearly", "away", "dates",
+    "address", "family",
 ]  # fmt: skip
 
 
@@ -50,6 +53,35 @@ def parse_status(text: str) -> str:
     if text.lower() not in STATUSES:
         raise ValueError(f"status must be one of {', '.join(STATUSES)}, not '{text}'")
     return text.lower()
+
+
+def address_text(a: Address) -> str:
+    """Return an address as the front matter writes it: its text, or a flow mapping of parts."""
+    if a.text is not None:
+        return a.text
+    pairs = (*a.parts(), *a.extra)
+    return "{" + ", ".join(f"{k}: {_flow_scalar(v)}" for k, v in pairs) + "}"
+
+
+_PLAIN = re.compile(r"[^\W\d_][^,\[\]{}:#\n]*(?<! )")
+_WORDS = frozenset({"y", "n", "yes", "no", "true", "false", "on", "off", "null"})
+
+
+def _flow_scalar(value: str) -> str:
+    """Return ``value`` plain when every YAML parser reads it as this text, else double-quoted."""
+    if _PLAIN.fullmatch(value) and value.casefold() not in _WORDS:
+        return value
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a YAML double-quoted one
+
+
+def _address_stored(a: Address) -> Any:
+    return [a.text, *(getattr(a, p) for p in ADDRESS_PARTS), [list(kv) for kv in a.extra]]
+
+
+def _address_loaded(value: Any) -> Address:
+    text, street, city, region, postcode, country, extra = value
+    pairs = tuple((k, v) for k, v in extra)
+    return Address(text, street, city, region, postcode, country, pairs)
 
 
 def _ordinal(day: date) -> int:
@@ -107,6 +139,10 @@ TYPES: dict[Kind, FieldType] = {
         load=lambda v: Away(date.fromordinal(v[0]), date.fromordinal(v[1])),
     ),
     "dates": FieldType(),
+    "address": FieldType(
+        lambda text: Address(text.strip()), address_text, _address_stored, _address_loaded
+    ),
+    "family": FieldType(),  # a list of mappings: the loader and the codec read it themselves
 }
 
 
@@ -145,7 +181,7 @@ class Field:
     @property
     def is_parsed(self) -> bool:
         """Return True when the loader turns the text into another type (a date, a number...)."""
-        return self.kind not in ("text", "texts", "status", "dates")
+        return self.kind not in ("text", "texts", "status", "dates", "address", "family")
 
 
 F = Field
@@ -157,6 +193,10 @@ FIELDS: tuple[Field, ...] = (
       headers=("first name", "given name", "firstname"), search=True),
     F("last_name", "text", "last_name", "last name", vcard="N",
       headers=("last name", "family name", "surname", "lastname"), search=True),
+    F("nickname", "text", "nickname", "nickname", vcard="NICKNAME", headers=("nick name",),
+      search=True),
+    F("salutation", "text", "salutation", "salutation", vcard="X-CRM-SALUTATION"),
+    F("language", "text", "language", "language", vcard="X-CRM-LANGUAGE"),
     F("email", "texts", "emails", "email", vcard="EMAIL",
       headers=("e-mail", "e-mail address", "email address", "e-mail 2 address",
                "e-mail 3 address"), search=True, single=True),
@@ -166,8 +206,8 @@ FIELDS: tuple[Field, ...] = (
       single=True),
     F("company", "text", "company", "company", vcard="ORG",
       headers=("organization", "organization name", "organization 1 - name"), search=True),
-    F("address", "text", "address", "address", vcard="ADR",
-      headers=("address 1 - formatted",), search=True),
+    F("address", "address", "address", "address", vcard="ADR",
+      headers=("address 1 - formatted", "home address"), search=True),
     F("tags", "texts", "tags", vcard="CATEGORIES",
       headers=("labels", "group membership", "categories"), search=True),
     F("segment", "text", "segment", "segment", vcard="X-CRM-SEGMENT", search=True),
@@ -178,6 +218,7 @@ FIELDS: tuple[Field, ...] = (
     F("birthday", "yearly", None, vcard="BDAY"),
     F("anniversary", "yearly", None, vcard="X-ANNIVERSARY"),
     F("dates", "dates", "dates", vcard="X-CRM-DATE", csv=False),
+    F("family", "family", "family", csv=False),
     F("customer_since", "date", "customer_since", "customer since",
       vcard="X-CRM-CUSTOMER-SINCE", headers=("customer since",)),
     F("cadence", "span", "cadence", vcard="X-CRM-CADENCE"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Literal
 Severity = Literal["error", "warning"]
 Status = Literal["lead", "active", "paused", "lost"]
 STATUSES: tuple[Status, ...] = ("lead", "active", "paused", "lost")
-DateKind = Literal["birthday", "anniversary", "date"]
+DateKind = Literal["birthday", "anniversary", "date", "relative"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,82 @@ class Away:
     end: date
 
 
+ADDRESS_PARTS = ("street", "city", "region", "postcode", "country")
+# Where the city line reads "City, Region Postcode" (else "Postcode City", as in most of
+# Europe) and where the postcode has a line of its own.
+_CITY_FIRST = frozenset({"us", "usa", "united states", "ca", "canada", "au", "australia"})
+_POSTCODE_LAST = frozenset({"uk", "gb", "united kingdom", "great britain", "england"})
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """Where a customer lives: free text (one or several lines), or named parts.
+
+    ``text`` is the written form when the file has text; otherwise the parts hold what the
+    file's mapping says, and ``extra`` its other keys (kept, shown, exported as JSON).
+    """
+
+    text: str | None = None
+    street: str | None = None
+    city: str | None = None
+    region: str | None = None
+    postcode: str | None = None
+    country: str | None = None
+    extra: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_parts(
+        cls, parts: Mapping[str, str], extra: tuple[tuple[str, str], ...] = ()
+    ) -> Address:
+        """Return the address of named parts (keys of ``ADDRESS_PARTS``; others are ignored)."""
+        street, city, region, postcode, country = (parts.get(p) for p in ADDRESS_PARTS)
+        return cls(None, street, city, region, postcode, country, extra)
+
+    @property
+    def structured(self) -> bool:
+        """Return True when the address is a mapping of parts rather than text."""
+        return self.text is None
+
+    def parts(self) -> tuple[tuple[str, str], ...]:
+        """Return the parts that are set, in ``ADDRESS_PARTS`` order."""
+        found = ((p, getattr(self, p)) for p in ADDRESS_PARTS)
+        return tuple((p, v) for p, v in found if v)
+
+    def lines(self) -> tuple[str, ...]:
+        """Return the address as it is written on an envelope, one line per item."""
+        if self.text is not None:
+            return tuple(line.strip() for line in self.text.splitlines() if line.strip())
+        street = tuple(line.strip() for line in (self.street or "").splitlines() if line.strip())
+        country = (self.country or "").strip().casefold()
+        city, region, code = self.city or "", self.region or "", self.postcode or ""
+        if country in _CITY_FIRST:
+            town = ", ".join(p for p in (city, " ".join(p for p in (region, code) if p)) if p)
+            rest: tuple[str, ...] = (town,)
+        elif country in _POSTCODE_LAST:
+            rest = (city, region, code)
+        else:
+            rest = (" ".join(p for p in (code, city) if p), region)
+        return tuple(p for p in (*street, *rest, self.country or "") if p)
+
+    def __str__(self) -> str:
+        return ", ".join(self.lines())
+
+
+@dataclass(frozen=True, slots=True)
+class Relative:
+    """A member of the customer's family or a friend: ``family: [{name, relation, birthday}]``."""
+
+    name: str
+    relation: str | None
+    birthday: PartialDate | None
+    location: Location
+
+    @property
+    def label(self) -> str:
+        """Return how the customer's relative is named: 'daughter Lucía', or just 'Lucía'."""
+        return f"{self.relation} {self.name}" if self.relation else self.name
+
+
 @dataclass(frozen=True, slots=True)
 class ImportantDate:
     """A birthday, anniversary or other labelled date of a customer."""
@@ -117,10 +194,13 @@ class Customer:
     location: Location
     first_name: str | None = None
     last_name: str | None = None
+    nickname: str | None = None
+    salutation: str | None = None
+    language: str | None = None
     emails: tuple[str, ...] = ()
     phones: tuple[str, ...] = ()
     company: str | None = None
-    address: str | None = None
+    address: Address | None = None
     tags: tuple[str, ...] = ()
     segment: str | None = None
     status: Status = "active"
@@ -135,6 +215,23 @@ class Customer:
     snooze_until: date | None = None
     away: Away | None = None
     max_contacts: ContactCap | None = None
+    family: tuple[Relative, ...] = ()
     log: tuple[Interaction, ...] = ()
     extra: tuple[tuple[str, str], ...] = field(default=())
     body: str = ""
+
+    @property
+    def hello(self) -> str | None:
+        """Return the name to greet with: ``salutation``, else ``nickname``, else ``first_name``."""
+        return self.salutation or self.nickname or self.first_name
+
+    def important_dates(self) -> tuple[ImportantDate, ...]:
+        """Return the customer's dates and the birthdays of their family, in file order."""
+        if not self.family:
+            return self.dates
+        born = (
+            ImportantDate("relative", r.label, r.birthday, True, r.location)
+            for r in self.family
+            if r.birthday is not None
+        )
+        return (*self.dates, *born)

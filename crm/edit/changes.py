@@ -35,7 +35,7 @@ from crm.core.model import Customer, Problem
 from crm.edit import atomic
 from crm.edit.lines import Doc
 from crm.edit.logsection import add_log_entry
-from crm.vault.parse import parse_bytes
+from crm.vault.parse import parse_bytes, yaml_loader
 from crm.vault.reader import NULLS
 
 Op = Literal["=", "+=", "-=", "unset"]
@@ -215,12 +215,31 @@ def changed_doc(doc: Doc, changes: Sequence[Change]) -> Doc:
         elif change.key == "dates":
             # A whole flow list of mappings, as importers write it; the re-parse validates it.
             doc._put("dates", doc.span("dates"), value.strip())
+        elif change.key == "address" and (parts := _flow_mapping(value)) is not None:
+            # The parts of an address as one flow mapping, as importers write it.
+            doc.set_mapping("address", parts, typed=False)
         elif change.key == "away":
             start, end = _away(value)
             doc.set_mapping("away", {"from": start, "to": end})
         else:
             doc.set_scalar(change.key, value.strip(), typed=change.key in TYPED_KEYS)
     return doc
+
+
+def _flow_mapping(value: str) -> dict[str, str] | None:
+    """Return ``{key: text, ...}`` written on one line as a mapping; None for any other value."""
+    import yaml
+
+    value = value.strip()
+    if not (value.startswith("{") and value.endswith("}")) or any(c in value for c in "\r\n"):
+        return None
+    try:
+        parsed = yaml.load(value, Loader=yaml_loader())
+    except yaml.YAMLError:
+        raise CrmError(f"address: '{value}' is not a mapping of parts", exit_code=2) from None
+    if not isinstance(parsed, dict) or not all(isinstance(v, str) for v in parsed.values()):
+        raise CrmError(f"address: '{value}' is not a mapping of parts", exit_code=2)
+    return {str(k): v for k, v in parsed.items()}
 
 
 def _items(value: str) -> list[str]:

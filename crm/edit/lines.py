@@ -290,8 +290,12 @@ class Doc:
         else:
             self.unset(key)
 
-    def set_mapping(self, key: str, values: dict[str, str]) -> None:
-        """Set ``key`` to a mapping of dates; a block mapping keeps its lines, else ``{a: b}``."""
+    def set_mapping(self, key: str, values: dict[str, str], *, typed: bool = True) -> None:
+        """Set ``key`` to a mapping (of dates when ``typed``); a block mapping keeps its lines.
+
+        Otherwise the mapping is written on one line, ``{a: b}``. A sub-key the mapping no
+        longer has is left as it is.
+        """
         span = self.span(key)
         if span is not None and span.shape == "block-map":
             seen = set()
@@ -301,21 +305,21 @@ class Doc:
                     seen.add(m["key"])
                     token, rest = split_value(m["rest"])
                     if unquote(token) != values[m["key"]]:
-                        new = render_scalar(values[m["key"]], typed=True)
+                        new = render_scalar(values[m["key"]], typed=typed)
                         self.lines[i] = self._line(
                             f"{m['indent']}{m['key']}{m['sep']}{new}{rest}", i
                         )
             indent = _SUB_KEY.match(self.content(self.lines[span.start + 1]))
             for sub, value in values.items():
                 if sub not in seen and indent:
-                    line = f"{indent['indent']}{sub}: {render_scalar(value, typed=True)}"
+                    line = f"{indent['indent']}{sub}: {render_scalar(value, typed=typed)}"
                     self.lines.insert(span.end, self._line(line, span.start))
                     self.fm_end += 1
             return
         token = (
             "{"
             + ", ".join(
-                f"{k}: {render_scalar(v, typed=True, flow=True)}" for k, v in values.items()
+                f"{k}: {render_scalar(v, typed=typed, flow=True)}" for k, v in values.items()
             )
             + "}"
         )

@@ -113,28 +113,36 @@ def _occurrences(c: Customer, ctx: Context) -> Iterator[FeedEvent]:
     name = clean(c.name)
     slug = uid_part(c.id)
     lead = ctx.config.feed.lead_days
-    for d in c.dates:
-        if d.kind in ("birthday", "anniversary"):
+    for d in c.important_dates():
+        if d.kind in ("birthday", "anniversary", "relative"):
+            # A relative's events are told apart by their name: a family has several birthdays.
+            who = f"{slug}-{_key(d.label)}" if d.kind == "relative" else slug
+            kind: EventKind = "anniversary" if d.kind == "anniversary" else "birthday"
             for day in _yearly(d.date, start, end + timedelta(days=lead), feb29):
                 if d.date.year is not None and day.year <= d.date.year:
                     continue  # the day itself is not a birthday or an anniversary
                 years = None if d.date.year is None else day.year - d.date.year
                 if day <= end:
                     yield FeedEvent(
-                        f"{d.kind}-{slug}-{day.year}@crm",
-                        d.kind,
+                        f"{d.kind}-{who}-{day.year}@crm",
+                        kind,
                         day,
                         _birthday(name, years)
                         if d.kind == "birthday"
+                        else _birthday(f"{name}'s {clean(d.label)}", years)
+                        if d.kind == "relative"
                         else _anniversary(name, years),
                         c,
                     )
                 if lead:
+                    weekday = _WEEKDAYS[day.weekday()]
                     yield FeedEvent(
-                        f"{d.kind}-soon-{slug}-{day.year}@crm",
+                        f"{d.kind}-soon-{who}-{day.year}@crm",
                         "lead",
                         day - timedelta(days=lead),
-                        f"{name}'s {d.kind} on {_WEEKDAYS[day.weekday()]}",
+                        f"Birthday of {name}'s {clean(d.label)} on {weekday}"
+                        if d.kind == "relative"
+                        else f"{name}'s {d.kind} on {weekday}",
                         c,
                     )
         else:
@@ -163,7 +171,7 @@ def _labelled(
     yearly: bool,
     ctx: Context,
 ) -> Iterator[FeedEvent]:
-    key = hashlib.sha256(f"{label}\0{pd.isoformat()}".encode()).hexdigest()[:8]
+    key = _key(f"{label}\0{pd.isoformat()}")
     title = f"{name}: {clean(label)}"
     if not yearly:
         if pd.year is not None:
@@ -222,6 +230,11 @@ def _contact_events(
             f"Reach out to {name}",
             c,
         )
+
+
+def _key(text: str) -> str:
+    """Return a short stable key of ``text`` for a UID."""
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
 @lru_cache(maxsize=4096)

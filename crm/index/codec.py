@@ -11,7 +11,7 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
-from crm.core.fields import STORED
+from crm.core.fields import STORED, TYPES
 from crm.core.model import (
     Customer,
     ImportantDate,
@@ -19,6 +19,7 @@ from crm.core.model import (
     Location,
     PartialDate,
     Problem,
+    Relative,
 )
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -45,6 +46,8 @@ def encode_customer(c: Customer) -> str:
                 [d.kind, d.label, d.date.month, d.date.day, d.date.year, d.yearly, d.location.line]
                 for d in value
             ]
+        elif kind == "family":
+            value = [[r.name, r.relation, *_partial(r.birthday), r.location.line] for r in value]
         elif store is not None and value is not None:
             value = store(value)
         values.append(value)
@@ -65,6 +68,10 @@ def encode_customer(c: Customer) -> str:
     return _dumps(values)
 
 
+def _partial(pd: PartialDate | None) -> tuple[int | None, int | None, int | None]:
+    return (None, None, None) if pd is None else (pd.month, pd.day, pd.year)
+
+
 def decode_customer(text: str, path: Path) -> Customer:
     """Return the customer stored by ``encode_customer``, located in the file at ``path``."""
     line, *stored, log, extra, body = _loads(text)
@@ -74,6 +81,11 @@ def decode_customer(text: str, path: Path) -> Customer:
             value = tuple(
                 ImportantDate(k, lab, PartialDate(m, d, y), yearly, Location(path, ln))
                 for k, lab, m, d, y, yearly, ln in value
+            )
+        elif kind == "family":
+            value = tuple(
+                Relative(n, rel, None if m is None else PartialDate(m, d, y), Location(path, ln))
+                for n, rel, m, d, y, ln in value
             )
         elif load is not None and value is not None:
             value = load(value)
@@ -105,3 +117,28 @@ def encode_problems(problems: list[Problem]) -> str:
 def decode_problems(text: str, path: Path) -> list[Problem]:
     """Return the problems stored by ``encode_problems``, located in the file at ``path``."""
     return [Problem(Location(path, line), message, sev) for line, message, sev in _loads(text)]
+
+
+_store_address = TYPES["address"].store
+_load_address = TYPES["address"].load
+FACET_COLUMNS = "tags, segment, status, company, address"
+
+
+def encode_facets(c: Customer) -> tuple[str, str | None, str, str | None, str | None]:
+    """Return what the report filters look at in ``c``, as the blocks table stores it."""
+    address = None if c.address is None or _store_address is None else _store_address(c.address)
+    return (
+        _dumps(list(c.tags)),
+        c.segment,
+        c.status,
+        c.company,
+        None if address is None else _dumps(address),
+    )
+
+
+def decode_facets(
+    tags: str, segment: str | None, status: str, company: str | None, address: str | None
+) -> tuple[tuple[str, ...], str | None, str, str | None, Any]:
+    """Return the values ``encode_facets`` stored: tags, segment, status, company, address."""
+    place = None if address is None or _load_address is None else _load_address(_loads(address))
+    return tuple(_loads(tags)), segment, status, company, place

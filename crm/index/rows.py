@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from crm.core.config import Config
 from crm.core.model import Customer
@@ -59,8 +60,8 @@ class Row:
     winback: int = 0
     marks: tuple[tuple[int, int], ...] = ()
     # The calendar block for the feed's day, when the build was asked for one (``FeedBlocks``):
-    # name, timed, events, and what the feed filters on: tags (JSON), segment, status, company.
-    block: tuple[str, int, bytes, str, str | None, str, str | None] | None = None
+    # name, timed, events, and what the feed filters on (``codec.encode_facets``).
+    block: tuple[Any, ...] | None = None
 
 
 def make_row(
@@ -79,7 +80,7 @@ def make_row(
     c = customer
     r = rhythm.rhythm(c, config)
     marks: list[tuple[int, int]] = []
-    for d in c.dates:
+    for d in c.important_dates():
         if d.yearly:
             marks.append((MMDD, d.date.month * 100 + d.date.day))
         elif d.date.year is not None:
@@ -114,11 +115,9 @@ def make_row(
     )
 
 
-def _block(
-    c: Customer, config: Config, blocks: FeedBlocks
-) -> tuple[str, int, bytes, str, str | None, str, str | None]:
+def _block(c: Customer, config: Config, blocks: FeedBlocks) -> tuple[Any, ...]:
     name, timed, data = blocks.render(c, config, blocks.day)
-    return (name, int(timed), data, codec.dumps(list(c.tags)), c.segment, c.status, c.company)
+    return (name, int(timed), data, *codec.encode_facets(c))
 
 
 def _mtime_ns(path: Path) -> int:

@@ -68,7 +68,8 @@ CREATE TABLE blocks (
     tags TEXT NOT NULL,
     segment TEXT,
     status TEXT NOT NULL,
-    company TEXT
+    company TEXT,
+    address TEXT
 );
 CREATE UNIQUE INDEX blocks_key ON blocks (day, key, fid);
 CREATE INDEX blocks_fid ON blocks (fid);

@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from crm.core.config import Config
-from crm.core.model import Customer, Problem
+from crm.core.model import Address, Customer, Problem
 from crm.index import codec
 from crm.index.base import IndexBase, Replaced, or_plain
 from crm.index.rows import (
@@ -41,7 +41,7 @@ __all__ = ["BlockRenderer", "Facets", "FeedBlocks", "Index", "StoredBlock", "fac
 _loads = json.loads
 INSERT_BLOCK = (
     "INSERT OR REPLACE INTO blocks (fid, day, key, name, timed, events, tags, segment, status, "
-    "company) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "company, address) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 # One customer's calendar block as stored: name (casefolded), timed, the feed's opaque bytes.
@@ -226,14 +226,14 @@ class Index(IndexBase):
                 - losers
             )
             # Read every stored block before writing any: a cursor must not see its own inserts.
-            for fid, name, timed, events, tags, segment, status, company in db.execute(
-                "SELECT fid, name, timed, events, tags, segment, status, company FROM blocks "
+            for fid, name, timed, events, *facet in db.execute(
+                f"SELECT fid, name, timed, events, {codec.FACET_COLUMNS} FROM blocks "
                 "WHERE day = ? AND key = ?",
                 (day, key),
             ):
                 if fid in losers:
                     continue
-                if keep is None or keep(Facets(tuple(_loads(tags)), segment, status, company)):
+                if keep is None or keep(Facets(*codec.decode_facets(*facet))):
                     yield name, bool(timed), events
         storing = self._prune_blocks(day, key) if missing else False
         for start in range(0, len(missing), 500):
@@ -247,10 +247,7 @@ class Index(IndexBase):
             for fid, rel, data in found:
                 c = codec.decode_customer(data, self.root / rel)
                 name, timed, events = render(c, config, blocks.day)
-                rows.append(
-                    (fid, day, key, name, int(timed), events)
-                    + (codec.dumps(list(c.tags)), c.segment, c.status, c.company)
-                )
+                rows.append((fid, day, key, name, int(timed), events, *codec.encode_facets(c)))
                 if keep is None or keep(facets(c)):
                     yield name, timed, events
             if storing:
@@ -287,17 +284,18 @@ class Index(IndexBase):
 
 @dataclass(frozen=True, slots=True)
 class Facets:
-    """What the feed's filters (--tag/--segment/--status/--company) look at in a customer."""
+    """What the feed's filters (``CustomerFilter``) look at in a customer."""
 
     tags: tuple[str, ...]
     segment: str | None
     status: str
     company: str | None
+    address: Address | None
 
 
 def facets(c: Customer) -> Facets:
     """Return what the feed's filters look at in ``c``."""
-    return Facets(c.tags, c.segment, c.status, c.company)
+    return Facets(c.tags, c.segment, c.status, c.company, c.address)
 
 
 def _month_days(start: date, end: date) -> set[int]:

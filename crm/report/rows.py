@@ -89,8 +89,8 @@ def upcoming_row(u: Upcoming, today: date, note: str | None = None) -> dict[str,
         "name": u.customer.name,
         "kind": u.kind,
         "label": u.label,
-        "age": u.age if u.kind == "birthday" else None,
-        "years": u.age if u.kind != "birthday" else None,
+        "age": u.age if u.kind in ("birthday", "relative") else None,
+        "years": u.age if u.kind not in ("birthday", "relative") else None,
         "when": when(u.day, today),
         "what": describe(u),
         # A reach-out date already falls after any away period or snooze: no note needed.
@@ -103,6 +103,8 @@ def describe(u: Upcoming) -> str:
     """Return a short phrase for an upcoming item, e.g. 'birthday (turns 37)'."""
     if u.kind == "birthday":
         return "birthday" + (f" (turns {u.age})" if u.age is not None else "")
+    if u.kind == "relative":
+        return f"{u.label}'s birthday" + (f" (turns {u.age})" if u.age is not None else "")
     if u.kind == "followup":
         return "follow-up" + (f" at {u.at.strftime('%H:%M')}" if u.at else "")
     if u.kind == "due":

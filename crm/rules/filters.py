@@ -1,4 +1,4 @@
-"""The ``--tag/--segment/--status/--company`` filter: which customers a report, export or feed keeps.
+"""The report filters (``--tag/--segment/--status/--company/--city/--country``): whom a command keeps.
 
 One rule for every command: ``crm list`` and the other reports, ``crm export``, ``crm ics``
 and the live feed all ask ``CustomerFilter.matches``.
@@ -6,9 +6,12 @@ and the live feed all ask ``CustomerFilter.matches``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
+
+from crm.core.model import Address
 
 
 class Faceted(Protocol):
@@ -22,6 +25,8 @@ class Faceted(Protocol):
     def status(self) -> str: ...
     @property
     def company(self) -> str | None: ...
+    @property
+    def address(self) -> Address | None: ...
 
 
 T = TypeVar("T", bound=Faceted)
@@ -35,12 +40,14 @@ class CustomerFilter:
     segment: str | None = None
     status: str | None = None
     company: str | None = None  # case-insensitive
+    city: str | None = None  # case-insensitive, see ``in_place``
+    country: str | None = None
 
     @property
     def everyone(self) -> bool:
         """Return True when no filter is set, so every customer passes."""
-        return (
-            not self.tags and self.segment is None and self.status is None and self.company is None
+        return not self.tags and all(
+            v is None for v in (self.segment, self.status, self.company, self.city, self.country)
         )
 
     def matches(self, c: Faceted) -> bool:
@@ -50,8 +57,25 @@ class CustomerFilter:
             and (self.segment is None or c.segment == self.segment)
             and (self.status is None or c.status == self.status)
             and (self.company is None or (c.company or "").casefold() == self.company.casefold())
+            and (self.city is None or in_place(c.address, "city", self.city))
+            and (self.country is None or in_place(c.address, "country", self.country))
         )
 
     def select(self, customers: Iterable[T]) -> list[T]:
         """Return the customers that pass every filter, in their order."""
         return [c for c in customers if self.matches(c)]
+
+
+def in_place(address: Address | None, part: str, wanted: str) -> bool:
+    """Return True when the address lies in the city (or country) ``wanted``, case-insensitively.
+
+    A mapping says its ``city`` and ``country``; an address written as text matches when
+    ``wanted`` appears in it as whole words (``Berlin`` in "10115 Berlin", not in "Berliner Str.").
+    """
+    if address is None:
+        return False
+    wanted = " ".join(wanted.split()).casefold()
+    if address.text is None:
+        return " ".join((getattr(address, part) or "").split()).casefold() == wanted
+    words = r"\s+".join(re.escape(w) for w in wanted.split())
+    return re.search(rf"(?<!\w){words}(?!\w)", address.text.casefold()) is not None

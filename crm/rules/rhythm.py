@@ -16,7 +16,7 @@ INACTIVE = ("lost", "paused")
 _MOST_DAYS = {"d": 1, "w": 7, "m": 31, "y": 366}
 State = Literal["overdue", "never", "due", "ok", "snoozed", "away", "inactive", "untracked"]
 CUSTOMER_SINCE = "Customer since"
-UpcomingKind = Literal["birthday", "anniversary", "date", "followup", "due"]
+UpcomingKind = Literal["birthday", "anniversary", "date", "relative", "followup", "due"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +194,7 @@ def upcoming(
 
 
 def _customer_dates(c: Customer, config: Config, today: date) -> Iterator[Upcoming]:
-    for d in c.dates:
+    for d in c.important_dates():
         if d.yearly:
             first = today
             if d.date.year is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from crm.core.fields import FIELDS
-from crm.core.model import Customer
+from crm.core.model import Address, Customer
 
 # The attributes ``crm search`` reads, from the field table.
 SEARCHED = tuple(f.attr for f in FIELDS if f.search and f.attr)
@@ -16,6 +16,8 @@ def haystack(c: Customer) -> str:
         value = getattr(c, attr)
         if isinstance(value, tuple):
             parts.extend(value)
+        elif isinstance(value, Address):
+            parts.append(value.text or "\n".join(v for _, v in (*value.parts(), *value.extra)))
         elif value:
             parts.append(value)
     parts.extend(f"{k} {v}" for k, v in c.extra)

@@ -14,7 +14,9 @@ from typing import Any, TypeVar
 from crm.core import dates
 from crm.core.fields import FIELDS, KNOWN_KEYS, Field, parse_status
 from crm.core.model import (
+    ADDRESS_PARTS,
     STATUSES,
+    Address,
     Away,
     Customer,
     DateKind,
@@ -22,6 +24,7 @@ from crm.core.model import (
     Interaction,
     Location,
     Problem,
+    Relative,
     Severity,
     Status,
 )
@@ -38,7 +41,9 @@ NULLS = ("", "~", "null", "Null", "NULL")
 ENTRY_FORM = "log entry must read '- YYYY-MM-DD [HH:MM] kind: text'"
 _DAYS: dict[str, date] = {}  # the same few hundred log dates recur across a vault
 # Read first, by hand: a customer needs a name, and the id and status have defaults.
-_BY_HAND = frozenset({"name", "id", "status", "birthday", "anniversary", "dates", "away"})
+_BY_HAND = frozenset(
+    {"name", "id", "status", "birthday", "anniversary", "dates", "away", "address", "family"}
+)
 T = TypeVar("T")
 
 
@@ -147,6 +152,8 @@ class FrontMatter:
             status=self._status(),
             dates=self._dates(),
             away=self._away(),
+            address=self._address(),
+            family=self._family(),
             log=tuple(self._log(body_lines, body_start)),
             extra=tuple(
                 (k, _flat(v))
@@ -201,6 +208,62 @@ class FrontMatter:
             label = item.get("label")
             label = label.strip() if isinstance(label, str) and label.strip() else "Date"
             found.append(ImportantDate("date", label, pd, yearly, self.at("dates")))
+        return tuple(found)
+
+    def _address(self) -> Address | None:
+        """Return the address: text (one or several lines), or a mapping of parts."""
+        if not self.present("address"):
+            return None
+        value = self.raw["address"]
+        if isinstance(value, str):
+            return Address(self.text("address"))
+        if not isinstance(value, dict):
+            self.problem(
+                "address", f"address must be text or a mapping of {', '.join(ADDRESS_PARTS)}"
+            )
+            return None
+        parts: dict[str, str] = {}
+        extra: list[tuple[str, str]] = []
+        for key, part in value.items():
+            if not isinstance(part, str):
+                self.problem("address", f"address: {key} must be text, not a {_shape(part)}")
+                continue
+            if part.strip() in NULLS:
+                continue
+            if key in ADDRESS_PARTS:
+                parts[key] = part.strip()
+            else:
+                extra.append((str(key), part.strip()))
+        if not parts and not extra:
+            return None
+        return Address.from_parts(parts, tuple(extra))
+
+    def _family(self) -> tuple[Relative, ...]:
+        """Return the family and friends: a list of ``{name, relation, birthday}``."""
+        if not self.present("family"):
+            return ()
+        items = self.raw["family"]
+        if not isinstance(items, list):
+            self.problem("family", "family must be a list of {name, relation, birthday}")
+            return ()
+        found: list[Relative] = []
+        for n, item in enumerate(items, start=1):
+            if isinstance(item, str) and item.strip():
+                item = {"name": item}  # `family: [Lucía]`: a name alone
+            name = item.get("name") if isinstance(item, dict) else None
+            if not isinstance(name, str) or not name.strip():
+                self.problem("family", f"family item {n} needs a 'name'")
+                continue
+            relation = item.get("relation")
+            relation = relation.strip() if isinstance(relation, str) and relation.strip() else None
+            birthday = None
+            born = item.get("birthday")
+            if isinstance(born, str) and born.strip() not in NULLS:
+                try:
+                    birthday = dates.parse_partial_date(born)
+                except ValueError as exc:
+                    self.problem("family", f"family item {n} ({name.strip()}): birthday: {exc}")
+            found.append(Relative(name.strip(), relation, birthday, self.at("family")))
         return tuple(found)
 
     def _away(self) -> Away | None:
