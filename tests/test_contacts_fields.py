@@ -37,6 +37,8 @@ SAMPLES: dict[Kind, str] = {
     "away": "{from: 2026-12-20, to: 2027-01-05}",
     "dates": "[{label: Shop opening, date: 2021-12-01}, "
     "{label: Moved, date: 2026-03-01, yearly: false}]",
+    "address": "{street: Main Street 1, city: Springfield, postcode: '12345', country: Freedonia}",
+    "family": "[{name: Lucía, relation: daughter, birthday: 2018-12-05}]",
 }
 NAMES = {"id": "ann-lee", "name": "Ann Lee"}  # the file name an import makes from the name
 
@@ -91,13 +93,13 @@ def test_every_field_goes_out_and_back(
 class Regular(Customer):
     """A customer with the three fields the patched table adds."""
 
-    nickname: str | None = None
+    pet_name: str | None = None
     referrals: tuple[str, ...] = ()
     first_visit: date | None = None
 
 
 NEW = (
-    Field("nickname", "text", "nickname", vcard="NICKNAME"),
+    Field("pet_name", "text", "pet_name", vcard="X-CRM-PET-NAME"),
     Field("referrals", "texts", "referrals", vcard="X-CRM-REFERRAL"),
     Field("first_visit", "date", "first_visit", vcard="X-CRM-FIRST-VISIT"),
 )
@@ -114,48 +116,48 @@ def test_a_field_added_to_the_table_is_exported_and_imported(new_fields: None) -
         name="Zoë Lee",
         location=Location(Path("zoe.md")),
         first_name="Zoë",
-        nickname="Zee, Z",
+        pet_name="Zee, Z",
         referrals=("Bo", "Cy; Di"),
         first_visit=date(2021, 3, 4),
     )
     vcf = to_vcard([c])
-    for line in ("NICKNAME:Zee\\, Z", "X-CRM-REFERRAL:Bo", "X-CRM-REFERRAL:Cy\\; Di",
+    for line in ("X-CRM-PET-NAME:Zee\\, Z", "X-CRM-REFERRAL:Bo", "X-CRM-REFERRAL:Cy\\; Di",
                  "X-CRM-FIRST-VISIT:2021-03-04"):  # fmt: skip
         assert line + "\r\n" in vcf
     header, row = export([c], "csv").splitlines()
-    assert header.endswith(",max_contacts,nickname,referrals,first_visit,notes,path")
+    assert header.endswith(",max_contacts,pet_name,referrals,first_visit,notes,path")
     assert (
-        row == 'zoe,Zoë Lee,Zoë,,,,,,,,active,,,,,,,,,,,,"Zee, Z","Bo, Cy; Di",2021-03-04,,zoe.md'
+        row == 'zoe,Zoë Lee,Zoë,,,,,,,,,,,,,,,,active,,,,,,,,,,,,"Zee, Z","Bo, Cy; Di",2021-03-04,,zoe.md'
     )
     (record,) = json.loads(export([c], "json"))
-    assert [k for k in record if k in ("max_contacts", "nickname", "referrals", "first_visit")] == [
-        "max_contacts", "nickname", "referrals", "first_visit",
+    assert [k for k in record if k in ("max_contacts", "pet_name", "referrals", "first_visit")] == [
+        "max_contacts", "pet_name", "referrals", "first_visit",
     ]  # fmt: skip
-    assert (record["nickname"], record["referrals"], record["first_visit"]) == (
+    assert (record["pet_name"], record["referrals"], record["first_visit"]) == (
         "Zee, Z", ["Bo", "Cy; Di"], "2021-03-04",
     )  # fmt: skip
 
     cards, problems = parse_vcards(vcf, Path("zoe.vcf"))
     assert problems == []
     (card,) = cards
-    assert (card.get("nickname"), card.get("referrals"), card.get("first_visit")) == (
+    assert (card.get("pet_name"), card.get("referrals"), card.get("first_visit")) == (
         "Zee, Z", ("Bo", "Cy; Di"), "2021-03-04",
     )  # fmt: skip
     # CSV splits a list cell at commas and semicolons, as it does for tags.
     cards, problems = parse_csv(export([c], "csv"), Path("zoe.csv"))
     assert problems == []
     (card,) = cards
-    assert (card.get("nickname"), card.get("referrals"), card.get("first_visit")) == (
+    assert (card.get("pet_name"), card.get("referrals"), card.get("first_visit")) == (
         "Zee, Z", ("Bo", "Cy", "Di"), "2021-03-04",
     )  # fmt: skip
 
     # A one-line field is written before the lists, as in every new file.
     (addition,) = plan_import(parse_vcards(vcf, Path("zoe.vcf"))[0], []).additions
     assert [k for k, _ in addition.fields] == [
-        "first_name", "status", "nickname", "first_visit", "referrals",
+        "first_name", "status", "pet_name", "first_visit", "referrals",
     ]  # fmt: skip
-    assert {k: current_values(c)[k] for k in ("nickname", "referrals", "first_visit")} == {
-        "nickname": "Zee, Z", "referrals": ("Bo", "Cy; Di"), "first_visit": "2021-03-04",
+    assert {k: current_values(c)[k] for k in ("pet_name", "referrals", "first_visit")} == {
+        "pet_name": "Zee, Z", "referrals": ("Bo", "Cy; Di"), "first_visit": "2021-03-04",
     }  # fmt: skip
 
 
@@ -168,5 +170,6 @@ def test_a_bad_value_of_a_new_field_skips_the_card(new_fields: None) -> None:
     ]
 
 
-def test_cards_carry_every_field_but_the_identity() -> None:
-    assert {f.key for f in card_fields()} == {f.key for f in FIELDS} - {"id", "name"}
+def test_cards_carry_every_field_but_the_identity_and_the_family() -> None:
+    # A family (a list of people) has no vCard or CSV form; it travels in JSON exports.
+    assert {f.key for f in card_fields()} == {f.key for f in FIELDS} - {"id", "name", "family"}

@@ -96,14 +96,16 @@ def test_csv_export_is_exact(write_vault: WriteVault) -> None:
     root = write_vault({"zoe.md": ZOE, "marcus.md": MARCUS})
     lines = export(root, "--format", "csv").splitlines()
     assert lines[0] == (
-        "id,name,first_name,last_name,email,phone,company,address,tags,segment,status,value,"
+        "id,name,first_name,last_name,nickname,salutation,language,email,phone,company,address,"
+        "address_street,address_city,address_region,address_postcode,address_country,"
+        "tags,segment,status,value,"
         "likes,dislikes,birthday,anniversary,customer_since,cadence,last_contact,next_contact,"
         "snooze_until,max_contacts,notes,path"
     )
     assert lines[1:] == [
-        f"marcus,Marcus Lee,Marcus,,,,,,,,lost,,,,,,,,,,,,,{root / 'marcus.md'}",
-        'zoe,Zoë Müller,Zoë,Müller,"zoe@example.de, zoe.work@example.com",+49 170 1234567,'
-        'Atelier Zoë; Partner,"Hauptstraße 1, 80331 München",vip,studio,active,1234567,'
+        f"marcus,Marcus Lee,Marcus,,,,,,,,,,,,,,,,lost,,,,,,,,,,,,,{root / 'marcus.md'}",
+        'zoe,Zoë Müller,Zoë,Müller,,,,"zoe@example.de, zoe.work@example.com",+49 170 1234567,'
+        'Atelier Zoë; Partner,"Hauptstraße 1, 80331 München",,,,,,vip,studio,active,1234567,'
         '"espresso, jazz, mostly",loud music,--04-14,2015-06-20,2019-12-01,6w,,,,,'
         f"Prefers mornings.,{root / 'zoe.md'}",
     ]

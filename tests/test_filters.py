@@ -48,4 +48,4 @@ def test_the_index_row_is_judged_like_the_customer() -> None:
         for c in (ANA, BO):
             assert f.matches(facets(c)) == f.matches(c)
     assert CustomerFilter().everyone and not CustomerFilter(status="lost").everyone
-    assert CustomerFilter(tags=("vip",)).matches(Facets(("vip",), None, "lost", None))
+    assert CustomerFilter(tags=("vip",)).matches(Facets(("vip",), None, "lost", None, None))

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from crm.cli import main
 from crm.core.config import Config, load_config
 from crm.core.errors import CrmError
-from crm.core.model import Away, ContactCap, Location, PartialDate, Span
+from crm.core.model import Address, Away, ContactCap, Location, PartialDate, Span
 from crm.vault.files import find_files, find_root
 from crm.vault.load import load_vault
 from crm.vault.parse import parse_bytes
@@ -72,7 +72,9 @@ def test_every_field_is_typed() -> None:
     assert (c.id, c.name, c.first_name, c.last_name) == ("zoe", "Zoë Müller", "Zoë", "Müller")
     assert c.emails == ("zoe@example.de", "zoe.m@work.example")
     assert c.phones == ("+49 30 1234",)
-    assert (c.company, c.address, c.segment) == ("Atelier Z", "Kastanienallee 5, Berlin", "salon")
+    assert (c.company, c.address, c.segment) == (
+        "Atelier Z", Address("Kastanienallee 5, Berlin"), "salon",
+    )  # fmt: skip
     assert (c.tags, c.status, c.value) == (("regular", "vip"), "active", 1250.5)
     assert (c.likes, c.dislikes) == (("tea", "jazz, mostly"), ("loud music",))
     assert [(d.kind, d.label, d.date, d.yearly, d.location.line) for d in c.dates] == [
