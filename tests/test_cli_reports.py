@@ -28,7 +28,7 @@ EXPECTED: dict[tuple[str, ...], str] = {
         "  NAME           LATE  LAST CONTACT      EVERY  LIKES\n"
         "  Fatima Haddad  0d    2026-10-26 visit  4w     henna treatments, cardamom coff…\n"
         "\n"
-        "Next 14 days (16)\n"
+        "Next 14 days (17)\n"
         "  DATE        WHEN    NAME           WHAT                                 NOTE\n"
         "  2026-11-25  Wed     Priya Raman    follow-up at 14:30\n"
         "  2026-11-27  Fri     Chloé Dubois   birthday (turns 36)\n"
@@ -42,6 +42,7 @@ EXPECTED: dict[tuple[str, ...], str] = {
         "  2026-12-01  in 8d   Zoë Müller     7 years as a customer\n"
         "  2026-12-02  in 9d   Ana García     birthday (turns 37)\n"
         "  2026-12-04  in 11d  Noah Kim       birthday\n"
+        "  2026-12-05  in 12d  Ana García     daughter Lucía turns 18\n"
         "  2026-12-05  in 12d  Chloé Dubois   reach out\n"
         "  2026-12-05  in 12d  Emma Wilson    Daughter's wedding\n"
         "  2026-12-05  in 12d  Grace Okafor   reach out\n"
@@ -82,6 +83,7 @@ EXPECTED: dict[tuple[str, ...], str] = {
         "2026-12-01  in 8d   Zoë Müller        7 years as a customer\n"
         "2026-12-02  in 9d   Ana García        birthday (turns 37)\n"
         "2026-12-04  in 11d  Noah Kim          birthday\n"
+        "2026-12-05  in 12d  Ana García        daughter Lucía turns 18\n"
         "2026-12-05  in 12d  Chloé Dubois      reach out\n"
         "2026-12-05  in 12d  Emma Wilson       Daughter's wedding\n"
         "2026-12-05  in 12d  Grace Okafor      reach out\n"
@@ -161,21 +163,32 @@ EXPECTED: dict[tuple[str, ...], str] = {
         "Ana García (ana-garcia)  active  #vip #regular\n"
         "  first name:     Ana\n"
         "  last name:      García\n"
+        "  nickname:       Anita\n"
+        "  language:       es\n"
         "  email:          ana.garcia@example.com\n"
         "  phone:          +49 151 2345 6789\n"
-        "  address:        Lindenstraße 12, 10969 Berlin\n"
+        "  address:        Lindenstraße 12\n"
+        "                  10969 Berlin\n"
+        "                  Germany\n"
         "  value:          2840\n"
         "  customer since: 2018-04-15\n"
         "  likes:          balayage, oat latte, talking about her garden\n"
         "  dislikes:       loud music\n"
+        "  family:         Lucía (daughter), born 2008-12-05\n"
+        "                  Jonas (husband)\n"
         "  contact:        overdue, every 21d, last 2026-10-20 (visit), due 2026-11-10\n"
         "Next dates:\n"
         "  2026-12-02  birthday (turns 37)\n"
+        "  2026-12-05  daughter Lucía turns 18\n"
         "  2027-04-15  9 years as a customer\n"
+        "Planned:\n"
+        "  call: ask how Lucía likes university\n"
         "Latest log:\n"
         "  2026-10-21 note: send a photo of the colour chart before the next appointment\n"
         "  2026-10-20 visit: balayage refresh, very happy\n"
         "  2026-09-28 visit: cut and gloss; wants to go lighter for winter\n"
+        "Notes:\n"
+        "  Always books the window seat. Her daughter Lucía started university in October.\n"
         "File: vault-example/ana-garcia.md\n"
     ),
     ("show", "søren", "--today", TODAY): (
@@ -192,6 +205,8 @@ EXPECTED: dict[tuple[str, ...], str] = {
         "Latest log:\n"
         "  2026-09-02 call: moved his October booking to after his trip\n"
         "  2026-08-12 visit: haircut and beard trim\n"
+        "Notes:\n"
+        "  Spends late autumn with family in Aarhus every year.\n"
         "File: vault-example/soren-kristensen.md\n"
     ),
     ("show", "marcus-oneill", "--today", TODAY): (
@@ -206,6 +221,8 @@ EXPECTED: dict[tuple[str, ...], str] = {
         "Latest log:\n"
         "  2026-04-02 note: said he found a barber near work\n"
         "  2026-02-14 visit: skin fade\n"
+        "Notes:\n"
+        "  Moved to a barber closer to his new office in spring.\n"
         "File: vault-example/marcus-oneill.md\n"
     ),
     ("search", "garden"): (
@@ -303,26 +320,28 @@ def test_show_json_has_the_whole_profile() -> None:
 
 def test_show_csv_is_one_flat_row_of_the_profile() -> None:
     header = (
-        "id,name,first_name,status,tags,segment,company,email,phone,path,last_name,address,value,"
+        "id,name,first_name,status,tags,segment,company,email,phone,path,last_name,nickname,"
+        "salutation,language,address,value,"
         "likes,dislikes,customer_since,contact_state,cadence,last_contact,due,days_overdue,"
         "next_contact,snooze_until,away_from,away_to\n"
     )
     assert crm("show", "ana", "--today", TODAY, "--format", "csv") == (
         0,
         header + 'ana-garcia,Ana García,Ana,active,"vip, regular",,,ana.garcia@example.com,'
-        '+49 151 2345 6789,vault-example/ana-garcia.md,García,"Lindenstraße 12, 10969 Berlin",'
+        "+49 151 2345 6789,vault-example/ana-garcia.md,García,Anita,,es,"
+        '"Lindenstraße 12, 10969 Berlin, Germany",'
         '2840,"balayage, oat latte, talking about her garden",loud music,2018-04-15,overdue,21d,'
         "2026-10-20,2026-11-10,13,,,,\n",
     )
     assert crm("show", "søren", "--today", TODAY, "--format", "csv") == (
         0,
         header + "soren-kristensen,Søren Kristensen,Søren,active,regular,,,soren.k@example.dk,,"
-        'vault-example/soren-kristensen.md,Kristensen,,,"beard trims, jazz",,,away,6w,2026-09-02,'
+        'vault-example/soren-kristensen.md,Kristensen,,,,,,"beard trims, jazz",,,away,6w,2026-09-02,'
         "2026-12-16,,,,2026-11-10,2026-12-15\n",
     )
     assert crm("show", "priya", "--today", TODAY, "--format", "csv")[1].splitlines()[1] == (
         "priya-raman,Priya Raman,Priya,lead,bridal,,,priya.raman@example.in,,"
-        "vault-example/priya-raman.md,Raman,,,natural looks,,,never,14d,,,,2026-11-25 14:30:00,,,"
+        "vault-example/priya-raman.md,Raman,,,,,,natural looks,,,never,14d,,,,2026-11-25 14:30:00,,,"
     )
 
 

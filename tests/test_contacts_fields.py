@@ -127,7 +127,8 @@ def test_a_field_added_to_the_table_is_exported_and_imported(new_fields: None) -
     header, row = export([c], "csv").splitlines()
     assert header.endswith(",max_contacts,pet_name,referrals,first_visit,notes,path")
     assert (
-        row == 'zoe,Zoë Lee,Zoë,,,,,,,,,,,,,,,,active,,,,,,,,,,,,"Zee, Z","Bo, Cy; Di",2021-03-04,,zoe.md'
+        row
+        == 'zoe,Zoë Lee,Zoë,,,,,,,,,,,,,,,,active,,,,,,,,,,,,"Zee, Z","Bo, Cy; Di",2021-03-04,,zoe.md'
     )
     (record,) = json.loads(export([c], "json"))
     assert [k for k in record if k in ("max_contacts", "pet_name", "referrals", "first_visit")] == [

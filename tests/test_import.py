@@ -409,7 +409,10 @@ def whole_customers(root: Path) -> list[Any]:
 
 
 def test_vcard_round_trip(vault: Path, tmp_path: Path) -> None:
-    """Every example customer exported as vCard re-imports to the same whole customer."""
+    """Every example customer exported as vCard re-imports to the same whole customer.
+
+    But for the family: a list of people has no vCard form (it travels in JSON exports).
+    """
     exported = CliRunner().invoke(main, ["--vault", str(EXAMPLE), "export"]).stdout_bytes
     source = tmp_path / "all.vcf"
     source.write_bytes(exported)
@@ -418,7 +421,8 @@ def test_vcard_round_trip(vault: Path, tmp_path: Path) -> None:
     assert out.endswith("20 new, 0 changed, 0 unchanged, 0 skipped\n")
     want, got = whole_customers(EXAMPLE), whole_customers(vault)
     assert len(got) == 20
-    assert got == want
+    assert [c["id"] for c in want if c["family"]] == ["ana-garcia"]
+    assert got == [c | {"family": ()} for c in want]
     # Importing the export into the vault it came from changes nothing.
     before = snapshot(vault)
     assert run(vault, "import", str(source))[1].endswith(

@@ -21,7 +21,7 @@ from crm.cli.common import (
     today_option,
 )
 from crm.core.model import STATUSES
-from crm.report import rows, views
+from crm.report import profile, rows, views
 from crm.report.render import Format, to_json
 from crm.rules import rhythm
 from crm.rules.filters import CustomerFilter
@@ -217,11 +217,11 @@ def show(session: Session, name: str, fmt: Format, today: date) -> None:
     """
     customer = session.customer(name)
     if fmt == "table":
-        click.echo(views.profile_text(customer, session.config, today), nl=False)
+        click.echo(profile.profile_text(customer, session.config, today), nl=False)
     elif fmt == "csv":
-        click.echo(views.profile_csv(customer, session.config, today), nl=False)
+        click.echo(profile.profile_csv(customer, session.config, today), nl=False)
     else:
-        click.echo(to_json(views.profile_json(customer, session.config, today)), nl=False)
+        click.echo(to_json(profile.profile_json(customer, session.config, today)), nl=False)
 
 
 @click.command()

@@ -183,6 +183,7 @@ class Interaction:
     text: str
     is_contact: bool
     location: Location
+    planned: bool = False  # an unchecked task, ``- [ ] ...``: something still to do
 
 
 @dataclass(frozen=True, slots=True)

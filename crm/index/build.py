@@ -175,9 +175,9 @@ def _write(
             ):
                 conn.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", batch)
         insert = (
-            "INSERT INTO files (path, size, mtime_ns, cid, id_key, name_key, data, problems, status, "
-            "tracked, due, back, noisy_until, loyal_until, winback) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO files (path, size, mtime_ns, cid, id_key, name_key, nick_key, data, "
+            "problems, status, tracked, due, back, noisy_until, loyal_until, winback) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         day, key = (0, "") if blocks is None else (blocks.day.toordinal(), feed_key(config))
         rows = parse_changed(root, changed, config, racy_after, progress, workers, blocks=blocks)
@@ -191,6 +191,7 @@ def _write(
                     row.cid,
                     None if row.cid is None else row.cid.casefold(),
                     None if row.name is None else row.name.casefold(),
+                    None if row.nickname is None else row.nickname.casefold(),
                     row.data,
                     row.problems,
                     row.status,

@@ -60,6 +60,7 @@ def encode_customer(c: Customer) -> str:
                 i.text,
                 i.is_contact,
                 i.location.line,
+                i.planned,
             ]
             for i in c.log
         ]
@@ -100,8 +101,9 @@ def decode_customer(text: str, path: Path) -> Customer:
                 text,
                 is_contact,
                 Location(path, ln),
+                planned,
             )
-            for day, at, kind, text, is_contact, ln in log
+            for day, at, kind, text, is_contact, ln, planned in log
         ),
         extra=tuple((k, v) for k, v in extra),
         body=body,

@@ -152,12 +152,15 @@ class BrokenCustomer(CrmError):
 
 
 def resolve(customers: Sequence[Customer], name: str) -> Customer:
-    """Return the customer ``name`` means: an id, an exact name, or an unambiguous prefix."""
+    """Return the customer ``name`` means: an id, an exact name or nickname, or a unique prefix."""
     wanted = name.casefold()
     tests: tuple[Callable[[Customer], bool], ...] = (
         lambda c: c.id == name,
         lambda c: c.name.casefold() == wanted,
-        lambda c: c.id.casefold().startswith(wanted) or c.name.casefold().startswith(wanted),
+        lambda c: (c.nickname or "").casefold() == wanted,
+        lambda c: any(
+            key.casefold().startswith(wanted) for key in (c.id, c.name, c.nickname or "")
+        ),
     )
     for test in tests:
         found = [c for c in customers if test(c)]

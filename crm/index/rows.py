@@ -52,6 +52,7 @@ class Row:
     name: str | None
     problems: str
     status: str | None = None
+    nickname: str | None = None
     tracked: int = 0
     due: int | None = None
     back: int | None = None
@@ -104,6 +105,7 @@ def make_row(
         name=c.name,
         problems=encoded_problems,
         status=c.status,
+        nickname=c.nickname,
         tracked=int(rhythm.tracked(c, config)),
         due=None if r.due is None else r.due.toordinal(),
         back=None if back is None else back.toordinal(),

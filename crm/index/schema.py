@@ -34,6 +34,7 @@ CREATE TABLE files (
     cid TEXT,
     id_key TEXT,
     name_key TEXT,
+    nick_key TEXT,
     data TEXT,
     problems TEXT NOT NULL,
     status TEXT,
@@ -48,6 +49,7 @@ CREATE INDEX files_stat ON files (path, size, mtime_ns);
 CREATE INDEX files_cid ON files (cid);
 CREATE INDEX files_id_key ON files (id_key);
 CREATE INDEX files_name_key ON files (name_key);
+CREATE INDEX files_nick_key ON files (nick_key) WHERE nick_key IS NOT NULL;
 CREATE INDEX files_due ON files (tracked, due);
 CREATE INDEX files_back ON files (tracked, back);
 CREATE INDEX files_noisy ON files (noisy_until);

@@ -132,7 +132,7 @@ class Index(IndexBase):
 
     @or_plain
     def named(self, name: str) -> list[Customer]:
-        """Return, in vault order, the customers whose id or name starts with ``name`` (casefolded).
+        """Return, in vault order, the customers whose id, name or nickname starts with ``name``.
 
         That covers every customer ``crm.index.collection.resolve`` can pick for ``name``.
         """
@@ -145,7 +145,8 @@ class Index(IndexBase):
         return self._customers(
             self._fids(
                 "SELECT fid FROM files WHERE id_key >= ?1 AND id_key < ?2 "
-                "UNION SELECT fid FROM files WHERE name_key >= ?1 AND name_key < ?2",
+                "UNION SELECT fid FROM files WHERE name_key >= ?1 AND name_key < ?2 "
+                "UNION SELECT fid FROM files WHERE nick_key >= ?1 AND nick_key < ?2",
                 [low, high],
             )
         )

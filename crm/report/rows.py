@@ -104,7 +104,7 @@ def describe(u: Upcoming) -> str:
     if u.kind == "birthday":
         return "birthday" + (f" (turns {u.age})" if u.age is not None else "")
     if u.kind == "relative":
-        return f"{u.label}'s birthday" + (f" (turns {u.age})" if u.age is not None else "")
+        return f"{u.label}'s birthday" if u.age is None else f"{u.label} turns {u.age}"
     if u.kind == "followup":
         return "follow-up" + (f" at {u.at.strftime('%H:%M')}" if u.at else "")
     if u.kind == "due":

@@ -1,14 +1,13 @@
-"""The two human-facing views: the daily agenda and one customer's profile (pure)."""
+"""The daily agenda, the digest a person reads with their coffee (pure); see also ``profile``."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date
 from typing import Any
 
 from crm.core.config import Config
-from crm.core.fields import FIELDS, Field
 from crm.core.model import Customer, Problem
 from crm.report import rows
 from crm.report.render import Column, cell, problem_rows, to_csv
@@ -136,129 +135,3 @@ def _why(row: dict[str, Any]) -> str:
 
 def _indent(text: str) -> str:
     return "".join(f"  {line}\n" for line in text.splitlines())
-
-
-def profile_json(c: Customer, config: Config, today: date) -> dict[str, Any]:
-    """Return everything known about one customer, with their contact state on ``today``."""
-    state = rhythm.contact_state(c, config, today)
-    return {
-        **rows.customer_row(c),
-        "last_name": c.last_name,
-        "address": c.address,
-        "value": c.value,
-        "likes": list(c.likes),
-        "dislikes": list(c.dislikes),
-        "customer_since": c.customer_since,
-        "dates": [
-            {"kind": d.kind, "label": d.label, "date": d.date.isoformat(), "yearly": d.yearly}
-            for d in c.dates
-        ],
-        "contact": {
-            "state": state.state,
-            "cadence": str(state.cadence) if state.cadence else None,
-            "last_contact": state.last.day if state.last else None,
-            "due": state.due,
-            "days_overdue": state.days_overdue,
-            "next_contact": c.next_contact,
-            "snooze_until": c.snooze_until,
-            "away": {"from": c.away.start, "to": c.away.end} if c.away else None,
-        },
-        "upcoming": [rows.upcoming_row(u, today) for u in rhythm.upcoming([c], config, today, 366)],
-        "log": [
-            {
-                "date": i.day,
-                "time": i.time.strftime("%H:%M") if i.time else None,
-                "kind": i.kind,
-                "text": i.text,
-                "line": i.location.line,
-            }
-            for i in sorted(c.log, key=lambda i: i.day)
-        ],
-        "extra": dict(c.extra),
-    }
-
-
-# The layout of crm show's field lines; a labelled field of the table not named here follows.
-_SHOW_ORDER = (
-    "first_name", "last_name", "company", "segment", "email", "phone", "address", "value",
-    "customer_since", "likes", "dislikes",
-)  # fmt: skip
-SHOWN: tuple[Field, ...] = tuple(
-    sorted(
-        (f for f in FIELDS if f.label and f.attr),
-        key=lambda f: _SHOW_ORDER.index(f.key) if f.key in _SHOW_ORDER else len(_SHOW_ORDER),
-    )
-)
-
-
-def profile_csv(c: Customer, config: Config, today: date) -> str:
-    """Return one customer as a one-row CSV: the keys of ``profile_json`` that hold no table."""
-    profile = profile_json(c, config, today)
-    contact = profile["contact"]
-    away = contact["away"] or {}
-    row = {
-        **{k: profile[k] for k in (*rows.customer_row(c), *PROFILE_SCALARS)},
-        "contact_state": contact["state"],
-        **{k: contact[k] for k in CONTACT_SCALARS},
-        "away_from": away.get("from"),
-        "away_to": away.get("to"),
-    }
-    return to_csv([row], list(row))
-
-
-# The profile's fields that fit one CSV cell (lists are joined), after those of ``customer_row``.
-PROFILE_SCALARS = ("last_name", "address", "value", "likes", "dislikes", "customer_since")
-CONTACT_SCALARS = ("cadence", "last_contact", "due", "days_overdue", "next_contact", "snooze_until")
-
-
-STATE_WORDS = {
-    "overdue": "overdue",
-    "never": "never contacted",
-    "due": "due today",
-    "ok": "on track",
-    "snoozed": "snoozed",
-    "away": "away",
-    "inactive": "not contacted (status {status})",
-    "untracked": "no cadence",
-}
-
-
-def profile_text(c: Customer, config: Config, today: date, log_lines: int = 5) -> str:
-    """Return one customer's profile as readable text."""
-    state = rhythm.contact_state(c, config, today)
-    head = f"{c.name} ({c.id})  {c.status}"
-    if c.tags:
-        head += "  #" + " #".join(c.tags)
-    out = [head]
-    for f in SHOWN:
-        value = getattr(c, f.attr) if f.attr else None
-        if value:
-            out.append(f"  {(f.label or f.key) + ':':15} {cell(value)}")
-    words = STATE_WORDS[state.state].format(status=c.status)
-    said = [words]
-    if state.cadence:
-        said.append(f"every {state.cadence}")
-    if state.last:
-        how = f" ({state.last.entry.kind})" if state.last.entry else ""
-        said.append(f"last {state.last.day}{how}")
-    if state.due:
-        said.append(f"due {state.due}")
-    out.append(f"  {'contact:':15} {', '.join(said)}")
-    if c.away is not None and c.away.end >= today:
-        out.append(f"  {'away:':15} {c.away.start} to {c.away.end}")
-    if c.snooze_until is not None and c.snooze_until > today:
-        out.append(f"  {'snoozed until:':15} {c.snooze_until}")
-    if c.max_contacts is not None:
-        out.append(f"  {'max contacts:':15} {c.max_contacts}")
-    coming = rhythm.upcoming([c], config, today, 366)[:5]
-    if coming:
-        out.append("Next dates:")
-        out.extend(f"  {u.day}  {rows.describe(u)}" for u in coming)
-    recent = sorted(c.log, key=lambda i: (i.day, i.time or time.min), reverse=True)
-    if recent:
-        out.append("Latest log:")
-        for i in recent[:log_lines]:
-            at = f" {i.time:%H:%M}" if i.time else ""
-            out.append(f"  {i.day}{at} {i.kind}: {i.text}".rstrip())
-    out.append(f"File: {c.location.path}")
-    return "\n".join(out) + "\n"

@@ -306,6 +306,7 @@ class FrontMatter:
                         text=(text or "").strip(),
                         is_contact=kind != "note" and task != " ",
                         location=Location(path, body_start + offset),
+                        planned=task == " ",
                     )
                     continue
             if not (b := BULLET.match(line)):
@@ -332,6 +333,7 @@ class FrontMatter:
                 text=(entry["text"] or "").strip(),
                 is_contact=kind != "note" and task != " ",
                 location=where,
+                planned=task == " ",
             )
 
 

@@ -92,3 +92,15 @@ def notes(body: str) -> str:
     lines = body.splitlines()
     mask = log_mask(lines)
     return "\n".join(line for line, in_log in zip(lines, mask, strict=True) if not in_log).strip()
+
+
+def open_tasks(body: str) -> list[str]:
+    """Return the unchecked task items (``- [ ] ...``) of the ``## Log`` sections, as written."""
+    lines = body.splitlines()
+    fenced = fenced_lines(lines)
+    mask = log_mask(lines, fenced)
+    found = []
+    for i, line in enumerate(lines):
+        if mask[i] and i not in fenced and (m := BULLET.match(line)) and m[1] == " ":
+            found.append(m[2].strip())
+    return found

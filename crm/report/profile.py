@@ -1,0 +1,218 @@
+"""One customer's profile, as ``crm show`` prints it: text, JSON or one CSV row (pure)."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from typing import Any
+
+from crm.core.config import Config
+from crm.core.fields import FIELDS, Field
+from crm.core.model import Address, Customer, Interaction, Relative
+from crm.report import rows
+from crm.report.render import cell, to_csv
+from crm.rules import rhythm
+from crm.vault.syntax import notes, open_tasks
+
+# The layout of crm show's field lines; a labelled field of the table not named here follows.
+_SHOW_ORDER = (
+    "first_name", "last_name", "nickname", "salutation", "language", "company", "segment",
+    "email", "phone", "address", "value", "customer_since", "likes", "dislikes",
+)  # fmt: skip
+SHOWN: tuple[Field, ...] = tuple(
+    sorted(
+        (f for f in FIELDS if f.label and f.attr),
+        key=lambda f: _SHOW_ORDER.index(f.key) if f.key in _SHOW_ORDER else len(_SHOW_ORDER),
+    )
+)
+# The profile's fields that fit one CSV cell (lists are joined), after those of ``customer_row``.
+PROFILE_SCALARS = (
+    "last_name", "nickname", "salutation", "language", "address", "value", "likes", "dislikes",
+    "customer_since",
+)  # fmt: skip
+CONTACT_SCALARS = ("cadence", "last_contact", "due", "days_overdue", "next_contact", "snooze_until")
+STATE_WORDS = {
+    "overdue": "overdue",
+    "never": "never contacted",
+    "due": "due today",
+    "ok": "on track",
+    "snoozed": "snoozed",
+    "away": "away",
+    "inactive": "not contacted (status {status})",
+    "untracked": "no cadence",
+}
+
+
+def planned(c: Customer, today: date) -> list[str]:
+    """Return what is still to do: entries dated after today, then the unchecked tasks as written.
+
+    A task (``- [ ] ...``) needs no date; a dated one is listed once, as a task.
+    """
+    ahead = sorted(
+        (i for i in c.log if i.day > today and not i.planned),
+        key=lambda i: (i.day, i.time or time.min),
+    )
+    return [_entry(i).strip() for i in ahead] + open_tasks(c.body)
+
+
+def relative_text(r: Relative) -> str:
+    """Return one member of the family as ``show`` prints it: 'Lucía (daughter), born 2018-12-05'."""
+    text = r.name + (f" ({r.relation})" if r.relation else "")
+    if r.birthday is not None:
+        text += f", birthday {r.birthday}" if r.birthday.year is None else f", born {r.birthday}"
+    return text
+
+
+def _address_json(a: Address | None) -> Any:
+    if a is None:
+        return None
+    return a.text if a.text is not None else dict((*a.parts(), *a.extra))
+
+
+def _entry_json(i: Interaction) -> dict[str, Any]:
+    return {
+        "date": i.day,
+        "time": i.time.strftime("%H:%M") if i.time else None,
+        "kind": i.kind,
+        "text": i.text,
+        "line": i.location.line,
+    }
+
+
+def profile_json(c: Customer, config: Config, today: date) -> dict[str, Any]:
+    """Return everything known about one customer, with their contact state on ``today``."""
+    state = rhythm.contact_state(c, config, today)
+    noisy = rhythm.too_much_contact(c, config, today)
+    todo = planned(c, today)
+    return {
+        **rows.customer_row(c),
+        "last_name": c.last_name,
+        "nickname": c.nickname,
+        "salutation": c.salutation,
+        "language": c.language,
+        "hello": c.hello,
+        "address": _address_json(c.address),
+        "value": c.value,
+        "likes": list(c.likes),
+        "dislikes": list(c.dislikes),
+        "customer_since": c.customer_since,
+        "dates": [
+            {"kind": d.kind, "label": d.label, "date": d.date.isoformat(), "yearly": d.yearly}
+            for d in c.dates
+        ],
+        "family": [
+            {"name": r.name, "relation": r.relation, "birthday": r.birthday and str(r.birthday)}
+            for r in c.family
+        ],
+        "contact": {
+            "state": state.state,
+            "cadence": str(state.cadence) if state.cadence else None,
+            "last_contact": state.last.day if state.last else None,
+            "due": state.due,
+            "days_overdue": state.days_overdue,
+            "next_contact": c.next_contact,
+            "snooze_until": c.snooze_until,
+            "away": {"from": c.away.start, "to": c.away.end} if c.away else None,
+            "too_much": None if noisy is None else rows.noisy_row(noisy),
+        },
+        "upcoming": [rows.upcoming_row(u, today) for u in rhythm.upcoming([c], config, today, 366)],
+        "planned": todo,
+        "log": [_entry_json(i) for i in sorted(c.log, key=lambda i: i.day)],
+        "notes": notes(c.body),
+        "extra": dict(c.extra),
+    }
+
+
+def profile_csv(c: Customer, config: Config, today: date) -> str:
+    """Return one customer as a one-row CSV: the keys of ``profile_json`` that hold no table."""
+    profile = profile_json(c, config, today)
+    contact = profile["contact"]
+    away = contact["away"] or {}
+    row = {
+        **{k: profile[k] for k in (*rows.customer_row(c), *PROFILE_SCALARS)},
+        "address": None if c.address is None else str(c.address),
+        "contact_state": contact["state"],
+        **{k: contact[k] for k in CONTACT_SCALARS},
+        "away_from": away.get("from"),
+        "away_to": away.get("to"),
+    }
+    return to_csv([row], list(row))
+
+
+def _line(label: str, text: str) -> list[str]:
+    """Return a labelled line; the lines of a value of several lines stay under its first."""
+    first, *more = text.splitlines() or [""]
+    return [f"  {label + ':':15} {first}", *(f"  {'':15} {line}" for line in more)]
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, Address):
+        return "\n".join(value.lines())
+    return cell(value)
+
+
+def profile_text(c: Customer, config: Config, today: date, log_lines: int = 5) -> str:
+    """Return one customer's profile as readable text."""
+    state = rhythm.contact_state(c, config, today)
+    head = f"{c.name} ({c.id})  {c.status}"
+    if c.tags:
+        head += "  #" + " #".join(c.tags)
+    out = [head]
+    for f in SHOWN:
+        value = getattr(c, f.attr) if f.attr else None
+        if value:
+            out.extend(_line(f.label or f.key, _value_text(value)))
+    if c.family:
+        out.extend(_line("family", "\n".join(relative_text(r) for r in c.family)))
+    words = STATE_WORDS[state.state].format(status=c.status)
+    said = [words]
+    if state.cadence:
+        said.append(f"every {state.cadence}")
+    if state.last:
+        how = f" ({state.last.entry.kind})" if state.last.entry else ""
+        said.append(f"last {state.last.day}{how}")
+    if state.due:
+        said.append(f"due {state.due}")
+    out.extend(_line("contact", ", ".join(said)))
+    if c.away is not None and c.away.end >= today:
+        out.extend(_line("away", f"{c.away.start} to {c.away.end}"))
+    if c.snooze_until is not None and c.snooze_until > today:
+        out.extend(_line("snoozed until", str(c.snooze_until)))
+    if c.max_contacts is not None:
+        out.extend(_line("max contacts", str(c.max_contacts)))
+    noisy = rhythm.too_much_contact(c, config, today)
+    if noisy is not None:
+        out.extend(
+            _line("too much", f"{noisy.count} since {noisy.since}, over {noisy.cap}: give a rest")
+        )
+    coming = rhythm.upcoming([c], config, today, 366)[:5]
+    if coming:
+        out.append("Next dates:")
+        out.extend(f"  {u.day}  {rows.describe(u)}" for u in coming)
+    todo = planned(c, today)
+    if todo:
+        out.append("Planned:")
+        out.extend(f"  {item}" for item in todo)
+    recent = sorted(
+        (i for i in c.log if _done(i, today)),
+        key=lambda i: (i.day, i.time or time.min),
+        reverse=True,
+    )
+    if recent:
+        out.append("Latest log:")
+        out.extend(_entry(i) for i in recent[:log_lines])
+    written = notes(c.body)
+    if written:
+        out.append("Notes:")
+        out.extend(f"  {line}".rstrip() for line in written.splitlines())
+    out.append(f"File: {c.location.path}")
+    return "\n".join(out) + "\n"
+
+
+def _done(i: Interaction, today: date) -> bool:
+    """Return True for a log entry of what happened (not a task, not dated after today)."""
+    return not i.planned and i.day <= today
+
+
+def _entry(i: Interaction) -> str:
+    at = f" {i.time:%H:%M}" if i.time else ""
+    return f"  {i.day}{at} {i.kind}: {i.text}".rstrip()
