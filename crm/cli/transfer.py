@@ -1,7 +1,8 @@
-"""Commands that move people in and out and look after them: thanks, winback, import, export."""
+"""Commands that move people in and out and look after them: thanks, winback, import, export, labels."""
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -236,4 +237,94 @@ def _new_file_diff(text: str, name: str) -> str:
     return "".join(line if line.endswith("\n") else line + "\n" for line in diff)
 
 
-COMMANDS = [thanks, winback, export, import_]
+# Where Debian (fonts-dejavu-core), Fedora and macOS keep a font with most of Unicode.
+LABEL_FONTS = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf",
+    "/Library/Fonts/Arial Unicode.ttf",
+)
+
+
+@click.command()
+@filter_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "csv", "pdf"]),
+    default="text",
+    show_default=True,
+    help="text, csv (a column per address part, for mail merge) or pdf (a sheet to print).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE (atomically) instead of stdout.",
+)
+@click.option(
+    "--layout",
+    type=click.Choice(["3x7", "3x10"]),
+    default="3x7",
+    show_default=True,
+    help="PDF sheet: 3x7 on A4 (63.5 x 38.1 mm labels) or 3x10 on US Letter (Avery 5160).",
+)
+@click.option(
+    "--font",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A TrueType font for the PDF (default: DejaVu Sans when installed).",
+)
+@today_option
+@pass_session
+def labels(
+    session: Session,
+    filters: CustomerFilter,
+    fmt: str,
+    output: Path | None,
+    layout: str,
+    font: Path | None,
+    today: date,
+) -> None:
+    """Address labels for cards and letters: text, CSV or a printable PDF sheet.
+
+    Everyone the filters keep, but lost customers (unless --status lost), sorted by
+    name. Customers without a usable address are listed on stderr, never skipped
+    silently.
+
+    \b
+    Examples:
+      crm labels --tag regular
+      crm labels --format pdf -o cards.pdf --city Berlin
+      crm labels --format pdf --layout 3x10 -o labels.pdf
+      crm labels --format csv > addresses.csv
+    """
+    from crm.report import labels as sheet
+
+    kept = [
+        c
+        for c in filters.select(session.vault().customers)
+        if c.status != "lost" or filters.status == "lost"
+    ]
+    made = sheet.make_labels(kept)
+    for c, why in made.missing:
+        click.echo(f"{c.location.path}: no label for {c.name}: {why}", err=True)
+    if fmt == "pdf":
+        if output is None and sys.stdout.isatty():
+            raise CrmError("a PDF is not for the terminal: add -o FILE", exit_code=2)
+        font = font or next((Path(p) for p in LABEL_FONTS if Path(p).is_file()), None)
+        if font is None:
+            click.echo("warning: no Unicode font found (--font FILE); using Helvetica", err=True)
+        chosen: Any = layout
+        data = sheet.labels_pdf(made, chosen, font, today)
+    else:
+        text = sheet.labels_csv(made) if fmt == "csv" else sheet.labels_text(made)
+        data = text.encode("utf-8")
+    if output is None:
+        click.echo(data, nl=False)
+    else:
+        from crm.edit.atomic import write as write_atomic
+
+        write_atomic(output, data)
+    click.echo(f"{len(made.labels)} labels, {len(made.missing)} without an address", err=True)
+
+
+COMMANDS = [thanks, winback, export, import_, labels]
