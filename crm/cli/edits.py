@@ -288,7 +288,7 @@ def edit(session: Session, name: str) -> None:
 
     path = _path(session, name)
     click.edit(filename=str(path))
-    _, problems = parse_path(path, session.root)
+    _, problems = parse_path(path, session.root, date_order=session.config.date_order)
     if problems:
         click.echo(problems_text(problems), nl=False, err=True)
     if any(p.severity == "error" for p in problems):
