@@ -284,10 +284,10 @@ def parse_day(
     if key in _WEEKDAYS:
         ahead = (_WEEKDAYS[key] - today.weekday()) * step % 7 or 7
         return today + timedelta(days=ahead * step)
-    for form in _YEARLESS:
-        if m := form.fullmatch(key):
-            return _yearless(m.groupdict(), text.strip(), today, step)
     try:
+        for form in _YEARLESS:
+            if m := form.fullmatch(text.strip()):
+                return _yearless(m.groupdict(), text.strip(), today, step)
         return parse_written_date(text, order)
     except ValueError as exc:
         reason = str(exc)
