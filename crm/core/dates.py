@@ -236,7 +236,9 @@ def parse_written_date(text: str, order: DateOrder | None = None) -> date:
     raise ValueError(f"'{text}' is not a date (expected e.g. {WRITTEN_FORMS})")
 
 
-def _built(parts: dict[str, str | None], text: str, order: DateOrder | None) -> date:
+def _built(
+    parts: dict[str, str | None], text: str, order: DateOrder | None, *, yearless: bool = False
+) -> date:
     """Return the date of a matched form's parts, or raise the part that is wrong."""
     if parts.get("a") is not None:
         if order is None:
@@ -258,7 +260,8 @@ def _built(parts: dict[str, str | None], text: str, order: DateOrder | None) -> 
         raise ValueError(f"year {year} in '{text}' (years {MIN_YEAR} to {MAX_YEAR})")
     last = calendar.monthrange(year, month)[1]
     if not 1 <= day <= last:
-        raise ValueError(f"day {day} in '{text}' ({MONTH_NAMES[month - 1]} {year} has {last} days)")
+        month_name = MONTH_NAMES[month - 1] + ("" if yearless else f" {year}")
+        raise ValueError(f"day {day} in '{text}' ({month_name} has {last} days)")
     return date(year, month, day)
 
 
@@ -298,7 +301,7 @@ def parse_day(
 
 def _yearless(parts: dict[str, str | None], text: str, today: date, step: int) -> date:
     # Checked against a leap year, so that 29 Feb is a day; it falls on the next (or last) one.
-    leap = _built({**parts, "y": "2000"}, text, None)
+    leap = _built({**parts, "y": "2000"}, text, None, yearless=True)
     year = today.year
     while True:
         if calendar.isleap(year) or (leap.month, leap.day) != (2, 29):
