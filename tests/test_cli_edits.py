@@ -162,13 +162,20 @@ def test_dry_run_and_no_op_write_nothing(ana: Path) -> None:
         (
             ["log", "ana", "call: x", "--date", "2026-13-01"],
             2,
-            "crm: --date: '2026-13-01' is not a real date (month must be in 1..12)\n",
+            "Usage: main log [OPTIONS] NAME TEXT\nTry 'main log --help' for help.\n\n"
+            "Error: Invalid value for '--date': month 13 in '2026-13-01' "
+            "(expected YYYY-MM-DD, today, yesterday, tomorrow, a weekday (friday, fri), "
+            "20 Dec, Dec 20, 20 Dec 2026, Dec 20, 2026 or 20.12.2026)\n",
         ),
         (["snooze", "ana"], 2, "crm: give exactly one of --until DATE or --for SPAN\n"),
         (
-            ["followup", "ana", "tomorrow"],
+            ["followup", "ana", "soon"],
             2,
-            "crm: followup: 'tomorrow' is not a date (expected YYYY-MM-DD or YYYY-MM-DD HH:MM)\n",
+            "Usage: main followup [OPTIONS] NAME DATE [TIME]\n"
+            "Try 'main followup --help' for help.\n\n"
+            "Error: Invalid value for 'DATE': 'soon' is not a date "
+            "(expected YYYY-MM-DD, today, yesterday, tomorrow, a weekday (friday, fri), "
+            "20 Dec, Dec 20, 20 Dec 2026, Dec 20, 2026 or 20.12.2026)\n",
         ),
         (
             ["away", "ana", "2026-12-20", "2026-12-01"],

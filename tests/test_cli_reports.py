@@ -92,6 +92,8 @@ EXPECTED: dict[tuple[str, ...], str] = {
         "2026-12-09  in 16d  李伟 (Li Wei)     birthday (turns 41)\n"
         "2026-12-11  in 18d  李伟 (Li Wei)     reach out\n"
         "2026-12-13  in 20d  Zoë Müller        reach out\n"
+        "2026-12-14  in 21d  David Cohen       son Eli turns 5\n"
+        "2026-12-14  in 21d  David Cohen       son Noam turns 5\n"
         "2026-12-16  in 23d  Søren Kristensen  reach out\n"
         "2026-12-18  in 25d  Emma Wilson       reach out\n"
     ),
@@ -348,10 +350,10 @@ def test_show_csv_is_one_flat_row_of_the_profile() -> None:
 def test_bad_today_is_a_usage_error() -> None:
     code, out = crm("overdue", "--today", "2026-13-01")
     assert code == 2
-    assert "'2026-13-01' is not a real date (month must be in 1..12)" in out
+    assert "Invalid value for '--today': month 13 in '2026-13-01' (expected YYYY-MM-DD," in out
     code, out = crm("overdue", "--today", "9999-12-31")
     assert code == 2
-    assert "'9999-12-31' is out of range (years 1000 to 2999)" in out
+    assert "Invalid value for '--today': year 9999 in '9999-12-31' (years 1000 to 2999)" in out
 
 
 def test_every_command_has_help_with_an_example() -> None:

@@ -17,7 +17,7 @@ import click
 import click.shell_completion
 
 from crm.cli import clock
-from crm.core.dates import parse_date
+from crm.core.dates import parse_date, parse_day
 from crm.core.errors import CrmError
 
 # The core is imported where it is used, so that ``crm --help`` starts fast.
@@ -167,26 +167,37 @@ def progress_bar() -> Callable[[int, int], None] | None:
 
 
 def parse_today(ctx: click.Context, param: click.Parameter, value: str | None) -> date:
-    """Return ``--today`` as a date; without it, today in the vault's time zone (``clock``)."""
+    """Return ``--today`` as a date; without it, today in the vault's time zone (``clock``).
+
+    ``--today`` takes every form of ``crm.core.dates.parse_day``; relative words (``tomorrow``,
+    ``friday``, ``20 Dec``) count from the real day and look ahead.
+    """
     # No session only while completing, before the group's callback has run.
     session = ctx.find_object(Session) or Session(None)
     if value is None:
         day = session.today()
     else:
         try:
-            day = parse_date(value)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc)) from None
+            day = parse_date(value)  # the usual ISO day needs neither the clock nor crm.toml
+        except ValueError:
+            try:
+                day = parse_day(value, today=session.today(), direction="future")
+            except ValueError as exc:
+                raise click.BadParameter(str(exc)) from None
     session.day = day
     return day
 
 
 def today_option(f: F) -> F:
-    """Add ``--today YYYY-MM-DD`` for reproducible reports."""
+    """Add ``--today DATE`` for reproducible reports.
+
+    Eager: the command's other dates (``log --date yesterday``) count from this day.
+    """
     return click.option(
         "--today",
-        metavar="YYYY-MM-DD",
+        metavar="DATE",
         callback=parse_today,
+        is_eager=True,
         help="Pretend today is this date (reproducible reports).",
     )(f)
 

@@ -5,26 +5,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from crm.cli.common import Session, customer_argument, pass_session, today_option
+from crm.cli.when import CLOCK, FUTURE, PAST, SPAN, param_named, typed_day
 from crm.core import dates
 from crm.core.errors import CrmError
-from crm.core.model import STATUSES
+from crm.core.model import STATUSES, Span
 
 if TYPE_CHECKING:  # crm.edit is imported inside the commands that use it
     from crm.edit.changes import Change
-
-
-def _date(text: str, what: str) -> date:
-    try:
-        return dates.parse_date(text)
-    except ValueError as exc:
-        raise CrmError(f"{what}: {exc}", exit_code=2) from None
 
 
 def _path(session: Session, name: str) -> Path:
@@ -116,9 +110,14 @@ def new(
 @click.argument("text")
 @click.option("--kind", help="The entry's kind (call, visit, email, note, ...).")
 @click.option(
-    "--date", "day", metavar="YYYY-MM-DD", help="The day of the contact (default: today)."
+    "--date",
+    "day",
+    type=PAST,
+    metavar="DATE",
+    help="The day of the contact (default: today): YYYY-MM-DD, yesterday, friday (the last "
+    "one), 20 Dec (the last one), 20 Dec 2026, 20.12.2026.",
 )
-@click.option("--time", "at", metavar="HH:MM", help="The time of the contact.")
+@click.option("--time", "at", type=CLOCK, metavar="HH:MM", help="The time of the contact.")
 @today_option
 @pass_session
 def log(
@@ -126,18 +125,20 @@ def log(
     name: str,
     text: str,
     kind: str | None,
-    day: str | None,
-    at: str | None,
+    day: date | None,
+    at: time | None,
     today: date,
 ) -> None:
     """Append "- DATE kind: text" to the customer's ## Log section.
 
     TEXT starts with its kind ("call: ...") unless --kind gives it. A log line with
     today's date is how contact is recorded; nothing else in the file changes.
+    A --date without a year, or a weekday, is the last such day on or before today.
 
     \b
     Examples:
       crm log bella "call: asked about the spring offers"
+      crm log bella "visit: trim" --date yesterday
       crm log zoe "trim and colour" --kind visit --date 2026-11-20 --time 15:30
     """
     from crm.edit.changes import append_log
@@ -149,13 +150,8 @@ def log(
                 f"no kind in '{text}': write 'call: {text}' or pass --kind call", exit_code=2
             )
         kind, text = m[1], m[2]
-    when = _date(day, "--date") if day else today
-    try:
-        clock = dates.parse_time(at) if at else None
-    except ValueError as exc:
-        raise CrmError(f"--time: {exc}", exit_code=2) from None
     path = _path(session, name)
-    result = append_log(path, when, kind, text, clock)
+    result = append_log(path, day or today, kind, text, at)
     number, line = result.added()[-1]
     click.echo(f"{path}:{number}: {line}")
 
@@ -200,75 +196,107 @@ def unset(session: Session, name: str, keys: tuple[str, ...], dry_run: bool) -> 
 
 @click.command()
 @customer_argument
-@click.option("--until", "until", metavar="YYYY-MM-DD", help="Leave alone until this day.")
-@click.option("--for", "span", metavar="SPAN", help="Leave alone for 2w, 30d, 3m, ...")
+@click.option(
+    "--until",
+    "until",
+    type=FUTURE,
+    metavar="DATE",
+    help="Leave alone until this day: YYYY-MM-DD, tomorrow, friday, 20 Dec (the next one), ...",
+)
+@click.option(
+    "--for", "span", type=SPAN, metavar="SPAN", help="Leave alone for 2w, 30d, 2 weeks, 3 months."
+)
 @today_option
 @dry_run_option
 @pass_session
 def snooze(
-    session: Session, name: str, until: str | None, span: str | None, today: date, dry_run: bool
+    session: Session, name: str, until: date | None, span: Span | None, today: date, dry_run: bool
 ) -> None:
     """Leave a customer out of overdue lists until a day (sets snooze_until).
 
     \b
     Examples:
       crm snooze bella --for 2w
+      crm snooze bella --for "3 months"
       crm snooze bella --until 2027-01-10
+      crm snooze bella --until "10 Jan"
     """
     from crm.edit.changes import Change
 
     if (until is None) == (span is None):
         raise CrmError("give exactly one of --until DATE or --for SPAN", exit_code=2)
-    if until is not None:
-        day = _date(until, "--until")
-    else:
-        try:
-            day = dates.add_span(today, dates.parse_span(span or ""))
-        except ValueError as exc:
-            raise CrmError(f"--for: {exc}", exit_code=2) from None
+    day = until if until is not None else dates.add_span(today, span or Span(0, "d"))
     _change(session, name, [Change("snooze_until", "=", day.isoformat())], dry_run)
 
 
 @click.command()
 @customer_argument
-@click.argument("day", metavar="DATE")
-@click.argument("at", metavar="[TIME]", required=False)
+@click.argument("day", type=FUTURE, metavar="DATE")
+@click.argument("at", type=CLOCK, metavar="[TIME]", required=False)
+@click.option("--time", "at_option", type=CLOCK, metavar="HH:MM", help="The time, as for log.")
+@today_option
 @dry_run_option
 @pass_session
-def followup(session: Session, name: str, day: str, at: str | None, dry_run: bool) -> None:
+def followup(
+    session: Session,
+    name: str,
+    day: date,
+    at: time | None,
+    at_option: time | None,
+    today: date,
+    dry_run: bool,
+) -> None:
     """Plan the next contact on DATE, optionally at TIME (sets next_contact).
+
+    DATE is YYYY-MM-DD, tomorrow, a weekday (the next one), 20 Dec (the next one),
+    20 Dec 2026 or 20.12.2026; TIME is HH:MM, given after DATE or as --time.
 
     \b
     Examples:
       crm followup bella 2026-12-01
       crm followup bella 2026-12-01 14:30
+      crm followup bella friday --time 9:30
     """
     from crm.edit.changes import Change
 
-    try:
-        when = dates.parse_datetime(day if at is None else f"{day} {at}")
-    except ValueError as exc:
-        raise CrmError(f"followup: {exc}", exit_code=2) from None
-    value = f"{when:%Y-%m-%d %H:%M}" if at is not None else when.isoformat()
+    if at is not None and at_option is not None:
+        raise click.UsageError("give the time once: DATE TIME or --time TIME")
+    at = at or at_option
+    value = day.isoformat() if at is None else f"{day.isoformat()} {at:%H:%M}"
     _change(session, name, [Change("next_contact", "=", value)], dry_run)
 
 
 @click.command()
 @customer_argument
 @click.argument("start", metavar="FROM")
-@click.argument("end", metavar="TO")
+@click.argument("end", metavar="[TO]", required=False)
+@today_option
 @dry_run_option
 @pass_session
-def away(session: Session, name: str, start: str, end: str, dry_run: bool) -> None:
-    """Mark a customer away from FROM to TO, inclusive (sets away).
+def away(
+    session: Session, name: str, start: str, end: str | None, today: date, dry_run: bool
+) -> None:
+    """Mark a customer away from FROM to TO, inclusive (sets away): FROM TO or FROM..TO.
+
+    Each day is YYYY-MM-DD, tomorrow, a weekday (the next one), 20 Dec (the next one),
+    20 Dec 2026 or 20.12.2026.
 
     \b
-    Example:
+    Examples:
       crm away bella 2026-12-20 2027-01-06
+      crm away bella 2026-12-20..2027-01-06
+      crm away bella "20 Dec" "6 Jan"
     """
     from crm.edit.changes import Change
 
-    _change(session, name, [Change("away", "=", f"{start}..{end}")], dry_run)
+    ctx = click.get_current_context()
+    if end is None:
+        if ".." not in start:
+            raise click.UsageError(f"'{start}' is not a range: give FROM TO or FROM..TO", ctx)
+        start, end = start.split("..", 1)
+    first = typed_day(start.strip(), "future", ctx, param_named(ctx, "start"), today=today)
+    last = typed_day(end.strip(), "future", ctx, param_named(ctx, "end"), today=today)
+    _change(session, name, [Change("away", "=", f"{first}..{last}")], dry_run)
 
 
 @click.command()
@@ -288,7 +316,7 @@ def edit(session: Session, name: str) -> None:
 
     path = _path(session, name)
     click.edit(filename=str(path))
-    _, problems = parse_path(path, session.root)
+    _, problems = parse_path(path, session.root, date_order=session.config.date_order)
     if problems:
         click.echo(problems_text(problems), nl=False, err=True)
     if any(p.severity == "error" for p in problems):

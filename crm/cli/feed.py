@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ import click
 from crm.cli import clock
 from crm.cli.common import Session, pass_session, today_option
 from crm.cli.reports import filter_options
+from crm.cli.when import FUTURE
 from crm.rules.filters import CustomerFilter
 
 DEFAULT_HOST = "127.0.0.1"
@@ -27,9 +28,7 @@ def _echo_err(message: str) -> None:
 
 def today_hidden(f: Callable[..., Any]) -> Callable[..., Any]:
     """Add a hidden ``--today`` that pins the date (demos and tests) instead of following the clock."""
-    return click.option(
-        "--today", "fixed_today", type=click.DateTime(["%Y-%m-%d"]), hidden=True, default=None
-    )(f)
+    return click.option("--today", "fixed_today", type=FUTURE, hidden=True, default=None)(f)
 
 
 def _stop_on_sigterm() -> None:
@@ -40,10 +39,6 @@ def _stop_on_sigterm() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)
-
-
-def _fixed(value: datetime | None) -> date | None:
-    return value.date() if value is not None else None
 
 
 @click.command()
@@ -161,7 +156,7 @@ def serve(
     host: str,
     port: int,
     filters: CustomerFilter,
-    fixed_today: datetime | None,
+    fixed_today: date | None,
 ) -> None:
     """Serve the feed at a secret URL and keep it current as the vault changes.
 
@@ -181,7 +176,7 @@ def serve(
     job = FeedJob(
         session.root,
         filters,
-        _fixed(fixed_today),
+        fixed_today,
         _echo_err,
         now=clock.now,
     )
@@ -219,7 +214,7 @@ def watch(
     session: Session,
     output: Path | None,
     filters: CustomerFilter,
-    fixed_today: datetime | None,
+    fixed_today: date | None,
 ) -> None:
     """Watch the vault and keep an .ics file current; one log line per rebuild.
 
@@ -239,7 +234,7 @@ def watch(
     job = FeedJob(
         session.root,
         filters,
-        _fixed(fixed_today),
+        fixed_today,
         _echo_err,
         now=clock.now,
     )

@@ -229,7 +229,7 @@ def show(session: Session, name: str, fmt: Format, today: date) -> None:
 @format_option
 @click.option(
     "--today",
-    metavar="YYYY-MM-DD",
+    metavar="DATE",
     callback=parse_today,
     help="Accepted as by every report, so scripts can pass it; search does not depend on the day.",
 )

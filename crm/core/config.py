@@ -9,7 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from crm.core.dates import Feb29Rule, parse_cap, parse_span
+from crm.core.dates import DATE_ORDERS, DateOrder, Feb29Rule, parse_cap, parse_span
 from crm.core.model import ContactCap, Location, Problem, Span
 
 CONFIG_NAME = "crm.toml"
@@ -50,6 +50,7 @@ class Config:
     timezone: str = "UTC"
     timezone_set: bool = False  # crm.toml names the zone; else "today" is the machine's date
     feb29: Feb29Rule = "feb28"
+    date_order: DateOrder | None = None  # how slash dates (03/04/2026) read; unset, refused
     default_cadence: Span | None = None
     default_max_contacts: ContactCap | None = None
     cadence_by_tag: tuple[tuple[str, Span], ...] = ()
@@ -139,6 +140,12 @@ def parse_config(raw: dict[str, Any], where: Location) -> tuple[Config, list[Pro
         kwargs["feb29"] = feb29
     else:
         bad(f"vault.feb29 must be 'feb28' or 'mar1', not {feb29!r}")
+    if "date_order" in vault:
+        order = vault["date_order"]
+        if isinstance(order, str) and order.upper() in DATE_ORDERS:
+            kwargs["date_order"] = order.upper()
+        else:
+            bad(f'vault.date_order must be "DMY" or "MDY", not {order!r}')
     for key, parse, field_name in (
         ("cadence", parse_span, "default_cadence"),
         ("max_contacts", parse_cap, "default_max_contacts"),

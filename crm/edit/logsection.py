@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from crm.core import dates
 from crm.edit.lines import Doc
-from crm.vault.syntax import BULLET, ENTRY, HEADING, LOG_HEADING, fenced_lines
+from crm.vault.logline import entry_date
+from crm.vault.syntax import BULLET, HEADING, LOG_HEADING, fenced_lines
 
 
 def log_run(doc: Doc) -> tuple[int, int]:
@@ -39,8 +39,7 @@ def add_log_entry(doc: Doc, entry: str, day: date) -> None:
         if not b:
             continue
         stop = _block_end(doc, i, end)
-        e = ENTRY.match(b[2])
-        entries.append((i, stop, _day(e["date"]) if e else None))
+        entries.append((i, stop, entry_date(b[2])))
     prefix = "- "
     if entries:
         m = re.match(r"[-*+][ \t]+", doc.content(doc.lines[entries[-1][0]]))
@@ -58,8 +57,7 @@ def add_log_entry(doc: Doc, entry: str, day: date) -> None:
 def entry_day(line: str) -> date | None:
     """Return the date of a log bullet line, or None when it has none."""
     b = BULLET.match(line)
-    e = ENTRY.match(b[2]) if b else None
-    return _day(e["date"]) if e else None
+    return entry_date(b[2]) if b else None
 
 
 def _log_heading(doc: Doc) -> int | None:
@@ -112,10 +110,3 @@ def _append_section(doc: Doc, entry: str) -> None:
     if len(doc.lines) == doc.fm_end + 1 or doc.content(doc.lines[-1]).strip():
         doc.lines.append(doc.nl)
     doc.lines.extend([f"## Log{doc.nl}", f"- {entry}{doc.nl}"])
-
-
-def _day(text: str) -> date | None:
-    try:
-        return dates.parse_date(text)
-    except ValueError:
-        return None

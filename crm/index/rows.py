@@ -74,7 +74,7 @@ def make_row(
     here (in a worker of the pool) so that a cold ``crm ics`` need not decode every customer.
     """
     path = root / rel
-    customer, problems = parse_path(path, root)
+    customer, problems = parse_path(path, root, date_order=config.date_order)
     encoded_problems = codec.encode_problems(problems)
     if customer is None:
         return Row(rel, size, mtime_ns, None, None, None, encoded_problems)

@@ -129,6 +129,7 @@ def _fingerprint(config: Config) -> dict[str, str]:
         config.cadence_by_tag,
         config.outreach_kinds,
         config.loyalty,
+        config.date_order,  # how the log's slash dates read: the parsed rows depend on it
     )
     return {
         "schema": str(SCHEMA),

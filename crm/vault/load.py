@@ -28,7 +28,7 @@ class Vault:
 def load_vault(root: Path, config: Config) -> Vault:
     """Return every customer under ``root`` with all problems; bad files never stop the load."""
     files, problems = find_files(root, config)
-    parsed = (parse_path(path, root) for path in files)
+    parsed = (parse_path(path, root, date_order=config.date_order) for path in files)
     return assemble(root, parsed, problems)
 
 

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from crm.core.dates import DateOrder
 from crm.core.model import Customer, Location, Problem
 from crm.vault.reader import FrontMatter
 from crm.vault.syntax import TOP_KEY, front_matter_end
@@ -19,8 +20,11 @@ _ANCHOR = re.compile(r"(?:^|[\s\[{,:-])[&*][^\s,\]}]+")
 Parsed = tuple[Customer | None, list[Problem]]
 
 
-def parse_path(path: Path, root: Path) -> Parsed:
-    """Return the customer in the file at ``path`` and its problems."""
+def parse_path(path: Path, root: Path, *, date_order: DateOrder | None = None) -> Parsed:
+    """Return the customer in the file at ``path`` and its problems.
+
+    ``date_order`` (``[vault] date_order``) says how slash dates in the log read.
+    """
     where = Location(path, 1)
     try:
         size = path.stat().st_size
@@ -29,7 +33,7 @@ def parse_path(path: Path, root: Path) -> Parsed:
         data = path.read_bytes()
     except OSError as exc:
         return None, [Problem(where, f"cannot read file: {exc.strerror or exc}")]
-    return parse_bytes(data, path, default_id(path, root))
+    return parse_bytes(data, path, default_id(path, root), date_order=date_order)
 
 
 def default_id(path: Path, root: Path) -> str:
@@ -37,7 +41,9 @@ def default_id(path: Path, root: Path) -> str:
     return path.stem
 
 
-def parse_bytes(data: bytes, path: Path, fallback_id: str) -> Parsed:
+def parse_bytes(
+    data: bytes, path: Path, fallback_id: str, *, date_order: DateOrder | None = None
+) -> Parsed:
     """Return the customer held by a file's bytes, and its problems (pure: no I/O)."""
     where = Location(path, 1)
     if len(data) > MAX_FILE_BYTES:
@@ -82,7 +88,7 @@ def parse_bytes(data: bytes, path: Path, fallback_id: str) -> Parsed:
             key_lines.setdefault(m[1], number)
             if m[2] is not None:
                 plain[m[1]] = m[2]
-    reader = FrontMatter(raw, path, key_lines, plain)
+    reader = FrontMatter(raw, path, key_lines, plain, date_order)
     return reader.customer(fallback_id, lines[end + 1 :], end + 2)
 
 

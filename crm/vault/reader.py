@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from crm.core import dates
-from crm.core.fields import FIELDS, KNOWN_KEYS, Field, parse_status
+from crm.core.dates import DateOrder
+from crm.core.fields import FIELDS, KNOWN_KEYS, TYPES, Field, parse_status
 from crm.core.model import (
     ADDRESS_PARTS,
     STATUSES,
@@ -28,9 +29,9 @@ from crm.core.model import (
     Severity,
     Status,
 )
+from crm.vault.logline import NO_DATE, SKIPPED, read_entry
 from crm.vault.syntax import (
     BULLET,
-    ENTRY,
     QUICK_ENTRY,
     YAML11_SURPRISE,
     fenced_lines,
@@ -38,7 +39,6 @@ from crm.vault.syntax import (
 )
 
 NULLS = ("", "~", "null", "Null", "NULL")
-ENTRY_FORM = "log entry must read '- YYYY-MM-DD [HH:MM] kind: text'"
 _DAYS: dict[str, date] = {}  # the same few hundred log dates recur across a vault
 # Read first, by hand: a customer needs a name, and the id and status have defaults.
 _BY_HAND = frozenset(
@@ -56,9 +56,15 @@ class FrontMatter:
     """Turns the text-only front matter mapping into typed customer fields, collecting problems."""
 
     def __init__(
-        self, raw: dict[str, Any], path: Path, key_lines: dict[str, int], plain: dict[str, str]
+        self,
+        raw: dict[str, Any],
+        path: Path,
+        key_lines: dict[str, int],
+        plain: dict[str, str],
+        date_order: DateOrder | None = None,
     ):
         self.raw = raw
+        self.date_order = date_order  # how the log's slash dates read (``[vault] date_order``)
         self.path = path
         self.key_lines = key_lines
         self.plain = plain
@@ -270,8 +276,13 @@ class FrontMatter:
         if not self.present("away"):
             return None
         value = self.raw["away"]
+        if isinstance(value, str):  # FROM..TO, the way the field table prints it
+            parse = TYPES["away"].parse
+            assert parse is not None
+            away: Away | None = self.typed("away", parse)
+            return away
         if not isinstance(value, dict) or not {"from", "to"} <= value.keys():
-            self.problem("away", "away must be a mapping with 'from' and 'to' dates")
+            self.problem("away", "away must be FROM..TO or a mapping with 'from' and 'to' dates")
             return None
         try:
             start = dates.parse_date(str(value["from"]))
@@ -313,25 +324,18 @@ class FrontMatter:
                 continue
             where = Location(self.path, body_start + offset)
             task, rest = b[1], b[2]
-            entry = ENTRY.match(rest)
-            if entry is None or entry["kind"] is None:
-                if task == " " and not rest[:1].isdigit():
+            entry = read_entry(rest, self.date_order)
+            if isinstance(entry, str):
+                if task == " " and entry == NO_DATE:
                     continue  # a plain to-do without a date
-                self.problems.append(Problem(where, ENTRY_FORM))
+                self.problems.append(Problem(where, SKIPPED + entry, "warning"))
                 continue
-            try:
-                day = dates.parse_date(entry["date"])
-                at = dates.parse_time(entry["time"]) if entry["time"] else None
-            except ValueError as exc:
-                self.problems.append(Problem(where, f"log entry: {exc}"))
-                continue
-            kind = entry["kind"].lower()
             yield Interaction(
-                day=day,
-                time=at,
-                kind=kind,
-                text=(entry["text"] or "").strip(),
-                is_contact=kind != "note" and task != " ",
+                day=entry.day,
+                time=entry.time,
+                kind=entry.kind,
+                text=entry.text,
+                is_contact=entry.kind != "note" and task != " ",
                 location=where,
                 planned=task == " ",
             )

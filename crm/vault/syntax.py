@@ -2,7 +2,8 @@
 
 A file is ``---``, YAML front matter, a closing ``---`` (or ``...``), then a Markdown body.
 In the body, the ``## Log`` section (up to the next heading of level 1 or 2) holds one bullet
-per contact: ``- YYYY-MM-DD [HH:MM] kind: text``. Lines inside fenced code blocks are text:
+per contact: ``- YYYY-MM-DD [HH:MM] kind: text``, or the date written another way (``2 Nov 2026``,
+``[[2026-11-02]]``, ...), with or without a kind (see docs/format.md). Lines inside fenced code blocks are text:
 never a heading, never an entry. The loader (``crm.vault.parse``), the editor
 (``crm.edit.lines``), the merge driver and the exporters all read files through these names.
 """
@@ -12,16 +13,29 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from crm.core.dates import WRITTEN_DATE
+
 BOUNDARY = re.compile(r"^---[ \t]*$")
 END = re.compile(r"^(?:---|\.\.\.)[ \t]*$")
 TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*)[ \t]*:(?:[ \t]+(.*?))?[ \t]*$")
 LOG_HEADING = re.compile(r"^##[ \t]+log[ \t]*#*[ \t]*$", re.IGNORECASE)
 HEADING = re.compile(r"^(#{1,6})[ \t]")
 BULLET = re.compile(r"^[-*+][ \t]+(?:\[([ xX])\][ \t]+)?(.*)$")
-ENTRY = re.compile(
-    r"^(?P<date>\d[\d-]*)(?:[ \t]+(?P<time>\d{1,2}:\d{2}))?"
-    r"(?:[ \t]+(?P<kind>[A-Za-z][\w-]*):(?:[ \t]+(?P<text>.*))?)?[ \t]*$"
+# The date that starts a log entry: any written date (``crm.core.dates.DATE_FORMS``), bare,
+# bold (``**2026-11-02**``) or an Obsidian daily-note link (``[[2026-11-02]]``, ``[[...|alias]]``).
+ENTRY_DATE = re.compile(
+    rf"^(?:(?P<link>\[\[)|(?P<bold>\*\*))?(?P<date>{WRITTEN_DATE})"
+    r"(?(link)(?:\|[^\]]*)?\]\])(?(bold)\*\*)",
+    re.IGNORECASE,
 )
+# What may follow the date: a time, then ``:`` or a dash, then an optional ``kind:`` (or
+# ``kind -``), then the text. Without a kind the entry is a contact of kind ``NO_KIND``.
+ENTRY_REST = re.compile(
+    r"^(?:[ \t]+(?P<time>\d{1,2}:\d{2})(?![\d:]))?(?:[ \t]*:|[ \t]+[-\u2013\u2014])?"
+    r"(?:[ \t]+(?P<kind>[A-Za-z][\w-]*)(?::|[ \t]+[-\u2013\u2014])(?=[ \t]|$))?"
+    r"(?:[ \t]+(?P<text>.*?))?[ \t]*$"
+)
+NO_KIND = "-"
 # BULLET followed by ENTRY, in one match: the common log line, where both would match.
 QUICK_ENTRY = re.compile(
     r"^[-*+][ \t]+(?:\[([ xX])\][ \t]+)?(\d{4}-\d{2}-\d{2})(?:[ \t]+(\d{1,2}:\d{2}))?"
