@@ -11,6 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from crm.cli import main
+from crm.core.fields import FIELDS, value_of
+from crm.index import codec
+from crm.vault import fastyaml
+from crm.vault.parse import parse_bytes
 from tests.conftest import WriteVault
 
 
@@ -162,3 +166,108 @@ def test_the_feed_keeps_both_with_unique_stable_uids(
     backdate(root)
     again = both_ways(root, monkeypatch, "ics", "--today", "2026-03-01")[1]
     assert re.findall(r"^UID:(.*?)\r?$", again, re.MULTILINE) == uids
+
+
+# -- one bad field ----------------------------------------------------------------------------
+
+# A good value of each kind, as front matter text; a new kind needs one here.
+GOOD_VALUE: dict[str, str] = {
+    "text": "Some text",
+    "texts": "[one, two]",
+    "status": "lead",
+    "number": "12.5",
+    "date": "2020-01-02",
+    "when": "2026-05-01 10:00",
+    "span": "2w",
+    "cap": "2/30d",
+    "yearly": "--03-04",
+    "away": "{from: 2026-06-01, to: 2026-06-10}",
+    "dates": "[{label: Met, date: 2019-05-06}]",
+}
+# Wrong values of each kind (a wrong shape is tried for every field).
+BAD_VALUE: dict[str, tuple[str, ...]] = {
+    "text": ("[a, b]",),
+    "texts": ("[a, {b: c}]", "[[a, b]]"),
+    "status": ("gone", "[lead]"),
+    "number": ("lots", "nan", "1e400"),
+    "date": ("2026-02-30", "12", "9999-01-01"),
+    "when": ("tomorrow-ish", "2026-05-01 25:00"),
+    "span": ("often", "0w", "101y"),
+    "cap": ("many", "2/often"),
+    "yearly": ("1985-02-30", "--13-01", "12"),
+    "away": ("soon", "{from: 2026-06-10, to: 2026-06-01}", "{from: [a], to: b}", "{from: x}"),
+    "dates": (
+        "[{label: Met, date: 2019-02-30}]",
+        "[{date: {a: b}}]",
+        "[{date: 2019, yearly: no}]",
+        "soon",
+    ),
+}
+SHAPES = ("{a: b}", "[{a: b}]", "[{a: b}, {c: d}]")
+# What a field falls back to when its value is dropped (None or an empty tuple otherwise).
+# A name that is not text gives way to the id.
+FALLBACK = {"id": "whole", "name": "Some text", "status": "active"}
+
+
+def whole_file(key: str | None = None, value: str = "") -> str:
+    """Return a customer file with a good value in every field, ``key`` set to ``value``."""
+    lines = ["---"]
+    for f in FIELDS:
+        lines.append(f"{f.key}: {value if f.key == key else GOOD_VALUE[f.kind]}")
+    return "\n".join([*lines, "---", "## Log", "", "- 2026-01-02 call: hello", ""])
+
+
+CASES = [
+    (f.key, bad)
+    for f in FIELDS
+    for bad in (*SHAPES, *BAD_VALUE[f.kind])
+    if not (f.kind == "text" and bad == "12")
+]
+
+
+@pytest.fixture(params=["fast", "pyyaml"])
+def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Read front matter with the fast reader where it can, or always with PyYAML."""
+    if request.param == "pyyaml":
+        monkeypatch.setattr(fastyaml, "load", lambda text: None)
+    return str(request.param)
+
+
+def test_the_whole_file_has_a_good_value_in_every_field(reader: str) -> None:
+    customer, problems = parse_bytes(whole_file().encode(), Path("whole.md"), "whole")
+    assert customer is not None and problems == []
+    for f in FIELDS:
+        assert value_of(customer, f) not in (None, ()), f.key
+
+
+@pytest.mark.parametrize(("key", "bad"), CASES)
+def test_a_bad_field_is_dropped_and_the_rest_loads(reader: str, key: str, bad: str) -> None:
+    path = Path("whole.md")
+    good, _ = parse_bytes(whole_file().encode(), path, "whole")
+    customer, problems = parse_bytes(whole_file(key, bad).encode(), path, "whole")
+    assert good is not None and customer is not None, problems
+    line = 2 + next(n for n, f in enumerate(FIELDS) if f.key == key)
+    errors = [p for p in problems if p.severity == "error"]
+    assert errors and all(p.location.line == line for p in errors), problems
+    assert all(p.message.startswith(key) for p in errors), problems
+    # Dropping first_name brings its own warning; nothing else is reported.
+    assert len(problems) - len(errors) == (key == "first_name"), problems
+    for f in FIELDS:
+        if f.key == key:
+            assert value_of(customer, f) in (FALLBACK.get(key), None, ()), key
+        else:
+            assert value_of(customer, f) == value_of(good, f), f.key
+    assert customer.log == good.log and customer.body == good.body
+    # The index stores and gives back exactly what was read.
+    assert codec.decode_customer(codec.encode_customer(customer), path) == customer
+
+
+def test_a_name_that_is_not_text_gives_way_to_the_id(write_vault: WriteVault) -> None:
+    root = write_vault({"bella.md": "---\nname: {first: Bella}\nfirst_name: Bella\n---\n"})
+    assert run(root, "check") == (
+        1,
+        "",
+        "bella.md:2: name must be text, not a mapping; shown as 'bella'\n",
+    )
+    code, out, _ = run(root, "list", "--format", "json")
+    assert [(r["id"], r["name"]) for r in json.loads(out)] == [("bella", "bella")]

@@ -131,7 +131,8 @@ class FrontMatter:
         self, fallback_id: str, body_lines: list[str], body_start: int
     ) -> tuple[Customer | None, list[Problem]]:
         """Return the customer (None without a name) and every problem found on the way."""
-        name = self.text("name")
+        cid = self.text("id") or fallback_id
+        name = self._name(cid)
         if not name:
             self.problems.insert(
                 0, Problem(Location(self.path, 2), "missing 'name': every customer needs a name")
@@ -141,7 +142,7 @@ class FrontMatter:
         if values["first_name"] is None:
             self.problem("name", "no first_name: add one so greetings can use it", "warning")
         customer = Customer(
-            id=self.text("id") or fallback_id,
+            id=cid,
             name=name,
             location=Location(self.path, 1),
             status=self._status(),
@@ -158,6 +159,14 @@ class FrontMatter:
         )
         self.problems.sort(key=problem_order)
         return customer, self.problems
+
+    def _name(self, cid: str) -> str | None:
+        """Return the name; one that is a list or mapping is a problem, and the id stands in."""
+        value = self.raw.get("name")
+        if self.present("name") and not isinstance(value, str):
+            self.problem("name", f"name must be text, not a {_shape(value)}; shown as '{cid}'")
+            return cid
+        return self.text("name")
 
     def _status(self) -> Status:
         text = (self.text("status") or "active").lower()
