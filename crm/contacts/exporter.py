@@ -10,12 +10,13 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, Literal
 
-from crm.contacts.cards import customer_text, field_text
+from crm.contacts.cards import customer_text, field_text, without_empty_headings
 from crm.contacts.vcard import to_vcard
 from crm.core import fields
 from crm.core.fields import Field
 from crm.core.model import Customer
 from crm.report.render import to_csv, to_json
+from crm.rules import rhythm
 from crm.vault.syntax import notes
 
 ExportFormat = Literal["vcard", "csv", "json"]
@@ -65,6 +66,10 @@ def csv_row(c: Customer) -> dict[str, Any]:
     # The front matter's own text, which crm import reads back (report.cell would write a
     # next_contact with seconds).
     row = {f.key: customer_text(c, f) for f in fields.FIELDS if f.csv}
+    if "last_contact" in row:
+        # The real last contact, as the reports see it: the newest contact entry counts too.
+        last = rhythm.last_contact(c)
+        row["last_contact"] = None if last is None else last.day.isoformat()
     return row | {"notes": notes_of(c), "path": str(c.location.path)}
 
 
@@ -78,5 +83,7 @@ def export(customers: Sequence[Customer], fmt: ExportFormat) -> str:
 
 
 def notes_of(c: Customer) -> str:
-    """Return the free-text notes of a customer file: its body without the ``## Log`` section."""
-    return notes(c.body)
+    """Return the free-text notes of a customer file: its body without the ``## Log`` section
+    and without empty headings.
+    """
+    return without_empty_headings(notes(c.body))

@@ -27,6 +27,7 @@ from crm.contacts.cards import (
     field_text,
     make_card,
     split_name,
+    without_empty_headings,
 )
 from crm.core import dates, fields
 from crm.core.errors import CrmError
@@ -301,9 +302,9 @@ def to_vcard(customers: Sequence[Customer]) -> str:
                 line.value = f"{d.date.isoformat()} {d.label}"
                 if not d.yearly:
                     line.params["X-YEARLY"] = ["FALSE"]
-        if c.body.strip():
+        if body := without_empty_headings(c.body):
             # The whole body, log included: an import into an empty vault restores the file.
-            card.add("note").value = c.body.strip()
+            card.add("note").value = body
         out.append(card.serialize())
     return "".join(out)
 
