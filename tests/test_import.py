@@ -176,9 +176,10 @@ def test_parses_21_30_and_40_cards() -> None:
 def test_malformed_cards_are_reported_with_their_line_and_skipped() -> None:
     text = APPLE_30 + BROKEN + "garbage\n" + NEXTCLOUD_40 + "BEGIN:VCARD\nFN:Cut off\n"
     cards, problems = parse_vcards(text, Path("c.vcf"))
-    assert [c.name for c in cards] == ["Grace Okafor", "李伟"]
+    # A bad birthday costs only the birthday, reported at its own line.
+    assert [c.name for c in cards] == ["Grace Okafor", "Bad Date", "李伟"]
     assert [str(p) for p in problems] == [
-        "c.vcf:20: card skipped: '14th of April' is not a date",
+        "c.vcf:23: Bad Date: BDAY '14th of April' is not a date; imported without a birthday",
         "c.vcf:25: card skipped: no name (FN or N)",
         "c.vcf:29: text outside BEGIN:VCARD ... END:VCARD; skipped",
         "c.vcf:40: card is not closed (no END:VCARD); skipped",
@@ -190,10 +191,14 @@ def test_google_csv() -> None:
     assert problems == [
         Problem(
             Location(Path("google.csv"), 4),
-            "row skipped: '1979-13-40' is not a real date (month must be in 1..12)",
+            "Tom Becker: Birthday '1979-13-40' is not a date; imported without a birthday",
         )
     ]
-    assert [(c.location.line, c.name) for c in cards] == [(2, "Ana García"), (5, "Noah Kim")]
+    assert [(c.location.line, c.name) for c in cards] == [
+        (2, "Ana García"),
+        (4, "Tom Becker"),
+        (5, "Noah Kim"),
+    ]
     assert dict(cards[0].fields) == {
         "first_name": "Ana",
         "last_name": "García",
@@ -353,10 +358,16 @@ def test_bad_rows_are_reported_and_the_rest_imports(vault: Path, tmp_path: Path)
     code, out, err = run(vault, "import", str(source))
     assert code == 1
     assert err == (
-        f"{source}:4: row skipped: '1979-13-40' is not a real date (month must be in 1..12)\n"
+        f"{source}:4: Tom Becker: Birthday '1979-13-40' is not a date; "
+        "imported without a birthday\n"
     )
-    assert out.endswith("2 new, 0 changed, 0 unchanged, 1 skipped\n")
-    assert sorted(p.name for p in vault.glob("*.md")) == ["ana-garcia.md", "noah-kim.md"]
+    assert out.endswith("3 new, 0 changed, 0 unchanged, 0 skipped, 1 value left out\n")
+    assert sorted(p.name for p in vault.glob("*.md")) == [
+        "ana-garcia.md",
+        "noah-kim.md",
+        "tom-becker.md",
+    ]
+    assert "birthday" not in (vault / "tom-becker.md").read_text(encoding="utf-8")
 
 
 def test_csv_with_map(vault: Path, tmp_path: Path) -> None:
@@ -615,16 +626,21 @@ def test_a_matched_customer_gets_missing_crm_fields_but_keeps_its_body(
     assert snapshot(root) == before
 
 
-def test_bad_crm_values_skip_the_card() -> None:
+def test_bad_crm_values_cost_only_their_field() -> None:
     text = (
         "BEGIN:VCARD\nVERSION:3.0\nFN:A B\nX-CRM-AWAY:2026-12-15/2026-11-10\nEND:VCARD\n"
-        "BEGIN:VCARD\nVERSION:3.0\nFN:C D\nX-CRM-DATE;X-YEARLY=FALSE:--03-01 Once\nEND:VCARD\n"
+        "BEGIN:VCARD\nVERSION:3.0\nFN:C D\nX-CRM-DATE;X-YEARLY=FALSE:--03-01 Once\n"
+        "X-CRM-VALUE:12\nEND:VCARD\n"
     )
     cards, problems = parse_vcards(text, Path("bad.vcf"))
-    assert cards == []
+    assert [(c.name, c.fields) for c in cards] == [
+        ("A B", (("first_name", "A"), ("last_name", "B"))),
+        ("C D", (("first_name", "C"), ("last_name", "D"), ("value", "12"))),
+    ]
     assert [str(p) for p in problems] == [
-        "bad.vcf:1: card skipped: away: 'to' (2026-11-10) is before 'from' (2026-12-15)",
-        "bad.vcf:6: card skipped: date '--03-01 once Once': a one-off date needs a year",
+        "bad.vcf:4: A B: X-CRM-AWAY '2026-12-15/2026-11-10' is not a date range; "
+        "imported without the away dates",
+        "bad.vcf:9: C D: X-CRM-DATE '--03-01 once Once' is not a date; imported without that date",
     ]
 
 

@@ -182,7 +182,8 @@ def import_(
     only gains what it lacks (new emails, phones, tags, empty fields), and values
     that differ are kept and reported. New customers are created like `crm new`.
     Prints every change as a diff. A malformed card or row is reported as
-    file:line and skipped; the exit code is then 1.
+    file:line and skipped; a card with one bad value (a birthday that is not a
+    date) is imported without it, and reported. The exit code is then 1.
 
     \b
     Examples:
@@ -191,7 +192,7 @@ def import_(
       crm import shop.csv --map "Kunde=name" --map "Umsatz=value"
     """
     from crm.contacts import csvcards, importer, vcard
-    from crm.contacts.cards import decode
+    from crm.contacts.cards import decode, is_dropped
 
     text = decode(file.read_bytes())
     is_vcard = file.suffix.lower() in (".vcf", ".vcard") or (
@@ -220,10 +221,11 @@ def import_(
     for p in problems:
         click.echo(str(p), err=True)
     changed = sum(1 for r in outcome.edited if r.changed)
+    dropped = sum(1 for p in problems if is_dropped(p))
     summary = (
         f"{len(outcome.created)} new, {changed} changed, {plan.unchanged} unchanged, "
-        f"{len(problems)} skipped"
-    )
+        f"{len(problems) - dropped} skipped"
+    ) + (f", {dropped} value{'s' if dropped != 1 else ''} left out" if dropped else "")
     click.echo(summary + (" (dry run: nothing written)" if dry_run else ""))
     if problems:
         raise SystemExit(1)

@@ -16,7 +16,8 @@ from typing import Any
 
 from crm.core import dates, fields
 from crm.core.fields import Field, number_text, parse_number
-from crm.core.model import Customer, ImportantDate, Location
+from crm.core.model import Customer, ImportantDate, Location, Problem
+from crm.vault.syntax import HEADING, fenced_lines
 
 FieldValue = str | tuple[str, ...]
 # `id` names the file (an import never sets it: a new customer gets one from its name, as with
@@ -79,29 +80,94 @@ def decode(data: bytes) -> str:
             return data.decode("latin-1")
 
 
-def make_card(where: Location, name: str, values: Mapping[str, FieldValue]) -> Card:
-    """Return a card with validated fields in ``card_fields()`` order; raise ValueError on a bad one."""
+@dataclass(frozen=True, slots=True)
+class Dropped:
+    """A value of a card that could not be read: the card is imported without it."""
+
+    key: str
+    value: str
+
+
+# What a value of each kind should have been, for the message about a dropped one.
+_WANTED = {
+    "number": "a number",
+    "date": "a date",
+    "when": "a date",
+    "yearly": "a date",
+    "dates": "a date",
+    "span": "a cadence (e.g. 4w)",
+    "cap": "a contact limit (e.g. 4/30d)",
+    "away": "a date range",
+    "status": "a status",
+}
+
+
+def dropped_message(name: str, source: str, dropped: Dropped) -> str:
+    """Return ``Tom Weber: BDAY '1985-02-30' is not a date; imported without a birthday``.
+
+    ``source`` is where the value was: a vCard property or a CSV column.
+    """
+    f = next(f for f in fields.FIELDS if f.key == dropped.key)
+    wanted = _WANTED.get(f.kind, "valid")
+    what = _WITHOUT.get(f.key) or f"its {(f.label or f.key).replace('_', ' ')}"
+    return f"{name}: {source} '{dropped.value}' is not {wanted}{WITHOUT}{what}"
+
+
+WITHOUT = "; imported without "
+
+
+def is_dropped(problem: Problem) -> bool:
+    """Return True for the problem of a value left out of a card that was imported."""
+    return WITHOUT in problem.message
+
+
+_WITHOUT = {
+    "birthday": "a birthday",
+    "anniversary": "an anniversary",
+    "away": "the away dates",
+    "dates": "that date",
+}
+
+
+def make_card(
+    where: Location, name: str, values: Mapping[str, FieldValue]
+) -> tuple[Card, list[Dropped]]:
+    """Return a card with validated fields in ``card_fields()`` order, and the values it drops.
+
+    A bad value costs only its field (or its ``dates`` item); a card without a name raises
+    ValueError.
+    """
     name = " ".join(name.split())
     if not name:
         raise ValueError("no name")
     kept: list[tuple[str, FieldValue]] = []
+    dropped: list[Dropped] = []
     for f in card_fields():
         value = values.get(f.key)
         if f.kind == "dates" and isinstance(value, tuple):
-            if value:
-                kept.append((f.key, tuple(checked_date(v) for v in value)))
+            good: list[str] = []
+            for item in value:
+                try:
+                    good.append(checked_date(item))
+                except ValueError:
+                    dropped.append(Dropped(f.key, item))
+            if good:
+                kept.append((f.key, tuple(good)))
         elif isinstance(value, tuple):
             unique = tuple(dict.fromkeys(v.strip() for v in value if v.strip()))
             if unique:
                 kept.append((f.key, unique))
         elif value is not None and value.strip():
             # An address of several lines arrives on one: the lines joined with ", ".
-            one_line = ", ".join(" ".join(v.split()) for v in value.splitlines() if v.strip())
-            kept.append((f.key, checked(f, one_line)))
+            text = ", ".join(" ".join(v.split()) for v in value.splitlines() if v.strip())
+            try:
+                kept.append((f.key, checked(f, text)))
+            except ValueError:
+                dropped.append(Dropped(f.key, text))
     note = values.get(NOTE)
     if isinstance(note, str) and note.strip():
         kept.append((NOTE, note.strip()))
-    return Card(where, name, tuple(kept))
+    return Card(where, name, tuple(kept)), dropped
 
 
 def checked(f: Field, text: str) -> str:
@@ -156,6 +222,36 @@ def checked_date(text: str) -> str:
 def date_item(d: ImportantDate) -> str:
     """Return a ``dates`` entry of a customer as ``DATE yearly|once LABEL``."""
     return f"{d.date.isoformat()} {'yearly' if d.yearly else 'once'} {d.label}"
+
+
+def without_empty_headings(text: str) -> str:
+    """Return Markdown ``text`` without its empty headings (a template's bare ``## Notes``).
+
+    A heading is empty when nothing but blank lines and empty headings follow it before the
+    next heading of its level or higher; a ``#`` inside a fenced code block is not a heading.
+    """
+    lines = text.splitlines()
+    fenced = fenced_lines(lines)
+    levels = [
+        len(m[1]) if i not in fenced and (m := HEADING.match(line)) else 0
+        for i, line in enumerate(lines)
+    ]
+    drop: set[int] = set()
+    for i, level in enumerate(levels):
+        if not level:
+            continue
+        j = i + 1
+        while j < len(lines) and not (levels[j] and levels[j] <= level):
+            if not levels[j] and lines[j].strip():
+                break
+            j += 1
+        else:
+            drop.add(i)
+            j = i + 1
+            while j < len(lines) and not lines[j].strip():
+                drop.add(j)  # and the blank lines under it, so no gap is left
+                j += 1
+    return "\n".join(line for i, line in enumerate(lines) if i not in drop).strip()
 
 
 def split_name(name: str) -> tuple[str, str]:

@@ -1,7 +1,8 @@
 """CSV exports (Google Contacts, Outlook, any spreadsheet with a header) read into ``Card`` values.
 
-Columns are mapped by their header, or by ``--map COLUMN=FIELD``. A row with a bad value is a
-``Problem`` located at its line, and is skipped.
+Columns are mapped by their header, or by ``--map COLUMN=FIELD``. A bad value costs only its
+field: a ``Problem`` located at its row names the column and the card. A row that cannot be
+read at all (no name, too many cells) is skipped.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from crm.contacts.cards import Card, card_fields, list_keys, make_card
-from crm.contacts.vcard import vcard_date
+from crm.contacts.cards import Card, Dropped, card_fields, dropped_message, list_keys, make_card
+from crm.contacts.vcard import not_cards, vcard_date
 from crm.core import dates, fields
 from crm.core.errors import CrmError
 from crm.core.fields import address_text
@@ -99,6 +100,8 @@ def parse_csv(
     except StopIteration:
         return [], [Problem(Location(path, 1), "empty file: a CSV import needs a header row")]
     columns = csv_columns(header, mapping or {})
+    if not columns:
+        raise not_cards(path)
     lower = [h.strip().lower() for h in header]
     events = _event_columns(lower)
     home = [(i, _PART_HEADERS[h]) for i, h in enumerate(lower) if h in _PART_HEADERS]
@@ -117,10 +120,16 @@ def parse_csv(
                 )
                 continue
             row = row + [""] * (len(header) - len(row))
+            drops: list[tuple[str, Dropped]] = []
             try:
-                cards.append(_from_row(row, columns, events, home, where))
+                card = _from_row(row, columns, events, home, where, drops, header)
             except ValueError as exc:
                 problems.append(Problem(where, f"row skipped: {exc}"))
+                continue
+            cards.append(card)
+            problems.extend(
+                Problem(where, dropped_message(card.name, column, d)) for column, d in drops
+            )
     except csv.Error as exc:
         problems.append(Problem(Location(path, reader.line_num), f"CSV error: {exc}; rest skipped"))
     return cards, problems
@@ -145,9 +154,23 @@ def _from_row(
     events: Sequence[tuple[int, int]],
     home: Sequence[tuple[int, str]],
     where: Location,
+    drops: list[tuple[str, Dropped]],
+    header: Sequence[str],
 ) -> Card:
+    """Return the card of one row; a value that cannot be read goes to ``drops``, with its column."""
     lists = list_keys()
     values: dict[str, Any] = {}
+    column_of: dict[str, str] = {}
+
+    def local_date(key: str, column: str, cell: str) -> None:
+        try:
+            parsed = _csv_date(cell)
+        except ValueError:
+            drops.append((column, Dropped(key, cell)))
+            return
+        if parsed is not None:
+            values.setdefault(key, parsed)
+
     for i, key in columns.items():
         cell = row[i].strip()
         if not cell:
@@ -158,16 +181,13 @@ def _from_row(
             items = [v.strip().lstrip("*").strip() for v in re.split(r" ::: |;|,", cell)]
             values.setdefault(key, []).extend(v for v in items if v and v != "myContacts")
         elif key in _LOCAL_DATES:
-            parsed = _csv_date(cell)
-            if parsed is not None:
-                values.setdefault(key, parsed)
+            local_date(key, header[i], cell)
         else:
+            column_of.setdefault(key, header[i])
             values.setdefault(key, cell)
     for label_col, value_col in events:
         if "anniversary" in row[label_col].lower() and row[value_col].strip():
-            parsed = _csv_date(row[value_col].strip())
-            if parsed is not None:
-                values.setdefault("anniversary", parsed)
+            local_date("anniversary", header[value_col], row[value_col].strip())
     parts: dict[str, str] = {}
     for i, part in home:
         if row[i].strip():
@@ -178,7 +198,9 @@ def _from_row(
         values[k] for k in ("first_name", "last_name") if values.get(k)
     )
     tuples = {k: tuple(v) for k, v in values.items() if isinstance(v, list)}
-    return make_card(where, name, {**values, **tuples})
+    card, dropped = make_card(where, name, {**values, **tuples})
+    drops.extend((column_of.get(d.key, d.key), d) for d in dropped)
+    return card
 
 
 def _csv_date(text: str) -> str | None:

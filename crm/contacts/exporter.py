@@ -10,12 +10,13 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, Literal
 
-from crm.contacts.cards import customer_text, field_text
+from crm.contacts.cards import customer_text, field_text, without_empty_headings
 from crm.contacts.vcard import to_vcard
 from crm.core import fields
 from crm.core.fields import Field
 from crm.core.model import ADDRESS_PARTS, Customer
 from crm.report.render import to_csv, to_json
+from crm.rules import rhythm
 from crm.vault.syntax import notes
 
 ExportFormat = Literal["vcard", "csv", "json"]
@@ -93,6 +94,10 @@ def csv_row(c: Customer) -> dict[str, Any]:
     row |= {
         column: parts.get(p) for column, p in zip(address_columns(), ADDRESS_PARTS, strict=True)
     }
+    if "last_contact" in row:
+        # The real last contact, as the reports see it: the newest contact entry counts too.
+        last = rhythm.last_contact(c)
+        row["last_contact"] = None if last is None else last.day.isoformat()
     return row | {"notes": notes_of(c), "path": str(c.location.path)}
 
 
@@ -106,5 +111,7 @@ def export(customers: Sequence[Customer], fmt: ExportFormat) -> str:
 
 
 def notes_of(c: Customer) -> str:
-    """Return the free-text notes of a customer file: its body without the ``## Log`` section."""
-    return notes(c.body)
+    """Return the free-text notes of a customer file: its body without the ``## Log`` section
+    and without empty headings.
+    """
+    return without_empty_headings(notes(c.body))

@@ -2,8 +2,9 @@
 
 vobject does the vCard syntax (escaping, parameters, quoted-printable, writing and folding);
 this module splits a file into cards itself, so that line numbers are right and one broken card
-never hides the others, and maps properties onto customer fields. A card with a bad value is a
-``Problem`` located at its first line, and is skipped.
+never hides the others, and maps properties onto customer fields. A card that cannot be read is
+a ``Problem`` located at its first line, and is skipped; a bad value in a card costs only that
+field, with a ``Problem`` at the value's line.
 
 The properties in ``SPECIAL`` have a shape of their own (names, structured values, URIs, Apple's
 year-less dates, dated items, the note) and are mapped by the code below. Every other field of
@@ -18,8 +19,18 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from crm.contacts.cards import Card, FieldValue, field_text, make_card, split_name
+from crm.contacts.cards import (
+    Card,
+    Dropped,
+    FieldValue,
+    dropped_message,
+    field_text,
+    make_card,
+    split_name,
+    without_empty_headings,
+)
 from crm.core import dates, fields
+from crm.core.errors import CrmError
 from crm.core.fields import Field, address_text
 from crm.core.model import Address, Customer, Location, PartialDate, Problem
 
@@ -35,23 +46,56 @@ APPLE_NO_YEAR = 1604
 
 
 def parse_vcards(text: str, path: Path) -> tuple[list[Card], list[Problem]]:
-    """Return the cards of a vCard file (2.1, 3.0, 4.0; many cards) and a problem per bad card."""
+    """Return the cards of a vCard file (2.1, 3.0, 4.0; many cards) and their problems.
+
+    A bad card is skipped with a problem at its first line; a bad value costs only its field,
+    with a problem at its line. Raises ``CrmError`` for a file that holds no card at all.
+    """
     import vobject
 
+    if not any(line.strip().upper() == "BEGIN:VCARD" for line in text.splitlines()):
+        raise not_cards(path)
     cards: list[Card] = []
     problems: list[Problem] = []
-    for start, lines, problem in _split(text):
+    for start, lines, numbers, problem in _split(text):
         where = Location(path, start)
         if problem:
             problems.append(Problem(where, problem))
             continue
+        drops: list[tuple[str, Dropped]] = []
         try:
             component = vobject.readOne("\r\n".join(lines) + "\r\n")
-            cards.append(_from_vcard(component, where))
+            card = _from_vcard(component, where, drops)
         # vobject raises several unrelated types on bad input; any of them spoils only this card.
         except Exception as exc:
             problems.append(Problem(where, f"card skipped: {_reason(exc)}"))
+            continue
+        cards.append(card)
+        for prop, dropped in drops:
+            line = _line_of(prop, dropped.value, lines, numbers) or start
+            problems.append(
+                Problem(Location(path, line), dropped_message(card.name, prop, dropped))
+            )
     return cards, problems
+
+
+def not_cards(path: Path) -> CrmError:
+    """Return the error for an import file that is neither a vCard nor a CSV export."""
+    return CrmError(
+        f"{path}: not a vCard or CSV file: it has no BEGIN:VCARD line, and its first line is "
+        "not a CSV header naming a field (name, first_name, email...); for other headers use "
+        "--map COLUMN=FIELD",
+        exit_code=1,
+    )
+
+
+def _line_of(prop: str, value: str, lines: Sequence[str], numbers: Sequence[int]) -> int | None:
+    """Return the line of the ``prop`` line holding ``value`` (else the first ``prop`` line)."""
+    found = [n for line, n in zip(lines, numbers, strict=True) if _prop(line) == prop]
+    with_value = [
+        n for line, n in zip(lines, numbers, strict=True) if _prop(line) == prop and value in line
+    ]
+    return next(iter(with_value or found), None)
 
 
 def _reason(exc: Exception) -> str:
@@ -59,17 +103,20 @@ def _reason(exc: Exception) -> str:
     return re.sub(r"^At line \d+: ", "", text)
 
 
-def _split(text: str) -> Iterator[tuple[int, list[str], str | None]]:
-    """Yield ``(first line, logical lines, problem)`` per card, unfolded, without binary data."""
+def _split(text: str) -> Iterator[tuple[int, list[str], list[int], str | None]]:
+    """Yield ``(first line, logical lines, their line numbers, problem)`` per card, unfolded,
+    without binary data.
+    """
     physical = text.splitlines()
     start: int | None = None
     lines: list[str] = []
+    numbers: list[int] = []
     for number, raw in enumerate(physical, start=1):
         if start is None:
             if raw.strip().upper() == "BEGIN:VCARD":
-                start, lines = number, [raw.strip()]
+                start, lines, numbers = number, [raw.strip()], [number]
             elif raw.strip():
-                yield number, [], "text outside BEGIN:VCARD ... END:VCARD; skipped"
+                yield number, [], [], "text outside BEGIN:VCARD ... END:VCARD; skipped"
             continue
         if raw[:1] in (" ", "\t") and lines:
             lines[-1] += raw[1:]
@@ -80,11 +127,15 @@ def _split(text: str) -> Iterator[tuple[int, list[str], str | None]]:
             lines[-1] += raw.strip()
         elif raw.strip():
             lines.append(raw)
+            numbers.append(number)
         if raw.strip().upper() == "END:VCARD":
-            yield start, [ln for ln in lines if _prop(ln) not in _BINARY], None
+            kept = [
+                (ln, n) for ln, n in zip(lines, numbers, strict=True) if _prop(ln) not in _BINARY
+            ]
+            yield start, [ln for ln, _ in kept], [n for _, n in kept], None
             start = None
     if start is not None:
-        yield start, [], "card is not closed (no END:VCARD); skipped"
+        yield start, [], [], "card is not closed (no END:VCARD); skipped"
 
 
 def _prop(line: str) -> str:
@@ -98,7 +149,8 @@ def _soft_break(line: str) -> bool:
     return line.endswith("=") and "QUOTED-PRINTABLE" in head
 
 
-def _from_vcard(card: Any, where: Location) -> Card:
+def _from_vcard(card: Any, where: Location, drops: list[tuple[str, Dropped]]) -> Card:
+    """Return the card of a vobject component; a value that cannot be read goes to ``drops``."""
     contents: dict[str, list[Any]] = card.contents
     values: dict[str, FieldValue] = {}
 
@@ -130,15 +182,22 @@ def _from_vcard(card: Any, where: Location) -> Card:
     for ln in lines("CATEGORIES"):
         tags.extend(ln.value if isinstance(ln.value, list) else str(ln.value).split(","))
     values["tags"] = tuple(tags)
+
+    def read_date(key: str, prop: str, line: Any) -> None:
+        try:
+            values[key] = _vcard_date(line)
+        except ValueError:
+            drops.append((prop, Dropped(key, str(line.value).strip())))
+
     if lines("BDAY"):
-        values["birthday"] = _vcard_date(lines("BDAY")[0])
+        read_date("birthday", "BDAY", lines("BDAY")[0])
     for prop in _ANNIVERSARY:
         if lines(prop) and "anniversary" not in values:
-            values["anniversary"] = _vcard_date(lines(prop)[0])
+            read_date("anniversary", prop, lines(prop)[0])
     labels = {ln.group: text(ln.value) for ln in lines("X-ABLABEL") if ln.group}
     for ln in lines("X-ABDATE"):
         if "anniversary" in labels.get(ln.group, "").lower() and "anniversary" not in values:
-            values["anniversary"] = _vcard_date(ln)
+            read_date("anniversary", "X-ABDATE", ln)
     for f, prop in _plain_fields():
         if f.is_list:
             # One line per item, in the card's order.
@@ -149,9 +208,12 @@ def _from_vcard(card: Any, where: Location) -> Card:
     if lines("NOTE"):
         values["note"] = text(lines("NOTE")[0].value)
     try:
-        return make_card(where, name, values)
+        made, dropped = make_card(where, name, values)
     except ValueError as exc:
         raise ValueError(f"{exc}" if str(exc) != "no name" else "no name (FN or N)") from None
+    props = {f.key: f.vcard for f in fields.FIELDS}
+    drops.extend((props.get(d.key) or d.key.upper(), d) for d in dropped)
+    return made
 
 
 def _crm_date(line: Any, value: str) -> str:
@@ -252,9 +314,9 @@ def to_vcard(customers: Sequence[Customer]) -> str:
                 line.value = f"{d.date.isoformat()} {d.label}"
                 if not d.yearly:
                     line.params["X-YEARLY"] = ["FALSE"]
-        if c.body.strip():
+        if body := without_empty_headings(c.body):
             # The whole body, log included: an import into an empty vault restores the file.
-            card.add("note").value = c.body.strip()
+            card.add("note").value = body
         out.append(card.serialize())
     return "".join(out)
 

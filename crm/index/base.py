@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -74,7 +75,7 @@ class IndexBase:
         self.stats = stats
         self._plain = plain
         self._vault: Vault | None = plain
-        self._losers: set[int] | None = None
+        self._losers: dict[int, str] | None = None
         self._build = build
 
     @property
@@ -130,9 +131,10 @@ class IndexBase:
         customer = None if data is None else codec.decode_customer(data, path)
         return customer, codec.decode_problems(problems, path)
 
-    def _duplicates(self) -> tuple[set[int], list[Problem]]:
-        """Return the rows that lose an id clash (the first path wins) and their problems."""
-        rows = self._db().execute(
+    def _duplicates(self) -> tuple[dict[int, str], list[Problem]]:
+        """Return the new id of each row that loses an id clash, and the clashes' problems."""
+        db = self._db()
+        rows = db.execute(
             "SELECT fid, path, cid FROM files WHERE cid IN "
             "(SELECT cid FROM files WHERE cid IS NOT NULL GROUP BY cid HAVING COUNT(*) > 1)"
         )
@@ -141,32 +143,45 @@ class IndexBase:
         for fid, rel, cid in rows:
             fid_of[rel] = fid
             claims.append((cid, PurePosixPath(rel)))
-        losers: set[int] = set()
-        problems: list[Problem] = []
-        for loser, cid, owner in duplicate_ids(claims):
-            losers.add(fid_of[loser.as_posix()])
-            problems.append(duplicate_problem(self.root / loser, cid, owner))
-        return losers, problems
+        if not claims:
+            return {}, []
 
-    def _loser_ids(self) -> set[int]:
+        def taken(cid: str) -> bool:
+            return db.execute("SELECT 1 FROM files WHERE cid = ?", (cid,)).fetchone() is not None
+
+        renamed: dict[int, str] = {}
+        problems: list[Problem] = []
+        for clash in duplicate_ids(claims, taken):
+            renamed[fid_of[clash.path.as_posix()]] = clash.new_id
+            problems.append(duplicate_problem(self.root, clash))
+        return renamed, problems
+
+    def _renamed(self) -> dict[int, str]:
+        """Return the new id of each row that lost an id clash (see ``duplicate_ids``)."""
         if self._losers is None:
             self._losers = self._duplicates()[0]
         return self._losers
+
+    def _decode_row(self, fid: int, rel: str, data: str) -> Customer:
+        """Return the customer of one row, under its new id when it lost an id clash."""
+        customer = codec.decode_customer(data, self.root / rel)
+        new_id = self._renamed().get(fid)
+        return customer if new_id is None else dataclasses.replace(customer, id=new_id)
 
     def _fids(self, sql: str, params: Iterable[Any] = ()) -> set[int]:
         return {fid for (fid,) in self._db().execute(sql, tuple(params))}
 
     def _customers(self, fids: Iterable[int]) -> list[Customer]:
-        """Return the customers of the rows ``fids`` (duplicates left out), in vault order."""
-        wanted = sorted(set(fids) - self._loser_ids())
+        """Return the customers of the rows ``fids``, in vault order."""
+        wanted = sorted(set(fids))
         found: list[Customer] = []
         db = self._db()
         for start in range(0, len(wanted), 500):
             batch = wanted[start : start + 500]
             found.extend(
-                codec.decode_customer(data, self.root / rel)
-                for rel, data in db.execute(
-                    "SELECT path, data FROM files WHERE data IS NOT NULL "
+                self._decode_row(fid, rel, data)
+                for fid, rel, data in db.execute(
+                    "SELECT fid, path, data FROM files WHERE data IS NOT NULL "
                     f"AND fid IN ({','.join('?' * len(batch))})",
                     batch,
                 )

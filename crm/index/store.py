@@ -83,7 +83,7 @@ class Index(IndexBase):
         if self._vault is not None:
             return len(self._vault.customers)
         (n,) = self._db().execute("SELECT COUNT(*) FROM files WHERE cid IS NOT NULL").fetchone()
-        return int(n) - len(self._loser_ids())
+        return int(n)
 
     @or_plain
     def candidates(
@@ -142,6 +142,7 @@ class Index(IndexBase):
         if not low or low[-1] == "\U0010ffff":
             return self._customers(self._all_fids())
         high = low[:-1] + chr(ord(low[-1]) + 1)
+        # A file that lost an id clash is stored under the id it claims, not the one it has.
         return self._customers(
             self._fids(
                 "SELECT fid FROM files WHERE id_key >= ?1 AND id_key < ?2 "
@@ -149,6 +150,7 @@ class Index(IndexBase):
                 "UNION SELECT fid FROM files WHERE nick_key >= ?1 AND nick_key < ?2",
                 [low, high],
             )
+            | set(self._renamed())
         )
 
     def search(self, words: Sequence[str]) -> list[Customer]:
@@ -168,7 +170,8 @@ class Index(IndexBase):
         if not grams:
             return self._customers(self._all_fids())
         query = " AND ".join('"' + g.replace('"', '""') + '"' for g in grams)
-        return self._customers(self._fids("SELECT rowid FROM fts WHERE fts MATCH ?", [query]))
+        found = self._fids("SELECT rowid FROM fts WHERE fts MATCH ?", [query])
+        return self._customers(found | set(self._renamed()))
 
     def _sync_fts(self) -> None:
         """Bring the full-text table up to date; it is filled on first use, not by every build."""
@@ -217,7 +220,9 @@ class Index(IndexBase):
         day, key = blocks.day.toordinal(), feed_key(config)
         db = self._db()
         with self._snapshot():
-            losers = self._loser_ids()
+            # A file that lost an id clash has its UIDs from the id it got, which depends on
+            # other files: its block is rendered afresh each time and never stored.
+            losers = set(self._renamed())
             missing = sorted(
                 self._fids(
                     "SELECT fid FROM files WHERE cid IS NOT NULL "
@@ -236,6 +241,9 @@ class Index(IndexBase):
                     continue
                 if keep is None or keep(Facets(*codec.decode_facets(*facet))):
                     yield name, bool(timed), events
+            for c in self._customers(losers):
+                if keep is None or keep(facets(c)):  # before rendering: most are filtered out
+                    yield render(c, config, blocks.day)
         storing = self._prune_blocks(day, key) if missing else False
         for start in range(0, len(missing), 500):
             batch = missing[start : start + 500]

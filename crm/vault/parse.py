@@ -14,7 +14,8 @@ from crm.core.model import Customer, Location, Problem
 from crm.vault.reader import FrontMatter
 from crm.vault.syntax import TOP_KEY, front_matter_end
 
-MAX_FILE_BYTES = 1024 * 1024
+# Past this size a file still loads in full, with a warning: every command reads it again.
+LARGE_FILE_BYTES = 10 * 1000 * 1000
 _ANCHOR = re.compile(r"(?:^|[\s\[{,:-])[&*][^\s,\]}]+")
 
 Parsed = tuple[Customer | None, list[Problem]]
@@ -27,9 +28,6 @@ def parse_path(path: Path, root: Path, *, date_order: DateOrder | None = None) -
     """
     where = Location(path, 1)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return None, [Problem(where, f"file is too large ({size} bytes; the limit is 1 MiB)")]
         data = path.read_bytes()
     except OSError as exc:
         return None, [Problem(where, f"cannot read file: {exc.strerror or exc}")]
@@ -45,9 +43,23 @@ def parse_bytes(
     data: bytes, path: Path, fallback_id: str, *, date_order: DateOrder | None = None
 ) -> Parsed:
     """Return the customer held by a file's bytes, and its problems (pure: no I/O)."""
-    where = Location(path, 1)
-    if len(data) > MAX_FILE_BYTES:
-        return None, [Problem(where, f"file is too large ({len(data)} bytes; the limit is 1 MiB)")]
+    customer, problems = _parse(data, path, fallback_id, date_order)
+    if len(data) > LARGE_FILE_BYTES:
+        problems.insert(0, large_file_problem(path, len(data)))
+    return customer, problems
+
+
+def large_file_problem(path: Path, size: int) -> Problem:
+    """Return the warning for a file past ``LARGE_FILE_BYTES``, which still loads in full."""
+    return Problem(
+        Location(path, 1),
+        f"file is {size / 1e6:.1f} MB (over {LARGE_FILE_BYTES // 1_000_000} MB): it loads, "
+        "but every command reads all of it; move pasted mail or old notes elsewhere",
+        "warning",
+    )
+
+
+def _parse(data: bytes, path: Path, fallback_id: str, date_order: DateOrder | None) -> Parsed:
     if b"\x00" in data:
         nul_line = data.count(b"\n", 0, data.index(b"\x00")) + 1
         return None, [

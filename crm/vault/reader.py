@@ -142,7 +142,8 @@ class FrontMatter:
         self, fallback_id: str, body_lines: list[str], body_start: int
     ) -> tuple[Customer | None, list[Problem]]:
         """Return the customer (None without a name) and every problem found on the way."""
-        name = self.text("name")
+        cid = self.text("id") or fallback_id
+        name = self._name(cid)
         if not name:
             self.problems.insert(
                 0, Problem(Location(self.path, 2), "missing 'name': every customer needs a name")
@@ -152,7 +153,7 @@ class FrontMatter:
         if values["first_name"] is None:
             self.problem("name", "no first_name: add one so greetings can use it", "warning")
         customer = Customer(
-            id=self.text("id") or fallback_id,
+            id=cid,
             name=name,
             location=Location(self.path, 1),
             status=self._status(),
@@ -171,6 +172,14 @@ class FrontMatter:
         )
         self.problems.sort(key=problem_order)
         return customer, self.problems
+
+    def _name(self, cid: str) -> str | None:
+        """Return the name; one that is a list or mapping is a problem, and the id stands in."""
+        value = self.raw.get("name")
+        if self.present("name") and not isinstance(value, str):
+            self.problem("name", f"name must be text, not a {_shape(value)}; shown as '{cid}'")
+            return cid
+        return self.text("name")
 
     def _status(self) -> Status:
         text = (self.text("status") or "active").lower()
@@ -240,7 +249,8 @@ class FrontMatter:
                 parts[key] = part.strip()
             else:
                 extra.append((str(key), part.strip()))
-        if not parts and not extra:
+        if not parts:
+            self.problem("address", f"address has none of {', '.join(ADDRESS_PARTS)}")
             return None
         return Address.from_parts(parts, tuple(extra))
 
