@@ -101,8 +101,9 @@ def winback(session: Session, min_value: float | None, fmt: Format, today: date)
       crm winback
       crm winback --min-value 500 --format json
     """
+    config = session.config
     found = loyalty.winback(
-        session.vault().customers, session.config.loyalty, today, min_value=min_value
+        session.vault().customers, config.loyalty, today, kinds=config.kinds, min_value=min_value
     )
     emit_rows(
         [rows.winback_row(x) for x in found],

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from crm.cli.common import Session, format_option, near, pass_session
+from crm.cli.common import Session, format_option, near, pass_session, today_option
 from crm.edit.init import init_vault
 from crm.report.render import PROBLEM_COLUMNS, Format, problem_rows, problems_text, render
-from crm.rules.check import run_checks
+from crm.rules.check import Check, future_contacts, run_checks, unknown_kinds
+
+if TYPE_CHECKING:
+    from crm.core.config import Config
+    from crm.core.model import Problem
+    from crm.vault.load import Vault
 
 
 @click.command()
@@ -28,8 +35,9 @@ def init(folder: Path) -> None:
 @click.command()
 @format_option
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@today_option
 @pass_session
-def check(session: Session, fmt: Format, strict: bool) -> None:
+def check(session: Session, fmt: Format, strict: bool, today: date) -> None:
     """Lint every customer file; print problems as path:line: message.
 
     Exits 1 when there are errors (or warnings with --strict), else 0.
@@ -41,7 +49,11 @@ def check(session: Session, fmt: Format, strict: bool) -> None:
     """
     from crm.edit.gitmerge import check_driver  # git plumbing only for `crm check`
 
-    found = run_checks(session.vault(), session.config, session.config_problems, [check_driver])
+    def plans(vault: Vault, config: Config) -> list[Problem]:
+        return future_contacts(vault, config, today)
+
+    checks: list[Check] = [check_driver, unknown_kinds, plans]
+    found = run_checks(session.vault(), session.config, session.config_problems, checks)
     problems = near(found)
     if fmt == "table":
         # Like bean-check and compilers: the problems go to stderr, so stdout stays for data.

@@ -241,7 +241,7 @@ class FrontMatter:
                         time=at,
                         kind=kind,
                         text=(text or "").strip(),
-                        is_contact=kind != "note" and task != " ",
+                        is_contact=task != " ",
                         location=Location(path, body_start + offset),
                     )
                     continue
@@ -267,7 +267,7 @@ class FrontMatter:
                 time=at,
                 kind=kind,
                 text=(entry["text"] or "").strip(),
-                is_contact=kind != "note" and task != " ",
+                is_contact=task != " ",
                 location=where,
             )
 
