@@ -189,30 +189,34 @@ KNOWN_KEYS: dict[str, tuple[str, ...] | None] = {
 def unknown_keys(raw: dict[str, Any]) -> list[str]:
     """Return a message for each section or key of ``raw`` that crm does not read, with a guess."""
     found = []
+    sections = {s: f"[{s}]" for s in KNOWN_KEYS}
+    # A key outside any section most likely belongs in one: `timezone` in [vault].
+    in_sections = {k: f"[{s}] {k}" for s, ks in KNOWN_KEYS.items() for k in ks or ()}
     for name, value in raw.items():
         if name not in KNOWN_KEYS:
-            what = (
-                f"[{name}]: unknown section" if isinstance(value, dict) else f"{name}: unknown key"
-            )
-            found.append(what + _guess(name, [f"[{s}]" for s in KNOWN_KEYS], list(KNOWN_KEYS)))
+            if isinstance(value, dict):
+                found.append(f"[{name}]: unknown section" + _guess(name, sections))
+            else:
+                found.append(f"{name}: unknown key" + _guess(name, {**in_sections, **sections}))
             continue
         keys = KNOWN_KEYS[name]
         if keys is None or not isinstance(value, dict):
             continue
         found.extend(
-            f"{name}.{key}: unknown key" + _guess(key, list(keys), list(keys))
+            f"{name}.{key}: unknown key" + _guess(key, {k: k for k in keys})
             for key in value
             if key not in keys
         )
     return found
 
 
-def _guess(name: str, shown: list[str], known: list[str]) -> str:
-    """Return "; did you mean 'x'?" for the closest of ``known``, else the list of them."""
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+def _guess(name: str, known: dict[str, str]) -> str:
+    """Return ", ignored; did you mean 'x'?" for the closest name of ``known`` (shown as its
+    value), else the list of them."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
     if close:
-        return f", ignored; did you mean {shown[known.index(close[0])]!r}?"
-    return f", ignored (known: {', '.join(shown)})"
+        return f", ignored; did you mean {known[close[0]]!r}?"
+    return f", ignored (known: {', '.join(known.values())})"
 
 
 def _feed(tab: dict[str, Any], bad: Any) -> FeedConfig:
