@@ -21,14 +21,18 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.argument("folder", default=".", type=click.Path(file_okay=False, path_type=Path))
-def init(folder: Path) -> None:
-    """Create a new vault in FOLDER (default: here); never overwrites a file.
+@click.option("--example", is_flag=True, help="Add a sample customer to try the commands on.")
+def init(folder: Path, example: bool) -> None:
+    """Create an empty vault in FOLDER (default: here); never overwrites a file.
+
+    It holds crm.toml, templates/customer.md (what crm new fills in) and .gitignore.
 
     \b
-    Example:
-      crm init ~/customers && cd ~/customers && crm agenda
+    Examples:
+      crm init ~/customers && cd ~/customers && crm new "Bella Rossi"
+      crm init --example ~/try-crm && crm --vault ~/try-crm agenda
     """
-    for path in init_vault(folder):
+    for path in init_vault(folder, example=example):
         click.echo(f"created {path}")
 
 
