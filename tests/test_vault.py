@@ -272,17 +272,23 @@ def test_invalid_toml_is_located(write_vault: WriteVault) -> None:
     assert [(p.location.line, p.message) for p in problems] == [(2, "invalid TOML: Invalid value")]
 
 
-def test_init_creates_a_vault_that_checks_clean(tmp_path: Path) -> None:
+@pytest.mark.parametrize("example", [False, True])
+def test_init_creates_a_vault_that_checks_clean(tmp_path: Path, example: bool) -> None:
     folder = tmp_path / "new"
     runner = CliRunner()
-    result = runner.invoke(main, ["init", str(folder)])
+    result = runner.invoke(main, ["init", str(folder), *(["--example"] if example else [])])
     assert result.exit_code == 0
+    sample = ["bella-rossi.md"] if example else []
     assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) == [
         ".gitignore",
-        "bella-rossi.md",
+        *sample,
         "crm.toml",
         "templates/customer.md",
     ]
+    assert result.output == "".join(
+        f"created {folder / name}\n"
+        for name in ("crm.toml", "templates/customer.md", ".gitignore", *sample)
+    )
     assert (folder / ".gitignore").read_text() == (
         "# crm's index cache: derived from the files, safe to delete\n.crm/\n"
     )
