@@ -460,8 +460,8 @@ def test_new_customer_uses_the_built_in_template_and_warns_about_twins(
         root, Config(), "Cher", {"email": "CHER@example.com"}, today=date(2026, 11, 23)
     )
     assert made.path.read_text() == (
+        # The template's hint comments are for whoever edits the template, not in every file.
         "---\nname: Cher\nfirst_name: Cher\nlast_name:\nstatus: active\ntags: []\n"
-        "# birthday: 1990-04-14      (or --04-14 when the year is unknown)\n# cadence: 30d\n"
         "email: CHER@example.com\n---\n\n## Notes\n\n## Log\n"
     )
     other = root / "people" / "cher.md"

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from crm.cli import main
 from crm.core.config import LoyaltyConfig, parse_config
+from crm.core.kinds import Kinds
 from crm.core.model import Location, Problem, Span
 from crm.rules.loyalty import ago, thanks, winback
 from crm.vault.load import load_vault
@@ -147,7 +148,7 @@ def test_pure_functions_take_today(write_vault: WriteVault) -> None:
     # A year later Ada's visits have aged out, Eve has been gone two years.
     later = date(2027, 11, 23)
     assert [x.customer.name for x in thanks(customers, settings, later)] == ["Ben Ode"]
-    assert [x.days_gone for x in winback(customers, settings, later)] == [730]
+    assert [x.days_gone for x in winback(customers, settings, later, kinds=Kinds())] == [730]
     got = thanks(customers, settings, date(2026, 11, 23), period=Span(1, "y"))
     assert [x.customer.name for x in got] == ["Ada Lovelace"]
 

@@ -19,6 +19,7 @@ from crm.core.dates import (
     parse_span,
     years_since,
 )
+from crm.core.kinds import Kinds
 from crm.core.model import ContactCap, Customer, Location, PartialDate, Span
 from crm.rules import rhythm
 from crm.vault.parse import parse_bytes
@@ -204,11 +205,11 @@ def test_lost_customers_have_no_upcoming_dates() -> None:
 
 def test_last_contact_is_the_later_of_front_matter_and_log() -> None:
     c = customer("last_contact: 2026-10-01\n", "- 2026-09-01 call: hi\n- 2026-10-05 email: x\n")
-    last = rhythm.last_contact(c)
+    last = rhythm.last_contact(c, Kinds())
     assert last is not None and last.day == D("2026-10-05")
     assert last.entry is not None and last.entry.kind == "email"
     c = customer("last_contact: 2026-10-09\n", "- 2026-10-05 email: x\n")
-    last = rhythm.last_contact(c)
+    last = rhythm.last_contact(c, Kinds())
     assert last is not None and (last.day, last.entry) == (D("2026-10-09"), None)
 
 
@@ -220,19 +221,19 @@ def test_notes_and_open_tasks_do_not_count_as_contact() -> None:
         "- [ ] 2026-11-10 call: ask about the wedding\n"
         "- [x] 2026-10-01 call: booked\n",
     )
-    last = rhythm.last_contact(c)
+    last = rhythm.last_contact(c, Kinds())
     assert last is not None and last.day == D("2026-10-01")
-    assert [(i.kind, i.is_contact) for i in c.log] == [
-        ("visit", True),
-        ("note", False),
-        ("call", False),
-        ("call", True),
+    assert [(i.kind, i.is_contact, rhythm.is_contact(i, Kinds())) for i in c.log] == [
+        ("visit", True, True),
+        ("note", True, False),  # it happened, but a note is no contact
+        ("call", False, False),  # an open task has not happened
+        ("call", True, True),
     ]
 
 
 def test_log_entries_may_be_in_any_order_and_carry_a_time() -> None:
     c = customer("", "- 2026-10-05 09:30 call: late\n- 2026-10-05 08:00 text: early\n")
-    last = rhythm.last_contact(c)
+    last = rhythm.last_contact(c, Kinds())
     assert last is not None and last.entry is not None
     assert (last.entry.kind, last.entry.time) == ("call", time(9, 30))
 
@@ -336,30 +337,34 @@ def test_overdue_orders_never_contacted_then_most_overdue() -> None:
 # --- too much contact --------------------------------------------------------------------
 
 
-def test_too_much_contact_counts_outreach_inside_the_trailing_period() -> None:
+def test_too_much_contact_counts_contact_and_broadcast_inside_the_trailing_period() -> None:
     log = (
         "- 2026-10-24 email: newsletter\n"  # outside 30 days back from 2026-11-23
         "- 2026-10-25 email: offer\n"
-        "- 2026-11-01 visit: cut\n"  # a visit is the customer coming in, not outreach
-        "- 2026-11-05 note: likes jazz\n"
-        "- 2026-11-10 text: reminder\n"
+        "- 2026-11-01 visit: cut\n"
+        "- 2026-11-05 note: likes jazz\n"  # a note is no contact
+        "- [ ] 2026-11-06 call: ask about the wedding\n"  # nor is an open task
+        "- 2026-11-10 greeting: happy holidays\n"  # a broadcast counts
         "- 2026-11-20 call: checking in\n"
+        "- 2026-11-30 call: booked\n"  # after today: a plan
     )
     c = customer("max_contacts: 2/30d\n", log)
     found = rhythm.too_much_contact(c, Config(), D("2026-11-23"))
     assert found is not None
-    assert (found.count, found.since) == (3, D("2026-10-25"))
-    assert [e.kind for e in found.entries] == ["email", "text", "call"]
+    assert (found.count, found.since) == (4, D("2026-10-25"))
+    assert [e.kind for e in found.entries] == ["email", "visit", "greeting", "call"]
     assert rhythm.too_much_contact(c, Config(), D("2026-12-10")) is None
 
 
-def test_default_cap_and_outreach_kinds_come_from_crm_toml() -> None:
+def test_default_cap_and_kind_classes_come_from_crm_toml() -> None:
     log = "- 2026-11-10 visit: cut\n- 2026-11-20 visit: color\n"
     c = customer("", log)
-    cfg = config('[defaults]\nmax_contacts = "1/30d"\n[contact]\noutreach = ["visit"]\n')
+    cfg = config('[defaults]\nmax_contacts = "1/30d"\n')
     found = rhythm.noisy([c], cfg, D("2026-11-23"))
     assert [(n.count, n.cap) for n in found] == [(2, ContactCap(1, Span(30, "d")))]
     assert rhythm.noisy([c], Config(), D("2026-11-23")) == []
+    quiet = config('[defaults]\nmax_contacts = "1/30d"\n[kinds]\nnote = ["Visit"]\n')
+    assert rhythm.noisy([c], quiet, D("2026-11-23")) == []
 
 
 @pytest.mark.parametrize(

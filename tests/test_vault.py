@@ -101,7 +101,7 @@ def test_log_entries_carry_their_line() -> None:
     assert [(i.day, i.time, i.kind, i.text, i.is_contact, i.location.line) for i in c.log] == [
         (date(2026, 10, 1), None, "visit", "colour", True, 37),
         (date(2026, 10, 5), time(14, 15), "call", "booked December", True, 38),
-        (date(2026, 10, 6), None, "note", "allergic to ammonia", False, 39),
+        (date(2026, 10, 6), None, "note", "allergic to ammonia", True, 39),
         (date(2026, 12, 1), None, "call", "confirm the booking", False, 40),
         (date(2026, 9, 1), None, "email", "newsletter", True, 41),
     ]
@@ -222,8 +222,10 @@ cadence = "90d"
 max_contacts = "4/30d"
 [cadence]
 vip = "14d"
-[contact]
-outreach = ["Email", "call"]
+[kinds]
+contact = ["Haircut"]
+broadcast = ["promo"]
+note = ["email"]
 [feed]
 name = "My customers"
 days_ahead = 100
@@ -236,7 +238,15 @@ days_ahead = 100
     assert config.default_cadence == Span(90, "d")
     assert config.default_max_contacts == ContactCap(4, Span(30, "d"))
     assert config.cadence_by_tag == (("vip", Span(14, "d")),)
-    assert config.outreach_kinds == ("email", "call")
+    kinds = config.kinds
+    assert [kinds.class_of(k) for k in ("haircut", "promo", "email", "call", "texted")] == [
+        "contact",
+        "broadcast",
+        "note",
+        "contact",
+        "contact",
+    ]
+    assert (kinds.known("haircut"), kinds.known("texted")) == (True, False)
     assert (config.feed.name, config.feed.days_ahead) == ("My customers", 100)
 
 
@@ -264,17 +274,23 @@ def test_invalid_toml_is_located(write_vault: WriteVault) -> None:
     assert [(p.location.line, p.message) for p in problems] == [(2, "invalid TOML: Invalid value")]
 
 
-def test_init_creates_a_vault_that_checks_clean(tmp_path: Path) -> None:
+@pytest.mark.parametrize("example", [False, True])
+def test_init_creates_a_vault_that_checks_clean(tmp_path: Path, example: bool) -> None:
     folder = tmp_path / "new"
     runner = CliRunner()
-    result = runner.invoke(main, ["init", str(folder)])
+    result = runner.invoke(main, ["init", str(folder), *(["--example"] if example else [])])
     assert result.exit_code == 0
+    sample = ["bella-rossi.md"] if example else []
     assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) == [
         ".gitignore",
-        "bella-rossi.md",
+        *sample,
         "crm.toml",
         "templates/customer.md",
     ]
+    assert result.output == "".join(
+        f"created {folder / name}\n"
+        for name in ("crm.toml", "templates/customer.md", ".gitignore", *sample)
+    )
     assert (folder / ".gitignore").read_text() == (
         "# crm's index cache: derived from the files, safe to delete\n.crm/\n"
     )

@@ -154,6 +154,25 @@ def log(
     result = append_log(path, day or today, kind, text, at)
     number, line = result.added()[-1]
     click.echo(f"{path}:{number}: {line}")
+    _warn_over_cap(session, path, kind.lower(), today)
+
+
+def _warn_over_cap(session: Session, path: Path, kind: str, today: date) -> None:
+    """Say on stderr when the customer is over max_contacts: logged anyway, it happened."""
+    from crm.rules.rhythm import too_much_contact
+    from crm.vault.parse import parse_path
+
+    config = session.config
+    if not config.kinds.counts(kind):
+        return
+    customer, _ = parse_path(path, session.root)
+    over = None if customer is None else too_much_contact(customer, config, today)
+    if over is not None:
+        click.echo(
+            f"warning: {over.customer.name} is over max_contacts {over.cap}: "
+            f"{over.count} entries since {over.since}",
+            err=True,
+        )
 
 
 @click.command("set")

@@ -103,8 +103,9 @@ def winback(session: Session, min_value: float | None, fmt: Format, today: date)
       crm winback
       crm winback --min-value 500 --format json
     """
+    config = session.config
     found = loyalty.winback(
-        session.vault().customers, session.config.loyalty, today, min_value=min_value
+        session.vault().customers, config.loyalty, today, kinds=config.kinds, min_value=min_value
     )
     emit_rows(
         [rows.winback_row(x) for x in found],
@@ -147,7 +148,7 @@ def export(
 
     customers = filters.select(session.vault().customers)
     fmt_: Any = fmt
-    click.echo(render_export(customers, fmt_), nl=False)
+    click.echo(render_export(customers, fmt_, session.config.kinds), nl=False)
 
 
 def _mapping(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> dict[str, str]:

@@ -2,34 +2,46 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from crm.cli.common import Session, format_option, near, pass_session
+from crm.cli.common import Session, format_option, near, pass_session, today_option
 from crm.edit.init import init_vault
 from crm.report.render import PROBLEM_COLUMNS, Format, problem_rows, problems_text, render
-from crm.rules.check import run_checks
+from crm.rules.check import Check, future_contacts, run_checks, unknown_kinds
+
+if TYPE_CHECKING:
+    from crm.core.config import Config
+    from crm.core.model import Problem
+    from crm.vault.load import Vault
 
 
 @click.command()
 @click.argument("folder", default=".", type=click.Path(file_okay=False, path_type=Path))
-def init(folder: Path) -> None:
-    """Create a new vault in FOLDER (default: here); never overwrites a file.
+@click.option("--example", is_flag=True, help="Add a sample customer to try the commands on.")
+def init(folder: Path, example: bool) -> None:
+    """Create an empty vault in FOLDER (default: here); never overwrites a file.
+
+    It holds crm.toml, templates/customer.md (what crm new fills in) and .gitignore.
 
     \b
-    Example:
-      crm init ~/customers && cd ~/customers && crm agenda
+    Examples:
+      crm init ~/customers && cd ~/customers && crm new "Bella Rossi"
+      crm init --example ~/try-crm && crm --vault ~/try-crm agenda
     """
-    for path in init_vault(folder):
+    for path in init_vault(folder, example=example):
         click.echo(f"created {path}")
 
 
 @click.command()
 @format_option
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@today_option
 @pass_session
-def check(session: Session, fmt: Format, strict: bool) -> None:
+def check(session: Session, fmt: Format, strict: bool, today: date) -> None:
     """Lint every customer file; print problems as path:line: message.
 
     Exits 1 when there are errors (or warnings with --strict), else 0.
@@ -41,7 +53,11 @@ def check(session: Session, fmt: Format, strict: bool) -> None:
     """
     from crm.edit.gitmerge import check_driver  # git plumbing only for `crm check`
 
-    found = run_checks(session.vault(), session.config, session.config_problems, [check_driver])
+    def plans(vault: Vault, config: Config) -> list[Problem]:
+        return future_contacts(vault, config, today)
+
+    checks: list[Check] = [check_driver, unknown_kinds, plans]
+    found = run_checks(session.vault(), session.config, session.config_problems, checks)
     problems = near(found)
     if fmt == "table":
         # Like bean-check and compilers: the problems go to stderr, so stdout stays for data.

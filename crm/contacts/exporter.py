@@ -14,12 +14,14 @@ from crm.contacts.cards import customer_text, field_text, without_empty_headings
 from crm.contacts.vcard import to_vcard
 from crm.core import fields
 from crm.core.fields import Field
+from crm.core.kinds import Kinds
 from crm.core.model import ADDRESS_PARTS, Customer
 from crm.report.render import to_csv, to_json
 from crm.rules import rhythm
 from crm.vault.syntax import notes
 
 ExportFormat = Literal["vcard", "csv", "json"]
+DEFAULT_KINDS = Kinds()
 
 
 def csv_keys() -> tuple[str, ...]:
@@ -82,7 +84,7 @@ def _json_value(f: Field, value: Any) -> Any:
     return field_text(f, value)  # a span, a cap, a year-less date: the front matter's text
 
 
-def csv_row(c: Customer) -> dict[str, Any]:
+def csv_row(c: Customer, kinds: Kinds) -> dict[str, Any]:
     """Return a customer's CSV cells: each field as the front matter writes it (lists as tuples)."""
     # The front matter's own text, which crm import reads back (report.cell would write a
     # next_contact with seconds).
@@ -96,18 +98,21 @@ def csv_row(c: Customer) -> dict[str, Any]:
     }
     if "last_contact" in row:
         # The real last contact, as the reports see it: the newest contact entry counts too.
-        last = rhythm.last_contact(c)
+        last = rhythm.last_contact(c, kinds)
         row["last_contact"] = None if last is None else last.day.isoformat()
     return row | {"notes": notes_of(c), "path": str(c.location.path)}
 
 
-def export(customers: Sequence[Customer], fmt: ExportFormat) -> str:
-    """Return the customers in ``fmt``: a vCard 3.0 file, a CSV table or a JSON array."""
+def export(customers: Sequence[Customer], fmt: ExportFormat, kinds: Kinds = DEFAULT_KINDS) -> str:
+    """Return the customers in ``fmt``: a vCard 3.0 file, a CSV table or a JSON array.
+
+    ``kinds`` (the vault's ``[kinds]``) say which log entries are contact, for ``last_contact``.
+    """
     if fmt == "vcard":
         return to_vcard(customers)
     if fmt == "json":
         return to_json([customer_record(c) for c in customers])
-    return to_csv([csv_row(c) for c in customers], csv_keys())
+    return to_csv([csv_row(c, kinds) for c in customers], csv_keys())
 
 
 def notes_of(c: Customer) -> str:

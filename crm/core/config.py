@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from crm.core.dates import DATE_ORDERS, DateOrder, Feb29Rule, parse_cap, parse_span
-from crm.core.model import ContactCap, Location, Problem, Span
+from crm.core.kinds import CLASSES, Kinds, parse_kinds
+from crm.core.model import ContactCap, Location, Problem, Severity, Span
 
 CONFIG_NAME = "crm.toml"
 MAX_FEED_DAYS = 3660
-DEFAULT_OUTREACH = ("email", "call", "text", "sms", "message", "offer", "newsletter", "voicemail")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,7 @@ class Config:
     default_cadence: Span | None = None
     default_max_contacts: ContactCap | None = None
     cadence_by_tag: tuple[tuple[str, Span], ...] = ()
-    outreach_kinds: tuple[str, ...] = DEFAULT_OUTREACH
+    kinds: Kinds = Kinds()
     feed: FeedConfig = field(default_factory=FeedConfig)
     loyalty: LoyaltyConfig = field(default_factory=LoyaltyConfig)
 
@@ -88,6 +89,8 @@ def _locate(problem: Problem, text: str) -> Problem:
     if m is None:
         return problem
     section, key = m[1], m[2]
+    if not problem.message.startswith("[") and key is None:
+        section, key = None, section  # a key outside any section
     current = None
     for number, line in enumerate(text.splitlines(), start=1):
         if h := _HEADER.match(line):
@@ -103,8 +106,11 @@ def parse_config(raw: dict[str, Any], where: Location) -> tuple[Config, list[Pro
     """Return the config described by the TOML table ``raw`` and its problems."""
     problems: list[Problem] = []
 
-    def bad(message: str) -> None:
-        problems.append(Problem(where, message))
+    def bad(message: str, severity: Severity = "error") -> None:
+        problems.append(Problem(where, message, severity))
+
+    for message in unknown_keys(raw):
+        bad(message, "warning")
 
     def table(name: str) -> dict[str, Any]:
         value = raw.get(name, {})
@@ -162,11 +168,62 @@ def parse_config(raw: dict[str, Any], where: Location) -> tuple[Config, list[Pro
         except ValueError as exc:
             bad(f"cadence.{tag}: {exc}")
     kwargs["cadence_by_tag"] = tuple(by_tag)
-    if (kinds := strings(contact, "outreach", "contact")) is not None:
-        kwargs["outreach_kinds"] = tuple(k.lower() for k in kinds)
+    outreach = strings(contact, "outreach", "contact")
+    if outreach is not None:
+        bad(
+            "contact.outreach is deprecated: name the kinds that are broadcast or note in "
+            "[kinds] instead (until then it decides which kinds count toward max_contacts)",
+            "warning",
+        )
+    kwargs["kinds"] = parse_kinds(table("kinds"), outreach, bad)
     kwargs["feed"] = _feed(feed, bad)
     kwargs["loyalty"] = _loyalty(table("loyalty"), bad)
     return Config(**kwargs), problems
+
+
+# The keys of each section; None: any key (``[cadence]`` names tags).
+KNOWN_KEYS: dict[str, tuple[str, ...] | None] = {
+    "vault": ("include", "exclude", "timezone", "feb29", "date_order"),
+    "defaults": ("cadence", "max_contacts"),
+    "cadence": None,
+    "contact": ("outreach",),
+    "kinds": CLASSES,
+    "feed": tuple(f.name for f in fields(FeedConfig)),
+    "loyalty": tuple(f.name for f in fields(LoyaltyConfig)),
+}
+
+
+def unknown_keys(raw: dict[str, Any]) -> list[str]:
+    """Return a message for each section or key of ``raw`` that crm does not read, with a guess."""
+    found = []
+    sections = {s: f"[{s}]" for s in KNOWN_KEYS}
+    # A key outside any section most likely belongs in one: `timezone` in [vault].
+    in_sections = {k: f"[{s}] {k}" for s, ks in KNOWN_KEYS.items() for k in ks or ()}
+    for name, value in raw.items():
+        if name not in KNOWN_KEYS:
+            if isinstance(value, dict):
+                found.append(f"[{name}]: unknown section" + _guess(name, sections))
+            else:
+                found.append(f"{name}: unknown key" + _guess(name, {**in_sections, **sections}))
+            continue
+        keys = KNOWN_KEYS[name]
+        if keys is None or not isinstance(value, dict):
+            continue
+        found.extend(
+            f"{name}.{key}: unknown key" + _guess(key, {k: k for k in keys})
+            for key in value
+            if key not in keys
+        )
+    return found
+
+
+def _guess(name: str, known: dict[str, str]) -> str:
+    """Return ", ignored; did you mean 'x'?" for the closest name of ``known`` (shown as its
+    value), else the list of them."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    if close:
+        return f", ignored; did you mean {known[close[0]]!r}?"
+    return f", ignored (known: {', '.join(known.values())})"
 
 
 def _feed(tab: dict[str, Any], bad: Any) -> FeedConfig:

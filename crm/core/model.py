@@ -181,6 +181,8 @@ class Interaction:
     time: time | None
     kind: str
     text: str
+    # False for an unchecked task (``- [ ]``), which has not happened. Whether an entry that
+    # happened is contact is its kind's class (``crm.rules.rhythm.is_contact``, ``[kinds]``).
     is_contact: bool
     location: Location
     planned: bool = False  # an unchecked task, ``- [ ] ...``: something still to do

@@ -210,7 +210,7 @@ def changed_doc(doc: Doc, changes: Sequence[Change]) -> Doc:
             doc.remove_item(change.key, value.strip())
         elif change.key in LIST_KEYS:
             doc.set_list(change.key, _items(value))
-        elif change.key in TEXT_OR_LIST_KEYS and "," in value:
+        elif change.key in TEXT_OR_LIST_KEYS and ("," in value or _bracketed(value)):
             doc.set_list(change.key, _items(value))
         elif change.key == "dates":
             # A whole flow list of mappings, as importers write it; the re-parse validates it.
@@ -242,8 +242,36 @@ def _flow_mapping(value: str) -> dict[str, str] | None:
     return {str(k): v for k, v in parsed.items()}
 
 
+def _bracketed(value: str) -> bool:
+    text = value.strip()
+    return text.startswith("[") and text.endswith("]")
+
+
 def _items(value: str) -> list[str]:
-    return [item.strip() for item in value.split(",") if item.strip()]
+    """Return the items of a list value: ``a, b``, or ``[a, b]`` whose items may be quoted."""
+    if not _bracketed(value):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    items, current, quote = [], "", ""
+    for ch in value.strip()[1:-1]:
+        if quote:
+            current += ch
+            quote = "" if ch == quote and not current.endswith("\\" + ch) else quote
+        elif ch in "\"'" and not current.strip():
+            current, quote = ch, ch
+        elif ch == ",":
+            items.append(current)
+            current = ""
+        else:
+            current += ch
+    return [_unquote(item.strip()) for item in [*items, current] if item.strip()]
+
+
+def _unquote(item: str) -> str:
+    if len(item) >= 2 and item[0] == item[-1] == '"':
+        return item[1:-1].replace('\\"', '"')
+    if len(item) >= 2 and item[0] == item[-1] == "'":
+        return item[1:-1].replace("''", "'")
+    return item
 
 
 def _away(value: str) -> tuple[str, str]:

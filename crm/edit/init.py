@@ -25,16 +25,22 @@ feb29 = "feb28"
 [defaults]
 # Contact everyone at least this often unless a tag, segment or the file says otherwise.
 cadence = "90d"
-# More outreach than this inside the trailing period is "too much contact".
+# More contact and broadcast entries than this inside the trailing period is
+# "too much contact".
 max_contacts = "4/30d"
 
 [cadence]
 # A cadence per tag or segment; a customer's own `cadence:` wins.
 # vip = "14d"
 
-[contact]
-# Log kinds that count as outreach for max_contacts.
-# outreach = ["email", "call", "text", "sms", "message", "offer", "newsletter", "voicemail"]
+[kinds]
+# What each log kind is. contact (call, email, text, visit, meeting, ...) resets the
+# rhythm and counts toward max_contacts; broadcast (greeting, newsletter, offer, notice)
+# only counts toward max_contacts; note counts for neither. A kind named here moves to
+# that class; a kind named nowhere is contact, and crm check lists it.
+# contact = ["consultation"]
+# broadcast = ["flyer"]
+# note = ["idea"]
 
 [feed]
 # name = "Customers"
@@ -81,14 +87,16 @@ Met at the spring market; prefers texts to calls.
 GITIGNORE_TEXT = "# crm's index cache: derived from the files, safe to delete\n.crm/\n"
 
 
-def init_vault(folder: Path) -> list[Path]:
-    """Create a new vault in ``folder`` and return the files written; refuse to overwrite."""
+def init_vault(folder: Path, *, example: bool = False) -> list[Path]:
+    """Create a new vault in ``folder`` (with a sample customer when ``example``) and return the
+    files written; refuse to overwrite."""
     files = {
         folder / "crm.toml": CONFIG_TEXT,
         folder / "templates" / "customer.md": TEMPLATE_TEXT,
         folder / ".gitignore": GITIGNORE_TEXT,
-        folder / "bella-rossi.md": SAMPLE_TEXT,
     }
+    if example:
+        files[folder / "bella-rossi.md"] = SAMPLE_TEXT
     existing = [p for p in files if p.exists()]
     if existing:
         names = ", ".join(str(p) for p in existing)

@@ -18,6 +18,7 @@ from crm.edit.init import TEMPLATE_TEXT
 from crm.edit.lines import Doc
 from crm.edit.yamltext import render_scalar
 from crm.vault.load import load_vault
+from crm.vault.syntax import front_matter_end
 
 _TRANSLIT = str.maketrans(
     {"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe", "Œ": "OE", "đ": "d",
@@ -33,15 +34,29 @@ class NewCustomer:
     warnings: tuple[str, ...] = ()
 
 
+# Names Windows keeps for devices, whatever the extension: a vault may be synced to one.
+_RESERVED = frozenset(
+    ["con", "prn", "aux", "nul", *(f"{p}{n}" for p in ("com", "lpt") for n in range(1, 10))]
+)
+MAX_STEM_BYTES = 100  # well inside the 255 bytes a file name may have, with room for ".md"
+
+
 def slug(name: str) -> str:
-    """Return a file-name stem for ``name``: ASCII when it transliterates, else readable Unicode."""
+    """Return a file-name stem for ``name``: ASCII when it transliterates, else readable Unicode.
+
+    Always a safe name: never empty, at most ``MAX_STEM_BYTES`` of UTF-8 (cut at a hyphen when
+    it can be), and never a name Windows reserves (``con``, ``nul``, ``com1``...).
+    """
     folded = unicodedata.normalize("NFKD", name.translate(_TRANSLIT))
     ascii_text = folded.encode("ascii", "ignore").decode().lower()
     stem = re.sub(r"[^a-z0-9]+", "-", ascii_text.replace("'", "")).strip("-")
-    if len(stem) * 2 >= len(re.sub(r"\W", "", name)):
-        return stem
-    # Mostly non-Latin names (李伟, Ελένη) stay readable instead of collapsing to nothing.
-    return re.sub(r"[^\w]+", "-", name.casefold()).strip("-_") or "customer"
+    if not stem or len(stem) * 2 < len(re.sub(r"\W", "", name)):
+        # Mostly non-Latin names (李伟, Ελένη) stay readable instead of collapsing to nothing.
+        stem = re.sub(r"[^\w]+", "-", name.casefold()).strip("-_") or "customer"
+    if len(stem.encode()) > MAX_STEM_BYTES:
+        cut = stem.encode()[:MAX_STEM_BYTES].decode(errors="ignore")
+        stem = (cut.rpartition("-")[0] or cut).strip("-_")
+    return f"{stem}-customer" if stem in _RESERVED else stem
 
 
 def new_customer(
@@ -63,7 +78,7 @@ def new_customer(
     if not name:
         raise CrmError("a customer needs a name", exit_code=2)
     path = _new_path(root, config, name)
-    template = _template(root)
+    template = _without_hints(_template(root))
     first, _, last = name.partition(" ")
     values = {"name": name, "first_name": first, "last_name": last, "today": today.isoformat()}
     text = _fill(template, values)
@@ -106,6 +121,19 @@ def _template(root: Path) -> str:
     except (OSError, UnicodeDecodeError, CrmError) as exc:
         raise CrmError(f"cannot use {path}: {exc}") from None
     return text.removeprefix("\ufeff")
+
+
+def _without_hints(template: str) -> str:
+    """Return the template without the comment lines of its front matter: hints for whoever
+    edits the template, not part of every customer (a comment after a value stays)."""
+    lines = template.splitlines(keepends=True)
+    end = front_matter_end([line.rstrip("\r\n") for line in lines])
+    if isinstance(end, str):
+        return template
+    kept = [
+        line for n, line in enumerate(lines) if not (0 < n < end and line.lstrip().startswith("#"))
+    ]
+    return "".join(kept)
 
 
 def _fill(template: str, values: Mapping[str, str]) -> str:

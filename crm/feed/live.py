@@ -77,11 +77,12 @@ class FeedJob:
             use_index=not os.environ.get("CRM_NO_INDEX"),
             on_bypass=lambda why: self.log(f"index not used ({why}); reading every file"),
         )
-        config, config_problems = collection.config, collection.config_problems
-        if config_problems:
+        config = collection.config
+        errors = [p for p in collection.config_problems if p.severity == "error"]
+        if errors:
             # Defaults in place of a broken crm.toml would change zone, names and cadences of the
             # whole feed: better keep serving the last good one until the file is fixed.
-            raise CrmError(f"{config_problems[0]} (fix crm.toml; the feed is not rebuilt)")
+            raise CrmError(f"{errors[0]} (fix crm.toml; the feed is not rebuilt)")
         # Through the index: a rebuild after an edit re-parses and re-renders only that file.
         today = collection.today = self.fixed_today or vault_day(config, moment)
         try:

@@ -23,7 +23,9 @@ from crm.vault.parse import parse_path
 # Below this many changed files a process pool costs more than it saves.
 PARALLEL_MIN = 400
 CHUNK = 250
-MMDD, DAY = 0, 1  # kinds of marks: a yearly month*100+day, or a date's ordinal
+# Kinds of marks: a yearly month*100+day, a date's ordinal, and the newest contact day's
+# ordinal (on a day before it the rhythm starts from an earlier contact: the rule decides).
+MMDD, DAY, LAST = 0, 1, 2
 
 Progress = Callable[[int, int], None]
 # The feed's renderer of one customer's calendar block on a day: the customer's name as the
@@ -94,6 +96,9 @@ def make_row(
     for day in (planned, r.due, back, c.snooze_until):
         if day is not None:
             marks.append((DAY, day.toordinal()))
+    is_tracked = rhythm.tracked(c, config)
+    if is_tracked and r.last is not None:
+        marks.append((LAST, r.last.day.toordinal()))
     noisy = rhythm.noisy_until(c, config)
     loyal = loyalty.loyal_until(c, config.loyalty)
     return Row(
@@ -106,7 +111,7 @@ def make_row(
         problems=encoded_problems,
         status=c.status,
         nickname=c.nickname,
-        tracked=int(rhythm.tracked(c, config)),
+        tracked=int(is_tracked),
         due=None if r.due is None else r.due.toordinal(),
         back=None if back is None else back.toordinal(),
         noisy_until=None if noisy is None else noisy.toordinal(),

@@ -127,7 +127,7 @@ def _fingerprint(config: Config) -> dict[str, str]:
         config.default_cadence,
         config.default_max_contacts,
         config.cadence_by_tag,
-        config.outreach_kinds,
+        config.kinds,
         config.loyalty,
         config.date_order,  # how the log's slash dates read: the parsed rows depend on it
     )

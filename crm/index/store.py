@@ -26,6 +26,7 @@ from crm.index import codec
 from crm.index.base import IndexBase, Replaced, or_plain
 from crm.index.rows import (
     DAY,
+    LAST,
     MMDD,
     BlockRenderer,
     FeedBlocks,
@@ -105,6 +106,9 @@ class Index(IndexBase):
             return list(self._vault.customers)
         t = today.toordinal()
         fids: set[int] = set()
+        if overdue or due_today or upcoming_days is not None:
+            # A contact entry after today is a plan: the stored due date is not yet today's.
+            fids |= self._fids(f"SELECT fid FROM marks WHERE kind = {LAST} AND value > ?", [t])
         if overdue:
             fids |= self._fids(
                 "SELECT fid FROM files WHERE tracked = 1 AND (due IS NULL OR due < ?)", [t]

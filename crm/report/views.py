@@ -121,7 +121,10 @@ def agenda(
         noisy=[rows.noisy_row(n) for n in rhythm.noisy(customers, config, today)],
         problems=list(problems),
         thanks=[rows.thanks_row(x) for x in loyalty.thanks(customers, config.loyalty, today)],
-        winback=[rows.winback_row(x) for x in loyalty.winback(customers, config.loyalty, today)],
+        winback=[
+            rows.winback_row(x)
+            for x in loyalty.winback(customers, config.loyalty, today, kinds=config.kinds)
+        ],
     )
 
 

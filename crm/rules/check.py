@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterable
+from datetime import date
 
 from crm.core.config import Config
-from crm.core.model import Problem
+from crm.core.model import Interaction, Problem
+from crm.rules.rhythm import is_contact
 from crm.vault.load import Vault
 from crm.vault.reader import problem_order
 
@@ -20,3 +23,39 @@ def run_checks(
     for check in checks:
         problems.extend(check(vault, config))
     return sorted(problems, key=problem_order)
+
+
+def unknown_kinds(vault: Vault, config: Config) -> list[Problem]:
+    """Return one warning per log kind that no class of ``[kinds]`` names, at its first use."""
+    kinds = config.kinds
+    uses: dict[str, list[Interaction]] = {}
+    for c in vault.customers:
+        for entry in c.log:
+            if not kinds.known(entry.kind):
+                uses.setdefault(entry.kind, []).append(entry)
+    known = [kind for kind, _ in kinds.table]
+    found = []
+    for kind, entries in uses.items():
+        first = min(entries, key=lambda i: (str(i.location.path), i.location.line or 0))
+        n = len(entries)
+        counted = f"counted as contact, {n} entr{'y' if n == 1 else 'ies'}"
+        close = difflib.get_close_matches(kind, known, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}?" if close else "name its class in crm.toml"
+        message = f"log kind {kind!r} is not in [kinds] ({counted}); {hint}"
+        found.append(Problem(first.location, message, "warning"))
+    return found
+
+
+def future_contacts(vault: Vault, config: Config, today: date) -> list[Problem]:
+    """Return a warning at each contact entry dated after ``today``: it is a plan, not contact."""
+    return [
+        Problem(
+            entry.location,
+            f"{entry.kind} entry dated {entry.day} is after today: a plan, not contact yet "
+            f"(write a plan as '- [ ] {entry.day} {entry.kind}: ...')",
+            "warning",
+        )
+        for c in vault.customers
+        for entry in c.log
+        if entry.day > today and is_contact(entry, config.kinds)
+    ]

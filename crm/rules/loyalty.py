@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 from crm.core.config import LoyaltyConfig
 from crm.core.dates import add_span
+from crm.core.kinds import Kinds
 from crm.core.model import Customer, Span
 from crm.rules.rhythm import at_most_days, busiest, is_active, last_contact
 
@@ -115,6 +116,7 @@ def winback(
     settings: LoyaltyConfig,
     today: date,
     *,
+    kinds: Kinds,
     min_value: float | None = None,
 ) -> list[Lost]:
     """Return lost customers whose value is at least ``min_value``, most valuable first."""
@@ -123,7 +125,7 @@ def winback(
     for c in customers:
         if not worth_winning_back(c, floor):
             continue
-        last = last_contact(c)
+        last = last_contact(c, kinds, today)
         day = last.day if last is not None else None
         found.append(Lost(c, day, (today - day).days if day is not None else None))
     found.sort(key=lambda x: (-(x.customer.value or 0), x.customer.name.casefold()))

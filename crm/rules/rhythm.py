@@ -10,6 +10,7 @@ from typing import Literal
 
 from crm.core.config import Config
 from crm.core.dates import add_span, next_occurrence, years_since
+from crm.core.kinds import Kinds
 from crm.core.model import ContactCap, Customer, Interaction, PartialDate, Span
 
 INACTIVE = ("lost", "paused")
@@ -76,14 +77,24 @@ class Noisy:
     entries: tuple[Interaction, ...]
 
 
-def last_contact(customer: Customer) -> LastContact | None:
-    """Return the later of front matter ``last_contact`` and the newest log entry that is contact."""
+def is_contact(entry: Interaction, kinds: Kinds) -> bool:
+    """Return True when the entry resets the contact rhythm: done, and of a contact kind."""
+    return entry.is_contact and kinds.resets(entry.kind)
+
+
+def last_contact(customer: Customer, kinds: Kinds, today: date | None = None) -> LastContact | None:
+    """Return the later of front matter ``last_contact`` and the newest contact entry.
+
+    A date after ``today`` is a plan, not contact: it is left out (with no ``today``, nothing is).
+    """
     newest = max(
-        (i for i in customer.log if i.is_contact),
+        (i for i in customer.log if is_contact(i, kinds) and (today is None or i.day <= today)),
         key=lambda i: (i.day, i.time or time.min),
         default=None,
     )
     fm = customer.last_contact
+    if fm is not None and today is not None and fm > today:
+        fm = None
     if newest is None:
         return None if fm is None else LastContact(fm, None)
     if fm is not None and fm > newest.day:
@@ -108,10 +119,14 @@ def planned_day(customer: Customer) -> date | None:
     return nc.date() if isinstance(nc, datetime) else nc
 
 
-def rhythm(customer: Customer, config: Config) -> Rhythm:
-    """Return cadence, last contact and due date: everything that does not depend on today."""
+def rhythm(customer: Customer, config: Config, today: date | None = None) -> Rhythm:
+    """Return cadence, last contact and due date as of ``today``.
+
+    With no ``today``, every entry counts, however late: the rhythm from the newest contact
+    day on, which the index stores.
+    """
     cadence = cadence_for(customer, config)
-    last = last_contact(customer)
+    last = last_contact(customer, config.kinds, today)
     if cadence is None or last is None:
         return Rhythm(cadence, last, None)
     due = add_span(last.day, cadence)
@@ -133,7 +148,7 @@ def tracked(customer: Customer, config: Config) -> bool:
 
 def contact_state(customer: Customer, config: Config, today: date) -> ContactState:
     """Return whether the customer is overdue, due, fine, or must be left alone on ``today``."""
-    r = rhythm(customer, config)
+    r = rhythm(customer, config, today)
 
     def result(state: State, due: date | None) -> ContactState:
         late = (today - due).days if due is not None and due < today else None
@@ -232,9 +247,9 @@ def _partial(day: date) -> PartialDate:
 
 
 def outreach(customer: Customer, config: Config) -> Iterator[Interaction]:
-    """Return the log entries that count as outreach (reaching out, not being visited)."""
-    kinds = config.outreach_kinds
-    return (i for i in customer.log if i.is_contact and i.kind in kinds)
+    """Return the log entries that count toward ``max_contacts`` (contact and broadcast kinds)."""
+    kinds = config.kinds
+    return (i for i in customer.log if i.is_contact and kinds.counts(i.kind))
 
 
 def too_much_contact(customer: Customer, config: Config, today: date) -> Noisy | None:

@@ -325,7 +325,7 @@ class FrontMatter:
                         time=at,
                         kind=kind,
                         text=(text or "").strip(),
-                        is_contact=kind != "note" and task != " ",
+                        is_contact=task != " ",
                         location=Location(path, body_start + offset),
                         planned=task == " ",
                     )
@@ -345,7 +345,7 @@ class FrontMatter:
                 time=entry.time,
                 kind=entry.kind,
                 text=entry.text,
-                is_contact=entry.kind != "note" and task != " ",
+                is_contact=task != " ",
                 location=where,
                 planned=task == " ",
             )
