@@ -283,3 +283,29 @@ def test_the_feed_filters_on_the_city_from_its_cached_blocks(write_vault: WriteV
     for _ in range(2):  # the first run renders and stores the blocks, the second reads them
         code, feed, _ = run(root, "ics", "--today", TODAY, "--city", "berlin")
         assert code == 0 and "Ana García" not in feed and "Zoë Müller" in feed
+
+
+def test_show_says_how_many_log_lines_it_left_out(write_vault: WriteVault) -> None:
+    root = write_vault(
+        {
+            "kim.md": "---\nname: Kim Lee\nfirst_name: Kim\n---\n\n## Log\n"
+            "- 2026-11-02 cut and colour\n- 2026-13-01 call: no such month\n- called her\n"
+        }
+    )
+    code, out, err = run(root, "show", "kim", "--today", TODAY)
+    assert (code, err) == (0, "")
+    assert out.splitlines()[-4:] == [
+        "Latest log:",
+        "  2026-11-02 - cut and colour",
+        "  (2 Log lines could not be read and are left out: crm check)",
+        f"File: {root / 'kim.md'}",
+    ]
+    code, out, _ = run(root, "show", "kim", "--today", TODAY, "--format", "json")
+    assert '"skipped_log_lines": 2' in out
+    code, _, err = run(root, "check")
+    assert (code, err) == (
+        0,
+        f"{root / 'kim.md'}:8: warning: log line skipped: month 13 in '2026-13-01'\n"
+        f"{root / 'kim.md'}:9: warning: log line skipped: no date at the start "
+        "(write e.g. '- 2026-11-02 call: text')\n",
+    )

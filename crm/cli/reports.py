@@ -26,6 +26,7 @@ from crm.report.render import Format, to_json
 from crm.rules import rhythm
 from crm.rules.filters import CustomerFilter
 from crm.rules.search import matches
+from crm.vault.logline import skipped_lines
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -216,12 +217,14 @@ def show(session: Session, name: str, fmt: Format, today: date) -> None:
       crm show "Zoë Müller" --format json
     """
     customer = session.customer(name)
+    skipped = skipped_lines(session.collection.problems_of(customer))
     if fmt == "table":
-        click.echo(profile.profile_text(customer, session.config, today), nl=False)
+        click.echo(profile.profile_text(customer, session.config, today, skipped), nl=False)
     elif fmt == "csv":
         click.echo(profile.profile_csv(customer, session.config, today), nl=False)
     else:
-        click.echo(to_json(profile.profile_json(customer, session.config, today)), nl=False)
+        shown = profile.profile_json(customer, session.config, today, skipped)
+        click.echo(to_json(shown), nl=False)
 
 
 @click.command()

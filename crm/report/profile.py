@@ -7,6 +7,7 @@ from typing import Any
 
 from crm.core.config import Config
 from crm.core.fields import FIELDS, Field
+from crm.core.kinds import NO_KIND
 from crm.core.model import Address, Customer, Interaction, Relative
 from crm.report import rows
 from crm.report.render import cell, to_csv
@@ -78,8 +79,11 @@ def _entry_json(i: Interaction) -> dict[str, Any]:
     }
 
 
-def profile_json(c: Customer, config: Config, today: date) -> dict[str, Any]:
-    """Return everything known about one customer, with their contact state on ``today``."""
+def profile_json(c: Customer, config: Config, today: date, skipped: int = 0) -> dict[str, Any]:
+    """Return everything known about one customer, with their contact state on ``today``.
+
+    ``skipped`` is how many lines of the file's Log could not be read (``crm check`` names them).
+    """
     state = rhythm.contact_state(c, config, today)
     noisy = rhythm.too_much_contact(c, config, today)
     todo = planned(c, today)
@@ -118,6 +122,7 @@ def profile_json(c: Customer, config: Config, today: date) -> dict[str, Any]:
         "planned": todo,
         "log": [_entry_json(i) for i in sorted(c.log, key=lambda i: i.day)],
         "notes": notes(c.body),
+        "skipped_log_lines": skipped,
         "extra": dict(c.extra),
     }
 
@@ -150,8 +155,10 @@ def _value_text(value: Any) -> str:
     return cell(value)
 
 
-def profile_text(c: Customer, config: Config, today: date, log_lines: int = 5) -> str:
-    """Return one customer's profile as readable text."""
+def profile_text(
+    c: Customer, config: Config, today: date, skipped: int = 0, log_lines: int = 5
+) -> str:
+    """Return one customer's profile as readable text (``skipped``: unreadable Log lines)."""
     state = rhythm.contact_state(c, config, today)
     head = f"{c.name} ({c.id})  {c.status}"
     if c.tags:
@@ -200,6 +207,9 @@ def profile_text(c: Customer, config: Config, today: date, log_lines: int = 5) -
     if recent:
         out.append("Latest log:")
         out.extend(_entry(i) for i in recent[:log_lines])
+    if skipped:
+        lines = "line" if skipped == 1 else "lines"
+        out.append(f"  ({skipped} Log {lines} could not be read and are left out: crm check)")
     written = notes(c.body)
     if written:
         out.append("Notes:")
@@ -215,4 +225,5 @@ def _done(i: Interaction, today: date) -> bool:
 
 def _entry(i: Interaction) -> str:
     at = f" {i.time:%H:%M}" if i.time else ""
-    return f"  {i.day}{at} {i.kind}: {i.text}".rstrip()
+    kind = "-" if i.kind == NO_KIND else f"{i.kind}:"  # an entry written without a kind
+    return f"  {i.day}{at} {kind} {i.text}".rstrip()
