@@ -21,6 +21,9 @@ CONFIG_TEXT = """\
 # timezone = "Europe/Berlin"
 # Where a Feb 29 birthday falls in common years: "feb28" or "mar1".
 feb29 = "feb28"
+# How a slash date in the Log reads: "DMY" (03/04/2026 is 3 April) or "MDY" (March 4).
+# Unset, slash dates are refused as ambiguous.
+# date_order = "DMY"
 
 [defaults]
 # Contact everyone at least this often unless a tag, segment or the file says otherwise.
@@ -57,6 +60,9 @@ status: active
 tags: []
 # birthday: 1990-04-14      (or --04-14 when the year is unknown)
 # cadence: 30d
+# nickname: Bee             (greetings use it before first_name)
+# address: {street: Via Roma 1, postcode: "00184", city: Roma, country: Italy}
+# family: [{name: Luca, relation: son, birthday: 2015-06-01}]
 ---
 
 ## Notes

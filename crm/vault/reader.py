@@ -150,7 +150,7 @@ class FrontMatter:
             )
             return None, self.problems
         values = {f.attr: self.value(f) for f in FIELDS if f.key not in _BY_HAND and f.attr}
-        if values["first_name"] is None:
+        if not (values["first_name"] or values["nickname"] or values["salutation"]):
             self.problem("name", "no first_name: add one so greetings can use it", "warning")
         customer = Customer(
             id=cid,
