@@ -309,3 +309,13 @@ def test_show_says_how_many_log_lines_it_left_out(write_vault: WriteVault) -> No
         f"{root / 'kim.md'}:9: warning: log line skipped: no date at the start "
         "(write e.g. '- 2026-11-02 call: text')\n",
     )
+
+
+def test_a_nickname_or_salutation_is_enough_to_greet() -> None:
+    for extra, warned in (("", True), ("nickname: Bo\n", False), ("salutation: Herr Li\n", False)):
+        text = f"---\nname: Bo Li\n{extra}---\n"
+        c, problems = parse_bytes(text.encode(), Path("bo.md"), "bo")
+        assert c is not None
+        assert [str(p) for p in problems] == (
+            ["bo.md:2: warning: no first_name: add one so greetings can use it"] if warned else []
+        )
