@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crm.cli import main
-from crm.contacts.cards import without_empty_headings
 from crm.contacts.vcard import parse_vcards, to_vcard
 from crm.core.model import Customer, Location
+from crm.vault.syntax import without_empty_headings
 from tests.conftest import EXAMPLE, WriteVault
 
 ZOE = """---

@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from crm.cli import main
-from crm.contacts.cards import without_empty_headings
+from crm.vault.syntax import without_empty_headings
 from tests.conftest import WriteVault
 
 BARE = "---\nname: Ann Lee\nfirst_name: Ann\n---\n## Notes\n\n## Log\n\n"

@@ -17,7 +17,7 @@ import click
 import click.shell_completion
 
 from crm.cli import clock
-from crm.core.dates import parse_date, parse_day
+from crm.core.dates import Direction, parse_date, parse_day
 from crm.core.errors import CrmError
 
 # The core is imported where it is used, so that ``crm --help`` starts fast.
@@ -166,6 +166,35 @@ def progress_bar() -> Callable[[int, int], None] | None:
     return update
 
 
+def command_day(ctx: click.Context | None) -> date:
+    """Return the day the command runs for: ``--today`` when given, else the vault's today."""
+    session = ctx.find_object(Session) if ctx is not None else None
+    session = session or Session(None)
+    return session.day if session.day is not None else session.today()
+
+
+def typed_day(
+    value: str,
+    direction: Direction,
+    ctx: click.Context | None,
+    param: click.Parameter | None = None,
+    *,
+    today: date | None = None,
+) -> date:
+    """Return the day ``value`` names (see ``parse_day``); a bad one is a usage error."""
+    try:
+        return parse_date(value)  # the usual ISO day needs neither the clock nor crm.toml
+    except ValueError:
+        pass
+    order = None
+    if "/" in value and ctx is not None and (session := ctx.find_object(Session)):
+        order = session.config.date_order  # slash dates read as the vault's log does
+    try:
+        return parse_day(value, today=today or command_day(ctx), direction=direction, order=order)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
 def parse_today(ctx: click.Context, param: click.Parameter, value: str | None) -> date:
     """Return ``--today`` as a date; without it, today in the vault's time zone (``clock``).
 
@@ -180,10 +209,7 @@ def parse_today(ctx: click.Context, param: click.Parameter, value: str | None) -
         try:
             day = parse_date(value)  # the usual ISO day needs neither the clock nor crm.toml
         except ValueError:
-            try:
-                day = parse_day(value, today=session.today(), direction="future")
-            except ValueError as exc:
-                raise click.BadParameter(str(exc)) from None
+            day = typed_day(value, "future", ctx, param, today=session.today())
     session.day = day
     return day
 

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from crm.cli.common import Session, customer_argument, pass_session, today_option
-from crm.cli.when import CLOCK, FUTURE, PAST, SPAN, param_named, typed_day
+from crm.cli.common import Session, customer_argument, pass_session, today_option, typed_day
+from crm.cli.when import CLOCK, FUTURE, PAST, SPAN, param_named
 from crm.core import dates
 from crm.core.errors import CrmError
 from crm.core.model import STATUSES, Span
@@ -165,7 +165,7 @@ def _warn_over_cap(session: Session, path: Path, kind: str, today: date) -> None
     config = session.config
     if not config.kinds.counts(kind):
         return
-    customer, _ = parse_path(path, session.root)
+    customer, _ = parse_path(path, session.root, date_order=config.date_order)
     over = None if customer is None else too_much_contact(customer, config, today)
     if over is not None:
         click.echo(
@@ -314,7 +314,8 @@ def away(
             raise click.UsageError(f"'{start}' is not a range: give FROM TO or FROM..TO", ctx)
         start, end = start.split("..", 1)
     first = typed_day(start.strip(), "future", ctx, param_named(ctx, "start"), today=today)
-    last = typed_day(end.strip(), "future", ctx, param_named(ctx, "end"), today=today)
+    # A TO without a year ("6 Jan") is the first such day on or after FROM.
+    last = typed_day(end.strip(), "future", ctx, param_named(ctx, "end"), today=first)
     _change(session, name, [Change("away", "=", f"{first}..{last}")], dry_run)
 
 

@@ -125,11 +125,13 @@ def winback(session: Session, min_value: float | None, fmt: Format, today: date)
     help="vcard (3.0, for phones and address books), csv (spreadsheets) or json (everything).",
 )
 @filter_options
+@today_option
 @pass_session
 def export(
     session: Session,
     fmt: str,
     filters: CustomerFilter,
+    today: date,
 ) -> None:
     """Write customers to stdout as vCard, CSV or JSON, sorted by name.
 
@@ -148,7 +150,7 @@ def export(
 
     customers = filters.select(session.vault().customers)
     fmt_: Any = fmt
-    click.echo(render_export(customers, fmt_, session.config.kinds), nl=False)
+    click.echo(render_export(customers, fmt_, session.config.kinds, today), nl=False)
 
 
 def _mapping(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> dict[str, str]:

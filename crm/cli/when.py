@@ -1,9 +1,10 @@
 """Dates, times and spans typed on the command line: one parser for every command.
 
-A day is read by ``crm.core.dates.parse_day`` relative to the command's day (``--today``, else
-the vault's today), looking ahead for options about the future (``snooze --until``,
-``followup``, ``away``) and back for ``log --date``. Bad input is a click usage error that
-names the value and the accepted forms.
+A day is read by ``crm.cli.common.typed_day`` (``crm.core.dates.parse_day`` relative to the
+command's day: ``--today``, else the vault's today), looking ahead for options about the future
+(``snooze --until``, ``followup``, ``away``) and back for ``log --date``; ``--today`` itself is
+read the same way, by ``common.parse_today``. Bad input is a click usage error that names the
+value and the accepted forms.
 """
 
 from __future__ import annotations
@@ -13,42 +14,10 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import click
 
-from crm.cli.common import Session
+from crm.cli.common import typed_day
 from crm.core import dates
 from crm.core.dates import Direction
 from crm.core.model import Span
-
-
-def command_day(ctx: click.Context | None) -> date:
-    """Return the day the command runs for: ``--today`` when given, else the vault's today."""
-    session = ctx.find_object(Session) if ctx is not None else None
-    session = session or Session(None)
-    return session.day if session.day is not None else session.today()
-
-
-def typed_day(
-    value: str,
-    direction: Direction,
-    ctx: click.Context | None,
-    param: click.Parameter | None = None,
-    *,
-    today: date | None = None,
-) -> date:
-    """Return the day ``value`` names (see ``parse_day``); a bad one is a usage error."""
-    try:
-        return dates.parse_date(value)  # the usual ISO day needs neither the clock nor crm.toml
-    except ValueError:
-        pass
-    order = None
-    if "/" in value and ctx is not None and (session := ctx.find_object(Session)):
-        order = session.config.date_order  # slash dates read as the vault's log does
-    try:
-        return dates.parse_day(
-            value, today=today or command_day(ctx), direction=direction, order=order
-        )
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
-
 
 # click's ParamType is generic only from click 8.2 on; crm supports 8.1 too.
 if TYPE_CHECKING:

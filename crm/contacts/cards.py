@@ -17,7 +17,6 @@ from typing import Any
 from crm.core import dates, fields
 from crm.core.fields import Field, number_text, parse_number
 from crm.core.model import Customer, ImportantDate, Location, Problem
-from crm.vault.syntax import HEADING, fenced_lines
 
 FieldValue = str | tuple[str, ...]
 # `id` names the file (an import never sets it: a new customer gets one from its name, as with
@@ -222,36 +221,6 @@ def checked_date(text: str) -> str:
 def date_item(d: ImportantDate) -> str:
     """Return a ``dates`` entry of a customer as ``DATE yearly|once LABEL``."""
     return f"{d.date.isoformat()} {'yearly' if d.yearly else 'once'} {d.label}"
-
-
-def without_empty_headings(text: str) -> str:
-    """Return Markdown ``text`` without its empty headings (a template's bare ``## Notes``).
-
-    A heading is empty when nothing but blank lines and empty headings follow it before the
-    next heading of its level or higher; a ``#`` inside a fenced code block is not a heading.
-    """
-    lines = text.splitlines()
-    fenced = fenced_lines(lines)
-    levels = [
-        len(m[1]) if i not in fenced and (m := HEADING.match(line)) else 0
-        for i, line in enumerate(lines)
-    ]
-    drop: set[int] = set()
-    for i, level in enumerate(levels):
-        if not level:
-            continue
-        j = i + 1
-        while j < len(lines) and not (levels[j] and levels[j] <= level):
-            if not levels[j] and lines[j].strip():
-                break
-            j += 1
-        else:
-            drop.add(i)
-            j = i + 1
-            while j < len(lines) and not lines[j].strip():
-                drop.add(j)  # and the blank lines under it, so no gap is left
-                j += 1
-    return "\n".join(line for i, line in enumerate(lines) if i not in drop).strip()
 
 
 def split_name(name: str) -> tuple[str, str]:

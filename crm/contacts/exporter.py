@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, Literal
 
-from crm.contacts.cards import customer_text, field_text, without_empty_headings
+from crm.contacts.cards import customer_text, field_text
 from crm.contacts.vcard import to_vcard
 from crm.core import fields
 from crm.core.fields import Field
@@ -21,7 +21,6 @@ from crm.rules import rhythm
 from crm.vault.syntax import notes
 
 ExportFormat = Literal["vcard", "csv", "json"]
-DEFAULT_KINDS = Kinds()
 
 
 def csv_keys() -> tuple[str, ...]:
@@ -84,7 +83,7 @@ def _json_value(f: Field, value: Any) -> Any:
     return field_text(f, value)  # a span, a cap, a year-less date: the front matter's text
 
 
-def csv_row(c: Customer, kinds: Kinds) -> dict[str, Any]:
+def csv_row(c: Customer, kinds: Kinds, today: date | None = None) -> dict[str, Any]:
     """Return a customer's CSV cells: each field as the front matter writes it (lists as tuples)."""
     # The front matter's own text, which crm import reads back (report.cell would write a
     # next_contact with seconds).
@@ -98,25 +97,32 @@ def csv_row(c: Customer, kinds: Kinds) -> dict[str, Any]:
     }
     if "last_contact" in row:
         # The real last contact, as the reports see it: the newest contact entry counts too.
-        last = rhythm.last_contact(c, kinds)
+        last = rhythm.last_contact(c, kinds, today)
         row["last_contact"] = None if last is None else last.day.isoformat()
     return row | {"notes": notes_of(c), "path": str(c.location.path)}
 
 
-def export(customers: Sequence[Customer], fmt: ExportFormat, kinds: Kinds = DEFAULT_KINDS) -> str:
+def export(
+    customers: Sequence[Customer],
+    fmt: ExportFormat,
+    kinds: Kinds | None = None,
+    today: date | None = None,
+) -> str:
     """Return the customers in ``fmt``: a vCard 3.0 file, a CSV table or a JSON array.
 
-    ``kinds`` (the vault's ``[kinds]``) say which log entries are contact, for ``last_contact``.
+    ``kinds`` (the vault's ``[kinds]``) say which log entries are contact, for the CSV's
+    ``last_contact``; an entry after ``today`` is a plan, not the last contact.
     """
+    kinds = kinds or Kinds()
     if fmt == "vcard":
         return to_vcard(customers)
     if fmt == "json":
         return to_json([customer_record(c) for c in customers])
-    return to_csv([csv_row(c, kinds) for c in customers], csv_keys())
+    return to_csv([csv_row(c, kinds, today) for c in customers], csv_keys())
 
 
 def notes_of(c: Customer) -> str:
     """Return the free-text notes of a customer file: its body without the ``## Log`` section
     and without empty headings.
     """
-    return without_empty_headings(notes(c.body))
+    return notes(c.body)

@@ -27,12 +27,12 @@ from crm.contacts.cards import (
     field_text,
     make_card,
     split_name,
-    without_empty_headings,
 )
 from crm.core import dates, fields
 from crm.core.errors import CrmError
 from crm.core.fields import Field, address_text
 from crm.core.model import Address, Customer, Location, PartialDate, Problem
+from crm.vault.syntax import without_empty_headings
 
 # The properties this module maps itself; the table names the others.
 SPECIAL = frozenset(

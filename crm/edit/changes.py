@@ -117,6 +117,7 @@ def parse_change(text: str) -> Change:
 
 def apply_changes(path: Path, changes: Sequence[Change], *, dry_run: bool = False) -> EditResult:
     """Apply ``changes`` to the front matter of ``path``, validated and atomically."""
+    changes = _one_item_each(changes)
     for change in changes:
         _check_change(change)
     path = _real(path)
@@ -217,13 +218,24 @@ def changed_doc(doc: Doc, changes: Sequence[Change]) -> Doc:
             doc._put("dates", doc.span("dates"), value.strip())
         elif change.key == "address" and (parts := _flow_mapping(value)) is not None:
             # The parts of an address as one flow mapping, as importers write it.
-            doc.set_mapping("address", parts, typed=False)
+            doc.set_mapping("address", parts, typed=False, replace=True)
         elif change.key == "away":
             start, end = _away(value)
             doc.set_mapping("away", {"from": start, "to": end})
         else:
             doc.set_scalar(change.key, value.strip(), typed=change.key in TYPED_KEYS)
     return doc
+
+
+def _one_item_each(changes: Sequence[Change]) -> list[Change]:
+    """Return ``key+=[a, b]`` (and ``-=``) as one change per item, the way a person means it."""
+    found: list[Change] = []
+    for change in changes:
+        if change.op in ("+=", "-=") and _bracketed(change.value or ""):
+            found.extend(Change(change.key, change.op, item) for item in _items(change.value or ""))
+        else:
+            found.append(change)
+    return found
 
 
 def _flow_mapping(value: str) -> dict[str, str] | None:

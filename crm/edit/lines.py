@@ -290,14 +290,23 @@ class Doc:
         else:
             self.unset(key)
 
-    def set_mapping(self, key: str, values: dict[str, str], *, typed: bool = True) -> None:
+    def set_mapping(
+        self, key: str, values: dict[str, str], *, typed: bool = True, replace: bool = False
+    ) -> None:
         """Set ``key`` to a mapping (of dates when ``typed``); a block mapping keeps its lines.
 
-        Otherwise the mapping is written on one line, ``{a: b}``. A sub-key the mapping no
-        longer has is left as it is.
+        Otherwise the mapping is written on one line, ``{a: b}``. A sub-key the mapping does
+        not name is left as it is, unless ``replace``: then a block mapping that has one is
+        written anew, on one line.
         """
         span = self.span(key)
-        if span is not None and span.shape == "block-map":
+        keep_lines = span is not None and span.shape == "block-map"
+        if span is not None and keep_lines and replace:
+            subs = [
+                _SUB_KEY.match(self.content(self.lines[i])) for i in range(span.start + 1, span.end)
+            ]
+            keep_lines = not any(m is not None and m["key"] not in values for m in subs)
+        if span is not None and keep_lines:
             seen = set()
             for i in range(span.start + 1, span.end):
                 m = _SUB_KEY.match(self.content(self.lines[i]))

@@ -225,5 +225,5 @@ def _done(i: Interaction, today: date) -> bool:
 
 def _entry(i: Interaction) -> str:
     at = f" {i.time:%H:%M}" if i.time else ""
-    kind = "-" if i.kind == NO_KIND else f"{i.kind}:"  # an entry written without a kind
+    kind = NO_KIND if i.kind == NO_KIND else f"{i.kind}:"  # an entry written without a kind
     return f"  {i.day}{at} {kind} {i.text}".rstrip()

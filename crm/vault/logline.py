@@ -14,8 +14,9 @@ from datetime import date, time
 
 from crm.core import dates
 from crm.core.dates import DateOrder
+from crm.core.kinds import NO_KIND
 from crm.core.model import Problem
-from crm.vault.syntax import ENTRY_DATE, ENTRY_REST, NO_KIND
+from crm.vault.syntax import ENTRY_DATE, ENTRY_REST
 
 # Every warning about a log line the loader could not read starts with this.
 SKIPPED = "log line skipped: "

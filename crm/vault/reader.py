@@ -270,6 +270,10 @@ class FrontMatter:
             if not isinstance(name, str) or not name.strip():
                 self.problem("family", f"family item {n} needs a 'name'")
                 continue
+            who = f"family item {n} ({name.strip()})"
+            for key in ("relation", "birthday"):
+                if item.get(key) is not None and not isinstance(item[key], str):
+                    self.problem("family", f"{who}: {key} must be text, not a {_shape(item[key])}")
             relation = item.get("relation")
             relation = relation.strip() if isinstance(relation, str) and relation.strip() else None
             birthday = None
@@ -278,7 +282,7 @@ class FrontMatter:
                 try:
                     birthday = dates.parse_partial_date(born)
                 except ValueError as exc:
-                    self.problem("family", f"family item {n} ({name.strip()}): birthday: {exc}")
+                    self.problem("family", f"{who}: birthday: {exc}")
             found.append(Relative(name.strip(), relation, birthday, self.at("family")))
         return tuple(found)
 

@@ -35,7 +35,6 @@ ENTRY_REST = re.compile(
     r"(?:[ \t]+(?P<kind>[A-Za-z][\w-]*)(?::|[ \t]+[-\u2013\u2014])(?=[ \t]|$))?"
     r"(?:[ \t]+(?P<text>.*?))?[ \t]*$"
 )
-NO_KIND = "-"
 # BULLET followed by ENTRY, in one match: the common log line, where both would match.
 QUICK_ENTRY = re.compile(
     r"^[-*+][ \t]+(?:\[([ xX])\][ \t]+)?(\d{4}-\d{2}-\d{2})(?:[ \t]+(\d{1,2}:\d{2}))?"
@@ -102,10 +101,14 @@ def log_mask(body: Sequence[str], fenced: frozenset[int] | None = None) -> list[
 
 
 def notes(body: str) -> str:
-    """Return the free-text notes of a body: every line outside the ``## Log`` sections."""
+    """Return the free-text notes of a body: every line outside the ``## Log`` sections.
+
+    Empty headings (a template's bare ``## Notes``) are left out.
+    """
     lines = body.splitlines()
     mask = log_mask(lines)
-    return "\n".join(line for line, in_log in zip(lines, mask, strict=True) if not in_log).strip()
+    kept = "\n".join(line for line, in_log in zip(lines, mask, strict=True) if not in_log)
+    return without_empty_headings(kept).strip()
 
 
 def open_tasks(body: str) -> list[str]:
@@ -118,3 +121,33 @@ def open_tasks(body: str) -> list[str]:
         if mask[i] and i not in fenced and (m := BULLET.match(line)) and m[1] == " ":
             found.append(m[2].strip())
     return found
+
+
+def without_empty_headings(text: str) -> str:
+    """Return Markdown ``text`` without its empty headings (a template's bare ``## Notes``).
+
+    A heading is empty when nothing but blank lines and empty headings follow it before the
+    next heading of its level or higher; a ``#`` inside a fenced code block is not a heading.
+    """
+    lines = text.splitlines()
+    fenced = fenced_lines(lines)
+    levels = [
+        len(m[1]) if i not in fenced and (m := HEADING.match(line)) else 0
+        for i, line in enumerate(lines)
+    ]
+    drop: set[int] = set()
+    for i, level in enumerate(levels):
+        if not level:
+            continue
+        j = i + 1
+        while j < len(lines) and not (levels[j] and levels[j] <= level):
+            if not levels[j] and lines[j].strip():
+                break
+            j += 1
+        else:
+            drop.add(i)
+            j = i + 1
+            while j < len(lines) and not lines[j].strip():
+                drop.add(j)  # and the blank lines under it, so no gap is left
+                j += 1
+    return "\n".join(line for i, line in enumerate(lines) if i not in drop).strip()
