@@ -319,3 +319,15 @@ def test_a_nickname_or_salutation_is_enough_to_greet() -> None:
         assert [str(p) for p in problems] == (
             ["bo.md:2: warning: no first_name: add one so greetings can use it"] if warned else []
         )
+
+
+def test_show_prints_the_first_lines_of_long_notes(write_vault: WriteVault) -> None:
+    body = "".join(f"line {n}\n" for n in range(1, 101))
+    root = write_vault({"kim.md": f"---\nname: Kim Lee\nfirst_name: Kim\n---\n{body}"})
+    out = run(root, "show", "kim", "--today", TODAY)[1].splitlines()
+    assert out[-4:] == [
+        "  line 39",
+        "  line 40",
+        "  … 60 more lines in the file",
+        f"File: {root / 'kim.md'}",
+    ]

@@ -304,11 +304,8 @@ def labels(
     """
     from crm.report import labels as sheet
 
-    kept = [
-        c
-        for c in filters.select(session.vault().customers)
-        if c.status != "lost" or filters.status == "lost"
-    ]
+    chosen_ones = filters.select(session.vault().customers)
+    kept = [c for c in chosen_ones if c.status != "lost" or filters.status == "lost"]
     made = sheet.make_labels(kept)
     for c, why in made.missing:
         click.echo(f"{c.location.path}: no label for {c.name}: {why}", err=True)
@@ -329,7 +326,14 @@ def labels(
         from crm.edit.atomic import write as write_atomic
 
         write_atomic(output, data)
-    click.echo(f"{len(made.labels)} labels, {len(made.missing)} without an address", err=True)
+    summary = f"{_count(len(made.labels), 'label')}, {len(made.missing)} without an address"
+    if lost := len(chosen_ones) - len(kept):
+        summary += f", {_count(lost, 'lost customer')} left out (--status lost)"
+    click.echo(summary, err=True)
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}" + ("" if n == 1 else "s")
 
 
 COMMANDS = [thanks, winback, export, import_, labels]

@@ -72,12 +72,9 @@ def _json_value(f: Field, value: Any) -> Any:
     if f.kind == "away":
         return {"from": value.start, "to": value.end}
     if f.kind == "address":
-        return value.text if value.text is not None else dict((*value.parts(), *value.extra))
+        return fields.address_json(value)
     if f.kind == "family":
-        return [
-            {"name": r.name, "relation": r.relation, "birthday": r.birthday and str(r.birthday)}
-            for r in value
-        ]
+        return fields.family_json(value)
     if isinstance(value, str | int | float | date):  # to_json writes dates and times in ISO form
         return value
     return field_text(f, value)  # a span, a cap, a year-less date: the front matter's text

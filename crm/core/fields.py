@@ -19,7 +19,16 @@ from datetime import date, datetime, time
 from typing import Any, Literal
 
 from crm.core import dates
-from crm.core.model import ADDRESS_PARTS, STATUSES, Address, Away, ContactCap, Customer, Span
+from crm.core.model import (
+    ADDRESS_PARTS,
+    STATUSES,
+    Address,
+    Away,
+    ContactCap,
+    Customer,
+    Relative,
+    Span,
+)
 
 Kind = Literal[
     "text", "texts", "status", "number", "date", "when", "span", "cap", "yearly", "away", "dates",
@@ -72,6 +81,23 @@ def _flow_scalar(value: str) -> str:
     if _PLAIN.fullmatch(value) and value.casefold() not in _WORDS:
         return value
     return json.dumps(value, ensure_ascii=False)  # a JSON string is a YAML double-quoted one
+
+
+def address_json(a: Address) -> Any:
+    """Return an address for JSON: its text, or an object of its parts (and other keys)."""
+    return a.text if a.text is not None else dict((*a.parts(), *a.extra))
+
+
+def family_json(family: tuple[Relative, ...]) -> list[dict[str, str | None]]:
+    """Return the family for JSON: ``[{name, relation, birthday}]``, the birthday as written."""
+    return [
+        {
+            "name": r.name,
+            "relation": r.relation,
+            "birthday": None if r.birthday is None else str(r.birthday),
+        }
+        for r in family
+    ]
 
 
 def _address_stored(a: Address) -> Any:

@@ -6,7 +6,7 @@ from datetime import date, time
 from typing import Any
 
 from crm.core.config import Config
-from crm.core.fields import FIELDS, Field
+from crm.core.fields import FIELDS, Field, address_json, family_json
 from crm.core.kinds import NO_KIND
 from crm.core.model import Address, Customer, Interaction, Relative
 from crm.report import rows
@@ -31,6 +31,7 @@ PROFILE_SCALARS = (
     "customer_since",
 )  # fmt: skip
 CONTACT_SCALARS = ("cadence", "last_contact", "due", "days_overdue", "next_contact", "snooze_until")
+NOTE_LINES = 40  # crm show prints the first lines of long notes
 STATE_WORDS = {
     "overdue": "overdue",
     "never": "never contacted",
@@ -63,12 +64,6 @@ def relative_text(r: Relative) -> str:
     return text
 
 
-def _address_json(a: Address | None) -> Any:
-    if a is None:
-        return None
-    return a.text if a.text is not None else dict((*a.parts(), *a.extra))
-
-
 def _entry_json(i: Interaction) -> dict[str, Any]:
     return {
         "date": i.day,
@@ -94,7 +89,7 @@ def profile_json(c: Customer, config: Config, today: date, skipped: int = 0) -> 
         "salutation": c.salutation,
         "language": c.language,
         "hello": c.hello,
-        "address": _address_json(c.address),
+        "address": None if c.address is None else address_json(c.address),
         "value": c.value,
         "likes": list(c.likes),
         "dislikes": list(c.dislikes),
@@ -103,10 +98,7 @@ def profile_json(c: Customer, config: Config, today: date, skipped: int = 0) -> 
             {"kind": d.kind, "label": d.label, "date": d.date.isoformat(), "yearly": d.yearly}
             for d in c.dates
         ],
-        "family": [
-            {"name": r.name, "relation": r.relation, "birthday": r.birthday and str(r.birthday)}
-            for r in c.family
-        ],
+        "family": family_json(c.family),
         "contact": {
             "state": state.state,
             "cadence": str(state.cadence) if state.cadence else None,
@@ -208,12 +200,19 @@ def profile_text(
         out.append("Latest log:")
         out.extend(_entry(i) for i in recent[:log_lines])
     if skipped:
-        lines = "line" if skipped == 1 else "lines"
-        out.append(f"  ({skipped} Log {lines} could not be read and are left out: crm check)")
+        these = (
+            "1 Log line could not be read and is"
+            if skipped == 1
+            else (f"{skipped} Log lines could not be read and are")
+        )
+        out.append(f"  ({these} left out: crm check)")
     written = notes(c.body)
     if written:
         out.append("Notes:")
-        out.extend(f"  {line}".rstrip() for line in written.splitlines())
+        lines = written.splitlines()
+        out.extend(f"  {line}".rstrip() for line in lines[:NOTE_LINES])
+        if len(lines) > NOTE_LINES:  # a pasted mail thread: the file has it all
+            out.append(f"  … {len(lines) - NOTE_LINES} more lines in the file")
     out.append(f"File: {c.location.path}")
     return "\n".join(out) + "\n"
 
