@@ -27,7 +27,7 @@ def one_entry(line: str, date_order: str | None = None) -> tuple[date, time | No
     assert c is not None and len(c.log) == 1
     e = c.log[0]
     assert e.location.line == 6
-    return e.day, e.time, e.kind, e.text, e.is_contact
+    return e.day, e.time, e.kind, e.text, e.done
 
 
 def test_iso_date_with_a_colon_and_no_kind() -> None:
@@ -89,6 +89,9 @@ def test_a_bold_date() -> None:
 
 def test_a_time_and_tasks_are_kept() -> None:
     assert one_entry("- 2 Nov 2026 14:30 call: booked") == (
+        date(2026, 11, 2), time(14, 30), "call", "booked", True
+    )  # fmt: skip
+    assert one_entry("- 2026-11-02 14:30: call: booked") == (
         date(2026, 11, 2), time(14, 30), "call", "booked", True
     )  # fmt: skip
     assert one_entry("- [ ] 2 Nov 2026 call: ring back") == (

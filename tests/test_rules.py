@@ -223,7 +223,7 @@ def test_notes_and_open_tasks_do_not_count_as_contact() -> None:
     )
     last = rhythm.last_contact(c, Kinds())
     assert last is not None and last.day == D("2026-10-01")
-    assert [(i.kind, i.is_contact, rhythm.is_contact(i, Kinds())) for i in c.log] == [
+    assert [(i.kind, i.done, rhythm.is_contact(i, Kinds())) for i in c.log] == [
         ("visit", True, True),
         ("note", True, False),  # it happened, but a note is no contact
         ("call", False, False),  # an open task has not happened

@@ -98,7 +98,7 @@ def test_every_field_is_typed() -> None:
 def test_log_entries_carry_their_line() -> None:
     c, _ = parse_bytes(FULL.encode(), Path("zoe.md"), "zoe")
     assert c is not None
-    assert [(i.day, i.time, i.kind, i.text, i.is_contact, i.location.line) for i in c.log] == [
+    assert [(i.day, i.time, i.kind, i.text, i.done, i.location.line) for i in c.log] == [
         (date(2026, 10, 1), None, "visit", "colour", True, 37),
         (date(2026, 10, 5), time(14, 15), "call", "booked December", True, 38),
         (date(2026, 10, 6), None, "note", "allergic to ammonia", True, 39),

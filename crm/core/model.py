@@ -181,11 +181,10 @@ class Interaction:
     time: time | None
     kind: str
     text: str
-    # False for an unchecked task (``- [ ]``), which has not happened. Whether an entry that
-    # happened is contact is its kind's class (``crm.rules.rhythm.is_contact``, ``[kinds]``).
-    is_contact: bool
+    # False for an unchecked task (``- [ ]``): planned, it has not happened. Whether an entry
+    # that happened is contact is its kind's class (``crm.rules.rhythm.is_contact``, ``[kinds]``).
+    done: bool
     location: Location
-    planned: bool = False  # an unchecked task, ``- [ ] ...``: something still to do
 
 
 @dataclass(frozen=True, slots=True)

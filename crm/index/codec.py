@@ -58,9 +58,8 @@ def encode_customer(c: Customer) -> str:
                 None if i.time is None else i.time.hour * 60 + i.time.minute,
                 i.kind,
                 i.text,
-                i.is_contact,
+                i.done,
                 i.location.line,
-                i.planned,
             ]
             for i in c.log
         ]
@@ -99,11 +98,10 @@ def decode_customer(text: str, path: Path) -> Customer:
                 None if at is None else time(at // 60, at % 60),
                 kind,
                 text,
-                is_contact,
+                done,
                 Location(path, ln),
-                planned,
             )
-            for day, at, kind, text, is_contact, ln, planned in log
+            for day, at, kind, text, done, ln in log
         ),
         extra=tuple((k, v) for k, v in extra),
         body=body,

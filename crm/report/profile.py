@@ -50,7 +50,7 @@ def planned(c: Customer, today: date) -> list[str]:
     A task (``- [ ] ...``) needs no date; a dated one is listed once, as a task.
     """
     ahead = sorted(
-        (i for i in c.log if i.day > today and not i.planned),
+        (i for i in c.log if i.day > today and i.done),
         key=lambda i: (i.day, i.time or time.min),
     )
     return [_entry(i).strip() for i in ahead] + open_tasks(c.body)
@@ -219,7 +219,7 @@ def profile_text(
 
 def _done(i: Interaction, today: date) -> bool:
     """Return True for a log entry of what happened (not a task, not dated after today)."""
-    return not i.planned and i.day <= today
+    return i.done and i.day <= today
 
 
 def _entry(i: Interaction) -> str:

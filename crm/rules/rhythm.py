@@ -79,7 +79,7 @@ class Noisy:
 
 def is_contact(entry: Interaction, kinds: Kinds) -> bool:
     """Return True when the entry resets the contact rhythm: done, and of a contact kind."""
-    return entry.is_contact and kinds.resets(entry.kind)
+    return entry.done and kinds.resets(entry.kind)
 
 
 def last_contact(customer: Customer, kinds: Kinds, today: date | None = None) -> LastContact | None:
@@ -249,7 +249,7 @@ def _partial(day: date) -> PartialDate:
 def outreach(customer: Customer, config: Config) -> Iterator[Interaction]:
     """Return the log entries that count toward ``max_contacts`` (contact and broadcast kinds)."""
     kinds = config.kinds
-    return (i for i in customer.log if i.is_contact and kinds.counts(i.kind))
+    return (i for i in customer.log if i.done and kinds.counts(i.kind))
 
 
 def too_much_contact(customer: Customer, config: Config, today: date) -> Noisy | None:

@@ -329,9 +329,8 @@ class FrontMatter:
                         time=at,
                         kind=kind,
                         text=(text or "").strip(),
-                        is_contact=task != " ",
+                        done=task != " ",
                         location=Location(path, body_start + offset),
-                        planned=task == " ",
                     )
                     continue
             if not (b := BULLET.match(line)):
@@ -349,9 +348,8 @@ class FrontMatter:
                 time=entry.time,
                 kind=entry.kind,
                 text=entry.text,
-                is_contact=task != " ",
+                done=task != " ",
                 location=where,
-                planned=task == " ",
             )
 
 

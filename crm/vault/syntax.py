@@ -31,7 +31,7 @@ ENTRY_DATE = re.compile(
 # What may follow the date: a time, then ``:`` or a dash, then an optional ``kind:`` (or
 # ``kind -``), then the text. Without a kind the entry is a contact of kind ``NO_KIND``.
 ENTRY_REST = re.compile(
-    r"^(?:[ \t]+(?P<time>\d{1,2}:\d{2})(?![\d:]))?(?:[ \t]*:|[ \t]+[-\u2013\u2014])?"
+    r"^(?:[ \t]+(?P<time>\d{1,2}:\d{2})(?!\d|:\d))?(?:[ \t]*:|[ \t]+[-\u2013\u2014])?"
     r"(?:[ \t]+(?P<kind>[A-Za-z][\w-]*)(?::|[ \t]+[-\u2013\u2014])(?=[ \t]|$))?"
     r"(?:[ \t]+(?P<text>.*?))?[ \t]*$"
 )
