@@ -16,12 +16,14 @@ from typing import Any
 
 from crm.core import dates, fields
 from crm.core.fields import Field, number_text, parse_number
-from crm.core.model import Customer, ImportantDate, Location, Problem
+from crm.core.model import ADDRESS_PARTS, Customer, ImportantDate, Location, Problem
 
 FieldValue = str | tuple[str, ...]
 # `id` names the file (an import never sets it: a new customer gets one from its name, as with
 # `crm new`), and `name` is the card's own: neither is one of a card's fields.
 IDENTITY = ("id", "name")
+# The CSV columns of an address's parts (``crm export`` writes them, ``crm import`` reads them).
+ADDRESS_COLUMNS = {f"address_{p}": p for p in ADDRESS_PARTS}
 # Not a front matter key: a card's note becomes the body of a new customer file.
 NOTE = "note"
 # Han, Hiragana, Katakana and Hangul: names written family name first, often without spaces.
@@ -178,8 +180,6 @@ def checked(f: Field, text: str) -> str:
         except ValueError:
             raise ValueError(f"{f.key} '{text}' is not a number") from None
     parse = f.type.parse
-    if f.kind == "address":
-        return text  # text, or the mapping of parts that ``fields.address_text`` wrote
     if f.kind == "away" and parse is not None:
         try:
             return field_text(f, parse(text))

@@ -13,12 +13,20 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from crm.contacts.cards import Card, Dropped, card_fields, dropped_message, list_keys, make_card
+from crm.contacts.cards import (
+    ADDRESS_COLUMNS,
+    Card,
+    Dropped,
+    card_fields,
+    dropped_message,
+    list_keys,
+    make_card,
+)
 from crm.contacts.vcard import not_cards, vcard_date
 from crm.core import dates, fields
 from crm.core.errors import CrmError
 from crm.core.fields import address_text
-from crm.core.model import ADDRESS_PARTS, Address, Location, Problem
+from crm.core.model import Address, Location, Problem
 
 # Address books and shop spreadsheets write these dates in local forms (11/30/1970, 30.11.1970,
 # Outlook's empty 0/0/00); every other field reads as the front matter writes it.
@@ -26,7 +34,7 @@ _LOCAL_DATES = ("birthday", "anniversary", "customer_since")
 _GOOGLE_MULTI = re.compile(r"^(e-mail|phone) \d+ - value$")
 # The address parts by their headers: crm export's, Google's and Outlook's.
 _PART_HEADERS = {
-    **{f"address_{p}": p for p in ADDRESS_PARTS},
+    **ADDRESS_COLUMNS,
     "address 1 - street": "street",
     "address 1 - city": "city",
     "address 1 - region": "region",

@@ -10,12 +10,12 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, Literal
 
-from crm.contacts.cards import customer_text, field_text
+from crm.contacts.cards import ADDRESS_COLUMNS, customer_text, field_text
 from crm.contacts.vcard import to_vcard
 from crm.core import fields
 from crm.core.fields import Field
 from crm.core.kinds import Kinds
-from crm.core.model import ADDRESS_PARTS, Customer
+from crm.core.model import Customer
 from crm.report.render import to_csv, to_json
 from crm.rules import rhythm
 from crm.vault.syntax import notes
@@ -33,13 +33,8 @@ def csv_keys() -> tuple[str, ...]:
         if f.csv:
             keys.append(f.key)
         if f.kind == "address":
-            keys.extend(address_columns())
+            keys.extend(ADDRESS_COLUMNS)
     return (*keys, "notes", "path")
-
-
-def address_columns() -> tuple[str, ...]:
-    """Return the CSV columns of the address parts: ``address_street``, ``address_city``, ..."""
-    return tuple(f"address_{p}" for p in ADDRESS_PARTS)
 
 
 def customer_record(c: Customer) -> dict[str, Any]:
@@ -89,9 +84,7 @@ def csv_row(c: Customer, kinds: Kinds, today: date | None = None) -> dict[str, A
     if address is not None:
         row["address"] = address.text if address.text is not None else str(address)
     parts = dict(address.parts()) if address is not None and address.structured else {}
-    row |= {
-        column: parts.get(p) for column, p in zip(address_columns(), ADDRESS_PARTS, strict=True)
-    }
+    row |= {column: parts.get(p) for column, p in ADDRESS_COLUMNS.items()}
     if "last_contact" in row:
         # The real last contact, as the reports see it: the newest contact entry counts too.
         last = rhythm.last_contact(c, kinds, today)

@@ -165,9 +165,8 @@ TYPES: dict[Kind, FieldType] = {
         load=lambda v: Away(date.fromordinal(v[0]), date.fromordinal(v[1])),
     ),
     "dates": FieldType(),
-    "address": FieldType(
-        lambda text: Address(text.strip()), address_text, _address_stored, _address_loaded
-    ),
+    # Text or a mapping of parts: the loader reads it; a card carries ``address_text``'s form.
+    "address": FieldType(None, address_text, _address_stored, _address_loaded),
     "family": FieldType(),  # a list of mappings: the loader and the codec read it themselves
 }
 

@@ -21,7 +21,6 @@ from crm.index.build import open_index
 from crm.index.rows import FeedBlocks, Progress
 from crm.index.store import Index
 from crm.vault.load import Vault
-from crm.vault.parse import parse_path
 
 
 @dataclass
@@ -122,11 +121,8 @@ class Collection:
         return [*self.config_problems, *self.vault().problems]
 
     def problems_of(self, customer: Customer) -> list[Problem]:
-        """Return the problems of one customer's file, read again (one file: cheap)."""
-        _, problems = parse_path(
-            customer.location.path, self.root, date_order=self.config.date_order
-        )
-        return problems
+        """Return the problems of one customer's file, as the index stored them."""
+        return self.index().problems_in(customer.location.path)
 
     def customer(self, name: str) -> Customer:
         """Return the customer ``name`` means (see ``resolve``), decoding only likely matches."""

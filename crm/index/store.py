@@ -18,6 +18,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from crm.core.config import Config
@@ -77,6 +78,15 @@ class Index(IndexBase):
         found.extend(clashes)
         found.sort(key=problem_order)
         return found
+
+    @or_plain
+    def problems_in(self, path: Path) -> list[Problem]:
+        """Return the stored problems of the one file at ``path``, by line."""
+        if self._vault is not None:
+            return [p for p in self._vault.problems if p.location.path == path]
+        rel = path.relative_to(self.root).as_posix()
+        row = self._db().execute("SELECT problems FROM files WHERE path = ?", (rel,)).fetchone()
+        return [] if row is None else codec.decode_problems(row[0], path)
 
     @or_plain
     def count(self) -> int:
