@@ -6,7 +6,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import os
+
 import pytest
+from hypothesis import settings
+
+# CI runs every property test on the same fixed examples, so that a landing never rests on luck;
+# a local run keeps exploring new ones (and remembers what failed in .hypothesis/).
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CRM_HYPOTHESIS_PROFILE"):
+    settings.load_profile(os.environ["CRM_HYPOTHESIS_PROFILE"])
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "vault-example"

@@ -35,6 +35,9 @@ def test_escape_follows_icalendar_order() -> None:
     assert escape("one\r\ntwo\nthree\rfour") == "one\\ntwo\\nthree\\nfour"
     assert escape("a\\Nb") == "a\\nb"  # icalendar reads a literal \N as a line break
     assert escape("plain") == "plain"
+    # icalendar drops one leading byte order mark and keeps any other
+    assert escape("\ufeff\ufeffab") == "\ufeffab"
+    assert escape("a\ufeff") == "a\ufeff"
 
 
 def test_fold_keeps_lines_within_75_octets_and_characters_whole() -> None:

@@ -29,6 +29,8 @@ class Style:
 
 def escape(text: str) -> str:
     r"""Return ``text`` as an iCalendar TEXT value (``\N`` and line ends become ``\n``)."""
+    if text.startswith("\ufeff"):
+        text = text[1:]  # icalendar reads a value as UTF-8-SIG, which drops one leading BOM
     if not ("\\" in text or ";" in text or "," in text or "\n" in text or "\r" in text):
         return text  # the common case: five scans in C instead of seven copies
     # The order is icalendar's, so that odd input such as a literal "\N" comes out the same.
