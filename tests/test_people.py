@@ -331,3 +331,43 @@ def test_show_prints_the_first_lines_of_long_notes(write_vault: WriteVault) -> N
         "  … 60 more lines in the file",
         f"File: {root / 'kim.md'}",
     ]
+
+
+def test_birthdays_may_be_written_as_people_write_them() -> None:
+    text = (
+        "---\nname: Rosa Klein\nfirst_name: Rosa\nbirthday: 3 March 1980\n"
+        "anniversary: 14 June\n"
+        "dates: [{label: Moved in, date: 'Mar 3, 2021'}]\n"
+        "family: [{name: Mia, relation: daughter, birthday: 12.12.2015}]\n---\n"
+    )
+    c, problems = parse_bytes(text.encode(), Path("rosa.md"), "rosa")
+    assert problems == []
+    assert c is not None
+    assert [(d.kind, str(d.date)) for d in c.important_dates()] == [
+        ("birthday", "1980-03-03"),
+        ("anniversary", "--06-14"),
+        ("date", "2021-03-03"),
+        ("relative", "2015-12-12"),
+    ]
+
+
+def test_a_written_birthday_that_is_wrong_says_which_part() -> None:
+    text = "---\nname: Rosa Klein\nfirst_name: Rosa\nbirthday: 30 Feb 1980\n---\n"
+    c, problems = parse_bytes(text.encode(), Path("rosa.md"), "rosa")
+    assert [str(p) for p in problems] == [
+        "rosa.md:4: birthday: day 30 in '30 Feb 1980' (February 1980 has 29 days)"
+    ]
+    assert c is not None and c.dates == ()
+
+
+def test_slash_birthdays_read_by_date_order_like_the_log() -> None:
+    text = b"---\nname: Rosa Klein\nfirst_name: Rosa\nbirthday: 03/04/1980\n---\n"
+    c, problems = parse_bytes(text, Path("rosa.md"), "rosa")
+    assert [str(p) for p in problems] == [
+        "rosa.md:4: birthday: '03/04/1980' could be day/month or month/day: "
+        'set date_order = "DMY" or "MDY" in crm.toml'
+    ]
+    for order, born in (("DMY", "1980-04-03"), ("MDY", "1980-03-04")):
+        c, problems = parse_bytes(text, Path("rosa.md"), "rosa", date_order=order)
+        assert problems == [] and c is not None
+        assert str(c.dates[0].date) == born

@@ -58,12 +58,15 @@ def _check_year(text: str, year: int) -> None:
         raise ValueError(f"'{text}' is out of range (years {MIN_YEAR} to {MAX_YEAR})")
 
 
-def parse_partial_date(text: str) -> PartialDate:
-    """Return ``YYYY-MM-DD``, ``--MM-DD`` or ``MM-DD`` as a date whose year may be unknown."""
+def parse_partial_date(text: str, order: DateOrder | None = None) -> PartialDate:
+    """Return a date whose year may be unknown: ``YYYY-MM-DD``, ``--MM-DD`` or ``MM-DD``, or
+    written as a person writes it (``3 March 1980``, ``Mar 3, 1980``, ``3.3.1980``, ``14 March``;
+    slash dates by ``order``, as in the log).
+    """
     text = text.strip()
     m = _PARTIAL.match(text)
     if not m:
-        raise ValueError(f"'{text}' is not a date (expected YYYY-MM-DD, --MM-DD or MM-DD)")
+        return _written_partial(text, order)
     year = int(m[1]) if m[1] else None
     if year is not None:
         _check_year(text, year)
@@ -74,6 +77,20 @@ def parse_partial_date(text: str) -> PartialDate:
     except ValueError as exc:
         raise ValueError(f"'{text}' is not a real date ({exc})") from None
     return PartialDate(month, day, year)
+
+
+def _written_partial(text: str, order: DateOrder | None) -> PartialDate:
+    """Return a front matter date written in words or with dots (the log's forms, or no year)."""
+    for form in _YEARLESS:
+        if m := form.fullmatch(text):
+            leap = _built({**m.groupdict(), "y": "2000"}, text, None, yearless=True)
+            return PartialDate(leap.month, leap.day)
+    if any(form.fullmatch(text) for form in _WRITTEN):
+        day = parse_written_date(
+            text, order
+        )  # raises the part that is wrong (day 30 in '30 Feb 1980')
+        return PartialDate(day.month, day.day, day.year)
+    raise ValueError(f"'{text}' is not a date (expected YYYY-MM-DD, --MM-DD or MM-DD)")
 
 
 def parse_datetime(text: str) -> date | datetime:

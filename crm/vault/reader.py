@@ -24,6 +24,7 @@ from crm.core.model import (
     ImportantDate,
     Interaction,
     Location,
+    PartialDate,
     Problem,
     Relative,
     Severity,
@@ -181,6 +182,10 @@ class FrontMatter:
             return cid
         return self.text("name")
 
+    def partial_date(self, text: str) -> PartialDate:
+        """Return a birthday or other date of the file; slash dates read by ``date_order``."""
+        return dates.parse_partial_date(text, self.date_order)
+
     def _status(self) -> Status:
         text = (self.text("status") or "active").lower()
         try:
@@ -193,7 +198,7 @@ class FrontMatter:
     def _dates(self) -> tuple[ImportantDate, ...]:
         found: list[ImportantDate] = []
         for key in ("birthday", "anniversary"):
-            pd = self.typed(key, dates.parse_partial_date)
+            pd = self.typed(key, self.partial_date)
             if pd is not None:
                 kind: DateKind = "birthday" if key == "birthday" else "anniversary"
                 found.append(ImportantDate(kind, key.capitalize(), pd, True, self.at(key)))
@@ -208,7 +213,7 @@ class FrontMatter:
                 self.problem("dates", f"dates item {n} needs at least a 'date'")
                 continue
             try:
-                pd = dates.parse_partial_date(item["date"])
+                pd = self.partial_date(item["date"])
             except ValueError as exc:
                 self.problem("dates", f"dates item {n}: {exc}")
                 continue
@@ -280,7 +285,7 @@ class FrontMatter:
             born = item.get("birthday")
             if isinstance(born, str) and born.strip() not in NULLS:
                 try:
-                    birthday = dates.parse_partial_date(born)
+                    birthday = self.partial_date(born)
                 except ValueError as exc:
                     self.problem("family", f"{who}: birthday: {exc}")
             found.append(Relative(name.strip(), relation, birthday, self.at("family")))
