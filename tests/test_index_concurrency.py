@@ -6,6 +6,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 
 from crm.core.config import load_config
-from crm.index import build, store
+from crm.index import build, schema, store
 from crm.index.build import open_index
 from crm.index.schema import index_path
 from crm.vault.load import load_vault
@@ -139,3 +140,27 @@ def test_a_reader_whose_tables_are_dropped_or_emptied_meanwhile_parses_the_files
     assert reader.count() == 2
     assert [c.name for c in reader.named("ben")] == names(root)
     assert reader.bypassed
+
+
+def test_many_first_opens_of_a_new_index_at_once_all_get_it(tmp_path: Path) -> None:
+    # SQLite runs no busy handler for `PRAGMA journal_mode = WAL`: before crm waited for it
+    # itself, about one round in twenty had an opener fail with "database is locked".
+    def first_open(path: Path, errors: list[str]) -> None:
+        try:
+            with closing(schema.connect(path)) as conn:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute("CREATE TABLE IF NOT EXISTS t (x)")
+                conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            errors.append(str(exc))
+
+    errors: list[str] = []
+    for round_ in range(100):
+        path = tmp_path / str(round_) / ".crm" / "index.sqlite"
+        path.parent.mkdir(parents=True)
+        threads = [threading.Thread(target=first_open, args=(path, errors)) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+    assert errors == []

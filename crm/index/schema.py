@@ -13,6 +13,7 @@ import hashlib
 import os
 import secrets
 import sqlite3
+import time
 from pathlib import Path
 
 from crm import __version__
@@ -116,9 +117,36 @@ def connect(path: Path) -> sqlite3.Connection:
         # Like .pytest_cache: git ignores the folder even in a vault without a .gitignore.
         ignore.write_text("*\n", encoding="utf-8")
     conn = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
+    try:
+        _use_wal(conn)
+        conn.execute("PRAGMA synchronous = NORMAL")
+    except BaseException:
+        conn.close()
+        raise
     return conn
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Put the index in WAL mode, waiting up to ``BUSY_SECONDS`` for other processes.
+
+    SQLite runs no busy handler for ``journal_mode = WAL`` (it needs the file to itself), so
+    several crm opening a new index at once would fail at once; the mode is kept in the file,
+    so an index already in WAL mode needs no lock at all.
+    """
+    deadline = time.monotonic() + BUSY_SECONDS
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                return
+            if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0] == "wal":
+                return
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc) or time.monotonic() > deadline:
+                raise
+        else:
+            if time.monotonic() > deadline:
+                raise sqlite3.OperationalError("database is locked (could not switch to WAL)")
+        time.sleep(0.01)
 
 
 def _fingerprint(config: Config) -> dict[str, str]:
