@@ -39,6 +39,7 @@ SAMPLES: dict[Kind, str] = {
     "{label: Moved, date: 2026-03-01, yearly: false}]",
     "address": "{street: Main Street 1, city: Springfield, postcode: '12345', country: Freedonia}",
     "family": "[{name: Lucía, relation: daughter, birthday: 2018-12-05}]",
+    "channel": "whatsapp",
 }
 NAMES = {"id": "ann-lee", "name": "Ann Lee"}  # the file name an import makes from the name
 
@@ -125,10 +126,10 @@ def test_a_field_added_to_the_table_is_exported_and_imported(new_fields: None) -
                  "X-CRM-FIRST-VISIT:2021-03-04"):  # fmt: skip
         assert line + "\r\n" in vcf
     header, row = export([c], "csv").splitlines()
-    assert header.endswith(",max_contacts,pet_name,referrals,first_visit,notes,path")
+    assert header.endswith(",max_contacts,prefer,opt_out,pet_name,referrals,first_visit,notes,path")
     assert (
         row
-        == 'zoe,Zoë Lee,Zoë,,,,,,,,,,,,,,,,active,,,,,,,,,,,,"Zee, Z","Bo, Cy; Di",2021-03-04,,zoe.md'
+        == 'zoe,Zoë Lee,Zoë,,,,,,,,,,,,,,,,active,,,,,,,,,,,,,,"Zee, Z","Bo, Cy; Di",2021-03-04,,zoe.md'
     )
     (record,) = json.loads(export([c], "json"))
     assert [k for k in record if k in ("max_contacts", "pet_name", "referrals", "first_visit")] == [

@@ -188,7 +188,7 @@ def test_a_no_op_writes_nothing(write_vault: WriteVault, monkeypatch: pytest.Mon
         ("away=2026-02-03..2026-02-01", "away: 'to' (2026-02-01) is before 'from' (2026-02-03)"),
         (
             "cadence+=1d",
-            "+= works on list fields (tags, likes, dislikes, email, phone), not cadence",
+            "+= works on list fields (tags, likes, dislikes, opt_out, email, phone), not cadence",
         ),
         ("dates=x", "dates is a list of mappings; change it with crm edit"),
     ],

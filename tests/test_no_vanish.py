@@ -185,6 +185,7 @@ GOOD_VALUE: dict[str, str] = {
     "dates": "[{label: Met, date: 2019-05-06}]",
     "address": "{street: Main Street 1, city: Town}",
     "family": "[{name: Jo, relation: son, birthday: 2019-02-03}]",
+    "channel": "sms",
 }
 # Wrong values of each kind (a wrong shape is tried for every field).
 BAD_VALUE: dict[str, tuple[str, ...]] = {
@@ -206,6 +207,7 @@ BAD_VALUE: dict[str, tuple[str, ...]] = {
     ),
     "address": ("{floor: 3}", "{street: [a, b]}"),
     "family": ("soon", "[{relation: son}]", "[{name: [a]}]"),
+    "channel": ("pigeon", "[sms]"),
 }
 SHAPES = ("{a: b}", "[{a: b}]", "[{a: b}, {c: d}]")
 # What a field falls back to when its value is dropped (None or an empty tuple otherwise).

@@ -13,6 +13,14 @@ from typing import Any
 from crm.core.dates import DATE_ORDERS, DateOrder, Feb29Rule, parse_cap, parse_span
 from crm.core.kinds import CLASSES, Kinds, parse_kinds
 from crm.core.model import ContactCap, Location, Problem, Severity, Span
+from crm.core.outreach import (
+    BusinessConfig,
+    OutreachConfig,
+    SmtpConfig,
+    parse_business,
+    parse_outreach,
+    parse_smtp,
+)
 
 CONFIG_NAME = "crm.toml"
 MAX_FEED_DAYS = 3660
@@ -58,6 +66,9 @@ class Config:
     kinds: Kinds = Kinds()
     feed: FeedConfig = field(default_factory=FeedConfig)
     loyalty: LoyaltyConfig = field(default_factory=LoyaltyConfig)
+    business: BusinessConfig = field(default_factory=BusinessConfig)
+    outreach: OutreachConfig = field(default_factory=OutreachConfig)
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
 
 
 def load_config(root: Path) -> tuple[Config, list[Problem]]:
@@ -178,6 +189,9 @@ def parse_config(raw: dict[str, Any], where: Location) -> tuple[Config, list[Pro
     kwargs["kinds"] = parse_kinds(table("kinds"), outreach, bad)
     kwargs["feed"] = _feed(feed, bad)
     kwargs["loyalty"] = _loyalty(table("loyalty"), bad)
+    kwargs["business"] = parse_business(table("business"), bad)
+    kwargs["outreach"] = parse_outreach(table("outreach"), bad)
+    kwargs["smtp"] = parse_smtp(table("smtp"), bad)
     return Config(**kwargs), problems
 
 
@@ -190,6 +204,10 @@ KNOWN_KEYS: dict[str, tuple[str, ...] | None] = {
     "kinds": CLASSES,
     "feed": tuple(f.name for f in fields(FeedConfig)),
     "loyalty": tuple(f.name for f in fields(LoyaltyConfig)),
+    "business": tuple(f.name for f in fields(BusinessConfig)),
+    "outreach": tuple(f.name for f in fields(OutreachConfig)),
+    # "password" is read only to refuse it.
+    "smtp": (*(f.name.rstrip("_") for f in fields(SmtpConfig)), "password"),
 }
 
 

@@ -32,8 +32,17 @@ from crm.core.model import (
 
 Kind = Literal[
     "text", "texts", "status", "number", "date", "when", "span", "cap", "yearly", "away", "dates",
-    "address", "family",
+    "address", "family", "channel",
 ]  # fmt: skip
+CHANNELS = ("email", "sms", "whatsapp")
+# What people write for a channel, read as one of CHANNELS.
+_CHANNEL_WORDS = {
+    "e-mail": "email",
+    "mail": "email",
+    "text": "sms",
+    "texts": "sms",
+    "wa": "whatsapp",
+}
 
 
 def number_text(value: float) -> str:
@@ -62,6 +71,15 @@ def parse_status(text: str) -> str:
     if text.lower() not in STATUSES:
         raise ValueError(f"status must be one of {', '.join(STATUSES)}, not '{text}'")
     return text.lower()
+
+
+def parse_channel(text: str) -> str:
+    """Return the channel ``text`` names (``text`` is sms, ``mail`` is email); else ValueError."""
+    word = text.strip().lower()
+    word = _CHANNEL_WORDS.get(word, word)
+    if word not in CHANNELS:
+        raise ValueError(f"'{text}' is not a channel (one of {', '.join(CHANNELS)})")
+    return word
 
 
 def address_text(a: Address) -> str:
@@ -168,6 +186,7 @@ TYPES: dict[Kind, FieldType] = {
     # Text or a mapping of parts: the loader reads it; a card carries ``address_text``'s form.
     "address": FieldType(None, address_text, _address_stored, _address_loaded),
     "family": FieldType(),  # a list of mappings: the loader and the codec read it themselves
+    "channel": FieldType(parse_channel, str),
 }
 
 
@@ -252,6 +271,8 @@ FIELDS: tuple[Field, ...] = (
     F("snooze_until", "date", "snooze_until", vcard="X-CRM-SNOOZE-UNTIL"),
     F("away", "away", "away", vcard="X-CRM-AWAY", csv=False),
     F("max_contacts", "cap", "max_contacts", vcard="X-CRM-MAX-CONTACTS"),
+    F("prefer", "channel", "prefer", "prefers", vcard="X-CRM-PREFER"),
+    F("opt_out", "texts", "opt_out", "opted out", vcard="X-CRM-OPT-OUT"),
 )  # fmt: skip
 del F
 

@@ -218,6 +218,8 @@ class Customer:
     away: Away | None = None
     max_contacts: ContactCap | None = None
     family: tuple[Relative, ...] = ()
+    prefer: str | None = None  # the channel to write on (``crm.core.fields.CHANNELS``)
+    opt_out: tuple[str, ...] = ()  # "all", or the topics they want no messages about
     log: tuple[Interaction, ...] = ()
     extra: tuple[tuple[str, str], ...] = field(default=())
     body: str = ""

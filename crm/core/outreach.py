@@ -1,0 +1,120 @@
+"""The settings of outreach in ``crm.toml``: ``[business]``, ``[outreach]`` and ``[smtp]``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Literal
+
+from crm.core.dates import parse_span
+from crm.core.model import Span
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessConfig:
+    """Who writes the messages (``[business]``): templates see it as ``me``."""
+
+    name: str = ""
+    signature: str = ""
+    phone: str = ""
+    email: str = ""
+    language: str = "en"  # of the messages and their dates when a customer names none
+    region: str = ""  # ISO 3166 country code: how a phone number without +country reads
+
+
+@dataclass(frozen=True, slots=True)
+class OutreachConfig:
+    """Where drafts wait and how long a customer rests between messages (``[outreach]``)."""
+
+    outbox: str = "outbox"  # a folder of the vault, never read as customers
+    quiet: Span = Span(7, "d")
+
+
+Security = Literal["starttls", "ssl", "none"]
+SECURITIES: tuple[Security, ...] = ("starttls", "ssl", "none")
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpConfig:
+    """How ``crm send`` reaches the mail server (``[smtp]``); the password never lives here."""
+
+    host: str = ""
+    port: int = 0  # 0: the security's usual port (587, 465 or 25)
+    security: Security = "starttls"
+    user: str = ""
+    password_env: str = ""  # the name of an environment variable holding the password
+    password_command: str = ""  # a command that prints the password (a keychain, pass)
+    from_: str = ""  # ``from`` in crm.toml: "Lumen Hair Studio <hello@lumen.example>"
+    rate: int = 0  # messages per minute; 0: as fast as the server takes them
+
+
+def _texts(
+    tab: dict[str, Any], section: str, names: tuple[str, ...], bad: Callable[[str], None]
+) -> dict[str, Any]:
+    """Return the keys of ``names`` that ``tab`` sets to text; a value of another type is a problem."""
+    values = {}
+    for name in names:
+        if name in tab:
+            if isinstance(tab[name], str):
+                values[name] = tab[name].strip()
+            else:
+                bad(f"{section}.{name} must be text")
+    return values
+
+
+def parse_business(tab: dict[str, Any], bad: Callable[[str], None]) -> BusinessConfig:
+    values = _texts(tab, "business", tuple(f.name for f in fields(BusinessConfig)), bad)
+    if "language" in values and not re.fullmatch(
+        r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*", values["language"]
+    ):
+        bad(f"business.language: {values.pop('language')!r} is not a language code (en, de, pt-BR)")
+    if "region" in values:
+        region = values["region"].upper()
+        if not re.fullmatch(r"[A-Z]{2}", region):
+            bad(
+                f"business.region: {values.pop('region')!r} is not a two-letter country code (DE, US)"
+            )
+        else:
+            values["region"] = region
+    return BusinessConfig(**values)
+
+
+def parse_outreach(tab: dict[str, Any], bad: Callable[[str], None]) -> OutreachConfig:
+    values: dict[str, Any] = _texts(tab, "outreach", ("outbox",), bad)
+    outbox = values.get("outbox")
+    if outbox is not None and (
+        not outbox or Path(outbox).is_absolute() or ".." in Path(outbox).parts
+    ):
+        bad(f"outreach.outbox: {values.pop('outbox')!r} must be a folder inside the vault")
+    if "quiet" in tab:
+        try:
+            values["quiet"] = parse_span(str(tab["quiet"]))
+        except ValueError as exc:
+            bad(f"outreach.quiet: {exc}")
+    return OutreachConfig(**values)
+
+
+def parse_smtp(tab: dict[str, Any], bad: Callable[[str], None]) -> SmtpConfig:
+    names = ("host", "user", "password_env", "password_command", "from")
+    values = _texts(tab, "smtp", names, bad)
+    if "from" in values:
+        values["from_"] = values.pop("from")
+    security = tab.get("security", "starttls")
+    if security in SECURITIES:
+        values["security"] = security
+    else:
+        bad(f"smtp.security must be one of {', '.join(SECURITIES)}, not {security!r}")
+    for name, top in (("port", 65535), ("rate", 100_000)):
+        if name in tab:
+            value = tab[name]
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
+                bad(f"smtp.{name} must be a whole number from 0 to {top}")
+            else:
+                values[name] = value
+    if "password" in tab:
+        bad(
+            "smtp.password: a password never lives in the vault; name an environment variable in password_env or a command in password_command"
+        )
+    return SmtpConfig(**values)
