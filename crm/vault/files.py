@@ -37,8 +37,8 @@ def find_root(start: Path, explicit: str | None, env: str | None) -> Path:
 def scan(root: Path, config: Config) -> tuple[list[Stat], list[Problem]]:
     """Return ``(relative path, size, change stamp)`` of every customer file, and symlink problems.
 
-    Hidden files and folders, the top-level ``templates/`` and ``README.md`` are skipped; a
-    symlinked folder is never followed. The stamp is the later of the file's mtime and ctime
+    Hidden files and folders, the top-level ``templates/``, the outbox (``[outreach] outbox``)
+    and ``README.md`` are skipped; a symlinked folder is never followed. The stamp is the later of the file's mtime and ctime
     in ns; a file that cannot be stat'ed gets ``-1`` for both (parsing it says why).
     """
     found: list[Stat] = []
@@ -52,6 +52,7 @@ def scan(root: Path, config: Config) -> tuple[list[Stat], list[Problem]]:
         return real_root[0]
 
     filtered = bool(config.include or config.exclude)
+    outbox = config.outreach.outbox.replace("\\", "/").strip("/") + "/"
 
     def walk(folder: str, prefix: str) -> None:
         try:
@@ -69,7 +70,7 @@ def scan(root: Path, config: Config) -> tuple[list[Stat], list[Problem]]:
             except OSError:
                 is_dir = False
             if is_dir:
-                if at_top and name in SKIPPED_DIRS:
+                if (at_top and name in SKIPPED_DIRS) or f"{prefix}{name}/" == outbox:
                     continue
                 if entry.is_symlink():
                     problems.extend(symlink_problem(Path(entry.path), resolved(), "folder"))

@@ -1,0 +1,163 @@
+"""``crm draft``: one personal draft per customer the audience rules let through."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from crm.core.config import Config
+from crm.core.model import Customer, Span
+from crm.outreach import links
+from crm.outreach.outbox import draft_path, draft_text, write_draft
+from crm.outreach.render import Rendered, RenderFailed, render
+from crm.outreach.templates import Template
+from crm.rules.audience import PHONE_CHANNELS, Audience, Held, held
+from crm.rules.rhythm import last_contact
+
+CONTEXT_LOG_LINES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A draft to write: the customer, the message, where the file goes."""
+
+    customer: Customer
+    message: Rendered
+    to: str
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What ``crm draft`` will do: the drafts, and everyone held back with the reason."""
+
+    campaign: str
+    folder: Path
+    drafts: tuple[Planned, ...]
+    held: tuple[Held, ...]
+
+
+def default_campaign(template: str, day: date) -> str:
+    """Return the campaign name of a template sent on ``day``: ``holiday-2026-12-01``."""
+    return f"{template}-{day.isoformat()}"
+
+
+def recipient(customer: Customer, channel: str, region: str) -> str:
+    """Return whom the message goes to: 'Name <address>' for email, the E.164 number else.
+
+    Raises ``links.BadNumber`` for a phone number that does not parse.
+    """
+    if channel in PHONE_CHANNELS:
+        return links.e164(customer.phones[0], region)
+    from email.headerregistry import Address
+
+    return str(Address(display_name=customer.name, addr_spec=customer.emails[0]))
+
+
+def plan(
+    template: Template,
+    customers: Sequence[Customer],
+    config: Config,
+    day: date,
+    *,
+    campaign: str,
+    outbox: Path,
+    quiet: Span,
+    likes: str | None = None,
+    winback: bool = False,
+) -> Plan:
+    """Return the drafts of ``template`` for ``customers`` (already chosen) on ``day``."""
+    audience = Audience(
+        campaign=campaign,
+        day=day,
+        channel=template.channel,
+        topic=template.topic,
+        likes=likes,
+        quiet=quiet,
+        nameless=template.nameless,
+        winback=winback,
+    )
+    drafts: list[Planned] = []
+    holds: list[Held] = []
+    for c in customers:
+        path = draft_path(outbox, campaign, c.id)
+        why = held(c, audience, config)
+        if why is None and path.exists():
+            why = Held(c, "already in this campaign", "drafted")
+        if why is not None:
+            holds.append(why)
+            continue
+        try:
+            message = render(template, c, config, day, campaign)
+        except RenderFailed as exc:
+            holds.append(Held(c, "template needs a value", exc.reason))
+            continue
+        try:
+            to = recipient(c, message.channel, config.business.region)
+        except ValueError as exc:  # a phone number that does not parse, a bad email address
+            holds.append(Held(c, "bad address", str(exc)))
+            continue
+        drafts.append(Planned(c, message, to, path))
+    return Plan(campaign, outbox / campaign, tuple(drafts), tuple(holds))
+
+
+def front_of(p: Planned, template: Template, campaign: str) -> dict[str, Any]:
+    """Return the draft's front matter keys, in the order the file shows them."""
+    return {
+        "to": p.to,
+        "name": p.customer.name,
+        "channel": p.message.channel,
+        "subject": p.message.subject,
+        "customer": p.customer.id,
+        "campaign": campaign,
+        "template": template.name,
+        "kind": template.kind,
+        "log": log_summary(template, p.message),
+        "status": "draft",
+    }
+
+
+def sender_context(customer: Customer, config: Config, day: date) -> dict[str, Any]:
+    """Return what the sender sees beside the message (never sent): likes, dislikes, the last
+    three log lines, the last contact."""
+    found: dict[str, Any] = {}
+    if customer.likes:
+        found["likes"] = list(customer.likes)
+    if customer.dislikes:
+        found["dislikes"] = list(customer.dislikes)
+    done = [i for i in customer.log if i.done and i.day <= day]
+    done.sort(key=lambda i: (i.day, i.time is not None, i.time))
+    if done:
+        found["log"] = [
+            f"{i.day} {i.kind}: {i.text}" if i.text else f"{i.day} {i.kind}"
+            for i in done[-CONTEXT_LOG_LINES:]
+        ]
+    last = last_contact(customer, config.kinds, day)
+    if last is not None:
+        found["last_contact"] = last.day
+    return found
+
+
+def log_summary(template: Template, message: Rendered) -> str:
+    """Return what the log says was sent: the template's ``log``, else the subject, else the
+    message's first line (shortened)."""
+    if template.log:
+        return template.log
+    if message.subject:
+        return message.subject
+    first = next((line.strip() for line in message.body.split("\n") if line.strip()), "")
+    return first if len(first) <= 60 else first[:59].rstrip() + "…"
+
+
+def write(p: Plan, template: Template, config: Config, day: date) -> list[Path]:
+    """Write the plan's drafts; return their paths."""
+    written = []
+    for item in p.drafts:
+        front = front_of(item, template, p.campaign)
+        context = sender_context(item.customer, config, day)
+        write_draft(item.path, draft_text(front, context, item.message.body))
+        written.append(item.path)
+    return written

@@ -1,0 +1,217 @@
+"""The outbox: one draft file per customer in ``outbox/CAMPAIGN/ID.md``.
+
+A draft is front matter (``to``, ``channel``, ``subject``, ``customer``, ``campaign``,
+``status``, and a ``context:`` block for the sender's eyes only), then the message, which the
+person may edit before sending. ``status`` moves ``draft`` → ``sending`` → ``sent``; a message
+whose outcome is not known (the connection dropped after DATA, or a crash while sending) is
+``unknown``. Status changes rewrite only their own front matter lines.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from crm.core.errors import CrmError
+from crm.edit import atomic
+from crm.vault.syntax import front_matter_end
+
+DraftStatus = Literal["draft", "sending", "sent", "unknown"]
+STATUSES: tuple[DraftStatus, ...] = ("draft", "sending", "sent", "unknown")
+LINKS_PAGE = "links.html"
+_CAMPAIGN = re.compile(r"^[\w][\w.-]*$")
+
+
+def check_campaign(name: str) -> str:
+    """Return ``name`` when it can be a campaign (one folder name); raise ``CrmError`` if not."""
+    if not _CAMPAIGN.match(name) or name.startswith("."):
+        raise CrmError(
+            f"{name!r} is no campaign name: letters, digits, '-', '_' and '.', e.g. holidays-2026",
+            exit_code=2,
+        )
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """One message in the outbox, as its file says now."""
+
+    path: Path
+    campaign: str
+    customer: str  # the customer's id
+    name: str
+    channel: str
+    to: str
+    subject: str | None
+    kind: str
+    log: str
+    status: DraftStatus
+    message_id: str | None
+    error: str | None
+    body: str
+
+    @property
+    def waiting(self) -> bool:
+        """Return True while the draft has not been sent (and its outcome is known)."""
+        return self.status == "draft"
+
+
+def campaign_folder(outbox: Path, campaign: str) -> Path:
+    return outbox / check_campaign(campaign)
+
+
+def draft_path(outbox: Path, campaign: str, customer_id: str) -> Path:
+    return campaign_folder(outbox, campaign) / f"{customer_id.replace('/', '--')}.md"
+
+
+def scalar(value: Any) -> str:
+    """Return a value as one line of YAML (quoted when YAML would read it as something else)."""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    text = str(value)
+    plain = re.fullmatch(r"[A-Za-z][\w .@<>+,!?'-]*", text) and not re.search(r": | #", text)
+    try:
+        same = yaml.safe_load(text) == text
+    except yaml.YAMLError:
+        same = False
+    return text if plain and same else json.dumps(text, ensure_ascii=False)
+
+
+def draft_text(front: Mapping[str, Any], context: Mapping[str, Any], body: str) -> str:
+    """Return a new draft file: front matter (one key a line), ``context:``, then the body."""
+    lines = ["---"]
+    lines.extend(f"{key}: {scalar(value)}" for key, value in front.items() if value is not None)
+    if context:
+        dumped = yaml.safe_dump(
+            dict(context), allow_unicode=True, sort_keys=False, width=1000, default_flow_style=False
+        )
+        lines.append("context:  # for you only; never sent")
+        lines.extend(f"  {line}" for line in dumped.rstrip("\n").split("\n"))
+    lines.append("---")
+    return "\n".join(lines) + "\n" + body
+
+
+def write_draft(path: Path, text: str) -> None:
+    """Create the draft file; an existing one (perhaps edited) is never overwritten."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic.replace(path, text.encode("utf-8"), None)
+
+
+def read_draft(path: Path) -> Draft:
+    """Return the draft in ``path``; raise ``CrmError`` (``path: message``) when it is broken."""
+    try:
+        text = path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CrmError(f"{path}: cannot read the draft: {exc}") from None
+    front, body = _split(path, text)
+    try:
+        meta = yaml.safe_load(front) or {}
+    except yaml.YAMLError as exc:
+        raise CrmError(f"{path}: the draft's front matter is not YAML: {exc}") from None
+    if not isinstance(meta, dict):
+        raise CrmError(f"{path}: the draft's front matter is not a mapping")
+    status = str(meta.get("status") or "draft")
+    if status not in STATUSES:
+        raise CrmError(f"{path}: status {status!r} is not one of {', '.join(STATUSES)}")
+
+    def text_of(key: str) -> str | None:
+        value = meta.get(key)
+        return None if value is None or str(value).strip() == "" else str(value).strip()
+
+    to = text_of("to")
+    if to is None:
+        raise CrmError(f"{path}: the draft says nobody to send it to (to:)")
+    return Draft(
+        path=path,
+        campaign=text_of("campaign") or path.parent.name,
+        customer=text_of("customer") or path.stem,
+        name=text_of("name") or text_of("customer") or path.stem,
+        channel=text_of("channel") or "email",
+        to=to,
+        subject=text_of("subject"),
+        kind=text_of("kind") or "message",
+        log=text_of("log") or "",
+        status=status,  # type: ignore[arg-type]
+        message_id=text_of("message_id"),
+        error=text_of("error"),
+        body=body,
+    )
+
+
+def _split(path: Path, text: str) -> tuple[str, str]:
+    lines = text.split("\n")
+    end = front_matter_end(lines)
+    if isinstance(end, str):
+        raise CrmError(f"{path}: {end}")
+    return "\n".join(lines[1:end]), "\n".join(lines[end + 1 :])
+
+
+def campaign_drafts(outbox: Path, campaign: str) -> list[Draft]:
+    """Return the drafts of ``campaign``, by file name; raise ``CrmError`` for no such campaign."""
+    found = campaign_folder(outbox, campaign)
+    if not found.is_dir():
+        names = campaigns(outbox)
+        hint = f"; the outbox has {', '.join(names)}" if names else "; the outbox is empty"
+        raise CrmError(f"no campaign {campaign!r} in {outbox}{hint}", exit_code=2)
+    return [read_draft(p) for p in sorted(found.glob("*.md"))]
+
+
+def campaigns(outbox: Path) -> list[str]:
+    """Return the campaigns in the outbox, sorted."""
+    if not outbox.is_dir():
+        return []
+    return sorted(p.name for p in outbox.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def waiting_count(outbox: Path) -> int:
+    """Return how many drafts wait to be sent, over every campaign (read cheaply, by status)."""
+    count = 0
+    for campaign in campaigns(outbox):
+        for path in (outbox / campaign).glob("*.md"):
+            try:
+                head = path.read_text(encoding="utf-8", errors="replace").split("\n---", 1)[0]
+            except OSError:
+                continue
+            status = re.search(r"^status:\s*(\S+)", head, re.M)
+            if status is None or status.group(1) == "draft":
+                count += 1
+    return count
+
+
+def set_status(draft: Draft, status: DraftStatus, **more: str | None) -> Draft:
+    """Rewrite the draft's ``status`` (and ``message_id``, ``sent``, ``error``) lines atomically.
+
+    Only those lines change: the message and anything the person edited stay as they are.
+    A key given as None is removed.
+    """
+    path = draft.path
+    with atomic.locked(path):
+        data, seen = atomic.read(path)
+        lines = data.decode("utf-8-sig").replace("\r\n", "\n").split("\n")
+        end = front_matter_end(lines)
+        if isinstance(end, str):
+            raise CrmError(f"{path}: {end}")
+        changes: dict[str, str | None] = {"status": status, **more}
+        for key, value in changes.items():
+            at = next((n for n in range(1, end) if re.match(rf"{key}\s*:", lines[n])), None)
+            if value is None:
+                if at is not None:
+                    del lines[at]
+                    end -= 1
+                continue
+            line = f"{key}: {scalar(value)}"
+            if at is not None:
+                lines[at] = line
+            else:
+                status_at = next(n for n in range(1, end) if lines[n].startswith("status:"))
+                lines.insert(status_at + 1, line)
+                end += 1
+        atomic.replace(path, "\n".join(lines).encode("utf-8"), seen)
+    return read_draft(path)

@@ -1,0 +1,187 @@
+"""Rendering a template for one customer: the names it sees, and dates in their language."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from typing import Any
+
+import jinja2
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_skeleton
+from babel.lists import format_list
+
+from crm.core.config import Config
+from crm.core.dates import next_occurrence, years_since
+from crm.core.fields import FIELDS, value_of
+from crm.core.model import Address, Customer, ImportantDate, PartialDate, Relative
+from crm.outreach.templates import IMPERSONAL, Fields, Template
+from crm.rules.audience import channel_for, folded
+from crm.rules.rhythm import last_contact
+
+STYLES = ("short", "medium", "long", "full")
+# A date without its year, by style: Babel skeletons, so each language orders day and month.
+_YEARLESS = {"short": "Md", "medium": "MMMd", "long": "MMMMd", "full": "MMMMd"}
+LOCALE_KEY = "_locale"  # not a name a template may use (the check refuses it)
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A customer's message: what the draft file holds."""
+
+    channel: str
+    subject: str | None
+    body: str
+
+
+class Listing(tuple[str, ...]):
+    """A list of text that prints as people write lists, in the customer's language:
+    'balayage, oat latte, and gardens', 'Kaffee und Kuchen'."""
+
+    locale: Locale
+
+    def __new__(cls, items: tuple[str, ...], locale: Locale) -> Listing:
+        made = super().__new__(cls, items)
+        made.locale = locale
+        return made
+
+    def __str__(self) -> str:
+        return format_list(list(self), locale=self.locale)
+
+
+def locale_of(language: str | None, fallback: str) -> Locale:
+    """Return the Babel locale of a language code (``de``, ``pt-BR``), else of ``fallback``."""
+    for code in (language, fallback, "en"):
+        if not code:
+            continue
+        try:
+            return Locale.parse(code.replace("-", "_"))
+        except (ValueError, UnknownLocaleError):
+            continue
+    return Locale.parse("en")
+
+
+@jinja2.pass_context
+def date_filter(ctx: jinja2.runtime.Context, value: Any, style: str = "long") -> str:
+    """Format a date in the customer's language: ``{{ last.date | date }}``, ``date("short")``,
+    or a Babel pattern such as ``date("d MMMM")``; a yearless date prints day and month."""
+    if isinstance(value, jinja2.Undefined):
+        return str(value)  # raises: the value is missing
+    locale = ctx.get(LOCALE_KEY) or Locale.parse("en")
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, PartialDate):
+        if value.year is None:
+            day = date(2000, value.month, value.day)  # a leap year holds every birthday
+            return format_skeleton(_YEARLESS.get(style, style), day, locale=locale)
+        value = date(value.year, value.month, value.day)
+    if not isinstance(value, date):
+        raise jinja2.TemplateRuntimeError(f"date: {value!r} is not a date")
+    return format_date(value, style, locale=locale)
+
+
+def context(
+    customer: Customer,
+    config: Config,
+    today: date,
+    *,
+    campaign: str,
+    channel: str,
+) -> dict[str, Any]:
+    """Return every name a template sees for ``customer``; a missing value is left out."""
+    business = config.business
+    locale = locale_of(customer.language, business.language)
+    found: dict[str, Any] = {}
+    for f in FIELDS:
+        value = _plain(value_of(customer, f), f.single, locale)
+        if value is not None:
+            found[f.key] = value
+    if customer.hello:
+        found["hello"] = customer.hello
+    last = last_contact(customer, config.kinds, today)
+    if last is not None:
+        entry = last.entry
+        said = {"date": last.day}
+        if entry is not None:
+            said |= {"kind": entry.kind, "text": entry.text}
+        found["last"] = Fields("last", said)
+    born = value_of(customer, FIELDS_BY["birthday"])
+    if born is not None:
+        upcoming = next_occurrence(born, today, config.feb29)
+        found["next_birthday"] = upcoming
+        turns = years_since(born, upcoming)
+        if turns:
+            found["turns"] = turns
+    me = {f.name: getattr(business, f.name) for f in fields(business)}
+    found["me"] = Fields("me", {k: v for k, v in me.items() if v})
+    found |= {"today": today, "campaign": campaign, "channel": channel}
+    found[LOCALE_KEY] = locale
+    return found
+
+
+FIELDS_BY = {f.key: f for f in FIELDS}
+
+
+def _plain(value: Any, single: bool, locale: Locale) -> Any:
+    """Return a field's value as a template sees it (None: missing)."""
+    if value is None or value == () or value == "":
+        return None
+    if isinstance(value, tuple):
+        if single:
+            return value[0]
+        if all(isinstance(v, str) for v in value):
+            return Listing(value, locale)
+        return [_item(v) for v in value]
+    if isinstance(value, Address):
+        parts = dict(value.parts())
+        return Fields("address", {**parts, "text": str(value), "lines": list(value.lines())})
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _item(value: Any) -> Any:
+    """Return one item of a list field (a relative, a date) as a mapping of its parts."""
+    if isinstance(value, Relative):
+        parts = {"name": value.name, "relation": value.relation, "birthday": value.birthday}
+        return Fields("family", {k: v for k, v in parts.items() if v is not None})
+    if isinstance(value, ImportantDate):
+        return Fields("dates", {"label": value.label, "date": value.date})
+    return value
+
+
+class RenderFailed(Exception):
+    """The template cannot be rendered for this customer: ``reason`` says what is missing."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def render(
+    template: Template,
+    customer: Customer,
+    config: Config,
+    today: date,
+    campaign: str,
+) -> Rendered:
+    """Return the message ``template`` makes for ``customer``; raise ``RenderFailed`` when a
+    value it needs is missing or it would greet nobody in particular."""
+    channel = channel_for(customer, template.channel)
+    names = context(customer, config, today, campaign=campaign, channel=channel)
+    try:
+        body = template.body.render(names)
+        subject = None
+        if template.subject_template is not None and channel == "email":
+            subject = " ".join(template.subject_template.render(names).split())
+    except jinja2.UndefinedError as exc:
+        raise RenderFailed(str(exc.message or exc)) from None
+    except (jinja2.TemplateError, ValueError, TypeError) as exc:
+        raise RenderFailed(f"cannot render: {exc}") from None
+    text = "\n".join(line.rstrip() for line in body.strip().split("\n")) + "\n"
+    for word in IMPERSONAL:
+        if word in folded(text + (subject or "")):
+            raise RenderFailed(f"'{word}' is no greeting")
+    return Rendered(channel, subject, text)
+

@@ -1,0 +1,235 @@
+"""Message templates: ``templates/messages/NAME.md``, front matter then a sandboxed Jinja2 body.
+
+A shared vault's template must not run code, so it renders in Jinja2's
+``SandboxedEnvironment`` with ``StrictUndefined``: a name no customer has is an error at
+``template:line`` naming the closest real one, found before any message is rendered; a value
+this customer lacks fails their message ("missing nickname") unless the template gives a
+fallback with ``default()``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+from jinja2 import meta, nodes
+from jinja2.sandbox import SandboxedEnvironment
+
+from crm.core.errors import CrmError
+from crm.core.fields import FIELDS
+from crm.core.outreach import BusinessConfig
+from crm.rules.audience import REPORTS, folded
+from crm.vault.syntax import front_matter_end
+
+TEMPLATE_FOLDER = Path("templates") / "messages"
+CHANNELS = ("email", "sms", "whatsapp", "any")
+GAP = "[...]"  # where the person writes a personal line: a draft holding it is never sent
+# Greetings that say the writer does not know whom they write to; refused in any template.
+IMPERSONAL = ("valued customer", "geschätzte kundin", "geschätzter kunde", "estimado cliente")
+KEYS = ("kind", "channel", "subject", "topic", "audience", "log", "nameless")
+AUDIENCE_KEYS = ("tag", "segment", "status", "company", "city", "country", "likes", "report")
+# The names a template may use beside the customer's fields (``crm.core.fields``).
+CONTEXT_NAMES = ("hello", "last", "next_birthday", "turns", "me", "today", "campaign", "channel")
+ATTRIBUTES = {
+    "me": ("name", "signature", "phone", "email", "language", "region"),
+    "last": ("date", "kind", "text"),
+}
+NAMES = tuple(sorted({f.key for f in FIELDS} | set(CONTEXT_NAMES)))
+_KIND = re.compile(r"^[a-z][\w-]*$")
+
+
+class TemplateError(CrmError):
+    """A template that cannot be used: ``path:line: message``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A message template, checked: every name it uses is one a customer can have."""
+
+    name: str
+    path: Path
+    kind: str
+    channel: str
+    subject: str | None
+    topic: str | None
+    audience: Mapping[str, Any]
+    log: str | None
+    nameless: bool
+    body: jinja2.Template
+    subject_template: jinja2.Template | None
+    has_gap: bool
+
+
+class Missing(jinja2.StrictUndefined):
+    """An undefined value whose message names it as the template wrote it: 'missing me.phone'."""
+
+    @property
+    def _undefined_message(self) -> str:
+        name = self._undefined_name
+        owner = self._undefined_obj
+        if isinstance(owner, Fields):
+            return f"missing {owner.label}.{name}"
+        return f"missing {name}"
+
+
+class Fields(dict[str, Any]):
+    """A mapping a template reads by attribute (``me.name``); it knows its own name."""
+
+    def __init__(self, label: str, values: Mapping[str, Any]) -> None:
+        super().__init__(values)
+        self.label = label
+
+    def __str__(self) -> str:
+        return str(self.get("text", ""))
+
+
+def environment() -> SandboxedEnvironment:
+    """Return the sandbox every template renders in (dates by ``crm.outreach.render``)."""
+    from crm.outreach.render import date_filter
+
+    env = SandboxedEnvironment(
+        undefined=Missing,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["date"] = date_filter
+    return env
+
+
+def folder(root: Path) -> Path:
+    return root / TEMPLATE_FOLDER
+
+
+def available(root: Path) -> list[str]:
+    """Return the names of the vault's message templates, sorted."""
+    found = folder(root).glob("*.md") if folder(root).is_dir() else ()
+    return sorted(p.stem for p in found)
+
+
+def load_template(root: Path, name: str, business: BusinessConfig | None = None) -> Template:
+    """Return the checked template ``name`` (a name in ``templates/messages/`` or a path)."""
+    path = Path(name) if name.endswith(".md") else folder(root) / f"{name}.md"
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        names = available(root)
+        hint = f"; the vault has {', '.join(names)}" if names else f"; write one in {folder(root)}"
+        raise TemplateError(f"no message template {name!r}{hint}", exit_code=2) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TemplateError(f"{path}: cannot read the template: {exc}", exit_code=2) from None
+    return parse_template(path, text.replace("\r\n", "\n"))
+
+
+def parse_template(path: Path, text: str) -> Template:
+    """Return the template of ``text`` (read from ``path``); raise ``TemplateError`` when bad."""
+
+    def fail(line: int | None, message: str) -> TemplateError:
+        where = f"{path}:{line}" if line else str(path)
+        return TemplateError(f"{where}: {message}", exit_code=2)
+
+    front, body, offset = _split(text)
+    try:
+        meta_ = yaml.safe_load(front) if front.strip() else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise fail(mark.line + 2 if mark else 1, f"front matter is not YAML: {exc}") from None
+    if not isinstance(meta_, dict):
+        raise fail(1, "the front matter must be a mapping of keys (kind, channel, subject, ...)")
+    for key in meta_:
+        if key not in KEYS:
+            raise fail(_line_of(front, str(key)), f"unknown key {key!r}{_closest(str(key), KEYS)}")
+    kind = str(meta_.get("kind") or "message").strip().lower()
+    if not _KIND.match(kind):
+        raise fail(_line_of(front, "kind"), f"kind {kind!r} is not one word such as greeting")
+    channel = str(meta_.get("channel") or "any").strip().lower()
+    if channel not in CHANNELS:
+        raise fail(_line_of(front, "channel"), f"channel must be one of {', '.join(CHANNELS)}")
+    audience = meta_.get("audience") or {}
+    if not isinstance(audience, dict):
+        raise fail(_line_of(front, "audience"), "audience must be a mapping such as {tag: vip}")
+    for key, value in audience.items():
+        if key not in AUDIENCE_KEYS:
+            hint = _closest(str(key), AUDIENCE_KEYS)
+            raise fail(_line_of(front, str(key)), f"unknown audience key {key!r}{hint}")
+        if key == "report" and value not in REPORTS:
+            raise fail(_line_of(front, "report"), f"report must be one of {', '.join(REPORTS)}")
+    for word in IMPERSONAL:
+        if word in folded(text):
+            line = next(n for n, s in enumerate(text.splitlines(), 1) if word in folded(s))
+            raise fail(line, f"'{word}' is no greeting: greet each person by name ({{{{ hello }}}})")
+    env = environment()
+    subject = meta_.get("subject")
+    subject = None if subject is None else str(subject)
+    compiled = [_compiled(env, body, offset, fail)]
+    if subject is not None:
+        compiled.append(_compiled(env, subject, _line_of(front, "subject") - 1, fail))
+    return Template(
+        name=path.stem,
+        path=path,
+        kind=kind,
+        channel=channel,
+        subject=subject,
+        topic=_text(meta_.get("topic")),
+        audience=audience,
+        log=_text(meta_.get("log")),
+        nameless=meta_.get("nameless") is True,
+        body=compiled[0],
+        subject_template=compiled[1] if subject is not None else None,
+        has_gap=GAP in body,
+    )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or str(value).strip() == "" else str(value).strip()
+
+
+def _split(text: str) -> tuple[str, str, int]:
+    """Return (front matter, body, lines before the body); a file without fences is all body."""
+    lines = text.split("\n")
+    end = front_matter_end(lines)
+    if isinstance(end, str):
+        return "", text, 0
+    return "\n".join(lines[1:end]), "\n".join(lines[end + 1 :]), end + 1
+
+
+def _line_of(front: str, key: str) -> int:
+    """Return the file line of the front matter line that sets ``key`` (1 when not found)."""
+    for n, line in enumerate(front.split("\n"), 2):
+        if re.match(rf"\s*{re.escape(key)}\s*:", line):
+            return n
+    return 1
+
+
+def _closest(name: str, names: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _compiled(env: SandboxedEnvironment, source: str, offset: int, fail: Any) -> jinja2.Template:
+    """Return ``source`` compiled, after checking that it names only what a customer has."""
+    try:
+        tree = env.parse(source)
+    except jinja2.TemplateSyntaxError as exc:
+        raise fail((exc.lineno or 1) + offset, exc.message or "bad template syntax") from None
+    free = meta.find_undeclared_variables(tree)
+    for node in tree.find_all(nodes.Name):
+        if node.ctx == "load" and node.name in free and node.name not in NAMES:
+            hint = _closest(node.name, NAMES)
+            raise fail(node.lineno + offset, f"unknown field {node.name!r}{hint}")
+    for attr in tree.find_all(nodes.Getattr):
+        owner = attr.node
+        if isinstance(owner, nodes.Name) and owner.name in ATTRIBUTES and owner.name in free:
+            known = ATTRIBUTES[owner.name]
+            if attr.attr not in known:
+                hint = _closest(attr.attr, known)
+                where = attr.lineno + offset
+                raise fail(where, f"unknown field '{owner.name}.{attr.attr}'{hint}")
+    return env.from_string(tree)

@@ -1,0 +1,230 @@
+"""Who may get a message: the audience rules of ``crm draft``, pure functions of a customer.
+
+Each rule has a fixed reason name (``REASONS``); a customer is held back by the first rule that
+says no, in that order, so that every held customer is counted once. The rules never bombard:
+away, snoozed, opted out, contacted lately, near their ``max_contacts``, already in the
+campaign, or with nothing to greet them by, nobody gets a message.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from crm.core.config import Config
+from crm.core.dates import add_span
+from crm.core.model import Customer, Span
+from crm.rules import loyalty, rhythm
+from crm.rules.filters import CustomerFilter
+from crm.rules.rhythm import outreach
+
+# The reasons, in the order the rules ask; the summary and --explain print these names.
+REASONS = (
+    "lost",
+    "paused",
+    "away",
+    "snoozed",
+    "opted out",
+    "already in this campaign",
+    "contacted lately",
+    "at max_contacts",
+    "dislikes the topic",
+    "no email address",
+    "no phone number",
+    "needs a first name",
+    # Found while writing the message (``crm.outreach``): a value it needs, a number that
+    # does not parse.
+    "template needs a value",
+    "bad address",
+)
+PHONE_CHANNELS = ("sms", "whatsapp")
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """What the rules need to know about a message: its campaign, topic, channel, the send day."""
+
+    campaign: str
+    day: date
+    channel: str  # email, sms, whatsapp, or any (see ``channel_for``)
+    topic: str | None = None
+    likes: str | None = None  # --likes WORD: it is also a topic the customer must not dislike
+    quiet: Span = Span(7, "d")
+    nameless: bool = False  # the template greets without a name
+    winback: bool = False  # --report winback: lost customers are the audience
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A customer the rules hold back, and why (a name of ``REASONS`` and its detail)."""
+
+    customer: Customer
+    reason: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.reason} ({self.detail})" if self.detail else self.reason
+
+
+def folded(text: str) -> str:
+    """Return ``text`` for matching: case-folded, accents removed (``Café`` matches ``cafe``)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def mentions(text: str, word: str) -> bool:
+    """Return True when ``word`` appears in ``text`` as whole words, its plural too.
+
+    Case- and accent-insensitive: ``copper`` is in "Copper tones" and "coppers", not in
+    "copperplate".
+    """
+    words = folded(word).split()
+    if not words:
+        return False
+    pattern = r"\s+".join(re.escape(w) for w in words)
+    return re.search(rf"(?<!\w){pattern}(?:e?s)?(?!\w)", folded(text)) is not None
+
+
+def likes(customer: Customer, word: str) -> bool:
+    """Return True when one of the customer's likes mentions ``word`` (see ``mentions``)."""
+    return any(mentions(like, word) for like in customer.likes)
+
+
+def channel_for(customer: Customer, channel: str) -> str:
+    """Return the channel to write on: the template's, or for ``any`` the customer's ``prefer``,
+    else email when they have an address, else sms."""
+    if channel != "any":
+        return channel
+    if customer.prefer is not None:
+        return customer.prefer
+    return "email" if customer.emails else "sms"
+
+
+def in_campaign(customer: Customer, campaign: str) -> bool:
+    """Return True when a log entry of the customer carries the marker ``[campaign: NAME]``."""
+    marker = campaign_marker(campaign)
+    return any(marker in i.text for i in customer.log)
+
+
+def campaign_marker(campaign: str) -> str:
+    """Return the text a sent message's log entry ends with: ``[campaign: holidays-2026]``."""
+    return f"[campaign: {campaign}]"
+
+
+def held(customer: Customer, audience: Audience, config: Config) -> Held | None:
+    """Return why the customer gets no message of ``audience``, or None when they may get one."""
+    for reason, detail in _rules(customer, audience, config):
+        return Held(customer, reason, detail)
+    return None
+
+
+def _rules(customer: Customer, a: Audience, config: Config) -> Iterable[tuple[str, str]]:
+    day = a.day
+    if customer.status == "lost" and not a.winback:
+        yield "lost", ""
+    if customer.status == "paused":
+        yield "paused", ""
+    away = customer.away
+    if away is not None and away.start <= day <= away.end:
+        yield "away", f"until {away.end}"
+    if customer.snooze_until is not None and customer.snooze_until > day:
+        yield "snoozed", f"until {customer.snooze_until}"
+    channel = channel_for(customer, a.channel)
+    for topic in customer.opt_out:
+        if (
+            folded(topic) in ("all", folded(channel))
+            or (a.topic and mentions(a.topic, topic))
+            or (a.likes and mentions(a.likes, topic))
+        ):
+            yield "opted out", topic
+    if in_campaign(customer, a.campaign):
+        yield "already in this campaign", a.campaign
+    last = latest_outreach(customer, config, day)
+    if last is not None and a.quiet.amount and last > add_span(day, a.quiet, -1):
+        yield "contacted lately", f"{last}, within {a.quiet}"
+    cap = customer.max_contacts or config.default_max_contacts
+    if cap is not None:
+        since = add_span(day, cap.period, -1)
+        count = sum(1 for i in outreach(customer, config) if since < i.day <= day)
+        if count + 1 > cap.count:
+            yield "at max_contacts", f"{count} in {cap.period}, at most {cap.count}"
+    for dislike in customer.dislikes:
+        topics = [t for t in (a.topic, a.likes) if t]
+        if any(mentions(dislike, t) or mentions(t, dislike) for t in topics):
+            yield "dislikes the topic", dislike
+    if channel == "email" and not customer.emails:
+        yield "no email address", ""
+    if channel in PHONE_CHANNELS and not customer.phones:
+        yield "no phone number", ""
+    if customer.hello is None and not a.nameless:
+        yield "needs a first name", ""
+
+
+def latest_outreach(customer: Customer, config: Config, day: date) -> date | None:
+    """Return the newest day on or before ``day`` with outreach (any entry toward
+    ``max_contacts``, greetings included) or the front matter ``last_contact``."""
+    days = [i.day for i in outreach(customer, config) if i.day <= day]
+    if customer.last_contact is not None and customer.last_contact <= day:
+        days.append(customer.last_contact)
+    return max(days, default=None)
+
+
+_UNITS = {"d": "day", "w": "week", "m": "month", "y": "year"}
+
+
+def span_words(span: Span) -> str:
+    """Return a span as words: '7 days', '1 week'."""
+    unit = _UNITS[span.unit]
+    return f"{span.amount} {unit}{'' if span.amount == 1 else 's'}"
+
+
+def summary(held: Iterable[Held], quiet: Span) -> str:
+    """Return the held customers counted by reason, in rule order:
+    '12 contacted in the last 7 days, 3 away, 1 needs a first name'."""
+    counts: dict[str, int] = {}
+    for h in held:
+        counts[h.reason] = counts.get(h.reason, 0) + 1
+    label = {"contacted lately": f"contacted in the last {span_words(quiet)}"}
+    return ", ".join(f"{counts[r]} {label.get(r, r)}" for r in REASONS if r in counts)
+
+
+Report = Literal["overdue", "thanks", "winback"]
+REPORTS: tuple[Report, ...] = ("overdue", "thanks", "winback")
+
+
+def chosen(
+    customers: Sequence[Customer],
+    config: Config,
+    day: date,
+    *,
+    filters: CustomerFilter = CustomerFilter(),
+    report: Report | None = None,
+    likes_word: str | None = None,
+    to: Sequence[str] = (),
+) -> list[Customer]:
+    """Return whom a campaign is for, before the rules hold anyone back, sorted by name.
+
+    ``report`` takes the customers that report lists (``winback``: the lost worth winning
+    back); ``likes_word`` those with a like that mentions it; ``to`` these ids only.
+    """
+    found = filters.select(customers)
+    if report == "overdue":
+        late = {s.customer.id for s in rhythm.overdue(found, config, day)}
+        found = [c for c in found if c.id in late]
+    elif report == "thanks":
+        loyal = {x.customer.id for x in loyalty.thanks(found, config.loyalty, day)}
+        found = [c for c in found if c.id in loyal]
+    elif report == "winback":
+        lost = loyalty.winback(found, config.loyalty, day, kinds=config.kinds)
+        ids = {x.customer.id for x in lost}
+        found = [c for c in found if c.id in ids]
+    if likes_word:
+        found = [c for c in found if likes(c, likes_word)]
+    if to:
+        wanted = set(to)
+        found = [c for c in found if c.id in wanted]
+    return sorted(found, key=lambda c: (c.name.casefold(), c.id))
