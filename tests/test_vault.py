@@ -274,6 +274,12 @@ def test_invalid_toml_is_located(write_vault: WriteVault) -> None:
     assert [(p.location.line, p.message) for p in problems] == [(2, "invalid TOML: Invalid value")]
 
 
+MESSAGES = [
+    f"templates/messages/{name}.md"
+    for name in ("holiday", "birthday", "thanks", "offer", "winback")
+]
+
+
 @pytest.mark.parametrize("example", [False, True])
 def test_init_creates_a_vault_that_checks_clean(tmp_path: Path, example: bool) -> None:
     folder = tmp_path / "new"
@@ -286,10 +292,11 @@ def test_init_creates_a_vault_that_checks_clean(tmp_path: Path, example: bool) -
         *sample,
         "crm.toml",
         "templates/customer.md",
+        *sorted(MESSAGES),
     ]
     assert result.output == "".join(
         f"created {folder / name}\n"
-        for name in ("crm.toml", "templates/customer.md", ".gitignore", *sample)
+        for name in ("crm.toml", "templates/customer.md", *MESSAGES, ".gitignore", *sample)
     )
     assert (folder / ".gitignore").read_text() == (
         "# crm's index cache: derived from the files, safe to delete\n.crm/\n"

@@ -10,6 +10,7 @@ import click
 
 from crm.cli.common import Session, format_option, near, pass_session, today_option
 from crm.edit.init import init_vault
+from crm.edit.starters import LANGUAGES
 from crm.report.render import PROBLEM_COLUMNS, Format, problem_rows, problems_text, render
 from crm.rules.check import Check, future_contacts, run_checks, unknown_kinds
 
@@ -22,17 +23,26 @@ if TYPE_CHECKING:
 @click.command()
 @click.argument("folder", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--example", is_flag=True, help="Add a sample customer to try the commands on.")
-def init(folder: Path, example: bool) -> None:
+@click.option(
+    "--language",
+    type=click.Choice(LANGUAGES),
+    default="en",
+    show_default=True,
+    help="The language of the starter message templates (and [business] language).",
+)
+def init(folder: Path, example: bool, language: str) -> None:
     """Create an empty vault in FOLDER (default: here); never overwrites a file.
 
-    It holds crm.toml, templates/customer.md (what crm new fills in) and .gitignore.
+    It holds crm.toml, templates/customer.md (what crm new fills in), five starter message
+    templates in templates/messages/ (holiday, birthday, thanks, offer, winback) and .gitignore.
 
     \b
     Examples:
       crm init ~/customers && cd ~/customers && crm new "Bella Rossi"
+      crm init --language de ~/kunden
       crm init --example ~/try-crm && crm --vault ~/try-crm agenda
     """
-    for path in init_vault(folder, example=example):
+    for path in init_vault(folder, example=example, language=language):
         click.echo(f"created {path}")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from crm.core.errors import CrmError
+from crm.edit.starters import LANGUAGES, STARTERS
 
 CONFIG_TEXT = """\
 # crm vault settings. Every key is optional; the values shown are the defaults
@@ -49,6 +50,40 @@ max_contacts = "4/30d"
 # name = "Customers"
 # days_back = 30
 # days_ahead = 400
+
+[business]
+# Who writes the messages; templates see these as me.name, me.signature, me.phone, me.email.
+# The business name, e.g. in subjects.
+# name = "Lumen Hair Studio"
+# How messages are signed (unset: the name).
+# signature = "Mara from Lumen Hair Studio"
+# The phone number customers can reach you at.
+# phone = "+49 30 1234567"
+# The email address customers can reach you at.
+# email = "hello@lumen.example"
+# The language of messages and their dates for customers who name none.
+language = "{language}"
+# ISO country code: how phone numbers without +country read.
+# region = "DE"
+
+[outreach]
+# Drafts wait in this folder of the vault until you send them.
+# outbox = "outbox"
+# Nobody gets a message within this many days of any outreach.
+# quiet = "7d"
+
+# [smtp]
+# How crm send reaches your mail server.
+# host = "smtp.example.com"
+# port = 587
+# How the connection is secured: "starttls", "ssl" or "none".
+# security = "starttls"
+# user = "hello@lumen.example"
+# The environment variable that holds the password: never a password in the vault.
+# password_env = "CRM_SMTP_PASSWORD"
+# from = "Lumen Hair Studio <hello@lumen.example>"
+# At most this many messages per minute.
+# rate = 30
 """
 
 TEMPLATE_TEXT = """\
@@ -93,12 +128,26 @@ Met at the spring market; prefers texts to calls.
 GITIGNORE_TEXT = "# crm's index cache: derived from the files, safe to delete\n.crm/\n"
 
 
-def init_vault(folder: Path, *, example: bool = False) -> list[Path]:
-    """Create a new vault in ``folder`` (with a sample customer when ``example``) and return the
-    files written; refuse to overwrite."""
+def config_text(language: str = "en") -> str:
+    """Return the text of a new crm.toml whose messages are in ``language``."""
+    return CONFIG_TEXT.replace("{language}", language)
+
+
+def init_vault(folder: Path, *, example: bool = False, language: str = "en") -> list[Path]:
+    """Create a new vault in ``folder`` (with a sample customer when ``example``, starter message
+    templates in ``language``) and return the files written; refuse to overwrite."""
+    if language not in STARTERS:
+        raise CrmError(
+            f"no starter templates in {language!r}; choose one of {', '.join(LANGUAGES)}",
+            exit_code=2,
+        )
     files = {
-        folder / "crm.toml": CONFIG_TEXT,
+        folder / "crm.toml": config_text(language),
         folder / "templates" / "customer.md": TEMPLATE_TEXT,
+        **{
+            folder / "templates" / "messages" / f"{name}.md": text
+            for name, text in STARTERS[language].items()
+        },
         folder / ".gitignore": GITIGNORE_TEXT,
     }
     if example:

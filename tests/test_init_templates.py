@@ -1,0 +1,160 @@
+"""``crm init --language``: starter message templates in the vault's language, and its crm.toml."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pytest
+import yaml
+from click.testing import CliRunner
+from jinja2.sandbox import SandboxedEnvironment
+
+from crm.cli import main
+from crm.core.config import load_config
+from crm.edit.starters import LANGUAGES, NAMES, STARTERS
+
+ALL = [(language, name) for language in LANGUAGES for name in NAMES]
+KEYS = {"kind", "channel", "subject", "topic", "log"}
+REFUSED = ("valued customer", "geschätzte kundin", "geschätzter kunde", "estimado cliente")
+
+
+def split(text: str) -> tuple[dict[str, Any], str]:
+    """Return a template's front matter and its body."""
+    assert text.startswith("---\n")
+    front, body = text[4:].split("\n---\n", 1)
+    meta = yaml.safe_load(front)
+    assert isinstance(meta, dict)
+    return meta, body
+
+
+def test_init_in_german_writes_german_starters(tmp_path: Path) -> None:
+    folder = tmp_path / "kunden"
+    result = CliRunner().invoke(main, ["init", "--language", "de", str(folder)])
+    assert result.exit_code == 0, result.output
+    messages = folder / "templates" / "messages"
+    assert sorted(p.name for p in messages.iterdir()) == sorted(f"{n}.md" for n in NAMES)
+    birthday = (messages / "birthday.md").read_text(encoding="utf-8")
+    assert "subject: Alles Gute zum Geburtstag, {{ hello }}!\n" in birthday
+    assert "\nHallo {{ hello }},\n\nalles Gute zum Geburtstag! " in birthday
+    offer = (messages / "offer.md").read_text(encoding="utf-8")
+    assert "\nich habe etwas, das ich dir gern zuerst anbieten möchte:\n\n[...]\n\n" in offer
+    assert offer == STARTERS["de"]["offer"]
+    toml = (folder / "crm.toml").read_text(encoding="utf-8")
+    assert '\nlanguage = "de"\n' in toml
+    config, problems = load_config(folder)
+    assert (problems, config.business.language) == ([], "de")
+    check = CliRunner().invoke(main, ["--vault", str(folder), "check"])
+    assert (check.exit_code, check.output) == (0, "")
+
+
+def test_the_default_language_is_english(tmp_path: Path) -> None:
+    assert CliRunner().invoke(main, ["init", str(tmp_path)]).exit_code == 0
+    config, problems = load_config(tmp_path)
+    assert (problems, config.business.language) == ([], "en")
+    holiday = (tmp_path / "templates" / "messages" / "holiday.md").read_text(encoding="utf-8")
+    assert holiday == STARTERS["en"]["holiday"]
+    assert "subject: Happy holidays from {{ me.name }}\n" in holiday
+
+
+def test_the_commented_settings_parse_when_uncommented(tmp_path: Path) -> None:
+    assert CliRunner().invoke(main, ["init", str(tmp_path)]).exit_code == 0
+    toml = tmp_path / "crm.toml"
+    lines = toml.read_text(encoding="utf-8").split("\n[business]\n", 1)[1].splitlines()
+    # Every commented key of the new sections, uncommented, is a known key with a valid value.
+    toml.write_text(
+        "[business]\n"
+        + "\n".join(line.removeprefix("# ") for line in lines if "=" in line or "[" in line)
+        + "\n",
+        encoding="utf-8",
+    )
+    config, problems = load_config(tmp_path)
+    assert problems == []
+    assert (config.business.name, config.business.region) == ("Lumen Hair Studio", "DE")
+    assert (config.outreach.outbox, str(config.outreach.quiet)) == ("outbox", "7d")
+    assert (config.smtp.port, config.smtp.security, config.smtp.rate) == (587, "starttls", 30)
+    assert config.smtp.password_env == "CRM_SMTP_PASSWORD"
+    assert config.smtp.from_ == "Lumen Hair Studio <hello@lumen.example>"
+
+
+@pytest.mark.parametrize(("language", "name"), ALL, ids=[f"{lang}-{n}" for lang, n in ALL])
+def test_every_starter_is_a_valid_template(language: str, name: str) -> None:
+    meta, body = split(STARTERS[language][name])
+    assert KEYS <= set(meta) <= KEYS | {"audience"}
+    assert all(isinstance(meta[key], str) and meta[key] for key in KEYS)
+    assert meta["channel"] == "any"
+    expected = {
+        "holiday": ("greeting", "holidays", None),
+        "birthday": ("greeting", "birthday", None),
+        "thanks": ("thanks", "thanks", {"report": "thanks"}),
+        "offer": ("offer", "offers", None),
+        "winback": ("message", "winback", {"report": "winback"}),
+    }[name]
+    assert (meta["kind"], meta["topic"], meta.get("audience")) == expected
+    SandboxedEnvironment().parse(body)
+    SandboxedEnvironment().parse(meta["subject"])
+    assert "{{ hello }}" in body
+    assert ("\n[...]\n" in body) == (name == "offer")
+    assert "turns" not in body  # many people would rather not read their age
+    text = STARTERS[language][name].lower()
+    assert not any(words in text for words in REFUSED)
+    assert len(body) < 400  # short enough for a text message
+
+
+def render(text: str, **context: Any) -> str:
+    """Render ``text`` as the outreach module will: sandboxed, every missing name an error."""
+    env = SandboxedEnvironment(undefined=jinja2.StrictUndefined)
+    env.filters["date"] = lambda value, form="long": f"<{value:%Y-%m-%d} {form}>"
+    return env.from_string(text).render(**context)
+
+
+@pytest.mark.parametrize(("language", "name"), ALL, ids=[f"{lang}-{n}" for lang, n in ALL])
+def test_every_starter_renders_with_only_the_names_that_always_exist(
+    language: str, name: str
+) -> None:
+    meta, body = split(STARTERS[language][name])
+    always = {
+        "hello": "Bella",
+        "me": {"name": "Lumen"},
+        "today": date(2026, 12, 1),
+        "campaign": "c",
+        "channel": "email",
+    }
+    assert render(meta["subject"], **always)
+    text = render(body, **always)
+    assert "Bella" in text
+    assert text.endswith("\nLumen")
+    full = render(
+        body,
+        **always | {"me": {"name": "Lumen", "signature": "Mara"}},
+        last={"date": date(2026, 3, 5), "kind": "visit", "text": "cut"},
+    )
+    assert full.endswith("\nMara")
+    empty = render(body, **always | {"me": {"name": "Lumen", "signature": ""}})
+    assert empty.endswith("\nLumen")
+    if name == "winback":
+        assert "<2026-03-05 " in full and "<2026-03-05 " not in text
+
+
+def test_an_unknown_language_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["init", "--language", "fr", str(tmp_path / "v")])
+    assert result.exit_code == 2
+    assert "Invalid value for '--language': 'fr' is not one of 'en', 'de', 'es'." in result.output
+    assert not (tmp_path / "v").exists()
+
+
+def test_an_existing_starter_is_never_overwritten(tmp_path: Path) -> None:
+    mine = tmp_path / "templates" / "messages" / "thanks.md"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("my own\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["init", "--language", "es", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output == f"crm: refusing to overwrite existing files: {mine}\n"
+    assert mine.read_text(encoding="utf-8") == "my own\n"
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
+        "templates",
+        "templates/messages",
+        "templates/messages/thanks.md",
+    ]
