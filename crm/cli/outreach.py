@@ -318,19 +318,20 @@ def send(
 
 def _write_links(session: Session, campaign: str, found: list[Draft]) -> None:
     from crm.edit import atomic
-    from crm.outreach.links import page
+    from crm.outreach.links import link_of, page
     from crm.outreach.outbox import LINKS_PAGE, campaign_folder
-    from crm.outreach.links import link_of
 
     waiting = [d for d in found if d.waiting]
-    items = [(d.name, d.channel, link_of(d.channel, d.to, d.subject, d.body), d.body) for d in waiting]
+    items = [
+        (d.name, d.channel, link_of(d.channel, d.to, d.subject, d.body), d.body) for d in waiting
+    ]
     path = campaign_folder(outbox_of(session), campaign) / LINKS_PAGE
     atomic.write(path, page(campaign, items).encode("utf-8"))
 
 
 def _say_links(session: Session, campaign: str, texts: list[Draft]) -> None:
-    from crm.outreach.outbox import LINKS_PAGE, campaign_folder
     from crm.outreach.links import link_of
+    from crm.outreach.outbox import LINKS_PAGE, campaign_folder
 
     if not texts:
         return

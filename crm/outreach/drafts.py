@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from crm.core.config import Config
-from crm.core.model import Customer, Span
+from crm.core.kinds import NO_KIND
+from crm.core.model import Customer, Interaction, Span
 from crm.outreach import links
 from crm.outreach.outbox import draft_path, draft_text, write_draft
 from crm.outreach.render import Rendered, RenderFailed, render
@@ -131,19 +132,23 @@ def sender_context(customer: Customer, config: Config, day: date) -> dict[str, A
     done = [i for i in customer.log if i.done and i.day <= day]
     done.sort(key=lambda i: (i.day, i.time is not None, i.time))
     if done:
-        found["log"] = [
-            f"{i.day} {i.kind}: {i.text}" if i.text else f"{i.day} {i.kind}"
-            for i in done[-CONTEXT_LOG_LINES:]
-        ]
+        found["log"] = [_line(i) for i in done[-CONTEXT_LOG_LINES:]]
     last = last_contact(customer, config.kinds, day)
     if last is not None:
         found["last_contact"] = last.day
     return found
 
 
+def _line(entry: Interaction) -> str:
+    """Return a log entry as one line: '2026-10-20 visit: balayage refresh'."""
+    if entry.kind == NO_KIND:
+        return f"{entry.day} {entry.text}".rstrip()
+    return f"{entry.day} {entry.kind}: {entry.text}" if entry.text else f"{entry.day} {entry.kind}"
+
+
 def log_summary(template: Template, message: Rendered) -> str:
-    """Return what the log says was sent: the template's ``log``, else the subject, else the
-    message's first line (shortened)."""
+    """Return what the log says was sent: the template's ``log`` (the one in the vault's own
+    language, not a variant's), else the subject, else the message's first line (shortened)."""
     if template.log:
         return template.log
     if message.subject:

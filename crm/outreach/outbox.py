@@ -138,7 +138,7 @@ def read_draft(path: Path) -> Draft:
         subject=text_of("subject"),
         kind=text_of("kind") or "message",
         log=text_of("log") or "",
-        status=status,  # type: ignore[arg-type]
+        status=status,
         message_id=text_of("message_id"),
         error=text_of("error"),
         body=body,

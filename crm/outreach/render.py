@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import jinja2
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_skeleton
+from babel import Locale
 from babel.lists import format_list
 
 from crm.core.config import Config
 from crm.core.dates import next_occurrence, years_since
 from crm.core.fields import FIELDS, value_of
-from crm.core.model import Address, Customer, ImportantDate, PartialDate, Relative
+from crm.core.model import Address, Customer, ImportantDate, Relative
+from crm.outreach.localdates import LOCALE_KEY, locale_of
 from crm.outreach.templates import IMPERSONAL, Fields, Template
 from crm.rules.audience import channel_for, folded
 from crm.rules.rhythm import last_contact
-
-STYLES = ("short", "medium", "long", "full")
-# A date without its year, by style: Babel skeletons, so each language orders day and month.
-_YEARLESS = {"short": "Md", "medium": "MMMd", "long": "MMMMd", "full": "MMMMd"}
-LOCALE_KEY = "_locale"  # not a name a template may use (the check refuses it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,37 +44,6 @@ class Listing(tuple[str, ...]):
         return format_list(list(self), locale=self.locale)
 
 
-def locale_of(language: str | None, fallback: str) -> Locale:
-    """Return the Babel locale of a language code (``de``, ``pt-BR``), else of ``fallback``."""
-    for code in (language, fallback, "en"):
-        if not code:
-            continue
-        try:
-            return Locale.parse(code.replace("-", "_"))
-        except (ValueError, UnknownLocaleError):
-            continue
-    return Locale.parse("en")
-
-
-@jinja2.pass_context
-def date_filter(ctx: jinja2.runtime.Context, value: Any, style: str = "long") -> str:
-    """Format a date in the customer's language: ``{{ last.date | date }}``, ``date("short")``,
-    or a Babel pattern such as ``date("d MMMM")``; a yearless date prints day and month."""
-    if isinstance(value, jinja2.Undefined):
-        return str(value)  # raises: the value is missing
-    locale = ctx.get(LOCALE_KEY) or Locale.parse("en")
-    if isinstance(value, datetime):
-        value = value.date()
-    if isinstance(value, PartialDate):
-        if value.year is None:
-            day = date(2000, value.month, value.day)  # a leap year holds every birthday
-            return format_skeleton(_YEARLESS.get(style, style), day, locale=locale)
-        value = date(value.year, value.month, value.day)
-    if not isinstance(value, date):
-        raise jinja2.TemplateRuntimeError(f"date: {value!r} is not a date")
-    return format_date(value, style, locale=locale)
-
-
 def context(
     customer: Customer,
     config: Config,
@@ -102,7 +65,7 @@ def context(
     last = last_contact(customer, config.kinds, today)
     if last is not None:
         entry = last.entry
-        said = {"date": last.day}
+        said: dict[str, object] = {"date": last.day}
         if entry is not None:
             said |= {"kind": entry.kind, "text": entry.text}
         found["last"] = Fields("last", said)
@@ -170,11 +133,12 @@ def render(
     value it needs is missing or it would greet nobody in particular."""
     channel = channel_for(customer, template.channel)
     names = context(customer, config, today, campaign=campaign, channel=channel)
+    words = template.for_language(customer.language)
     try:
-        body = template.body.render(names)
+        body = words.body.render(names)
         subject = None
-        if template.subject_template is not None and channel == "email":
-            subject = " ".join(template.subject_template.render(names).split())
+        if words.subject_template is not None and channel == "email":
+            subject = " ".join(words.subject_template.render(names).split())
     except jinja2.UndefinedError as exc:
         raise RenderFailed(str(exc.message or exc)) from None
     except (jinja2.TemplateError, ValueError, TypeError) as exc:
@@ -184,4 +148,3 @@ def render(
         if word in folded(text + (subject or "")):
             raise RenderFailed(f"'{word}' is no greeting")
     return Rendered(channel, subject, text)
-

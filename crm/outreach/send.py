@@ -108,7 +108,9 @@ def connection(smtp: SmtpConfig, secret: str | None) -> Iterator[smtplib.SMTP]:
     try:
         conn: smtplib.SMTP
         if smtp.security == "ssl":
-            conn = smtplib.SMTP_SSL(smtp.host, port, timeout=TIMEOUT, context=ssl.create_default_context())
+            conn = smtplib.SMTP_SSL(
+                smtp.host, port, timeout=TIMEOUT, context=ssl.create_default_context()
+            )
         else:
             conn = smtplib.SMTP(smtp.host, port, timeout=TIMEOUT)
         conn.ehlo()
@@ -177,7 +179,7 @@ def send_emails(
     from_header: str,
     *,
     now: datetime,
-    on_sent: Callable[[Draft], None],
+    on_sent: Callable[[Draft], object],
     pause: Callable[[], None] = lambda: None,
 ) -> Outcome:
     """Send each draft once over ``conn``; ``on_sent`` logs a sent one back to its customer."""
@@ -221,4 +223,3 @@ def _text(reply: bytes | str) -> str:
 def pause_for(rate: int, sleep: Callable[[float], None]) -> Callable[[], None]:
     """Return the wait between two messages at ``rate`` per minute (none for 0)."""
     return (lambda: sleep(60.0 / rate)) if rate else (lambda: None)
-

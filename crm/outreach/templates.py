@@ -10,9 +10,10 @@ fallback with ``default()``.
 from __future__ import annotations
 
 import difflib
+import glob
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from crm.core.errors import CrmError
 from crm.core.fields import FIELDS
-from crm.core.outreach import BusinessConfig
+from crm.outreach.localdates import date_filter
 from crm.rules.audience import REPORTS, folded
 from crm.vault.syntax import front_matter_end
 
@@ -64,6 +65,16 @@ class Template:
     body: jinja2.Template
     subject_template: jinja2.Template | None
     has_gap: bool
+    # The same message in other languages (``holiday.de.md``), by language code.
+    variants: tuple[tuple[str, Template], ...] = ()
+
+    def for_language(self, language: str | None) -> Template:
+        """Return the variant in ``language`` (``pt-BR``, else ``pt``), else this template."""
+        if not language or not self.variants:
+            return self
+        found = dict(self.variants)
+        code = language.replace("_", "-").casefold()
+        return found.get(code) or found.get(code.split("-")[0]) or self
 
 
 class Missing(jinja2.StrictUndefined):
@@ -91,8 +102,6 @@ class Fields(dict[str, Any]):
 
 def environment() -> SandboxedEnvironment:
     """Return the sandbox every template renders in (dates by ``crm.outreach.render``)."""
-    from crm.outreach.render import date_filter
-
     env = SandboxedEnvironment(
         undefined=Missing,
         autoescape=False,
@@ -111,12 +120,23 @@ def folder(root: Path) -> Path:
 def available(root: Path) -> list[str]:
     """Return the names of the vault's message templates, sorted."""
     found = folder(root).glob("*.md") if folder(root).is_dir() else ()
-    return sorted(p.stem for p in found)
+    return sorted(p.stem for p in found if "." not in p.stem)
 
 
-def load_template(root: Path, name: str, business: BusinessConfig | None = None) -> Template:
-    """Return the checked template ``name`` (a name in ``templates/messages/`` or a path)."""
+def load_template(root: Path, name: str) -> Template:
+    """Return the checked template ``name`` (a name in ``templates/messages/`` or a path),
+    with its variants in other languages (``NAME.de.md`` beside ``NAME.md``)."""
     path = Path(name) if name.endswith(".md") else folder(root) / f"{name}.md"
+    base = _read(root, path, name)
+    variants = []
+    for other in sorted(path.parent.glob(f"{glob.escape(path.stem)}.*.md")):
+        language = other.name[len(path.stem) + 1 : -3].casefold()
+        if re.fullmatch(r"[a-z]{2,3}(?:-[a-z0-9]{2,8})*", language):
+            variants.append((language, _read(root, other, other.name)))
+    return replace(base, variants=tuple(variants))
+
+
+def _read(root: Path, path: Path, name: str) -> Template:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -164,7 +184,9 @@ def parse_template(path: Path, text: str) -> Template:
     for word in IMPERSONAL:
         if word in folded(text):
             line = next(n for n, s in enumerate(text.splitlines(), 1) if word in folded(s))
-            raise fail(line, f"'{word}' is no greeting: greet each person by name ({{{{ hello }}}})")
+            raise fail(
+                line, f"'{word}' is no greeting: greet each person by name ({{{{ hello }}}})"
+            )
     env = environment()
     subject = meta_.get("subject")
     subject = None if subject is None else str(subject)

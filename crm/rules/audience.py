@@ -201,7 +201,7 @@ def chosen(
     config: Config,
     day: date,
     *,
-    filters: CustomerFilter = CustomerFilter(),
+    filters: CustomerFilter | None = None,
     report: Report | None = None,
     likes_word: str | None = None,
     to: Sequence[str] = (),
@@ -211,7 +211,7 @@ def chosen(
     ``report`` takes the customers that report lists (``winback``: the lost worth winning
     back); ``likes_word`` those with a like that mentions it; ``to`` these ids only.
     """
-    found = filters.select(customers)
+    found = filters.select(customers) if filters is not None else list(customers)
     if report == "overdue":
         late = {s.customer.id for s in rhythm.overdue(found, config, day)}
         found = [c for c in found if c.id in late]
