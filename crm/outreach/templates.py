@@ -82,6 +82,8 @@ class Missing(jinja2.StrictUndefined):
 
     @property
     def _undefined_message(self) -> str:
+        if self._undefined_hint:  # the sandbox's "access to attribute ... is unsafe"
+            return self._undefined_hint
         name = self._undefined_name
         owner = self._undefined_obj
         if isinstance(owner, Fields):
