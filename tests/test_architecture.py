@@ -11,7 +11,18 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).parent.parent / "crm"
 MODULES = sorted(PACKAGE.rglob("*.py"))
-LAYERS = ("core", "vault", "rules", "edit", "index", "feed", "contacts", "outreach", "report", "cli")
+LAYERS = (
+    "core",
+    "vault",
+    "rules",
+    "edit",
+    "index",
+    "feed",
+    "contacts",
+    "outreach",
+    "report",
+    "cli",
+)
 
 
 def _rel(path: Path) -> str:

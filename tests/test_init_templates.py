@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import pytest
 import yaml
 from click.testing import CliRunner
-from jinja2.sandbox import SandboxedEnvironment
 
 from crm.cli import main
-from crm.core.config import load_config
+from crm.core.config import Config, load_config
+from crm.core.model import Customer, Interaction, Location
+from crm.core.outreach import BusinessConfig
 from crm.edit.starters import LANGUAGES, NAMES, STARTERS
+from crm.outreach.render import render
+from crm.outreach.templates import parse_template
 
 ALL = [(language, name) for language in LANGUAGES for name in NAMES]
-KEYS = {"kind", "channel", "subject", "topic", "log"}
 REFUSED = ("valued customer", "geschätzte kundin", "geschätzter kunde", "estimado cliente")
 
 
@@ -82,9 +84,6 @@ def test_the_commented_settings_parse_when_uncommented(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("language", "name"), ALL, ids=[f"{lang}-{n}" for lang, n in ALL])
 def test_every_starter_is_a_valid_template(language: str, name: str) -> None:
     meta, body = split(STARTERS[language][name])
-    assert KEYS <= set(meta) <= KEYS | {"audience"}
-    assert all(isinstance(meta[key], str) and meta[key] for key in KEYS)
-    assert meta["channel"] == "any"
     expected = {
         "holiday": ("greeting", "holidays", None),
         "birthday": ("greeting", "birthday", None),
@@ -93,68 +92,36 @@ def test_every_starter_is_a_valid_template(language: str, name: str) -> None:
         "winback": ("message", "winback", {"report": "winback"}),
     }[name]
     assert (meta["kind"], meta["topic"], meta.get("audience")) == expected
-    SandboxedEnvironment().parse(body)
-    SandboxedEnvironment().parse(meta["subject"])
+    assert (meta["channel"], meta["language"]) == ("any", language)
+    template = parse_template(Path(f"{name}.md"), STARTERS[language][name])
+    assert (template.kind, template.topic, template.language) == expected[:2] + (language,)
     assert "{{ hello }}" in body
-    assert ("\n[...]\n" in body) == (name == "offer")
+    assert template.has_gap == (name == "offer")
     assert "turns" not in body  # many people would rather not read their age
     text = STARTERS[language][name].lower()
     assert not any(words in text for words in REFUSED)
     assert len(body) < 400  # short enough for a text message
 
 
-def render(text: str, **context: Any) -> str:
-    """Render ``text`` as the outreach module will: sandboxed, every missing name an error."""
-    env = SandboxedEnvironment(undefined=jinja2.StrictUndefined)
-    env.filters["date"] = lambda value, form="long": f"<{value:%Y-%m-%d} {form}>"
-    return env.from_string(text).render(**context)
+BELLA = Customer("bella", "Bella Rossi", Location(Path("bella.md")), first_name="Bella",
+                 emails=("bella@example.com",))  # fmt: skip
 
 
 @pytest.mark.parametrize(("language", "name"), ALL, ids=[f"{lang}-{n}" for lang, n in ALL])
 def test_every_starter_renders_with_only_the_names_that_always_exist(
     language: str, name: str
 ) -> None:
-    meta, body = split(STARTERS[language][name])
-    always = {
-        "hello": "Bella",
-        "me": {"name": "Lumen"},
-        "today": date(2026, 12, 1),
-        "campaign": "c",
-        "channel": "email",
-    }
-    assert render(meta["subject"], **always)
-    text = render(body, **always)
-    assert "Bella" in text
-    assert text.endswith("\nLumen")
-    full = render(
-        body,
-        **always | {"me": {"name": "Lumen", "signature": "Mara"}},
-        last={"date": date(2026, 3, 5), "kind": "visit", "text": "cut"},
-    )
-    assert full.endswith("\nMara")
-    empty = render(body, **always | {"me": {"name": "Lumen", "signature": ""}})
-    assert empty.endswith("\nLumen")
+    template = parse_template(Path(f"{name}.md"), STARTERS[language][name])
+    day = date(2026, 12, 1)
+    plain = Config(business=BusinessConfig(name="Lumen"))
+    message = render(template, BELLA, plain, day, "c")
+    assert "Bella" in message.body and message.body.endswith("\nLumen\n")
+    assert message.subject
+    signed = Config(business=BusinessConfig(name="Lumen", signature="Mara"))
+    visited = replace(BELLA, log=(Interaction(date(2026, 3, 5), None, "visit", "cut", True,
+                                              BELLA.location),))  # fmt: skip
+    full = render(template, visited, signed, day, "c")
+    assert full.body.endswith("\nMara\n")
     if name == "winback":
-        assert "<2026-03-05 " in full and "<2026-03-05 " not in text
-
-
-def test_an_unknown_language_is_a_usage_error(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["init", "--language", "fr", str(tmp_path / "v")])
-    assert result.exit_code == 2
-    assert "Invalid value for '--language': 'fr' is not one of 'en', 'de', 'es'." in result.output
-    assert not (tmp_path / "v").exists()
-
-
-def test_an_existing_starter_is_never_overwritten(tmp_path: Path) -> None:
-    mine = tmp_path / "templates" / "messages" / "thanks.md"
-    mine.parent.mkdir(parents=True)
-    mine.write_text("my own\n", encoding="utf-8")
-    result = CliRunner().invoke(main, ["init", "--language", "es", str(tmp_path)])
-    assert result.exit_code == 1
-    assert result.output == f"crm: refusing to overwrite existing files: {mine}\n"
-    assert mine.read_text(encoding="utf-8") == "my own\n"
-    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
-        "templates",
-        "templates/messages",
-        "templates/messages/thanks.md",
-    ]
+        march = {"en": "March 2026", "de": "März 2026", "es": "marzo de 2026"}[language]
+        assert march in full.body and march not in message.body

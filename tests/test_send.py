@@ -226,11 +226,11 @@ def test_a_sent_message_whose_log_line_is_missing_is_logged_once(
     draft = root / "outbox" / CAMPAIGN / "bo.md"
     draft.write_text(draft.read_text(encoding="utf-8").replace("status: draft", "status: sent"))
     result = run(root, "send", CAMPAIGN, "--today", TODAY)
-    assert result.output.splitlines()[0] == (
-        "logged bo: it was sent, but its log line was missing"
-    )
-    assert (root / "bo.md").read_text(encoding="utf-8").endswith(
-        f"- 2026-12-20 greeting: Holiday greeting [campaign: {CAMPAIGN}]\n"
+    assert result.output.splitlines()[0] == ("logged bo: it was sent, but its log line was missing")
+    assert (
+        (root / "bo.md")
+        .read_text(encoding="utf-8")
+        .endswith(f"- 2026-12-20 greeting: Holiday greeting [campaign: {CAMPAIGN}]\n")
     )
     assert "bo@example.com" not in [a.recipients[0] for a in mailbox.arrived]
 

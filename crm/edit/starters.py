@@ -163,17 +163,17 @@ _WORDS: dict[str, dict[str, tuple[str, str, str]]] = {
 }
 
 
-def _starter(name: str, subject: str, log: str, body: str) -> str:
+def _starter(language: str, name: str, subject: str, log: str, body: str) -> str:
     """Return one template file: its front matter, then its body."""
     kind, topic, report = _WHAT[name]
     audience = f"audience:\n  report: {report}\n" if report else ""
     return (
-        f"---\nkind: {kind}\nchannel: any\nsubject: {subject}\ntopic: {topic}\nlog: {log}\n"
-        f"{audience}---\n{body.replace('{sign}', _SIGN)}"
+        f"---\nkind: {kind}\nchannel: any\nlanguage: {language}\nsubject: {subject}\n"
+        f"topic: {topic}\nlog: {log}\n{audience}---\n{body.replace('{sign}', _SIGN)}"
     )
 
 
 STARTERS: dict[str, dict[str, str]] = {
-    language: {name: _starter(name, *words[name]) for name in NAMES}
+    language: {name: _starter(language, name, *words[name]) for name in NAMES}
     for language, words in _WORDS.items()
 }

@@ -51,10 +51,15 @@ def context(
     *,
     campaign: str,
     channel: str,
+    language: str | None = None,
 ) -> dict[str, Any]:
-    """Return every name a template sees for ``customer``; a missing value is left out."""
+    """Return every name a template sees for ``customer``; a missing value is left out.
+
+    Dates and lists print in ``language`` (the template's words), else the customer's
+    language, else the business's.
+    """
     business = config.business
-    locale = locale_of(customer.language, business.language)
+    locale = locale_of(language or customer.language, business.language)
     found: dict[str, Any] = {}
     for f in FIELDS:
         value = _plain(value_of(customer, f), f.single, locale)
@@ -132,8 +137,10 @@ def render(
     """Return the message ``template`` makes for ``customer``; raise ``RenderFailed`` when a
     value it needs is missing or it would greet nobody in particular."""
     channel = channel_for(customer, template.channel)
-    names = context(customer, config, today, campaign=campaign, channel=channel)
     words = template.for_language(customer.language)
+    names = context(
+        customer, config, today, campaign=campaign, channel=channel, language=words.language
+    )
     try:
         body = words.body.render(names)
         subject = None

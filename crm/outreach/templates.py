@@ -33,7 +33,7 @@ CHANNELS = ("email", "sms", "whatsapp", "any")
 GAP = "[...]"  # where the person writes a personal line: a draft holding it is never sent
 # Greetings that say the writer does not know whom they write to; refused in any template.
 IMPERSONAL = ("valued customer", "geschätzte kundin", "geschätzter kunde", "estimado cliente")
-KEYS = ("kind", "channel", "subject", "topic", "audience", "log", "nameless")
+KEYS = ("kind", "channel", "language", "subject", "topic", "audience", "log", "nameless")
 AUDIENCE_KEYS = ("tag", "segment", "status", "company", "city", "country", "likes", "report")
 # The names a template may use beside the customer's fields (``crm.core.fields``).
 CONTEXT_NAMES = ("hello", "last", "next_birthday", "turns", "me", "today", "campaign", "channel")
@@ -62,6 +62,7 @@ class Template:
     audience: Mapping[str, Any]
     log: str | None
     nameless: bool
+    language: str | None  # the language of its words (a variant's is its file name's)
     body: jinja2.Template
     subject_template: jinja2.Template | None
     has_gap: bool
@@ -134,7 +135,8 @@ def load_template(root: Path, name: str) -> Template:
     for other in sorted(path.parent.glob(f"{glob.escape(path.stem)}.*.md")):
         language = other.name[len(path.stem) + 1 : -3].casefold()
         if re.fullmatch(r"[a-z]{2,3}(?:-[a-z0-9]{2,8})*", language):
-            variants.append((language, _read(root, other, other.name)))
+            variant = _read(root, other, other.name)
+            variants.append((language, replace(variant, language=language)))
     return replace(base, variants=tuple(variants))
 
 
@@ -205,6 +207,7 @@ def parse_template(path: Path, text: str) -> Template:
         audience=audience,
         log=_text(meta_.get("log")),
         nameless=meta_.get("nameless") is True,
+        language=_text(meta_.get("language")),
         body=compiled[0],
         subject_template=compiled[1] if subject is not None else None,
         has_gap=GAP in body,
