@@ -90,7 +90,7 @@ def draft(
       crm draft thanks --report thanks
       crm draft winback --report winback --format json
     """
-    from crm.core.dates import parse_span
+    from crm.core.outreach import parse_quiet
     from crm.outreach import drafts
     from crm.outreach.outbox import check_campaign
     from crm.outreach.templates import load_template
@@ -103,7 +103,7 @@ def draft(
     report = report or defaults.get("report")
     likes_word = likes_word or _text(defaults.get("likes"))
     try:
-        span = parse_span(quiet) if quiet is not None else config.outreach.quiet
+        span = parse_quiet(quiet) if quiet is not None else config.outreach.quiet
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--quiet") from None
     name = check_campaign(campaign or drafts.default_campaign(template.name, today))

@@ -81,6 +81,13 @@ def parse_business(tab: dict[str, Any], bad: Callable[[str], None]) -> BusinessC
     return BusinessConfig(**values)
 
 
+def parse_quiet(text: str) -> Span:
+    """Return the quiet period ``text`` names: a span (``7d``, ``2w``), or ``0d`` for none."""
+    if re.fullmatch(r"\s*0+\s*[dwmy]?\s*", text):
+        return Span(0, "d")
+    return parse_span(text)
+
+
 def parse_outreach(tab: dict[str, Any], bad: Callable[[str], None]) -> OutreachConfig:
     values: dict[str, Any] = _texts(tab, "outreach", ("outbox",), bad)
     outbox = values.get("outbox")
@@ -90,7 +97,7 @@ def parse_outreach(tab: dict[str, Any], bad: Callable[[str], None]) -> OutreachC
         bad(f"outreach.outbox: {values.pop('outbox')!r} must be a folder inside the vault")
     if "quiet" in tab:
         try:
-            values["quiet"] = parse_span(str(tab["quiet"]))
+            values["quiet"] = parse_quiet(str(tab["quiet"]))
         except ValueError as exc:
             bad(f"outreach.quiet: {exc}")
     return OutreachConfig(**values)

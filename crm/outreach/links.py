@@ -29,7 +29,9 @@ def e164(number: str, region: str = "") -> str:
                 f"{number!r} has no country code (+49 ...) and [business] region is not set"
             ) from None
         raise BadNumber(f"{number!r} is not a phone number") from None
-    if not phonenumbers.is_possible_number(parsed):
+    # Possible, not valid: a number from a range the library does not know yet (or a made-up
+    # one in an example) still dials; a number of a few digits is a typo or an extension.
+    if not phonenumbers.is_possible_number(parsed) or len(str(parsed.national_number)) < 6:
         raise BadNumber(f"{number!r} has too few or too many digits for a phone number")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
