@@ -191,8 +191,11 @@ def agenda(session: Session, fmt: Format, today: date) -> None:
         noisy=True,
         loyalty=True,
     )
+    from crm.outreach.outbox import waiting
+
     problems = [*session.config_problems, *session.index().problems()]
-    digest = views.agenda(customers, near(problems), session.config, today)
+    drafts = waiting(session.root / session.config.outreach.outbox)
+    digest = views.agenda(customers, near(problems), session.config, today, drafts)
     if fmt == "json":
         click.echo(to_json(digest.as_json()), nl=False)
     elif fmt == "csv":

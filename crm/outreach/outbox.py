@@ -170,19 +170,21 @@ def campaigns(outbox: Path) -> list[str]:
     return sorted(p.name for p in outbox.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def waiting_count(outbox: Path) -> int:
-    """Return how many drafts wait to be sent, over every campaign (read cheaply, by status)."""
-    count = 0
+def waiting(outbox: Path) -> list[tuple[str, int]]:
+    """Return each campaign with drafts still to send, and how many (read cheaply, by status)."""
+    found = []
     for campaign in campaigns(outbox):
+        count = 0
         for path in (outbox / campaign).glob("*.md"):
             try:
                 head = path.read_text(encoding="utf-8", errors="replace").split("\n---", 1)[0]
             except OSError:
                 continue
             status = re.search(r"^status:\s*(\S+)", head, re.M)
-            if status is None or status.group(1) == "draft":
-                count += 1
-    return count
+            count += status is None or status.group(1) == "draft"
+        if count:
+            found.append((campaign, count))
+    return found
 
 
 def set_status(draft: Draft, status: DraftStatus, **more: str | None) -> Draft:

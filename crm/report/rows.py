@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from crm.core.kinds import NO_KIND
 from crm.core.model import Customer
 from crm.report.render import Column
+from crm.rules.audience import PHONE_CHANNELS, channel_for
 from crm.rules.loyalty import Lost, Loyal, ago
 from crm.rules.rhythm import CUSTOMER_SINCE, ContactState, Noisy, Upcoming
 
@@ -22,6 +24,14 @@ OVERDUE_COLUMNS = (
     Column("late", "LATE"),
     Column("last", "LAST CONTACT", flexible=True),
     Column("cadence", "EVERY"),
+    Column("likes", "LIKES", flexible=True),
+)
+
+# The agenda's "Contact now": how to reach each person (the last thing said goes below).
+CONTACT_NOW_COLUMNS = (
+    Column("name", "NAME", flexible=True),
+    Column("late", "LATE"),
+    Column("reach", "REACH"),
     Column("likes", "LIKES", flexible=True),
 )
 
@@ -76,8 +86,26 @@ def overdue_row(s: ContactState, today: date) -> dict[str, Any]:
         "likes": list(s.customer.likes),
         "late": late,
         "last": f"{last.day} {how}" if last and how else (str(last.day) if last else "never"),
+        "reach": reach(s.customer),
+        "said": said(s),
         "path": str(s.customer.location.path),
     }
+
+
+def reach(c: Customer) -> str | None:
+    """Return how to reach the customer: the phone or email of their channel, else either."""
+    by_phone = channel_for(c, "any") in PHONE_CHANNELS
+    first = (c.phones, c.emails) if by_phone else (c.emails, c.phones)
+    return next((values[0] for values in first if values), None)
+
+
+def said(s: ContactState) -> str | None:
+    """Return the last thing said: the last contact's entry, 'DAY kind: text'."""
+    entry = s.last.entry if s.last else None
+    if entry is None:
+        return str(s.last.day) if s.last else None
+    kind = "" if entry.kind == NO_KIND else f" {entry.kind}"
+    return f"{entry.day}{kind}: {entry.text}" if entry.text else f"{entry.day}{kind}"
 
 
 def upcoming_row(u: Upcoming, today: date, note: str | None = None) -> dict[str, Any]:

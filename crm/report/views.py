@@ -43,6 +43,8 @@ class Agenda:
     problems: list[Problem]
     thanks: list[dict[str, Any]] = field(default_factory=list)
     winback: list[dict[str, Any]] = field(default_factory=list)
+    # Drafts waiting in the outbox, by campaign (the command line reads the outbox).
+    drafts: list[tuple[str, int]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         """Return the digest as one JSON object with a list per section."""
@@ -55,6 +57,7 @@ class Agenda:
             "problems": problem_rows(self.problems),
             "thanks": self.thanks,
             "winback": self.winback,
+            "drafts": [{"campaign": c, "waiting": n} for c, n in self.drafts],
         }
 
     def as_csv(self) -> str:
@@ -74,6 +77,9 @@ class Agenda:
             flat.append({"section": "thanks", "date": r["last_thanked"], **r, "detail": _why(r)})
         for r in self.winback:
             flat.append({"section": "winback", "date": r["last_contact"], **r, "detail": r["left"]})
+        for campaign, waiting in self.drafts:
+            detail = f"{waiting} waiting in {campaign}"
+            flat.append({"section": "drafts", "date": None, "id": None, "name": None, "detail": detail})  # fmt: skip
         for p in self.problems:
             flat.append(
                 {"section": "problem", "date": None, "id": None, "name": None, "detail": str(p)}
@@ -89,12 +95,18 @@ class Agenda:
                 out.append(f"\n{title} ({len(items)})\n")
                 out.append(_indent(render_table(items, cols, 78)))
 
-        section("Contact now", self.overdue, rows.OVERDUE_COLUMNS)
-        section("Due today", self.due_today, rows.OVERDUE_COLUMNS)
+        for title, items in (("Contact now", self.overdue), ("Due today", self.due_today)):
+            if items:
+                out.append(f"\n{title} ({len(items)})\n")
+                out.append(_indent(_with_said(items)))
         section(f"Next {AGENDA_DAYS} days", self.upcoming, rows.UPCOMING_COLUMNS)
         section("Too much contact: give them a rest", self.noisy, rows.NOISY_COLUMNS)
         section("Say thank you", self.thanks, rows.THANKS_COLUMNS)
         section("Worth winning back", self.winback, rows.WINBACK_COLUMNS)
+        waiting = sum(n for _, n in self.drafts)
+        if waiting:
+            out.append(f"\nDrafts waiting in the outbox ({waiting})\n")
+            out.extend(f"  {c}: {n}: crm send {c}\n" for c, n in self.drafts)
         if self.problems:
             out.append(f"\nFiles to fix ({len(self.problems)})\n")
             out.extend(f"  {p}\n" for p in self.problems)
@@ -104,7 +116,11 @@ class Agenda:
 
 
 def agenda(
-    customers: Sequence[Customer], problems: Sequence[Problem], config: Config, today: date
+    customers: Sequence[Customer],
+    problems: Sequence[Problem],
+    config: Config,
+    today: date,
+    drafts: Sequence[tuple[str, int]] = (),
 ) -> Agenda:
     """Return the daily digest for ``today``."""
     notes = leave_alone_notes(customers, config, today)
@@ -125,6 +141,7 @@ def agenda(
             rows.winback_row(x)
             for x in loyalty.winback(customers, config.loyalty, today, kinds=config.kinds)
         ],
+        drafts=list(drafts),
     )
 
 
@@ -134,6 +151,21 @@ def _why(row: dict[str, Any]) -> str:
     if row["value"] is not None:
         parts.append(f"value {cell(row['value'])}")
     return ", ".join(parts)
+
+
+def _with_said(items: Sequence[dict[str, Any]]) -> str:
+    """Return the "Contact now" table with the last thing said under each person."""
+    lines = render_table(items, rows.CONTACT_NOW_COLUMNS, 78).splitlines()
+    out = [lines[0]]
+    for row, line in zip(items, lines[1:], strict=True):
+        out.append(line)
+        if row["said"]:
+            out.append(_cut(f"  {row['said']}", 78))
+    return "\n".join(out) + "\n"
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _indent(text: str) -> str:
