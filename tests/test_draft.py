@@ -381,3 +381,48 @@ def test_texts_become_tap_to_send_links_then_crm_sent_logs_them(example: Path) -
     assert redo.output.splitlines()[1] == (
         f"  held   Ravi Patel (ravi-patel): already in this campaign ({campaign})"
     )
+
+
+def test_check_lints_every_message_template(write_vault: WriteVault) -> None:
+    root = write_vault(
+        {
+            "templates/messages/ok.md": "---\nkind: offer\n---\nHi {{ hello }}\n",
+            "templates/messages/bad.md": "---\nchanel: sms\n---\nHi {{ helo }}\n",
+            "templates/messages/bad.de.md": "---\n---\nHallo {{ hello }\n",
+        }
+    )
+    result = CliRunner().invoke(main, ["--vault", str(root), "check"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"{root}/templates/messages/bad.de.md:3: unexpected '}}'\n"
+        f"{root}/templates/messages/bad.md:2: unknown key 'chanel' (did you mean 'channel'?)\n"
+    )
+
+
+def test_the_agenda_says_how_many_drafts_wait(example: Path) -> None:
+    assert run(example, "draft", "holiday", "--today", DAY).exit_code == 0
+    assert run(example, "draft", "thanks", "--today", DAY).exit_code == 0
+    assert run(example, "sent", "holiday-2026-12-15", "julia-santos", "--today", DAY).exit_code == 0
+    text = run(example, "agenda", "--today", DAY).output
+    assert text.endswith(
+        "\nDrafts waiting in the outbox (17)\n"
+        "  holiday-2026-12-15: 15: crm send holiday-2026-12-15\n"
+        "  thanks-2026-12-15: 2: crm send thanks-2026-12-15\n"
+    )
+    shown = json.loads(run(example, "agenda", "--today", DAY, "--format", "json").output)
+    assert shown["drafts"] == [
+        {"campaign": "holiday-2026-12-15", "waiting": 15},
+        {"campaign": "thanks-2026-12-15", "waiting": 2},
+    ]
+    first = shown["overdue"][0]
+    assert (first["name"], first["reach"], first["said"]) == (
+        "Priya Raman",
+        "priya.raman@example.in",
+        None,
+    )
+    julia = next(r for r in shown["overdue"] if r["id"] == "julia-santos")
+    # A greeting is broadcast, not contact: what was last said in contact stays the call.
+    assert (julia["reach"], julia["said"]) == (
+        "+351 912 345 678",
+        "2026-10-01 call: asked to pause until December",
+    )

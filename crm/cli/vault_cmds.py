@@ -52,7 +52,7 @@ def init(folder: Path, example: bool, language: str) -> None:
 @today_option
 @pass_session
 def check(session: Session, fmt: Format, strict: bool, today: date) -> None:
-    """Lint every customer file; print problems as path:line: message.
+    """Lint every customer file and message template; print problems as path:line: message.
 
     Exits 1 when there are errors (or warnings with --strict), else 0.
 
@@ -63,10 +63,15 @@ def check(session: Session, fmt: Format, strict: bool, today: date) -> None:
     """
     from crm.edit.gitmerge import check_driver  # git plumbing only for `crm check`
 
+    from crm.outreach.templates import check_templates
+
     def plans(vault: Vault, config: Config) -> list[Problem]:
         return future_contacts(vault, config, today)
 
-    checks: list[Check] = [check_driver, unknown_kinds, plans]
+    def templates(vault: Vault, config: Config) -> list[Problem]:
+        return check_templates(session.root)
+
+    checks: list[Check] = [check_driver, unknown_kinds, plans, templates]
     found = run_checks(session.vault(), session.config, session.config_problems, checks)
     problems = near(found)
     if fmt == "table":

@@ -24,6 +24,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from crm.core.errors import CrmError
 from crm.core.fields import FIELDS
+from crm.core.model import Location, Problem
 from crm.outreach.localdates import date_filter
 from crm.rules.audience import REPORTS, folded
 from crm.vault.syntax import front_matter_end
@@ -46,7 +47,11 @@ _KIND = re.compile(r"^[a-z][\w-]*$")
 
 
 class TemplateError(CrmError):
-    """A template that cannot be used: ``path:line: message``."""
+    """A template that cannot be used: ``path:line: message`` (``problem`` for ``crm check``)."""
+
+    def __init__(self, location: Location, message: str) -> None:
+        super().__init__(f"{location}: {message}", exit_code=2)
+        self.problem = Problem(location, message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,18 +151,28 @@ def _read(root: Path, path: Path, name: str) -> Template:
     except FileNotFoundError:
         names = available(root)
         hint = f"; the vault has {', '.join(names)}" if names else f"; write one in {folder(root)}"
-        raise TemplateError(f"no message template {name!r}{hint}", exit_code=2) from None
+        raise CrmError(f"no message template {name!r}{hint}", exit_code=2) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise TemplateError(f"{path}: cannot read the template: {exc}", exit_code=2) from None
+        raise TemplateError(Location(path), f"cannot read the template: {exc}") from None
     return parse_template(path, text.replace("\r\n", "\n"))
+
+
+def check_templates(root: Path) -> list[Problem]:
+    """Return the problems of every message template of the vault (for ``crm check``)."""
+    found = []
+    for path in sorted(folder(root).glob("*.md")) if folder(root).is_dir() else ():
+        try:
+            _read(root, path, path.name)
+        except TemplateError as exc:
+            found.append(exc.problem)
+    return found
 
 
 def parse_template(path: Path, text: str) -> Template:
     """Return the template of ``text`` (read from ``path``); raise ``TemplateError`` when bad."""
 
     def fail(line: int | None, message: str) -> TemplateError:
-        where = f"{path}:{line}" if line else str(path)
-        return TemplateError(f"{where}: {message}", exit_code=2)
+        return TemplateError(Location(path, line), message)
 
     front, body, offset = _split(text)
     try:
