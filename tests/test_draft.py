@@ -426,3 +426,13 @@ def test_the_agenda_says_how_many_drafts_wait(example: Path) -> None:
         "+351 912 345 678",
         "2026-10-01 call: asked to pause until December",
     )
+
+
+def test_a_message_is_never_logged_as_a_note(write_vault: WriteVault) -> None:
+    root = write_vault({"templates/messages/n.md": "---\nkind: note\n---\nHi {{ hello }}\n"})
+    result = run(root, "draft", "n")
+    assert (result.exit_code, result.output) == (
+        2,
+        f"crm: {root}/templates/messages/n.md: kind 'note' is a note in [kinds]: a message you "
+        "send always counts as outreach, so give it a contact or broadcast kind\n",
+    )

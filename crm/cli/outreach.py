@@ -98,6 +98,12 @@ def draft(
 
     config = session.config
     template = load_template(session.root, template_name)
+    if config.kinds.class_of(template.kind) == "note":
+        raise CrmError(
+            f"{template.path}: kind {template.kind!r} is a note in [kinds]: a message you send "
+            "always counts as outreach, so give it a contact or broadcast kind",
+            exit_code=2,
+        )
     defaults = template.audience
     filters = _with_defaults(filters, defaults)
     report = report or defaults.get("report")
