@@ -292,6 +292,7 @@ campaign: holiday-2026-12-15
 template: holiday
 kind: greeting
 log: Holiday greeting
+topic: holidays
 status: draft
 context:  # for you only; never sent
   likes:
@@ -324,6 +325,7 @@ campaign: holiday-2026-12-15
 template: holiday
 kind: greeting
 log: Holiday greeting
+topic: holidays
 status: draft
 context:  # for you only; never sent
   likes:

@@ -1,17 +1,21 @@
-"""Outreach commands: ``draft``, ``outbox``, ``send``, ``sent``."""
+"""Outreach commands: ``draft`` and ``outbox`` (sending is in ``crm.cli.sending``)."""
 
 from __future__ import annotations
 
-import os
-import time
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from crm.cli import clock
-from crm.cli.common import Session, emit_rows, format_option, pass_session, today_option
+from crm.cli.common import (
+    Session,
+    emit_rows,
+    format_option,
+    near,
+    pass_session,
+    today_option,
+)
 from crm.cli.reports import filter_options
 from crm.core.errors import CrmError
 from crm.report.render import Column, Format, to_json
@@ -19,6 +23,7 @@ from crm.rules.audience import REPORTS
 from crm.rules.filters import CustomerFilter
 
 if TYPE_CHECKING:
+    from crm.core.config import Config
     from crm.outreach.outbox import Draft
 
 DRAFT_COLUMNS = (
@@ -40,7 +45,20 @@ def outbox_of(session: Session) -> Path:
     return session.root / session.config.outreach.outbox
 
 
-def _shown(session: Session, path: Path) -> str:
+def refuse_config_errors(session: Session) -> Config:
+    """Return the vault's config; refuse to write to anyone while crm.toml has errors.
+
+    A broken crm.toml falls back to defaults, which would drop the quiet period, the caps
+    and the [smtp] settings without a word.
+    """
+    errors = [p for p in session.config_problems if p.severity == "error"]
+    if errors:
+        lines = "\n".join(str(p) for p in near(errors))
+        raise CrmError(f"crm.toml has errors; fix them before writing to anyone:\n{lines}")
+    return session.config
+
+
+def shown_path(session: Session, path: Path) -> str:
     """Return a path inside the vault as the vault names it (``outbox/holiday-2026/``)."""
     try:
         return path.relative_to(session.root).as_posix()
@@ -96,7 +114,7 @@ def draft(
     from crm.outreach.templates import load_template
     from crm.rules.audience import chosen, summary
 
-    config = session.config
+    config = refuse_config_errors(session)
     template = load_template(session.root, template_name)
     if config.kinds.class_of(template.kind) == "note":
         raise CrmError(
@@ -135,13 +153,13 @@ def draft(
         winback=report == "winback",
     )
     if not dry_run:
-        drafts.write(plan, template, config, today)
-    folder = _shown(session, plan.folder) + "/"
+        drafts.write(plan, template, config, today, winback=report == "winback")
+    folder = shown_path(session, plan.folder) + "/"
     if fmt != "table":
         rows = [
             {"id": p.customer.id, "name": p.customer.name, "outcome": "draft",
              "channel": p.message.channel, "to": p.to, "reason": None, "detail": None,
-             "path": _shown(session, p.path)}
+             "path": shown_path(session, p.path)}
             for p in plan.drafts
         ] + [
             {"id": h.customer.id, "name": h.customer.name, "outcome": "held", "channel": None,
@@ -229,165 +247,4 @@ def outbox(session: Session, campaign: str | None, fmt: Format) -> None:
     emit_rows([draft_row(d) for d in found], DRAFT_COLUMNS, fmt, "No drafts.")
 
 
-def log_sent(session: Session, d: Draft, day: date) -> bool:
-    """Append the sent message to its customer's log, once: False when it is already there."""
-    from crm.edit.changes import append_log
-    from crm.rules.audience import campaign_marker, in_campaign
-
-    customer = session.customer(d.customer)
-    if in_campaign(customer, d.campaign):
-        return False
-    text = f"{d.log or d.subject or 'message'} {campaign_marker(d.campaign)}"
-    append_log(customer.location.path, day, d.kind, text)
-    return True
-
-
-@click.command()
-@click.argument("campaign")
-@click.option("--yes", is_flag=True, help="Really send (without it, only show what would go).")
-@click.option("--limit", type=click.IntRange(1), help="Send at most N emails.")
-@click.option("--resend-unknown", is_flag=True, help="Also send drafts whose outcome is unknown.")
-@today_option
-@pass_session
-def send(
-    session: Session, campaign: str, yes: bool, limit: int | None, resend_unknown: bool, today: date
-) -> None:
-    """Send the email drafts of CAMPAIGN by SMTP, and write links for texts.
-
-    Each message goes exactly once: run it again after an error and only the rest go.
-    SMS and WhatsApp drafts become tap-to-send links in outbox/CAMPAIGN/links.html;
-    mark them with crm sent once sent. Every sent message is logged back to its
-    customer's ## Log with its [campaign: NAME] marker.
-
-    \b
-    Examples:
-      crm send holiday-2026-12-01             show what would be sent
-      crm send holiday-2026-12-01 --yes --limit 5
-      crm send holiday-2026-12-01 --yes --resend-unknown
-    """
-    from crm.outreach import send as smtp_send
-    from crm.outreach.outbox import campaign_drafts
-    from crm.outreach.templates import GAP
-
-    config = session.config
-    found = campaign_drafts(outbox_of(session), campaign)
-    repaired = [d for d in found if d.status == "sent" and log_sent(session, d, today)]
-    for d in repaired:
-        click.echo(f"logged {d.customer}: it was sent, but its log line was missing")
-    emails, held = [], []
-    for d in found:
-        why = smtp_send.sendable(d, resend_unknown)
-        if why is None and d.channel == "email":
-            emails.append(d)
-        elif why is not None and why != "sent":
-            held.append((d, why))
-    texts = [d for d in found if d.channel != "email" and d.waiting and GAP not in d.body]
-    _write_links(session, campaign, found)
-    for d, why in held:
-        click.echo(f"not sent: {d.customer}: {why}", err=True)
-    if limit is not None:
-        emails = emails[:limit]
-    if not yes:
-        for d in emails:
-            click.echo(f"would send: {d.customer}: {d.to}: {d.subject or ''}")
-        if emails:
-            click.echo(f"{len(emails)} to send; run again with --yes to send them.")
-        _say_links(session, campaign, texts)
-        return
-    if emails:
-        sender = smtp_send.sender(config.smtp, config.business)
-        secret = smtp_send.password(config.smtp, os.environ)
-        with smtp_send.connection(config.smtp, secret) as conn:
-            outcome = smtp_send.send_emails(
-                emails,
-                conn,
-                sender,
-                now=clock.now(),
-                on_sent=lambda d: log_sent(session, d, today),
-                pause=smtp_send.pause_for(config.smtp.rate, time.sleep),
-            )
-        for d in outcome.sent:
-            click.echo(f"sent: {d.customer}: {d.to}")
-        for d, why in outcome.refused:
-            click.echo(f"refused: {d.customer}: {why}", err=True)
-        for d in outcome.unknown:
-            click.echo(f"unknown: {d.customer}: the connection dropped; did it arrive?", err=True)
-        _say_links(session, campaign, texts)
-        if outcome.stopped:
-            rest = len(emails) - len(outcome.sent) - len(outcome.unknown)
-            raise CrmError(f"stopped: {outcome.stopped}; {rest} not sent, run crm send again")
-        if outcome.refused or outcome.unknown:
-            raise CrmError("some messages were not sent")
-        return
-    _say_links(session, campaign, texts)
-
-
-def _write_links(session: Session, campaign: str, found: list[Draft]) -> None:
-    from crm.edit import atomic
-    from crm.outreach.links import link_of, page
-    from crm.outreach.outbox import LINKS_PAGE, campaign_folder
-
-    waiting = [d for d in found if d.waiting]
-    items = [
-        (d.name, d.channel, link_of(d.channel, d.to, d.subject, d.body), d.body) for d in waiting
-    ]
-    path = campaign_folder(outbox_of(session), campaign) / LINKS_PAGE
-    atomic.write(path, page(campaign, items).encode("utf-8"))
-
-
-def _say_links(session: Session, campaign: str, texts: list[Draft]) -> None:
-    from crm.outreach.links import link_of
-    from crm.outreach.outbox import LINKS_PAGE, campaign_folder
-
-    if not texts:
-        return
-    for d in texts:
-        click.echo(f"{d.customer}: {link_of(d.channel, d.to, d.subject, d.body)}")
-    path = _shown(session, campaign_folder(outbox_of(session), campaign) / LINKS_PAGE)
-    click.echo(
-        f"{len(texts)} to send by hand: open {path} on your phone, tap each, "
-        f"then: crm sent {campaign}"
-    )
-
-
-@click.command()
-@click.argument("campaign")
-@click.argument("ids", nargs=-1, metavar="[ID]...")
-@today_option
-@pass_session
-def sent(session: Session, campaign: str, ids: tuple[str, ...], today: date) -> None:
-    """Mark drafts you sent by hand (the links) as sent, and log them back.
-
-    Without IDs, every waiting text and WhatsApp draft of CAMPAIGN; an email draft
-    is marked only when named (crm send marks the ones it sends).
-
-    \b
-    Examples:
-      crm sent holiday-2026-12-01
-      crm sent holiday-2026-12-01 ana-garcia tom-becker
-    """
-    from crm.outreach.outbox import campaign_drafts, set_status
-    from crm.outreach.templates import GAP
-
-    found = campaign_drafts(outbox_of(session), campaign)
-    by_id = {d.customer: d for d in found}
-    unknown = [i for i in ids if i not in by_id]
-    if unknown:
-        raise CrmError(f"no draft for {', '.join(unknown)} in {campaign}", exit_code=2)
-    chosen = [by_id[i] for i in ids] if ids else [d for d in found if d.channel != "email"]
-    marked = 0
-    for d in chosen:
-        if d.status == "sent":
-            continue
-        if GAP in d.body:
-            click.echo(f"not marked: {d.customer}: still holds {GAP}", err=True)
-            continue
-        d = set_status(d, "sent", sent=clock.now().isoformat(), error=None)
-        log_sent(session, d, today)
-        marked += 1
-        click.echo(f"sent: {d.customer}")
-    if not marked:
-        click.echo("Nothing to mark.")
-
-
-COMMANDS = [draft, outbox, send, sent]
+COMMANDS = [draft, outbox]

@@ -62,7 +62,6 @@ def check(session: Session, fmt: Format, strict: bool, today: date) -> None:
       crm check --format json | jq '.[].message'
     """
     from crm.edit.gitmerge import check_driver  # git plumbing only for `crm check`
-
     from crm.outreach.templates import check_templates
 
     def plans(vault: Vault, config: Config) -> list[Problem]:

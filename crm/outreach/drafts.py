@@ -105,7 +105,7 @@ def plan(
     return Plan(campaign, outbox / campaign, tuple(drafts), tuple(holds))
 
 
-def front_of(p: Planned, template: Template, campaign: str) -> dict[str, Any]:
+def front_of(p: Planned, template: Template, campaign: str, winback: bool) -> dict[str, Any]:
     """Return the draft's front matter keys, in the order the file shows them."""
     return {
         "to": p.to,
@@ -116,7 +116,9 @@ def front_of(p: Planned, template: Template, campaign: str) -> dict[str, Any]:
         "campaign": campaign,
         "template": template.name,
         "kind": template.kind,
-        "log": log_summary(template, p.message),
+        "log": log_summary(template),
+        "topic": template.topic,
+        "winback": True if winback else None,
         "status": "draft",
     }
 
@@ -146,22 +148,19 @@ def _line(entry: Interaction) -> str:
     return f"{entry.day} {entry.kind}: {entry.text}" if entry.text else f"{entry.day} {entry.kind}"
 
 
-def log_summary(template: Template, message: Rendered) -> str:
+def log_summary(template: Template) -> str:
     """Return what the log says was sent: the template's ``log`` (the one in the vault's own
-    language, not a variant's), else the subject, else the message's first line (shortened)."""
-    if template.log:
-        return template.log
-    if message.subject:
-        return message.subject
-    first = next((line.strip() for line in message.body.split("\n") if line.strip()), "")
-    return first if len(first) <= 60 else first[:59].rstrip() + "…"
+    language, never a variant's), else the template's name."""
+    return template.log or template.name
 
 
-def write(p: Plan, template: Template, config: Config, day: date) -> list[Path]:
+def write(
+    p: Plan, template: Template, config: Config, day: date, *, winback: bool = False
+) -> list[Path]:
     """Write the plan's drafts; return their paths."""
     written = []
     for item in p.drafts:
-        front = front_of(item, template, p.campaign)
+        front = front_of(item, template, p.campaign, winback)
         context = sender_context(item.customer, config, day)
         write_draft(item.path, draft_text(front, context, item.message.body))
         written.append(item.path)

@@ -92,12 +92,14 @@ li{{margin:0 0 1em}}a{{font-size:1.2em}}p{{margin:.3em 0;color:#444}}</style>
 """
 
 
-def link_of(channel: str, to: str, subject: str | None, body: str) -> str:
-    """Return the tap-to-send link of a message on ``channel`` to ``to`` (E.164, or an email
-    header such as ``Ana García <ana@example.com>``)."""
-    if channel == "sms":
-        return sms_link(to, body)
-    if channel == "whatsapp":
-        return whatsapp_link(to, body)
+def link_of(channel: str, to: str, subject: str | None, body: str, region: str = "") -> str:
+    """Return the tap-to-send link of a message on ``channel`` to ``to`` (a phone number, or an
+    email header such as ``Ana García <ana@example.com>``)."""
+    if channel in ("sms", "whatsapp"):
+        try:
+            number = e164(to, region)  # a number edited by hand in the draft
+        except BadNumber:
+            number = "".join(ch for ch in to if ch.isdigit() or ch == "+")
+        return sms_link(number, body) if channel == "sms" else whatsapp_link(number, body)
     address = getaddresses([to])[0][1] if "<" in to else to
     return mailto_link(address, subject, body)

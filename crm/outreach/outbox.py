@@ -9,7 +9,6 @@ whose outcome is not known (the connection dropped after DATA, or a crash while 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -56,6 +55,9 @@ class Draft:
     message_id: str | None
     error: str | None
     body: str
+    topic: str | None = None  # the template's: the rules ask again when it is sent
+    winback: bool = False  # drafted for a lost customer by ``--report winback``
+    offered: str | None = None  # the day ``crm send`` put it on the links page
 
     @property
     def waiting(self) -> bool:
@@ -73,6 +75,8 @@ def draft_path(outbox: Path, campaign: str, customer_id: str) -> Path:
 
 def scalar(value: Any) -> str:
     """Return a value as one line of YAML (quoted when YAML would read it as something else)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, date | datetime):
         return value.isoformat()
     text = str(value)
@@ -81,7 +85,10 @@ def scalar(value: Any) -> str:
         same = yaml.safe_load(text) == text
     except yaml.YAMLError:
         same = False
-    return text if plain and same else json.dumps(text, ensure_ascii=False)
+    if plain and same:
+        return text
+    quoted = yaml.safe_dump(text, default_style='"', allow_unicode=True, width=1_000_000)
+    return quoted.removesuffix("\n...\n").rstrip("\n")
 
 
 def draft_text(front: Mapping[str, Any], context: Mapping[str, Any], body: str) -> str:
@@ -142,6 +149,9 @@ def read_draft(path: Path) -> Draft:
         message_id=text_of("message_id"),
         error=text_of("error"),
         body=body,
+        topic=text_of("topic"),
+        winback=meta.get("winback") is True,
+        offered=text_of("offered"),
     )
 
 
@@ -170,50 +180,85 @@ def campaigns(outbox: Path) -> list[str]:
     return sorted(p.name for p in outbox.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def waiting(outbox: Path) -> list[tuple[str, int]]:
-    """Return each campaign with drafts still to send, and how many (read cheaply, by status)."""
-    found = []
+def waiting_drafts(outbox: Path) -> dict[str, list[str]]:
+    """Return, by campaign, the customer ids of drafts still to send (read cheaply, by status)."""
+    found: dict[str, list[str]] = {}
     for campaign in campaigns(outbox):
-        count = 0
-        for path in (outbox / campaign).glob("*.md"):
+        for path in sorted((outbox / campaign).glob("*.md")):
             try:
                 head = path.read_text(encoding="utf-8", errors="replace").split("\n---", 1)[0]
             except OSError:
                 continue
-            status = re.search(r"^status:\s*(\S+)", head, re.M)
-            count += status is None or status.group(1) == "draft"
-        if count:
-            found.append((campaign, count))
+            status = re.search(r"^status[ \t]*:[ \t]*(\S+)", head, re.M)
+            if status is None or status.group(1) in ("draft", '"draft"'):
+                customer = re.search(r"^customer[ \t]*:[ \t]*(\S+)", head, re.M)
+                found.setdefault(campaign, []).append(customer.group(1) if customer else path.stem)
     return found
 
 
-def set_status(draft: Draft, status: DraftStatus, **more: str | None) -> Draft:
-    """Rewrite the draft's ``status`` (and ``message_id``, ``sent``, ``error``) lines atomically.
+def waiting(outbox: Path) -> list[tuple[str, int]]:
+    """Return each campaign with drafts still to send, and how many."""
+    return [(c, len(ids)) for c, ids in waiting_drafts(outbox).items()]
 
-    Only those lines change: the message and anything the person edited stay as they are.
-    A key given as None is removed.
+
+class Moved(CrmError):
+    """The draft's status is no longer what the caller saw (another crm send got there first)."""
+
+
+_KEY_LINE = r"^{key}[ \t]*:[ \t]*(?P<value>.*?)(?P<comment>[ \t]+#.*)?$"
+
+
+def set_status(
+    draft: Draft,
+    status: DraftStatus,
+    *,
+    expect: tuple[DraftStatus, ...] | None = None,
+    **more: str | None,
+) -> Draft:
+    """Rewrite the draft's ``status`` (and ``message_id``, ``sent``, ``error``...) lines atomically.
+
+    Under the draft's lock, and only when its status is still one of ``expect`` (else
+    ``Moved``): two ``crm send`` at once never both send it. Only those lines change (their
+    comments and the file's line endings stay); the message and anything the person edited stay
+    as they are. A key given as None is removed; a missing one is added after ``status``.
     """
     path = draft.path
     with atomic.locked(path):
         data, seen = atomic.read(path)
-        lines = data.decode("utf-8-sig").replace("\r\n", "\n").split("\n")
+        text = data.decode("utf-8-sig")
+        newline = "\r\n" if "\r\n" in text else "\n"
+        lines = text.replace("\r\n", "\n").split("\n")
         end = front_matter_end(lines)
         if isinstance(end, str):
             raise CrmError(f"{path}: {end}")
-        changes: dict[str, str | None] = {"status": status, **more}
-        for key, value in changes.items():
-            at = next((n for n in range(1, end) if re.match(rf"{key}\s*:", lines[n])), None)
+
+        def find(key: str) -> tuple[int, re.Match[str]] | tuple[None, None]:
+            pattern = re.compile(_KEY_LINE.format(key=re.escape(key)))
+            for n in range(1, end):
+                if found := pattern.match(lines[n]):
+                    return n, found
+            return None, None
+
+        if expect is not None:
+            at, found = find("status")
+            now = found.group("value").strip() if found else "draft"
+            if now not in expect:
+                raise Moved(f"{path}: its status is {now!r} now; left alone")
+        for key, value in {"status": status, **more}.items():
+            at, found = find(key)
             if value is None:
                 if at is not None:
                     del lines[at]
                     end -= 1
                 continue
-            line = f"{key}: {scalar(value)}"
+            comment = (found.group("comment") or "") if found else ""
+            line = f"{key}: {scalar(value)}{comment}"
             if at is not None:
                 lines[at] = line
-            else:
-                status_at = next(n for n in range(1, end) if lines[n].startswith("status:"))
-                lines.insert(status_at + 1, line)
-                end += 1
-        atomic.replace(path, "\n".join(lines).encode("utf-8"), seen)
+                continue
+            status_at, _ = find("status")
+            where = end if status_at is None else status_at + 1
+            lines.insert(where, line)
+            end += 1
+        atomic.replace(path, newline.join(lines).encode("utf-8"), seen)
     return read_draft(path)

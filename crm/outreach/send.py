@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -26,7 +27,7 @@ from email.utils import format_datetime, getaddresses
 
 from crm.core.errors import CrmError
 from crm.core.outreach import BusinessConfig, SmtpConfig
-from crm.outreach.outbox import Draft, set_status
+from crm.outreach.outbox import Draft, Moved, set_status
 from crm.outreach.templates import GAP
 
 PORTS = {"starttls": 587, "ssl": 465, "none": 25}
@@ -40,6 +41,7 @@ class Outcome:
     sent: list[Draft] = field(default_factory=list)
     refused: list[tuple[Draft, str]] = field(default_factory=list)  # still drafts, with why
     unknown: list[Draft] = field(default_factory=list)
+    skipped: list[tuple[Draft, str]] = field(default_factory=list)  # another crm send took them
     stopped: str | None = None  # why the batch stopped early
 
 
@@ -53,11 +55,18 @@ def sender(smtp: SmtpConfig, business: BusinessConfig) -> str:
 
 
 def address_of(header: str) -> str:
-    """Return the bare address of ``Name <a@b.c>``."""
+    """Return the bare address of ``Name <a@b.c>``, its domain in ASCII (IDNA) for SMTP."""
     found = getaddresses([header])
-    if not found or "@" not in found[0][1]:
+    if not found or found[0][1].count("@") != 1:
         raise CrmError(f"{header!r} is not an email address")
-    return found[0][1]
+    local, domain = found[0][1].split("@")
+    if not local or not domain:
+        raise CrmError(f"{header!r} is not an email address")
+    try:
+        local.encode("ascii")
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        raise CrmError(f"{header!r}: crm cannot send to this address (not ASCII)") from None
 
 
 def message_id(draft: Draft, from_addr: str) -> str:
@@ -71,8 +80,9 @@ def email_of(draft: Draft, from_header: str, now: datetime) -> EmailMessage:
     """Return the email of ``draft``: UTF-8 text, the customer's display name in ``To``."""
     msg = EmailMessage(policy=SMTP)
     msg["From"] = from_header
-    msg["To"] = draft.to
-    msg["Subject"] = draft.subject or ""
+    name = getaddresses([draft.to])[0][0]
+    msg["To"] = str(Address(display_name=name, addr_spec=address_of(draft.to)))
+    msg["Subject"] = " ".join((draft.subject or "").split())
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = message_id(draft, address_of(from_header))
     msg.set_content(draft.body, charset="utf-8", cte="quoted-printable")
@@ -188,10 +198,20 @@ def send_emails(
     for n, draft in enumerate(drafts):
         if n:
             pause()
-        msg = email_of(draft, from_header, now)
-        draft = set_status(draft, "sending", error=None)
+        try:  # everything that can fail before the server hears of it, fails here
+            msg = email_of(draft, from_header, now)
+            to_addr, data = address_of(draft.to), msg.as_bytes()
+        except (CrmError, ValueError, UnicodeError, HeaderParseError) as exc:
+            why = str(exc)
+            outcome.refused.append((set_status(draft, "draft", error=why), why))
+            continue
         try:
-            _deliver(conn, from_addr, address_of(draft.to), msg.as_bytes())
+            draft = set_status(draft, "sending", expect=(draft.status,), error=None)
+        except Moved as exc:
+            outcome.skipped.append((draft, str(exc)))
+            continue
+        try:
+            _deliver(conn, from_addr, to_addr, data)
         except _Unknown as exc:
             outcome.unknown.append(set_status(draft, "unknown", error=str(exc)))
             outcome.stopped = f"the connection dropped while sending to {draft.to}"
