@@ -403,18 +403,25 @@ def test_check_lints_every_message_template(write_vault: WriteVault) -> None:
 
 def test_the_agenda_says_how_many_drafts_wait(example: Path) -> None:
     assert run(example, "draft", "holiday", "--today", DAY).exit_code == 0
-    assert run(example, "draft", "thanks", "--today", DAY).exit_code == 0
+    # One message at a time: the loyal two have a holiday draft waiting.
+    thanks = run(example, "draft", "thanks", "--today", DAY, "--explain")
+    assert thanks.output.splitlines()[:3] == [
+        "thanks-2026-12-15: 0 drafts; held back: 2 draft waiting",
+        "  held   Ana García (ana-garcia): draft waiting (in holiday-2026-12-15)",
+        "  held   Grace Okafor (grace-okafor): draft waiting (in holiday-2026-12-15)",
+    ]
+    assert run(example, "draft", "winback", "--today", DAY).exit_code == 0
     assert run(example, "sent", "holiday-2026-12-15", "julia-santos", "--today", DAY).exit_code == 0
     text = run(example, "agenda", "--today", DAY).output
     assert text.endswith(
-        "\nDrafts waiting in the outbox (17)\n"
+        "\nDrafts waiting in the outbox (16)\n"
         "  holiday-2026-12-15: 15: crm send holiday-2026-12-15\n"
-        "  thanks-2026-12-15: 2: crm send thanks-2026-12-15\n"
+        "  winback-2026-12-15: 1: crm send winback-2026-12-15\n"
     )
     shown = json.loads(run(example, "agenda", "--today", DAY, "--format", "json").output)
     assert shown["drafts"] == [
         {"campaign": "holiday-2026-12-15", "waiting": 15},
-        {"campaign": "thanks-2026-12-15", "waiting": 2},
+        {"campaign": "winback-2026-12-15", "waiting": 1},
     ]
     first = shown["overdue"][0]
     assert (first["name"], first["reach"], first["said"]) == (
@@ -435,6 +442,6 @@ def test_a_message_is_never_logged_as_a_note(write_vault: WriteVault) -> None:
     result = run(root, "draft", "n")
     assert (result.exit_code, result.output) == (
         2,
-        f"crm: {root}/templates/messages/n.md: kind 'note' is a note in [kinds]: a message you "
+        f"crm: {root}/templates/messages/n.md:2: kind 'note' is a note in [kinds]: a message you "
         "send always counts as outreach, so give it a contact or broadcast kind\n",
     )

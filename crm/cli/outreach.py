@@ -110,18 +110,13 @@ def draft(
     """
     from crm.core.outreach import parse_quiet
     from crm.outreach import drafts
-    from crm.outreach.outbox import check_campaign
-    from crm.outreach.templates import load_template
+    from crm.outreach.outbox import check_campaign, waiting_drafts
+    from crm.outreach.templates import load_template, note_kind
     from crm.rules.audience import chosen, summary
 
     config = refuse_config_errors(session)
     template = load_template(session.root, template_name)
-    if config.kinds.class_of(template.kind) == "note":
-        raise CrmError(
-            f"{template.path}: kind {template.kind!r} is a note in [kinds]: a message you send "
-            "always counts as outreach, so give it a contact or broadcast kind",
-            exit_code=2,
-        )
+    note_kind(template, config.kinds)
     defaults = template.audience
     filters = _with_defaults(filters, defaults)
     report = report or defaults.get("report")
@@ -132,8 +127,9 @@ def draft(
         raise click.BadParameter(str(exc), param_hint="--quiet") from None
     name = check_campaign(campaign or drafts.default_campaign(template.name, today))
     ids = tuple(session.customer(t).id for t in to)
+    everyone = session.vault().customers
     customers = chosen(
-        session.vault().customers,
+        everyone,
         config,
         today,
         filters=filters,
@@ -141,16 +137,22 @@ def draft(
         likes_word=likes_word,
         to=ids,
     )
+    kept = {c.id for c in customers}
+    left_out = [c for c in everyone if c.id in ids and c.id not in kept]
+    box = outbox_of(session)
+    waiting = {i: c for c, found in waiting_drafts(box).items() for i in found if c != name}
     plan = drafts.plan(
         template,
         customers,
         config,
         today,
         campaign=name,
-        outbox=outbox_of(session),
+        outbox=box,
         quiet=span,
         likes=likes_word,
         winback=report == "winback",
+        waiting=waiting,
+        left_out=left_out,
     )
     if not dry_run:
         drafts.write(plan, template, config, today, winback=report == "winback")
@@ -168,9 +170,9 @@ def draft(
         ]  # fmt: skip
         if fmt == "json":
             drafted = [r for r in rows if r["outcome"] == "draft"]
-            kept = [r for r in rows if r["outcome"] == "held"]
+            back = [r for r in rows if r["outcome"] == "held"]
             shown = {"campaign": name, "template": template.name, "folder": folder,
-                     "dry_run": dry_run, "drafts": drafted, "held": kept}  # fmt: skip
+                     "dry_run": dry_run, "drafts": drafted, "held": back}  # fmt: skip
             click.echo(to_json(shown), nl=False)
         else:
             emit_rows(rows, (), fmt)

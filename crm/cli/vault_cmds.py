@@ -68,7 +68,7 @@ def check(session: Session, fmt: Format, strict: bool, today: date) -> None:
         return future_contacts(vault, config, today)
 
     def templates(vault: Vault, config: Config) -> list[Problem]:
-        return check_templates(session.root)
+        return check_templates(session.root, config.kinds)
 
     checks: list[Check] = [check_driver, unknown_kinds, plans, templates]
     found = run_checks(session.vault(), session.config, session.config_problems, checks)

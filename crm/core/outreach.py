@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from crm.core.dates import parse_span
@@ -91,10 +91,13 @@ def parse_quiet(text: str) -> Span:
 def parse_outreach(tab: dict[str, Any], bad: Callable[[str], None]) -> OutreachConfig:
     values: dict[str, Any] = _texts(tab, "outreach", ("outbox",), bad)
     outbox = values.get("outbox")
-    if outbox is not None and (
-        not outbox or Path(outbox).is_absolute() or ".." in Path(outbox).parts
-    ):
-        bad(f"outreach.outbox: {values.pop('outbox')!r} must be a folder inside the vault")
+    if outbox is not None:
+        # One spelling, as the walker sees folders: "./drafts/" and "drafts" are one folder.
+        parts = [p for p in PurePosixPath(outbox.replace("\\", "/")).parts if p != "."]
+        if not parts or Path(outbox).is_absolute() or outbox.startswith("/") or ".." in parts:
+            bad(f"outreach.outbox: {values.pop('outbox')!r} must be a folder inside the vault")
+        else:
+            values["outbox"] = "/".join(parts)
     if "quiet" in tab:
         try:
             values["quiet"] = parse_quiet(str(tab["quiet"]))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from email.errors import HeaderParseError
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +70,15 @@ def plan(
     quiet: Span,
     likes: str | None = None,
     winback: bool = False,
+    waiting: Mapping[str, str] | None = None,
+    left_out: Sequence[Customer] = (),
 ) -> Plan:
-    """Return the drafts of ``template`` for ``customers`` (already chosen) on ``day``."""
+    """Return the drafts of ``template`` for ``customers`` (already chosen) on ``day``.
+
+    ``waiting`` names, by customer id, another campaign with a draft for them still to send
+    (they get one message at a time); ``left_out`` are customers asked for by id whom the
+    filters or the template's audience leave out (held back, so that nobody vanishes).
+    """
     audience = Audience(
         campaign=campaign,
         day=day,
@@ -82,12 +90,15 @@ def plan(
         winback=winback,
     )
     drafts: list[Planned] = []
-    holds: list[Held] = []
+    holds = [Held(c, "not in the audience", "left out by the filters") for c in left_out]
+    others = waiting or {}
     for c in customers:
         path = draft_path(outbox, campaign, c.id)
         why = held(c, audience, config)
         if why is None and path.exists():
             why = Held(c, "already in this campaign", "drafted")
+        if why is None and others.get(c.id, campaign) != campaign:
+            why = Held(c, "draft waiting", f"in {others[c.id]}")
         if why is not None:
             holds.append(why)
             continue
@@ -98,8 +109,8 @@ def plan(
             continue
         try:
             to = recipient(c, message.channel, config.business.region)
-        except ValueError as exc:  # a phone number that does not parse, a bad email address
-            holds.append(Held(c, "bad address", str(exc)))
+        except (ValueError, IndexError, HeaderParseError) as exc:  # a number, an email address
+            holds.append(Held(c, "bad address", str(exc) or f"{c.emails[0]!r} is no address"))
             continue
         drafts.append(Planned(c, message, to, path))
     return Plan(campaign, outbox / campaign, tuple(drafts), tuple(holds))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -41,7 +42,11 @@ def date_filter(ctx: jinja2.runtime.Context, value: Any, style: str = "long") ->
     if isinstance(value, PartialDate):
         if value.year is None:
             day = date(2000, value.month, value.day)  # a leap year holds every birthday
-            return format_skeleton(_YEARLESS.get(style, style), day, locale=locale)
+            # A pattern's year has nothing to print: the rest of it, as a skeleton.
+            skeleton = (
+                _YEARLESS.get(style) or re.sub(r"[yYuU]+", "", style).strip(" ,./-'") or "MMMMd"
+            )
+            return format_skeleton(skeleton, day, locale=locale)
         value = date(value.year, value.month, value.day)
     if not isinstance(value, date):
         raise jinja2.TemplateRuntimeError(f"date: {value!r} is not a date")

@@ -148,10 +148,10 @@ def render(
             subject = " ".join(words.subject_template.render(names).split())
     except jinja2.UndefinedError as exc:
         raise RenderFailed(str(exc.message or exc)) from None
-    except (jinja2.TemplateError, ValueError, TypeError) as exc:
-        raise RenderFailed(f"cannot render: {exc}") from None
+    except Exception as exc:  # anything a template's expression raises is this customer's problem
+        raise RenderFailed(f"cannot render: {exc or type(exc).__name__}") from None
     text = "\n".join(line.rstrip() for line in body.strip().split("\n")) + "\n"
     for word in IMPERSONAL:
-        if word in folded(text + (subject or "")):
+        if folded(word) in folded(text + (subject or "")):
             raise RenderFailed(f"'{word}' is no greeting")
     return Rendered(channel, subject, text)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import glob
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from crm.core.errors import CrmError
 from crm.core.fields import FIELDS
+from crm.core.kinds import Kinds
 from crm.core.model import Location, Problem
 from crm.outreach.localdates import date_filter
 from crm.rules.audience import REPORTS, folded
@@ -68,6 +69,7 @@ class Template:
     log: str | None
     nameless: bool
     language: str | None  # the language of its words (a variant's is its file name's)
+    kind_line: int  # where the front matter says the kind (1 when it does not)
     body: jinja2.Template
     subject_template: jinja2.Template | None
     has_gap: bool
@@ -93,19 +95,38 @@ class Missing(jinja2.StrictUndefined):
         name = self._undefined_name
         owner = self._undefined_obj
         if isinstance(owner, Fields):
-            return f"missing {owner.label}.{name}"
+            return f"missing {owner.owner}.{name}"
         return f"missing {name}"
 
 
-class Fields(dict[str, Any]):
-    """A mapping a template reads by attribute (``me.name``); it knows its own name."""
+class Fields:
+    """Named values a template reads as ``me.name`` or ``me["name"]``; it knows its own name.
+
+    Only the values are attributes (no dict methods shadow a key such as ``label``), and the
+    sandbox never reads the underscored name.
+    """
 
     def __init__(self, label: str, values: Mapping[str, Any]) -> None:
-        super().__init__(values)
-        self.label = label
+        self.__dict__.update(values)
+        object.__setattr__(self, "_fields_of", label)
+
+    @property
+    def owner(self) -> str:
+        return str(self.__dict__["_fields_of"])
+
+    def __getitem__(self, key: str) -> Any:
+        if key.startswith("_"):
+            raise KeyError(key)
+        return self.__dict__[key]
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and not key.startswith("_") and key in self.__dict__
+
+    def __iter__(self) -> Iterator[str]:
+        return (k for k in self.__dict__ if not k.startswith("_"))
 
     def __str__(self) -> str:
-        return str(self.get("text", ""))
+        return str(self.__dict__.get("text", ""))
 
 
 def environment() -> SandboxedEnvironment:
@@ -141,11 +162,19 @@ def load_template(root: Path, name: str) -> Template:
         language = other.name[len(path.stem) + 1 : -3].casefold()
         if re.fullmatch(r"[a-z]{2,3}(?:-[a-z0-9]{2,8})*", language):
             variant = _read(root, other, other.name)
+            for key in ("kind", "channel", "topic", "audience", "log", "nameless"):
+                if getattr(variant, key) not in (getattr(_DEFAULTS, key), getattr(base, key)):
+                    raise TemplateError(
+                        Location(other, 1),
+                        f"a language variant sets only subject and the message; {key} comes "
+                        f"from {path.name}",
+                    )
             variants.append((language, replace(variant, language=language)))
     return replace(base, variants=tuple(variants))
 
 
 def _read(root: Path, path: Path, name: str) -> Template:
+    """Return the template in ``path`` (``name`` as the command line gave it)."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -157,15 +186,36 @@ def _read(root: Path, path: Path, name: str) -> Template:
     return parse_template(path, text.replace("\r\n", "\n"))
 
 
-def check_templates(root: Path) -> list[Problem]:
+_DEFAULTS: Template  # a template of no front matter: what a variant leaves as it is
+
+
+def check_templates(root: Path, kinds: Kinds) -> list[Problem]:
     """Return the problems of every message template of the vault (for ``crm check``)."""
     found = []
-    for path in sorted(folder(root).glob("*.md")) if folder(root).is_dir() else ():
+    paths = sorted(folder(root).glob("*.md")) if folder(root).is_dir() else []
+    for path in paths:  # each file on its own, variants too
         try:
             _read(root, path, path.name)
         except TemplateError as exc:
             found.append(exc.problem)
-    return found
+    broken = {p.location.path.name.split(".")[0] for p in found}
+    for path in paths:  # then each template with its variants
+        if "." not in path.stem and path.stem not in broken:
+            try:
+                note_kind(load_template(root, str(path)), kinds)
+            except TemplateError as exc:
+                found.append(exc.problem)
+    return sorted(found, key=lambda p: (str(p.location.path), p.location.line or 0))
+
+
+def note_kind(template: Template, kinds: Kinds) -> None:
+    """Refuse a template whose kind is a note: a message sent always counts as outreach."""
+    if kinds.class_of(template.kind) == "note":
+        raise TemplateError(
+            Location(template.path, template.kind_line),
+            f"kind {template.kind!r} is a note in [kinds]: a message you send always counts as "
+            "outreach, so give it a contact or broadcast kind",
+        )
 
 
 def parse_template(path: Path, text: str) -> Template:
@@ -200,9 +250,13 @@ def parse_template(path: Path, text: str) -> Template:
             raise fail(_line_of(front, str(key)), f"unknown audience key {key!r}{hint}")
         if key == "report" and value not in REPORTS:
             raise fail(_line_of(front, "report"), f"report must be one of {', '.join(REPORTS)}")
+        texts = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        if not isinstance(value, str) and not (key == "tag" and texts):
+            what = "text or a list of text" if key == "tag" else "text"
+            raise fail(_line_of(front, str(key)), f"audience {key} must be {what}")
     for word in IMPERSONAL:
-        if word in folded(text):
-            line = next(n for n, s in enumerate(text.splitlines(), 1) if word in folded(s))
+        if folded(word) in folded(text):
+            line = next(n for n, s in enumerate(text.split("\n"), 1) if folded(word) in folded(s))
             raise fail(
                 line, f"'{word}' is no greeting: greet each person by name ({{{{ hello }}}})"
             )
@@ -223,6 +277,7 @@ def parse_template(path: Path, text: str) -> Template:
         log=_text(meta_.get("log")),
         nameless=meta_.get("nameless") is True,
         language=_text(meta_.get("language")),
+        kind_line=_line_of(front, "kind"),
         body=compiled[0],
         subject_template=compiled[1] if subject is not None else None,
         has_gap=GAP in body,
@@ -266,12 +321,21 @@ def _compiled(env: SandboxedEnvironment, source: str, offset: int, fail: Any) ->
         if node.ctx == "load" and node.name in free and node.name not in NAMES:
             hint = _closest(node.name, NAMES)
             raise fail(node.lineno + offset, f"unknown field {node.name!r}{hint}")
-    for attr in tree.find_all(nodes.Getattr):
-        owner = attr.node
+    for other in tree.find_all((nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport)):
+        raise fail(other.lineno + offset, "a message template cannot include or import files")
+    for item in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        if isinstance(item, nodes.Getattr):
+            owner, attr = item.node, item.attr
+        elif isinstance(item, nodes.Getitem) and isinstance(item.arg, nodes.Const):
+            owner, attr = item.node, item.arg.value
+        else:
+            continue
         if isinstance(owner, nodes.Name) and owner.name in ATTRIBUTES and owner.name in free:
             known = ATTRIBUTES[owner.name]
-            if attr.attr not in known:
-                hint = _closest(attr.attr, known)
-                where = attr.lineno + offset
-                raise fail(where, f"unknown field '{owner.name}.{attr.attr}'{hint}")
+            if attr not in known:
+                hint = _closest(str(attr), known)
+                raise fail(item.lineno + offset, f"unknown field '{owner.name}.{attr}'{hint}")
     return env.from_string(tree)
+
+
+_DEFAULTS = parse_template(Path("variant.md"), "")

@@ -155,7 +155,7 @@ def _why(row: dict[str, Any]) -> str:
 
 def _with_said(items: Sequence[dict[str, Any]]) -> str:
     """Return the "Contact now" table with the last thing said under each person."""
-    lines = render_table(items, rows.CONTACT_NOW_COLUMNS, 78).splitlines()
+    lines = render_table(items, rows.CONTACT_NOW_COLUMNS, 78).split("\n")[:-1]
     out = [lines[0]]
     for row, line in zip(items, lines[1:], strict=True):
         out.append(line)

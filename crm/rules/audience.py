@@ -30,12 +30,14 @@ REASONS = (
     "snoozed",
     "opted out",
     "already in this campaign",
+    "draft waiting",
     "contacted lately",
     "at max_contacts",
     "dislikes the topic",
     "no email address",
     "no phone number",
     "needs a first name",
+    "not in the audience",
     # Found while writing the message (``crm.outreach``): a value it needs, a number that
     # does not parse.
     "template needs a value",
@@ -89,6 +91,13 @@ def mentions(text: str, word: str) -> bool:
     return re.search(rf"(?<!\w){pattern}(?:e?s)?(?!\w)", folded(text)) is not None
 
 
+def about(topic: str, words: str) -> bool:
+    """Return True when a topic and a person's words (a dislike, an opt-out) name the same
+    thing: either mentions the other (``birthday`` and ``birthdays``, ``colour`` and
+    ``bright colours``)."""
+    return mentions(topic, words) or mentions(words, topic)
+
+
 def likes(customer: Customer, word: str) -> bool:
     """Return True when one of the customer's likes mentions ``word`` (see ``mentions``)."""
     return any(mentions(like, word) for like in customer.likes)
@@ -135,10 +144,8 @@ def _rules(customer: Customer, a: Audience, config: Config) -> Iterable[tuple[st
         yield "snoozed", f"until {customer.snooze_until}"
     channel = channel_for(customer, a.channel)
     for topic in customer.opt_out:
-        if (
-            folded(topic) in ("all", folded(channel))
-            or (a.topic and mentions(a.topic, topic))
-            or (a.likes and mentions(a.likes, topic))
+        if folded(topic) in ("all", folded(channel)) or any(
+            about(t, topic) for t in (a.topic, a.likes) if t
         ):
             yield "opted out", topic
     if in_campaign(customer, a.campaign):
@@ -153,8 +160,7 @@ def _rules(customer: Customer, a: Audience, config: Config) -> Iterable[tuple[st
         if count + 1 > cap.count:
             yield "at max_contacts", f"{count} in {cap.period}, at most {cap.count}"
     for dislike in customer.dislikes:
-        topics = [t for t in (a.topic, a.likes) if t]
-        if any(mentions(dislike, t) or mentions(t, dislike) for t in topics):
+        if any(about(t, dislike) for t in (a.topic, a.likes) if t):
             yield "dislikes the topic", dislike
     if channel == "email" and not customer.emails:
         yield "no email address", ""
