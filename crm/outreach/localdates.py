@@ -42,11 +42,11 @@ def date_filter(ctx: jinja2.runtime.Context, value: Any, style: str = "long") ->
     if isinstance(value, PartialDate):
         if value.year is None:
             day = date(2000, value.month, value.day)  # a leap year holds every birthday
-            # A pattern's year has nothing to print: the rest of it, as a skeleton.
-            skeleton = (
-                _YEARLESS.get(style) or re.sub(r"[yYuU]+", "", style).strip(" ,./-'") or "MMMMd"
-            )
-            return format_skeleton(skeleton, day, locale=locale)
+            if style in _YEARLESS:
+                return format_skeleton(_YEARLESS[style], day, locale=locale)
+            # A pattern's year has nothing to print: the rest of the pattern does.
+            pattern = re.sub(r"[yYuU]+", "", style).strip(" ,./-'") or "MMMM d"
+            return format_date(day, pattern, locale=locale)
         value = date(value.year, value.month, value.day)
     if not isinstance(value, date):
         raise jinja2.TemplateRuntimeError(f"date: {value!r} is not a date")
