@@ -97,9 +97,10 @@ def draft(
 
     The drafts go to the outbox (outbox/CAMPAIGN/ID.md), to read and edit before
     crm send. Nobody is bombarded: lost, paused, away, snoozed and opted-out
-    customers, anyone contacted within --quiet, anyone one message short of
-    max_contacts, anyone who dislikes the topic, is already in the campaign, has no
-    address for the channel or no name to greet with, is held back and counted.
+    customers, anyone contacted within --quiet, anyone whom one more message would
+    take over max_contacts, anyone who dislikes the topic, is already in the campaign
+    or has a draft waiting in another, has no address for the channel or no name to
+    greet with, is held back and counted.
 
     \b
     Examples:
