@@ -66,9 +66,12 @@ class _Loopback(Controller):
 
 
 @contextmanager
-def smtp_server(mailbox: Mailbox) -> Iterator[int]:
-    """Run a real SMTP server on 127.0.0.1 for ``mailbox``; yield its port; stop it after."""
-    controller = _Loopback(mailbox, hostname="127.0.0.1", port=0)
+def smtp_server(mailbox: Mailbox, **server: Any) -> Iterator[int]:
+    """Run a real SMTP server on 127.0.0.1 for ``mailbox``; yield its port; stop it after.
+
+    ``server`` goes to aiosmtpd's ``SMTP`` (an ``authenticator``, say).
+    """
+    controller = _Loopback(mailbox, hostname="127.0.0.1", port=0, **server)
     controller.start()
     try:
         yield controller.port

@@ -265,3 +265,38 @@ def test_the_password_comes_from_the_environment_never_the_vault(
         assert result.exit_code == 1
         assert result.output == "crm: [smtp] password_env names $LUMEN_SMTP, which is not set\n"
         assert mailbox.arrived == []
+
+
+def test_a_login_with_the_password_a_command_prints(write_vault: WriteVault, mailbox: Mailbox):
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticator(server, session, envelope, mechanism, data):  # type: ignore[no-untyped-def]
+        assert isinstance(data, LoginPassword)
+        logins.append((data.login, data.password))
+        return AuthResult(success=data.password == b"s3cret")
+
+    with smtp_server(mailbox, authenticator=authenticator, auth_require_tls=False) as port:
+        extra = 'user = "mara"\npassword_command = "printf \'s3cret\\\\nignored\'"\n'
+        root = write_vault(
+            {
+                "crm.toml": config(port, extra),
+                "templates/messages/note.md": TEMPLATE,
+                **CUSTOMERS,
+            }
+        )
+        assert run(root, "draft", "note", "--today", TODAY).exit_code == 0
+        result = run(root, "send", CAMPAIGN, "--yes", "--today", TODAY, "--limit", "1")
+        assert result.exit_code == 0, result.output
+        assert logins == [(b"mara", b"s3cret")]
+        assert [a.recipients for a in mailbox.arrived] == [["ana@example.com"]]
+
+
+def test_the_rate_waits_between_messages() -> None:
+    from crm.outreach.send import pause_for
+
+    waits: list[float] = []
+    pause_for(30, waits.append)()
+    pause_for(0, waits.append)()
+    assert waits == [2.0]
