@@ -6,16 +6,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from email.errors import HeaderParseError
+from email.headerregistry import Address
 from pathlib import Path
 from typing import Any
 
 from crm.core.config import Config
-from crm.core.kinds import NO_KIND
-from crm.core.model import Customer, Interaction, Span
+from crm.core.model import Customer, Span
 from crm.outreach import links
 from crm.outreach.outbox import draft_path, draft_text, write_draft
 from crm.outreach.render import Rendered, RenderFailed, render
 from crm.outreach.templates import Template
+from crm.report.rows import entry_line
 from crm.rules.audience import PHONE_CHANNELS, Audience, Held, held
 from crm.rules.rhythm import last_contact
 
@@ -54,8 +55,6 @@ def recipient(customer: Customer, channel: str, region: str) -> str:
     """
     if channel in PHONE_CHANNELS:
         return links.e164(customer.phones[0], region)
-    from email.headerregistry import Address
-
     return str(Address(display_name=customer.name, addr_spec=customer.emails[0]))
 
 
@@ -145,18 +144,11 @@ def sender_context(customer: Customer, config: Config, day: date) -> dict[str, A
     done = [i for i in customer.log if i.done and i.day <= day]
     done.sort(key=lambda i: (i.day, i.time is not None, i.time))
     if done:
-        found["log"] = [_line(i) for i in done[-CONTEXT_LOG_LINES:]]
+        found["log"] = [entry_line(i) for i in done[-CONTEXT_LOG_LINES:]]
     last = last_contact(customer, config.kinds, day)
     if last is not None:
         found["last_contact"] = last.day
     return found
-
-
-def _line(entry: Interaction) -> str:
-    """Return a log entry as one line: '2026-10-20 visit: balayage refresh'."""
-    if entry.kind == NO_KIND:
-        return f"{entry.day} {entry.text}".rstrip()
-    return f"{entry.day} {entry.kind}: {entry.text}" if entry.text else f"{entry.day} {entry.kind}"
 
 
 def log_summary(template: Template) -> str:

@@ -14,6 +14,8 @@ from urllib.parse import quote
 
 import phonenumbers
 
+from crm.rules.audience import PHONE_CHANNELS
+
 
 class BadNumber(ValueError):
     """A phone number that cannot be dialled: the message says why."""
@@ -59,11 +61,6 @@ def mailto_link(address: str, subject: str | None, body: str) -> str:
     return f"mailto:{quote(address, safe='@+')}?{'&'.join(query)}"
 
 
-def tel_link(number: str) -> str:
-    """Return a ``tel:`` link to an E.164 number."""
-    return f"tel:{number}"
-
-
 def page(title: str, items: Sequence[tuple[str, str, str, str]]) -> str:
     """Return a small HTML page of tap-to-send links: (name, channel, link, message) each.
 
@@ -95,7 +92,7 @@ li{{margin:0 0 1em}}a{{font-size:1.2em}}p{{margin:.3em 0;color:#444}}</style>
 def link_of(channel: str, to: str, subject: str | None, body: str, region: str = "") -> str:
     """Return the tap-to-send link of a message on ``channel`` to ``to`` (a phone number, or an
     email header such as ``Ana García <ana@example.com>``)."""
-    if channel in ("sms", "whatsapp"):
+    if channel in PHONE_CHANNELS:
         try:
             number = e164(to, region)  # a number edited by hand in the draft
         except BadNumber:

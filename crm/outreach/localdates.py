@@ -12,7 +12,6 @@ from babel.dates import format_date, format_skeleton
 
 from crm.core.model import PartialDate
 
-STYLES = ("short", "medium", "long", "full")
 # A date without its year, by style: Babel skeletons, so each language orders day and month.
 _YEARLESS = {"short": "Md", "medium": "MMMd", "long": "MMMMd", "full": "MMMMd"}
 LOCALE_KEY = "_locale"  # not a name a template may use (the check refuses it)

@@ -189,11 +189,18 @@ def waiting_drafts(outbox: Path) -> dict[str, list[str]]:
                 head = path.read_text(encoding="utf-8", errors="replace").split("\n---", 1)[0]
             except OSError:
                 continue
-            status = re.search(r"^status[ \t]*:[ \t]*(\S+)", head, re.M)
-            if status is None or status.group(1) in ("draft", '"draft"'):
-                customer = re.search(r"^customer[ \t]*:[ \t]*(\S+)", head, re.M)
-                found.setdefault(campaign, []).append(customer.group(1) if customer else path.stem)
+            if _key(head, "status", "draft") == "draft":
+                found.setdefault(campaign, []).append(_key(head, "customer", path.stem))
     return found
+
+
+def _key(head: str, key: str, default: str) -> str:
+    """Return a top-level key's value in a draft's front matter text (unquoted), else ``default``."""
+    found = re.search(rf"^{key}[ \t]*:[ \t]*(.+?)(?:[ \t]+#.*)?$", head, re.M)
+    if found is None:
+        return default
+    value = found.group(1).strip()
+    return value[1:-1] if len(value) > 1 and value[0] == value[-1] and value[0] in "'\"" else value
 
 
 def waiting(outbox: Path) -> list[tuple[str, int]]:

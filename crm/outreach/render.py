@@ -12,7 +12,7 @@ from babel.lists import format_list
 
 from crm.core.config import Config
 from crm.core.dates import next_occurrence, years_since
-from crm.core.fields import FIELDS, value_of
+from crm.core.fields import FIELDS, field, value_of
 from crm.core.model import Address, Customer, ImportantDate, Relative
 from crm.outreach.localdates import LOCALE_KEY, locale_of
 from crm.outreach.templates import IMPERSONAL, Fields, Template
@@ -74,7 +74,7 @@ def context(
         if entry is not None:
             said |= {"kind": entry.kind, "text": entry.text}
         found["last"] = Fields("last", said)
-    born = value_of(customer, FIELDS_BY["birthday"])
+    born = value_of(customer, field("birthday"))
     if born is not None:
         upcoming = next_occurrence(born, today, config.feb29)
         found["next_birthday"] = upcoming
@@ -86,9 +86,6 @@ def context(
     found |= {"today": today, "campaign": campaign, "channel": channel}
     found[LOCALE_KEY] = locale
     return found
-
-
-FIELDS_BY = {f.key: f for f in FIELDS}
 
 
 def _plain(value: Any, single: bool, locale: Locale) -> Any:

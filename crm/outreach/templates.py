@@ -13,7 +13,7 @@ import difflib
 import glob
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from crm.core.errors import CrmError
 from crm.core.fields import FIELDS
 from crm.core.kinds import Kinds
 from crm.core.model import Location, Problem
+from crm.core.outreach import BusinessConfig
 from crm.outreach.localdates import date_filter
 from crm.rules.audience import REPORTS, folded
 from crm.vault.syntax import front_matter_end
@@ -36,11 +37,12 @@ GAP = "[...]"  # where the person writes a personal line: a draft holding it is 
 # Greetings that say the writer does not know whom they write to; refused in any template.
 IMPERSONAL = ("valued customer", "geschätzte kundin", "geschätzter kunde", "estimado cliente")
 KEYS = ("kind", "channel", "language", "subject", "topic", "audience", "log", "nameless")
+VARIANT_KEYS = frozenset({"subject", "language"})  # the rest is the base template's
 AUDIENCE_KEYS = ("tag", "segment", "status", "company", "city", "country", "likes", "report")
 # The names a template may use beside the customer's fields (``crm.core.fields``).
 CONTEXT_NAMES = ("hello", "last", "next_birthday", "turns", "me", "today", "campaign", "channel")
 ATTRIBUTES = {
-    "me": ("name", "signature", "phone", "email", "language", "region"),
+    "me": tuple(f.name for f in fields(BusinessConfig)),
     "last": ("date", "kind", "text"),
 }
 NAMES = tuple(sorted({f.key for f in FIELDS} | set(CONTEXT_NAMES)))
@@ -73,6 +75,7 @@ class Template:
     body: jinja2.Template
     subject_template: jinja2.Template | None
     has_gap: bool
+    keys: frozenset[str]  # the front matter keys the file sets
     # The same message in other languages (``holiday.de.md``), by language code.
     variants: tuple[tuple[str, Template], ...] = ()
 
@@ -95,7 +98,7 @@ class Missing(jinja2.StrictUndefined):
         name = self._undefined_name
         owner = self._undefined_obj
         if isinstance(owner, Fields):
-            return f"missing {owner.owner}.{name}"
+            return f"missing {owner.__dict__['_fields_of']}.{name}"
         return f"missing {name}"
 
 
@@ -109,10 +112,6 @@ class Fields:
     def __init__(self, label: str, values: Mapping[str, Any]) -> None:
         self.__dict__.update(values)
         object.__setattr__(self, "_fields_of", label)
-
-    @property
-    def owner(self) -> str:
-        return str(self.__dict__["_fields_of"])
 
     def __getitem__(self, key: str) -> Any:
         if key.startswith("_"):
@@ -130,7 +129,7 @@ class Fields:
 
 
 def environment() -> SandboxedEnvironment:
-    """Return the sandbox every template renders in (dates by ``crm.outreach.render``)."""
+    """Return the sandbox every template renders in, with the ``date`` filter."""
     env = SandboxedEnvironment(
         undefined=Missing,
         autoescape=False,
@@ -162,8 +161,8 @@ def load_template(root: Path, name: str) -> Template:
         language = other.name[len(path.stem) + 1 : -3].casefold()
         if re.fullmatch(r"[a-z]{2,3}(?:-[a-z0-9]{2,8})*", language):
             variant = _read(root, other, other.name)
-            for key in ("kind", "channel", "topic", "audience", "log", "nameless"):
-                if getattr(variant, key) not in (getattr(_DEFAULTS, key), getattr(base, key)):
+            for key in variant.keys - VARIANT_KEYS:
+                if getattr(variant, key) != getattr(base, key):
                     raise TemplateError(
                         Location(other, 1),
                         f"a language variant sets only subject and the message; {key} comes "
@@ -184,9 +183,6 @@ def _read(root: Path, path: Path, name: str) -> Template:
     except (OSError, UnicodeDecodeError) as exc:
         raise TemplateError(Location(path), f"cannot read the template: {exc}") from None
     return parse_template(path, text.replace("\r\n", "\n"))
-
-
-_DEFAULTS: Template  # a template of no front matter: what a variant leaves as it is
 
 
 def check_templates(root: Path, kinds: Kinds) -> list[Problem]:
@@ -281,6 +277,7 @@ def parse_template(path: Path, text: str) -> Template:
         body=compiled[0],
         subject_template=compiled[1] if subject is not None else None,
         has_gap=GAP in body,
+        keys=frozenset(str(k) for k in meta_),
     )
 
 
@@ -336,6 +333,3 @@ def _compiled(env: SandboxedEnvironment, source: str, offset: int, fail: Any) ->
                 hint = _closest(str(attr), known)
                 raise fail(item.lineno + offset, f"unknown field '{owner.name}.{attr}'{hint}")
     return env.from_string(tree)
-
-
-_DEFAULTS = parse_template(Path("variant.md"), "")

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from crm.core.kinds import NO_KIND
-from crm.core.model import Customer
+from crm.core.model import Customer, Interaction
 from crm.report.render import Column
 from crm.rules.audience import PHONE_CHANNELS, channel_for
 from crm.rules.loyalty import Lost, Loyal, ago
@@ -104,8 +104,15 @@ def said(s: ContactState) -> str | None:
     entry = s.last.entry if s.last else None
     if entry is None:
         return str(s.last.day) if s.last else None
-    kind = "" if entry.kind == NO_KIND else f" {entry.kind}"
-    return f"{entry.day}{kind}: {entry.text}" if entry.text else f"{entry.day}{kind}"
+    return entry_line(entry)
+
+
+def entry_line(entry: Interaction) -> str:
+    """Return a log entry as one line: '2026-10-20 visit: balayage refresh' ('DAY text' when it
+    has no kind)."""
+    if entry.kind == NO_KIND:
+        return f"{entry.day} {entry.text}".rstrip()
+    return f"{entry.day} {entry.kind}: {entry.text}" if entry.text else f"{entry.day} {entry.kind}"
 
 
 def upcoming_row(u: Upcoming, today: date, note: str | None = None) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from crm.core.dates import add_span
 from crm.core.model import Customer, Span
 from crm.rules import loyalty, rhythm
 from crm.rules.filters import CustomerFilter
-from crm.rules.rhythm import outreach
+from crm.rules.rhythm import in_cap_period, outreach
 
 # The reasons, in the order the rules ask; the summary and --explain print these names.
 REASONS = (
@@ -126,9 +126,8 @@ def campaign_marker(campaign: str) -> str:
 
 def held(customer: Customer, audience: Audience, config: Config) -> Held | None:
     """Return why the customer gets no message of ``audience``, or None when they may get one."""
-    for reason, detail in _rules(customer, audience, config):
-        return Held(customer, reason, detail)
-    return None
+    first = next(iter(_rules(customer, audience, config)), None)
+    return None if first is None else Held(customer, first[0], first[1])
 
 
 def _rules(customer: Customer, a: Audience, config: Config) -> Iterable[tuple[str, str]]:
@@ -153,12 +152,10 @@ def _rules(customer: Customer, a: Audience, config: Config) -> Iterable[tuple[st
     last = latest_outreach(customer, config, day)
     if last is not None and a.quiet.amount and last > add_span(day, a.quiet, -1):
         yield "contacted lately", f"{last}, within {a.quiet}"
-    cap = customer.max_contacts or config.default_max_contacts
-    if cap is not None:
-        since = add_span(day, cap.period, -1)
-        count = sum(1 for i in outreach(customer, config) if since < i.day <= day)
-        if count + 1 > cap.count:
-            yield "at max_contacts", f"{count} in {cap.period}, at most {cap.count}"
+    window = in_cap_period(customer, config, day)
+    if window is not None and len(window[2]) + 1 > window[0].count:
+        cap, _, entries = window
+        yield "at max_contacts", f"{len(entries)} in {cap.period}, at most {cap.count}"
     for dislike in customer.dislikes:
         if any(about(t, dislike) for t in (a.topic, a.likes) if t):
             yield "dislikes the topic", dislike

@@ -252,20 +252,26 @@ def outreach(customer: Customer, config: Config) -> Iterator[Interaction]:
     return (i for i in customer.log if i.done and kinds.counts(i.kind))
 
 
-def too_much_contact(customer: Customer, config: Config, today: date) -> Noisy | None:
-    """Return the overload when outreach in the trailing period exceeds the cap, else None."""
+def in_cap_period(
+    customer: Customer, config: Config, today: date
+) -> tuple[ContactCap, date, tuple[Interaction, ...]] | None:
+    """Return the customer's cap, the first day of its trailing period up to ``today``, and the
+    outreach entries inside it by day; None when no cap applies."""
     cap = customer.max_contacts or config.default_max_contacts
     if cap is None:
         return None
     since = add_span(today, cap.period, -1)
-    entries = tuple(
-        sorted(
-            (i for i in outreach(customer, config) if since < i.day <= today), key=lambda i: i.day
-        )
-    )
-    if len(entries) <= cap.count:
+    inside = (i for i in outreach(customer, config) if since < i.day <= today)
+    return cap, since + timedelta(days=1), tuple(sorted(inside, key=lambda i: i.day))
+
+
+def too_much_contact(customer: Customer, config: Config, today: date) -> Noisy | None:
+    """Return the overload when outreach in the trailing period exceeds the cap, else None."""
+    window = in_cap_period(customer, config, today)
+    if window is None or len(window[2]) <= window[0].count:
         return None
-    return Noisy(customer, len(entries), cap, since + timedelta(days=1), entries)
+    cap, first, entries = window
+    return Noisy(customer, len(entries), cap, first, entries)
 
 
 def noisy(customers: Iterable[Customer], config: Config, today: date) -> list[Noisy]:

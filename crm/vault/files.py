@@ -38,8 +38,9 @@ def scan(root: Path, config: Config) -> tuple[list[Stat], list[Problem]]:
     """Return ``(relative path, size, change stamp)`` of every customer file, and symlink problems.
 
     Hidden files and folders, the top-level ``templates/``, the outbox (``[outreach] outbox``)
-    and ``README.md`` are skipped; a symlinked folder is never followed. The stamp is the later of the file's mtime and ctime
-    in ns; a file that cannot be stat'ed gets ``-1`` for both (parsing it says why).
+    and ``README.md`` are skipped; a symlinked folder is never followed. The stamp is the later
+    of the file's mtime and ctime in ns; a file that cannot be stat'ed gets ``-1`` for both
+    (parsing it says why).
     """
     found: list[Stat] = []
     add = found.append
@@ -52,7 +53,7 @@ def scan(root: Path, config: Config) -> tuple[list[Stat], list[Problem]]:
         return real_root[0]
 
     filtered = bool(config.include or config.exclude)
-    outbox = config.outreach.outbox.replace("\\", "/").strip("/") + "/"
+    outbox = config.outreach.outbox + "/"  # as the walker spells folders (crm.core.outreach)
 
     def walk(folder: str, prefix: str) -> None:
         try:
