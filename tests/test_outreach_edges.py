@@ -282,3 +282,26 @@ def test_names_a_template_reads(write_vault: WriteVault) -> None:
     assert run(root, "draft", "t", "--today", DAY).exit_code == 0
     text = (root / "outbox" / "t-2026-12-15" / "pat.md").read_text(encoding="utf-8")
     assert text.endswith("---\nWedding: May 15, 2027; March; tea, cake, and jazz; Lyon\n")
+
+
+def test_texts_are_offered_even_when_the_mail_server_is_down(write_vault: WriteVault) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port with nobody listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    root = write_vault(
+        {
+            "crm.toml": smtp_config(port),
+            "templates/messages/hi.md": HI.format(channel="any", topic="news"),
+            "pat.md": PAT.format(more="prefer: sms\n"),
+            "ed.md": "---\nname: Ed\nfirst_name: Ed\nemail: ed@example.com\n---\n",
+        }
+    )
+    assert run(root, "draft", "hi", "--today", DAY).exit_code == 0
+    result = run(root, "send", CAMPAIGN, "--yes", "--today", DAY)
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0] == "pat: sms:+4915123456789?&body=Hi%20Pat%0A"
+    assert lines[-1].startswith(f"crm: cannot reach the mail server 127.0.0.1:{port}: ")
+    assert read_draft(root / "outbox" / CAMPAIGN / "ed.md").status == "draft"

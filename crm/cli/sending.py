@@ -94,12 +94,13 @@ def send(
             texts, emails = texts + emails, []  # by hand: mailto links
         if limit is not None:
             emails = emails[:limit]
+        # The texts first: whatever happens to the mail server, they can still be sent by hand.
+        _links(session, campaign, texts, today)
         if not yes:
             for d in emails:
                 click.echo(f"would send: {d.customer}: {d.to}: {d.subject or ''}")
             if emails:
                 click.echo(f"{len(emails)} to send; run again with --yes to send them.")
-            _links(session, campaign, texts, today)
             return
         outcome = None
         if emails:
@@ -132,7 +133,6 @@ def send(
                 )
             for d, why in outcome.skipped:
                 click.echo(f"skipped: {d.customer}: {why}", err=True)
-        _links(session, campaign, texts, today)
     if outcome is None:
         return
     if outcome.stopped:

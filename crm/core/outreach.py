@@ -85,7 +85,10 @@ def parse_quiet(text: str) -> Span:
     """Return the quiet period ``text`` names: a span (``7d``, ``2w``), or ``0d`` for none."""
     if re.fullmatch(r"\s*0+\s*[dwmy]?\s*", text):
         return Span(0, "d")
-    return parse_span(text)
+    try:
+        return parse_span(text)
+    except ValueError:
+        raise ValueError(f"'{text}' is not a quiet period (7d, 2w, 1m, or 0d for none)") from None
 
 
 def parse_outreach(tab: dict[str, Any], bad: Callable[[str], None]) -> OutreachConfig:

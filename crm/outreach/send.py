@@ -1,4 +1,4 @@
-"""``crm send``: email drafts by SMTP, exactly once, and the text of link-sent drafts.
+"""``crm send``: email drafts by SMTP, exactly once.
 
 Never twice: a draft is marked ``sending`` before the server hears of it, ``sent`` once the
 server accepts it, and back to ``draft`` (with the ``error``) when the server refuses it before
