@@ -15,15 +15,18 @@ from crm.cli.common import (
     near,
     pass_session,
     today_option,
+    typed_day,
 )
 from crm.cli.reports import filter_options
 from crm.core.errors import CrmError
 from crm.report.render import Column, Format, to_json
 from crm.rules.audience import REPORTS
-from crm.rules.filters import CustomerFilter
+from crm.rules.filters import CustomerFilter, with_defaults
 
 if TYPE_CHECKING:
+    from crm.core.closures import Closure
     from crm.core.config import Config
+    from crm.core.occasions import Occasion
     from crm.outreach.outbox import Draft
 
 DRAFT_COLUMNS = (
@@ -74,6 +77,18 @@ def shown_path(session: Session, path: Path) -> str:
 @click.option("--to", "to", multiple=True, metavar="ID", help="Only this customer (repeatable).")
 @click.option("--report", type=click.Choice(REPORTS), help="Only the customers of this report.")
 @click.option("--quiet", metavar="SPAN", help="Leave out anyone with outreach this recently.")
+@click.option(
+    "--closure",
+    "closure_day",
+    metavar="FROM",
+    help="Tell customers about the closure that starts on FROM (default: the next one this template tells of).",
+)
+@click.option(
+    "--occasion",
+    "occasion_name",
+    metavar="NAME",
+    help="Write for this [[occasions]] entry (default: the next one written with this template).",
+)
 @click.option("--explain", is_flag=True, help="List each person with the reason.")
 @click.option("--dry-run", is_flag=True, help="Say what would be written; write nothing.")
 @format_option
@@ -88,6 +103,8 @@ def draft(
     to: tuple[str, ...],
     report: str | None,
     quiet: str | None,
+    closure_day: str | None,
+    occasion_name: str | None,
     explain: bool,
     dry_run: bool,
     fmt: Format,
@@ -110,23 +127,31 @@ def draft(
       crm draft winback --report winback --format json
     """
     from crm.core.outreach import parse_quiet
-    from crm.outreach import drafts
+    from crm.outreach import drafts, occasions
     from crm.outreach.outbox import check_campaign, waiting_drafts
     from crm.outreach.templates import load_template, note_kind
     from crm.rules.audience import chosen, summary
+    from crm.rules.closures import to_tell
 
     config = refuse_config_errors(session)
     template = load_template(session.root, template_name)
     note_kind(template, config.kinds)
-    defaults = template.audience
-    filters = _with_defaults(filters, defaults)
+    occasion = pick_occasion(config, today, template.name, occasion_name)
+    closure = None if occasion else pick_closure(config, today, template.name, closure_day)
+    asked = not filters.everyone or report or likes_word or to
+    defaults = {**template.audience, **(dict(occasion.audience) if occasion else {})}
+    filters = with_defaults(filters, defaults)
     report = report or defaults.get("report")
     likes_word = likes_word or _text(defaults.get("likes"))
     try:
         span = parse_quiet(quiet) if quiet is not None else config.outreach.quiet
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--quiet") from None
-    name = check_campaign(campaign or drafts.default_campaign(template.name, today))
+    if occasion is not None:
+        default_name = occasion.campaign(occasion.next_on(today, config.feb29).year)
+    else:
+        default_name = drafts.default_campaign(template.name, today)
+    name = check_campaign(campaign or default_name)
     ids = tuple(session.customer(t).id for t in to)
     everyone = session.vault().customers
     customers = chosen(
@@ -137,7 +162,18 @@ def draft(
         report=report,  # type: ignore[arg-type]
         likes_word=likes_word,
         to=ids,
+        within=occasion.within if occasion is not None and not asked else None,
     )
+    why_in: dict[str, str] = {}
+    extra: dict[str, Any] = {}
+    if closure is not None:
+        extra = occasions.closure_names(closure, config)
+        if not asked:
+            # Whom the closure concerns, unless the command names its own audience.
+            why_in = {t.customer.id: str(t) for t in to_tell(customers, closure, config, today)}
+            customers = [c for c in customers if c.id in why_in]
+    elif occasion is not None:
+        extra = occasions.occasion_names(occasion, occasion.next_on(today, config.feb29))
     kept = {c.id for c in customers}
     left_out = [c for c in everyone if c.id in ids and c.id not in kept]
     box = outbox_of(session)
@@ -154,6 +190,8 @@ def draft(
         winback=report == "winback",
         waiting=waiting,
         left_out=left_out,
+        extra=extra,
+        occasion=occasion,
     )
     if not dry_run:
         drafts.write(plan, template, config, today, winback=report == "winback")
@@ -183,9 +221,16 @@ def draft(
     if plan.held:
         line += f"; held back: {summary(plan.held, span)}"
     click.echo(line)
+    if closure is not None:
+        click.echo(
+            f"About the closure {closure}" + ("" if asked else ": the customers it concerns")
+        )
     if explain:
         for p in plan.drafts:
-            click.echo(f"  draft  {p.customer.name} ({p.customer.id}): {p.message.channel} {p.to}")
+            because = f" ({why_in[p.customer.id]})" if p.customer.id in why_in else ""
+            click.echo(
+                f"  draft  {p.customer.name} ({p.customer.id}): {p.message.channel} {p.to}{because}"
+            )
         for h in plan.held:
             click.echo(f"  held   {h.customer.name} ({h.customer.id}): {h}")
     if dry_run:
@@ -198,18 +243,33 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _with_defaults(filters: CustomerFilter, audience: dict[str, Any] | Any) -> CustomerFilter:
-    """Return the command's filters, with the template's ``audience`` where the command set none."""
-    from dataclasses import replace
+def pick_occasion(config: Config, today: date, template: str, name: str | None) -> Occasion | None:
+    """Return the occasion ``--occasion`` names, else the next one written with ``template``."""
+    from crm.outreach.occasions import occasion_for
 
-    tags = audience.get("tag") or ()
-    changes: dict[str, Any] = {}
-    if not filters.tags and tags:
-        changes["tags"] = tuple(tags) if isinstance(tags, list) else (str(tags),)
-    for key in ("segment", "status", "company", "city", "country"):
-        if getattr(filters, key) is None and audience.get(key) is not None:
-            changes[key] = str(audience[key])
-    return replace(filters, **changes)
+    if name is None:
+        return occasion_for(config, today, template)
+    for o in config.occasions:
+        if o.name.casefold() == name.casefold():
+            return o
+    known = ", ".join(o.name for o in config.occasions) or "none in crm.toml"
+    raise click.BadParameter(
+        f"no occasion named {name!r} (known: {known})", param_hint="--occasion"
+    )
+
+
+def pick_closure(config: Config, today: date, template: str, start: str | None) -> Closure | None:
+    """Return the closure starting on ``--closure``, else the next one ``template`` tells of."""
+    from crm.rules.closures import closure_for
+
+    if start is None:
+        return closure_for(config, today, template)
+    day = typed_day(start, "future", click.get_current_context(), today=today)
+    for c in config.closures:
+        if c.start == day:
+            return c
+    known = ", ".join(str(c.start) for c in config.closures) or "none in crm.toml"
+    raise click.BadParameter(f"no closure starts on {day} (known: {known})", param_hint="--closure")
 
 
 def draft_row(d: Draft) -> dict[str, Any]:

@@ -10,9 +10,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from crm.core.closures import Closure, parse_closures
 from crm.core.dates import DATE_ORDERS, DateOrder, Feb29Rule, parse_cap, parse_span
 from crm.core.kinds import CLASSES, Kinds, parse_kinds
 from crm.core.model import ContactCap, Location, Problem, Severity, Span
+from crm.core.occasions import Occasion, parse_occasions
 from crm.core.outreach import (
     BusinessConfig,
     OutreachConfig,
@@ -38,6 +40,7 @@ class FeedConfig:
     alarms: bool = False
     lead_days: int = 0
     include_details: bool = False
+    drafts: bool = False  # a birthday's lead-time event carries the birthday message
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,8 @@ class Config:
     business: BusinessConfig = field(default_factory=BusinessConfig)
     outreach: OutreachConfig = field(default_factory=OutreachConfig)
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    closures: tuple[Closure, ...] = ()  # by start day
+    occasions: tuple[Occasion, ...] = ()
 
 
 def load_config(root: Path) -> tuple[Config, list[Problem]]:
@@ -94,8 +99,14 @@ def load_config(root: Path) -> tuple[Config, list[Problem]]:
 _HEADER = re.compile(r"^\s*\[\s*([\w-]+)\s*\]")
 
 
+_ARRAY = re.compile(r"(closures|occasions)\[(\d+)\](?:\.([\w-]+))?")
+
+
 def _locate(problem: Problem, text: str) -> Problem:
-    """Point a config problem at its line: messages start with ``section.key`` or ``[section]``."""
+    """Point a config problem at its line: messages start with ``section.key`` or ``[section]``
+    (``closures[2].to`` for the second ``[[closures]]`` table)."""
+    if a := _ARRAY.match(problem.message):
+        return _locate_array(problem, text, a[1], int(a[2]), a[3])
     m = re.match(r"\[?([\w-]+)(?:\.([\w-]+))?", problem.message)
     if m is None:
         return problem
@@ -111,6 +122,27 @@ def _locate(problem: Problem, text: str) -> Problem:
         elif current == section and key and re.match(rf"\s*{re.escape(key)}\s*=", line):
             return replace(problem, location=Location(problem.location.path, number))
     return problem
+
+
+def _locate_array(problem: Problem, text: str, name: str, n: int, key: str | None) -> Problem:
+    """Point at the ``key`` line of the ``n``-th ``[[name]]`` table (its header without one)."""
+    seen = 0
+    found: int | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if re.match(rf"^\s*\[\[\s*{name}\s*\]\]", line):
+            seen += 1
+            if seen == n:
+                found = number
+            elif seen > n:
+                break
+        elif _HEADER.match(line) and seen >= n:
+            break
+        elif seen == n and key and re.match(rf"\s*{re.escape(key)}\s*=", line):
+            found = number
+            break
+    if found is None:
+        return problem
+    return replace(problem, location=Location(problem.location.path, found))
 
 
 def parse_config(raw: dict[str, Any], where: Location) -> tuple[Config, list[Problem]]:
@@ -192,6 +224,10 @@ def parse_config(raw: dict[str, Any], where: Location) -> tuple[Config, list[Pro
     kwargs["business"] = parse_business(table("business"), bad)
     kwargs["outreach"] = parse_outreach(table("outreach"), bad)
     kwargs["smtp"] = parse_smtp(table("smtp"), bad)
+    if "closures" in raw:
+        kwargs["closures"] = parse_closures(raw["closures"], bad)
+    if "occasions" in raw:
+        kwargs["occasions"] = parse_occasions(raw["occasions"], bad)
     return Config(**kwargs), problems
 
 
@@ -208,13 +244,17 @@ KNOWN_KEYS: dict[str, tuple[str, ...] | None] = {
     "outreach": tuple(f.name for f in fields(OutreachConfig)),
     # "password" is read only to refuse it.
     "smtp": (*(f.name.rstrip("_") for f in fields(SmtpConfig)), "password"),
+    # Arrays of tables, their keys checked where they are read: [[closures]], [[occasions]].
+    "closures": None,
+    "occasions": None,
 }
+ARRAYS = ("closures", "occasions")
 
 
 def unknown_keys(raw: dict[str, Any]) -> list[str]:
     """Return a message for each section or key of ``raw`` that crm does not read, with a guess."""
     found = []
-    sections = {s: f"[{s}]" for s in KNOWN_KEYS}
+    sections = {s: f"[{s}]" for s in KNOWN_KEYS if s not in ARRAYS}
     # A key outside any section most likely belongs in one: `timezone` in [vault].
     in_sections = {k: f"[{s}] {k}" for s, ks in KNOWN_KEYS.items() for k in ks or ()}
     for name, value in raw.items():
@@ -256,6 +296,7 @@ def _feed(tab: dict[str, Any], bad: Any) -> FeedConfig:
         ("alarms", defaults.alarms),
         ("lead_days", defaults.lead_days),
         ("include_details", defaults.include_details),
+        ("drafts", defaults.drafts),
     ):
         if name not in tab:
             continue

@@ -24,12 +24,17 @@ class BusinessConfig:
     region: str = ""  # ISO 3166 country code: how a phone number without +country reads
 
 
+# The filters a template's ``audience`` (and an occasion's) may set: the names of crm draft's options.
+AUDIENCE_KEYS = ("tag", "segment", "status", "company", "city", "country", "likes", "report")
+
+
 @dataclass(frozen=True, slots=True)
 class OutreachConfig:
     """Where drafts wait and how long a customer rests between messages (``[outreach]``)."""
 
     outbox: str = "outbox"  # a folder of the vault, never read as customers
     quiet: Span = Span(7, "d")
+    regulars: tuple[str, ...] = ()  # tags or segments of the regulars: told of every closure
 
 
 Security = Literal["starttls", "ssl", "none"]
@@ -106,6 +111,14 @@ def parse_outreach(tab: dict[str, Any], bad: Callable[[str], None]) -> OutreachC
             values["quiet"] = parse_quiet(str(tab["quiet"]))
         except ValueError as exc:
             bad(f"outreach.quiet: {exc}")
+    if "regulars" in tab:
+        regulars = tab["regulars"]
+        if isinstance(regulars, str):
+            regulars = [regulars]
+        if isinstance(regulars, list) and all(isinstance(r, str) for r in regulars):
+            values["regulars"] = tuple(r.strip() for r in regulars if r.strip())
+        else:
+            bad("outreach.regulars must be a tag or a list of tags and segments")
     return OutreachConfig(**values)
 
 

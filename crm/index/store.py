@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from crm.core.closures import reopens
 from crm.core.config import Config
 from crm.core.model import Address, Customer, Problem
 from crm.index import codec
@@ -136,6 +137,16 @@ class Index(IndexBase):
                     f"UNION SELECT fid FROM marks WHERE kind = {DAY} AND value BETWEEN ? AND ?",
                     [t, end.toordinal()],
                 )
+        if (due_today or upcoming_days is not None) and self.config is not None:
+            # A closure moves the reach-outs due inside it (and those missed before it) to the
+            # day it reopens: on and before that day, everyone due by its end may show.
+            last = today + timedelta(days=upcoming_days or 0)
+            for c in self.config.closures:
+                if today <= reopens(c, self.config.closures) <= last:
+                    fids |= self._fids(
+                        "SELECT fid FROM files WHERE tracked = 1 AND (due IS NULL OR due <= ?)",
+                        [c.end.toordinal()],
+                    )
         if noisy:
             fids |= self._fids("SELECT fid FROM files WHERE noisy_until >= ?", [t])
         if loyalty:

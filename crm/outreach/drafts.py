@@ -12,6 +12,7 @@ from typing import Any
 
 from crm.core.config import Config
 from crm.core.model import Customer, Span
+from crm.core.occasions import Occasion
 from crm.outreach import links
 from crm.outreach.outbox import draft_path, draft_text, write_draft
 from crm.outreach.render import Rendered, RenderFailed, render
@@ -71,12 +72,16 @@ def plan(
     winback: bool = False,
     waiting: Mapping[str, str] | None = None,
     left_out: Sequence[Customer] = (),
+    extra: Mapping[str, Any] | None = None,
+    occasion: Occasion | None = None,
 ) -> Plan:
     """Return the drafts of ``template`` for ``customers`` (already chosen) on ``day``.
 
     ``waiting`` names, by customer id, another campaign with a draft for them still to send
     (they get one message at a time); ``left_out`` are customers asked for by id whom the
-    filters or the template's audience leave out (held back, so that nobody vanishes).
+    filters or the template's audience leave out (held back, so that nobody vanishes);
+    ``extra`` are names every message sees (a closure's dates); for an ``occasion``, whoever
+    had its message this year is held back.
     """
     audience = Audience(
         campaign=campaign,
@@ -87,6 +92,8 @@ def plan(
         quiet=quiet,
         nameless=template.nameless,
         winback=winback,
+        occasion=occasion,
+        occasion_year=occasion.next_on(day, config.feb29).year if occasion else 0,
     )
     drafts: list[Planned] = []
     holds = [Held(c, "not in the audience", "left out by the filters") for c in left_out]
@@ -102,7 +109,7 @@ def plan(
             holds.append(why)
             continue
         try:
-            message = render(template, c, config, day, campaign)
+            message = render(template, c, config, day, campaign, extra)
         except RenderFailed as exc:
             holds.append(Held(c, "template needs a value", exc.reason))
             continue

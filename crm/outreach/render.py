@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
@@ -130,14 +131,19 @@ def render(
     config: Config,
     today: date,
     campaign: str,
+    extra: Mapping[str, Any] | None = None,
 ) -> Rendered:
     """Return the message ``template`` makes for ``customer``; raise ``RenderFailed`` when a
-    value it needs is missing or it would greet nobody in particular."""
+    value it needs is missing or it would greet nobody in particular.
+
+    ``extra`` adds names every customer of the campaign sees alike (``closure``, ``occasion``).
+    """
     channel = channel_for(customer, template.channel)
     words = template.for_language(customer.language)
     names = context(
         customer, config, today, campaign=campaign, channel=channel, language=words.language
     )
+    names |= extra or {}
     try:
         body = words.body.render(names)
         subject = None

@@ -26,7 +26,7 @@ from crm.core.errors import CrmError
 from crm.core.fields import FIELDS
 from crm.core.kinds import Kinds
 from crm.core.model import Location, Problem
-from crm.core.outreach import BusinessConfig
+from crm.core.outreach import AUDIENCE_KEYS, BusinessConfig
 from crm.outreach.localdates import date_filter
 from crm.rules.audience import REPORTS, folded
 from crm.vault.syntax import front_matter_end
@@ -38,14 +38,17 @@ GAP = "[...]"  # where the person writes a personal line: a draft holding it is 
 IMPERSONAL = ("valued customer", "geschätzte kundin", "geschätzter kunde", "estimado cliente")
 KEYS = ("kind", "channel", "language", "subject", "topic", "audience", "log", "nameless")
 VARIANT_KEYS = frozenset({"subject", "language"})  # the rest is the base template's
-AUDIENCE_KEYS = ("tag", "segment", "status", "company", "city", "country", "likes", "report")
 # The names a template may use beside the customer's fields (``crm.core.fields``).
 CONTEXT_NAMES = ("hello", "last", "next_birthday", "turns", "me", "today", "campaign", "channel")
+# Seen only by the messages of a closure or an occasion (``crm draft`` for one).
+EVENT_NAMES = ("closure", "occasion")
 ATTRIBUTES = {
     "me": tuple(f.name for f in fields(BusinessConfig)),
     "last": ("date", "kind", "text"),
+    "closure": ("from", "to", "reason", "reopens", "last_open"),
+    "occasion": ("name", "date"),
 }
-NAMES = tuple(sorted({f.key for f in FIELDS} | set(CONTEXT_NAMES)))
+NAMES = tuple(sorted({f.key for f in FIELDS} | set(CONTEXT_NAMES) | set(EVENT_NAMES)))
 _KIND = re.compile(r"^[a-z][\w-]*$")
 
 

@@ -18,6 +18,7 @@ from typing import Literal
 from crm.core.config import Config
 from crm.core.dates import add_span
 from crm.core.model import Customer, Span
+from crm.core.occasions import Occasion
 from crm.rules import loyalty, rhythm
 from crm.rules.filters import CustomerFilter
 from crm.rules.rhythm import in_cap_period, outreach
@@ -30,6 +31,7 @@ REASONS = (
     "snoozed",
     "opted out",
     "already in this campaign",
+    "had it this year",
     "draft waiting",
     "contacted lately",
     "at max_contacts",
@@ -58,6 +60,8 @@ class Audience:
     quiet: Span = Span(7, "d")
     nameless: bool = False  # the template greets without a name
     winback: bool = False  # --report winback: lost customers are the audience
+    occasion: Occasion | None = None  # a yearly occasion: one message of it a year
+    occasion_year: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +128,22 @@ def campaign_marker(campaign: str) -> str:
     return f"[campaign: {campaign}]"
 
 
+CAMPAIGN_MARKER = re.compile(r"\[campaign: ([^\]]+)\]")
+
+
+def had_occasion(customer: Customer, occasion: Occasion, year: int) -> str | None:
+    """Return the campaign in which the customer already had ``occasion``'s message in ``year``:
+    its yearly campaign (``holiday-greetings-2026``), or a campaign of its template named by
+    default that year (``holiday-2026-12-01``)."""
+    yearly = occasion.campaign(year)
+    drafted = f"{occasion.template}-{year}-"
+    for entry in customer.log:
+        for name in CAMPAIGN_MARKER.findall(entry.text):
+            if name == yearly or name.startswith(drafted):
+                return str(name)
+    return None
+
+
 def held(customer: Customer, audience: Audience, config: Config) -> Held | None:
     """Return why the customer gets no message of ``audience``, or None when they may get one."""
     first = next(iter(_rules(customer, audience, config)), None)
@@ -149,6 +169,8 @@ def _rules(customer: Customer, a: Audience, config: Config) -> Iterable[tuple[st
             yield "opted out", topic
     if in_campaign(customer, a.campaign):
         yield "already in this campaign", a.campaign
+    if a.occasion is not None and (had := had_occasion(customer, a.occasion, a.occasion_year)):
+        yield "had it this year", had
     last = latest_outreach(customer, config, day)
     if last is not None and a.quiet.amount and last > add_span(day, a.quiet, -1):
         yield "contacted lately", f"{last}, within {a.quiet}"
@@ -208,11 +230,13 @@ def chosen(
     report: Report | None = None,
     likes_word: str | None = None,
     to: Sequence[str] = (),
+    within: Span | None = None,
 ) -> list[Customer]:
     """Return whom a campaign is for, before the rules hold anyone back, sorted by name.
 
     ``report`` takes the customers that report lists (``winback``: the lost worth winning
-    back); ``likes_word`` those with a like that mentions it; ``to`` these ids only.
+    back); ``likes_word`` those with a like that mentions it; ``to`` these ids only;
+    ``within`` those with contact in that span up to ``day`` (an occasion's audience).
     """
     found = filters.select(customers) if filters is not None else list(customers)
     if report == "overdue":
@@ -230,4 +254,11 @@ def chosen(
     if to:
         wanted = set(to)
         found = [c for c in found if c.id in wanted]
+    if within is not None:
+        since = add_span(day, within, -1)
+        found = [
+            c
+            for c in found
+            if (last := rhythm.last_contact(c, config.kinds, day)) and last.day > since
+        ]
     return sorted(found, key=lambda c: (c.name.casefold(), c.id))

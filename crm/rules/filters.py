@@ -7,9 +7,9 @@ and the live feed all ask ``CustomerFilter.matches``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Protocol, TypeVar
 
 from crm.core.model import Address
 
@@ -79,3 +79,15 @@ def in_place(address: Address | None, part: str, wanted: str) -> bool:
         return " ".join((getattr(address, part) or "").split()).casefold() == wanted
     words = r"\s+".join(re.escape(w) for w in wanted.split())
     return re.search(rf"(?<!\w){words}(?!\w)", address.text.casefold()) is not None
+
+
+def with_defaults(filters: CustomerFilter, audience: Mapping[str, Any]) -> CustomerFilter:
+    """Return ``filters`` with an ``audience``'s (a template's, an occasion's) where it sets none."""
+    tags = audience.get("tag") or ()
+    changes: dict[str, Any] = {}
+    if not filters.tags and tags:
+        changes["tags"] = tuple(tags) if isinstance(tags, list | tuple) else (str(tags),)
+    for key in ("segment", "status", "company", "city", "country"):
+        if getattr(filters, key) is None and audience.get(key) is not None:
+            changes[key] = str(audience[key])
+    return replace(filters, **changes)

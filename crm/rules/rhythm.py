@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
+from crm.core.closures import closure_on, moved, reopens
 from crm.core.config import Config
 from crm.core.dates import add_span, next_occurrence, years_since
 from crm.core.kinds import Kinds
@@ -159,6 +160,7 @@ def contact_state(customer: Customer, config: Config, today: date) -> ContactSta
     if r.cadence is None:
         return result("untracked", None)
     due = r.due
+    closures = config.closures
     away = customer.away
     if away is not None:
         back = away.end + timedelta(days=1)
@@ -167,14 +169,20 @@ def contact_state(customer: Customer, config: Config, today: date) -> ContactSta
         if due is not None and due <= away.end and (away.start <= due or away.start <= today):
             due = back
         if away.start <= today <= away.end:
-            return result("away", due or back)
+            return result("away", moved(due or back, today, closures))
     snooze = customer.snooze_until
     if snooze is not None and due is not None and due < snooze:
         due = snooze  # "remind me on that day": lateness counts from the end of the snooze
     if snooze is not None and snooze > today:
-        return result("snoozed", due or snooze)
+        return result("snoozed", moved(due or snooze, today, closures))
     if due is None:
+        closed = closure_on(today, closures)
+        if closed is not None:
+            # While the business is closed nobody is due, not even a first contact.
+            return result("ok", reopens(closed, closures))
         return result("never", None)
+    # During a closure nobody is due: the reach-out moves to the first open day after it.
+    due = moved(due, today, closures)
     if due < today:
         return result("overdue", due)
     return result("due" if due == today else "ok", due)

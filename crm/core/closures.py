@@ -1,0 +1,150 @@
+"""When the business is closed (``[[closures]]`` in ``crm.toml``): nobody is due on a closed day.
+
+A closure is a run of days, both ends included. A reach-out that falls inside one moves to the
+first open day after it (``open_day``), so the agenda never asks for a call the business
+cannot make; the customers who would have been due are the ones to tell beforehand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from crm.core.dates import parse_date
+
+NOTICE_TEMPLATE = "closure"
+NOTICE_DAYS = 21
+MAX_NOTICE_DAYS = 366
+KEYS = ("from", "to", "reason", "notice", "notice_days")
+
+
+@dataclass(frozen=True, slots=True)
+class Closure:
+    """Days the business is closed, and how to tell its customers."""
+
+    start: date  # ``from`` in crm.toml
+    end: date  # ``to``, included
+    reason: str = ""
+    notice: str = NOTICE_TEMPLATE  # the message template that tells customers
+    notice_days: int = NOTICE_DAYS  # how many days before ``start`` to tell them
+
+    @property
+    def notice_day(self) -> date:
+        """Return the day to tell customers: ``notice_days`` before the closure."""
+        return self.start - timedelta(days=self.notice_days)
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, date) and self.start <= day <= self.end
+
+    def __str__(self) -> str:
+        days = f"{self.start} to {self.end}" if self.end != self.start else str(self.start)
+        return f"{days} ({self.reason})" if self.reason else days
+
+
+def closure_on(day: date, closures: Sequence[Closure]) -> Closure | None:
+    """Return the closure ``day`` falls in, else None."""
+    for c in closures:
+        if c.start <= day <= c.end:
+            return c
+    return None
+
+
+def open_day(day: date, closures: Sequence[Closure]) -> date:
+    """Return ``day`` itself when the business is open, else the first open day after it."""
+    while (c := closure_on(day, closures)) is not None:
+        day = c.end + timedelta(days=1)
+    return day
+
+
+def reopens(closure: Closure, closures: Sequence[Closure]) -> date:
+    """Return the first open day after ``closure`` (another closure right after it counts too)."""
+    return open_day(closure.end + timedelta(days=1), closures)
+
+
+def last_open_before(closure: Closure, closures: Sequence[Closure]) -> date:
+    """Return the last open day before ``closure``."""
+    day = closure.start - timedelta(days=1)
+    while (c := closure_on(day, closures)) is not None:
+        day = c.start - timedelta(days=1)
+    return day
+
+
+def moved(due: date, today: date, closures: Sequence[Closure]) -> date:
+    """Return the day a reach-out due on ``due`` is asked for, seen on ``today``.
+
+    A due day inside a closure moves to the first open day after it; so does one missed before
+    a closure that has begun (during a closure nobody is due, and the reminder comes back the
+    day the business opens, as for a customer who is away).
+    """
+    for c in sorted(closures, key=lambda c: c.start):
+        if due <= c.end and (c.start <= due or c.start <= today):
+            due = reopens(c, closures)
+    return due
+
+
+def coming(closures: Sequence[Closure], today: date) -> list[Closure]:
+    """Return the closures not over by ``today``, earliest first."""
+    return sorted((c for c in closures if c.end >= today), key=lambda c: c.start)
+
+
+def parse_closures(value: Any, bad: Callable[[str], None]) -> tuple[Closure, ...]:
+    """Return the ``[[closures]]`` of crm.toml; each problem names its closure by number."""
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        bad("closures must be tables: [[closures]] with from and to")
+        return ()
+    found = []
+    for n, tab in enumerate(value, start=1):
+        where = f"closures[{n}]"
+        for key in tab:
+            if key not in KEYS:
+                bad(f"{where}.{key}: unknown key, ignored (known: {', '.join(KEYS)})")
+        made = _closure(tab, where, bad)
+        if made is not None:
+            found.append(made)
+    return tuple(sorted(found, key=lambda c: c.start))
+
+
+def _closure(tab: dict[str, Any], where: str, bad: Callable[[str], None]) -> Closure | None:
+    ends = []
+    for key in ("from", "to"):
+        value = tab.get(key)
+        if value is None:
+            bad(f"{where}.{key}: missing (a date, 2026-12-24)")
+            return None
+        day = day_of(value)
+        if day is None:
+            bad(f"{where}.{key}: {value!r} is not a date (2026-12-24)")
+            return None
+        ends.append(day)
+    start, end = ends
+    if end < start:
+        bad(f"{where}.to: {end} is before from ({start})")
+        return None
+    values: dict[str, Any] = {}
+    for key in ("reason", "notice"):
+        if key in tab:
+            if isinstance(tab[key], str) and tab[key].strip():
+                values[key] = tab[key].strip()
+            else:
+                bad(f"{where}.{key} must be text")
+    if "notice_days" in tab:
+        days = tab["notice_days"]
+        if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_NOTICE_DAYS:
+            bad(f"{where}.notice_days must be a whole number from 0 to {MAX_NOTICE_DAYS}")
+        else:
+            values["notice_days"] = days
+    return Closure(start, end, **values)
+
+
+def day_of(value: Any) -> date | None:
+    """Return a TOML date (``2026-12-24``) or a quoted ISO date as a date, else None."""
+    if isinstance(value, date) and not hasattr(value, "hour"):
+        return value
+    if isinstance(value, str):
+        try:
+            return parse_date(value.strip())
+        except ValueError:
+            return None
+    return None

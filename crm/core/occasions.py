@@ -1,0 +1,154 @@
+"""Yearly occasions (``[[occasions]]`` in ``crm.toml``): holiday greetings, a studio birthday.
+
+An occasion has a day each year, written ``MM-DD`` (``12-24``) or as a rule (``first Sunday of
+May``, ``last Friday in November``), a message template, and a lead time: from ``lead_days``
+before, the agenda and the feed say how many messages are still to send. Each year's messages
+are one campaign, ``NAME-YYYY`` (``holiday-greetings-2026``): whoever had it that year is not
+written to again.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from crm.core.dates import MONTH_NAMES, WEEKDAY_NAMES, Feb29Rule, occurrence_in, parse_span
+from crm.core.model import PartialDate, Span
+from crm.core.outreach import AUDIENCE_KEYS
+
+LEAD_DAYS = 7
+WITHIN = Span(2, "y")  # the default audience: customers with contact in the last two years
+KEYS = ("name", "date", "template", "lead_days", "audience", "within")
+_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3}
+_ORDINALS |= {"fourth": 4, "4th": 4, "last": -1}
+_MONTHS = {m.lower(): n for n, m in enumerate(MONTH_NAMES, start=1)}
+_MONTHS |= {m[:3].lower(): n for m, n in list(_MONTHS.items())}
+_RULE = re.compile(r"(?P<nth>\w+)\s+(?P<wd>[a-z]+)\s+(?:of|in)\s+(?P<mon>[a-z]+)", re.IGNORECASE)
+_FIXED = re.compile(r"(?:--)?(?P<m>\d{1,2})-(?P<d>\d{1,2})")
+FORMS = "12-24, first Sunday of May, last Friday in November"
+
+
+@dataclass(frozen=True, slots=True)
+class Occasion:
+    """A yearly occasion to write to customers for."""
+
+    name: str  # "Holiday greetings": what the agenda and the feed say
+    when: str  # as written in crm.toml
+    template: str
+    lead_days: int = LEAD_DAYS
+    audience: tuple[tuple[str, Any], ...] = ()  # filters, as a template's ``audience``
+    within: Span | None = WITHIN  # only customers with contact this recently (None: anyone)
+
+    def on(self, year: int, feb29: Feb29Rule = "feb28") -> date:
+        """Return the occasion's day in ``year``."""
+        return day_in(self.when, year, feb29)
+
+    def next_on(self, today: date, feb29: Feb29Rule = "feb28") -> date:
+        """Return the occasion's first day on or after ``today``."""
+        day = self.on(today.year, feb29)
+        return day if day >= today else self.on(today.year + 1, feb29)
+
+    def lead_start(self, day: date) -> date:
+        """Return the first day of the lead time before the occasion on ``day``."""
+        return day - timedelta(days=self.lead_days)
+
+    def campaign(self, year: int) -> str:
+        """Return the campaign of the occasion's messages in ``year``: ``holiday-greetings-2026``."""
+        return f"{slug(self.name)}-{year}"
+
+
+def slug(text: str) -> str:
+    """Return ``text`` as a campaign name part: ASCII letters, digits and hyphens."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-") or "occasion"
+
+
+def day_in(when: str, year: int, feb29: Feb29Rule = "feb28") -> date:
+    """Return the day ``when`` (``MM-DD`` or a rule) names in ``year``; ValueError if none."""
+    text = when.strip()
+    if m := _FIXED.fullmatch(text):
+        month, day = int(m["m"]), int(m["d"])
+        if not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(2000, month)[1]:
+            raise ValueError(f"{when!r} is no day of the year")
+        return occurrence_in(PartialDate(month, day), year, feb29)
+    m = _RULE.fullmatch(text)
+    if m is None:
+        raise ValueError(f"{when!r} is not an occasion's date ({FORMS})")
+    nth = _ORDINALS.get(m["nth"].lower())
+    wd = m["wd"].lower()
+    weekday = next((n for n, w in enumerate(WEEKDAY_NAMES) if w.startswith(wd)), None)
+    found = _MONTHS.get(m["mon"].lower())
+    if nth is None or weekday is None or found is None or len(wd) < 3:
+        raise ValueError(f"{when!r} is not an occasion's date ({FORMS})")
+    month = found
+    days = [
+        d
+        for d in range(1, calendar.monthrange(year, month)[1] + 1)
+        if date(year, month, d).weekday() == weekday
+    ]
+    return date(year, month, days[nth - 1] if nth > 0 else days[-1])
+
+
+def parse_occasions(value: Any, bad: Callable[[str], None]) -> tuple[Occasion, ...]:
+    """Return the ``[[occasions]]`` of crm.toml; each problem names its occasion by number."""
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        bad("occasions must be tables: [[occasions]] with name, date and template")
+        return ()
+    found = []
+    for n, tab in enumerate(value, start=1):
+        where = f"occasions[{n}]"
+        for key in tab:
+            if key not in KEYS:
+                bad(f"{where}.{key}: unknown key, ignored (known: {', '.join(KEYS)})")
+        made = _occasion(tab, where, bad)
+        if made is not None:
+            found.append(made)
+    return tuple(found)
+
+
+def _occasion(tab: dict[str, Any], where: str, bad: Callable[[str], None]) -> Occasion | None:
+    texts = {}
+    for key in ("name", "date", "template"):
+        value = tab.get(key)
+        if not isinstance(value, str) or not value.strip():
+            bad(f"{where}.{key}: missing (text)")
+            return None
+        texts[key] = value.strip()
+    try:
+        day_in(texts["date"], 2024)
+    except ValueError as exc:
+        bad(f"{where}.date: {exc}")
+        return None
+    values: dict[str, Any] = {}
+    if "lead_days" in tab:
+        days = tab["lead_days"]
+        if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 366:
+            bad(f"{where}.lead_days must be a whole number from 0 to 366")
+        else:
+            values["lead_days"] = days
+    audience = tab.get("audience", {})
+    if not isinstance(audience, dict):
+        bad(f"{where}.audience must be a table of filters ({', '.join(AUDIENCE_KEYS)})")
+    else:
+        for key in [k for k in audience if k not in AUDIENCE_KEYS]:
+            bad(f"{where}.audience.{key}: unknown filter (known: {', '.join(AUDIENCE_KEYS)})")
+        values["audience"] = tuple(
+            (k, tuple(v) if isinstance(v, list) else v)
+            for k, v in audience.items()
+            if k in AUDIENCE_KEYS
+        )
+    if "within" in tab:
+        text = str(tab["within"]).strip()
+        if text in ("", "0", "0d", "any"):
+            values["within"] = None
+        else:
+            try:
+                values["within"] = parse_span(text)
+            except ValueError as exc:
+                bad(f"{where}.within: {exc}")
+    return Occasion(texts["name"], texts["date"], texts["template"], **values)

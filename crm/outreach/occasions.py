@@ -1,0 +1,128 @@
+"""Messages for the business's calendar: telling customers about a closure, yearly occasions.
+
+What a closure's or an occasion's template sees (``closure.from``, ``occasion.date``...), whom
+an occasion is for, and how many of its messages are still to send while its lead time runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from crm.core.closures import Closure, last_open_before, reopens
+from crm.core.config import Config
+from crm.core.errors import CrmError
+from crm.core.model import Customer
+from crm.core.occasions import Occasion
+from crm.outreach.templates import Fields, load_template
+from crm.rules.audience import Audience, chosen, held
+from crm.rules.filters import CustomerFilter, with_defaults
+
+
+def closure_names(closure: Closure, config: Config) -> dict[str, Any]:
+    """Return what a closure's message sees: ``closure.from``, ``.to``, ``.reason``,
+    ``.reopens`` (the first open day after) and ``.last_open`` (the last open day before)."""
+    values = {
+        "from": closure.start,
+        "to": closure.end,
+        "reason": closure.reason,
+        "reopens": reopens(closure, config.closures),
+        "last_open": last_open_before(closure, config.closures),
+    }
+    return {"closure": Fields("closure", {k: v for k, v in values.items() if v != ""})}
+
+
+def occasion_names(occasion: Occasion, day: date) -> dict[str, Any]:
+    """Return what an occasion's message sees: ``occasion.name`` and ``occasion.date``."""
+    return {"occasion": Fields("occasion", {"name": occasion.name, "date": day})}
+
+
+def occasion_filters(occasion: Occasion) -> tuple[CustomerFilter, dict[str, Any]]:
+    """Return the filters of an occasion's ``audience`` and the rest of it (likes, report)."""
+    values = dict(occasion.audience)
+    rest: dict[str, Any] = {k: values[k] for k in ("likes", "report") if k in values}
+    return with_defaults(CustomerFilter(), values), rest
+
+
+@dataclass(frozen=True, slots=True)
+class OccasionDue:
+    """An occasion inside its lead time: how many of its messages are still to send."""
+
+    occasion: Occasion
+    day: date
+    campaign: str
+    to_send: int
+
+    @property
+    def text(self) -> str:
+        """Return 'Holiday greetings: 38 to send by 12-24'."""
+        return f"{self.occasion.name}: {self.to_send} to send by {self.day:%m-%d}"
+
+
+def occasion_for(config: Config, today: date, template: str) -> Occasion | None:
+    """Return the occasion written with ``template`` that comes next after ``today``."""
+    found = [o for o in config.occasions if o.template == template]
+    found.sort(key=lambda o: o.next_on(today, config.feb29))
+    return found[0] if found else None
+
+
+def recipients(
+    occasion: Occasion,
+    customers: Sequence[Customer],
+    config: Config,
+    today: date,
+    *,
+    channel: str = "any",
+    topic: str | None = None,
+    nameless: bool = False,
+) -> list[Customer]:
+    """Return who gets the occasion's message on ``today``: its audience, minus everyone the
+    audience rules hold back (whoever had it this year among them)."""
+    day = occasion.next_on(today, config.feb29)
+    filters, rest = occasion_filters(occasion)
+    likes = None if rest.get("likes") is None else str(rest["likes"])
+    found = chosen(
+        customers,
+        config,
+        today,
+        filters=filters,
+        report=rest.get("report"),
+        likes_word=likes,
+        within=occasion.within,
+    )
+    audience = Audience(
+        campaign=occasion.campaign(day.year),
+        day=today,
+        channel=channel,
+        topic=topic,
+        likes=likes,
+        quiet=config.outreach.quiet,
+        nameless=nameless,
+        occasion=occasion,
+        occasion_year=day.year,
+    )
+    return [c for c in found if held(c, audience, config) is None]
+
+
+def due_occasions(
+    customers: Sequence[Customer], config: Config, today: date, root: Path
+) -> list[OccasionDue]:
+    """Return the occasions whose lead time runs on ``today``, with the messages still to send."""
+    found = []
+    for o in config.occasions:
+        day = o.next_on(today, config.feb29)
+        if not o.lead_start(day) <= today:
+            continue
+        settings: dict[str, Any] = {}
+        try:
+            t = load_template(root, o.template)
+            settings = {"channel": t.channel, "topic": t.topic, "nameless": t.nameless}
+        except CrmError:
+            pass  # crm check names the missing template; count with any channel meanwhile
+        n = len(recipients(o, customers, config, today, **settings))
+        found.append(OccasionDue(o, day, o.campaign(day.year), n))
+    found.sort(key=lambda d: (d.day, d.occasion.name))
+    return found
