@@ -195,13 +195,32 @@ def agenda(session: Session, fmt: Format, today: date) -> None:
 
     problems = [*session.config_problems, *session.index().problems()]
     drafts = waiting(session.root / session.config.outreach.outbox)
-    digest = views.agenda(customers, near(problems), session.config, today, drafts)
+    digest = views.agenda(
+        customers, near(problems), session.config, today, drafts, occasion_rows(session, today)
+    )
     if fmt == "json":
         click.echo(to_json(digest.as_json()), nl=False)
     elif fmt == "csv":
         click.echo(digest.as_csv(), nl=False)
     else:
         click.echo(digest.as_text(session.index().count()), nl=False)
+
+
+def occasion_rows(session: Session, today: date) -> list[dict[str, Any]]:
+    """Return the agenda's rows of the occasions in their lead time with messages to send."""
+    config = session.config
+    if not any(o.in_lead(today, config.feb29) for o in config.occasions):
+        return []  # the whole vault is read only while an occasion is near
+    from crm.outreach.occasions import due_occasions
+
+    found = due_occasions(session.vault().customers, config, today, session.root)
+    return [
+        views.occasion_row(
+            d.text, d.occasion.name, d.day, d.occasion.template, d.campaign, d.to_send
+        )
+        for d in found
+        if d.to_send
+    ]
 
 
 @click.command()

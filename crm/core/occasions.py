@@ -57,6 +57,15 @@ class Occasion:
         """Return the first day of the lead time before the occasion on ``day``."""
         return day - timedelta(days=self.lead_days)
 
+    def in_lead(self, today: date, feb29: Feb29Rule = "feb28") -> bool:
+        """Return True when ``today`` falls in the lead time before the occasion's next day."""
+        return self.lead_start(self.next_on(today, feb29)) <= today
+
+    def to_send(self, day: date, count: int | None) -> str:
+        """Return 'Holiday greetings: 38 to send by 12-24' (no count: 'messages to send')."""
+        what = "messages" if count is None else str(count)
+        return f"{self.name}: {what} to send by {day:%m-%d}"
+
     def campaign(self, year: int) -> str:
         """Return the campaign of the occasion's messages in ``year``: ``holiday-greetings-2026``."""
         return f"{slug(self.name)}-{year}"

@@ -7,7 +7,7 @@ same in every language, so it is written once in ``_WHAT``.
 from __future__ import annotations
 
 LANGUAGES: tuple[str, ...] = ("en", "de", "es")
-NAMES: tuple[str, ...] = ("holiday", "birthday", "thanks", "offer", "winback")
+NAMES: tuple[str, ...] = ("holiday", "birthday", "thanks", "offer", "winback", "closure")
 
 # name -> (kind, topic, the report its audience comes from, or "")
 _WHAT: dict[str, tuple[str, str, str]] = {
@@ -16,6 +16,7 @@ _WHAT: dict[str, tuple[str, str, str]] = {
     "thanks": ("thanks", "thanks", "thanks"),
     "offer": ("offer", "offers", ""),
     "winback": ("message", "winback", "winback"),
+    "closure": ("notice", "closures", ""),
 }
 
 # An empty signature reads as none, so the business name signs instead.
@@ -67,6 +68,17 @@ _WORDS: dict[str, dict[str, tuple[str, str, str]]] = {
             "I'd be glad to see you again. Just reply to this message and we'll find a time.\n\n"
             "Warm wishes,\n{sign}\n",
         ),
+        "closure": (
+            'Closed from {{ closure.from | date("d MMMM") }} to {{ closure.to | date("d MMMM") }}',
+            "Told about the closure",
+            "Hi {{ hello }},\n\n"
+            "A quick note so you can plan ahead: we are closed from {{ closure.from | date }} "
+            "to {{ closure.to | date }}{% if closure.reason is defined %} ({{ closure.reason }})"
+            "{% endif %}. The last day to come in before then is {{ closure.last_open | date }}, "
+            "and from {{ closure.reopens | date }} we are back as usual.\n\n"
+            "If you'd like a time before the break, just reply to this message.\n\n"
+            "Best,\n{sign}\n",
+        ),
     },
     "de": {
         "holiday": (
@@ -114,6 +126,18 @@ _WORDS: dict[str, dict[str, tuple[str, str, str]]] = {
             "dann finden wir einen Termin.\n\n"
             "Liebe Grüße\n{sign}\n",
         ),
+        "closure": (
+            'Geschlossen vom {{ closure.from | date("d. MMMM") }} bis {{ closure.to | date("d. MMMM") }}',
+            "Über die Schließzeit informiert",
+            "Hallo {{ hello }},\n\n"
+            "damit du planen kannst: Wir haben vom {{ closure.from | date }} "
+            "bis zum {{ closure.to | date }} geschlossen"
+            "{% if closure.reason is defined %} ({{ closure.reason }}){% endif %}. "
+            "Der letzte Tag davor ist der {{ closure.last_open | date }}, "
+            "ab dem {{ closure.reopens | date }} sind wir wieder wie gewohnt für dich da.\n\n"
+            "Wenn du vorher noch einen Termin möchtest, antworte einfach auf diese Nachricht.\n\n"
+            "Liebe Grüße\n{sign}\n",
+        ),
     },
     "es": {
         "holiday": (
@@ -158,6 +182,17 @@ _WORDS: dict[str, dict[str, tuple[str, str, str]]] = {
             "{{ last.date | date(\"MMMM 'de' y\") }}){% endif %}. ¿Qué tal estás?\n\n"
             "Me encantaría volver a verte. Responde a este mensaje y buscamos un hueco.\n\n"
             "Un abrazo,\n{sign}\n",
+        ),
+        "closure": (
+            "Cerrado del {{ closure.from | date(\"d 'de' MMMM\") }} al {{ closure.to | date(\"d 'de' MMMM\") }}",
+            "Aviso de cierre",
+            "¡Hola, {{ hello }}!\n\n"
+            "Te aviso con tiempo: cerramos del {{ closure.from | date }} "
+            "al {{ closure.to | date }}{% if closure.reason is defined %} ({{ closure.reason }})"
+            "{% endif %}. El último día para venir antes es el {{ closure.last_open | date }}, "
+            "y a partir del {{ closure.reopens | date }} volvemos como siempre.\n\n"
+            "Si quieres una cita antes, responde a este mensaje.\n\n"
+            "Un saludo,\n{sign}\n",
         ),
     },
 }

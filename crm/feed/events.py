@@ -21,7 +21,9 @@ from crm.core.dates import Feb29Rule, occurrence_in
 from crm.core.model import Customer, PartialDate
 from crm.rules.rhythm import contact_state, planned_day
 
-EventKind = Literal["reachout", "followup", "birthday", "lead", "anniversary", "since", "date"]
+EventKind = Literal[
+    "reachout", "followup", "birthday", "lead", "anniversary", "since", "date", "closed", "occasion"
+]
 _KIND_ORDER: tuple[EventKind, ...] = (
     "reachout",
     "followup",
@@ -30,6 +32,9 @@ _KIND_ORDER: tuple[EventKind, ...] = (
     "anniversary",
     "since",
     "date",
+    # The business's own events (``crm.feed.business``), after every customer's.
+    "closed",
+    "occasion",
 )
 _KIND_RANK = {kind: rank for rank, kind in enumerate(_KIND_ORDER)}
 CATEGORY: dict[EventKind, str] = {
@@ -40,6 +45,8 @@ CATEGORY: dict[EventKind, str] = {
     "anniversary": "Anniversary",
     "since": "Customer since",
     "date": "Date",
+    "closed": "Closed",
+    "occasion": "Occasion",
 }
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")

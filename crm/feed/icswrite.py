@@ -81,9 +81,10 @@ def text_line(name: str, value: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _all_day(day: date) -> str:
-    """Return the DTSTART and DTEND lines of an all-day event (a feed has a few hundred days)."""
-    end = day + timedelta(days=1)
+def _all_day(day: date, last: date | None = None) -> str:
+    """Return the DTSTART and DTEND lines of an all-day event (a feed has a few hundred days);
+    with ``last``, of one that lasts through that day."""
+    end = (last or day) + timedelta(days=1)
     return f"DTSTART;VALUE=DATE:{_ymd(day)}\r\nDTEND;VALUE=DATE:{_ymd(end)}\r\n"
 
 
@@ -111,10 +112,14 @@ def vevent(
     at: time | None = None,
     description: str = "",
     stamp: str | None = None,
+    last: date | None = None,
 ) -> str:
-    """Return one VEVENT (with its VALARM when ``style.alarms``) as CRLF-terminated text."""
+    """Return one VEVENT (with its VALARM when ``style.alarms``) as CRLF-terminated text.
+
+    An all-day event lasts through ``last`` when given (a closure), else one day.
+    """
     if at is None:
-        when = _all_day(day)
+        when = _all_day(day, last)
         transp = "TRANSP:TRANSPARENT\r\n"
         trigger = "TRIGGER:PT9H\r\n"  # all-day: 09:00 on the day
     else:

@@ -15,15 +15,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crm.core.config import Config, load_config, vault_day
 from crm.core.errors import CrmError
 from crm.core.model import Problem
 from crm.feed.blocks import render_block, stored_entries
+from crm.feed.business import business_entries
 from crm.feed.server import FeedApp
 from crm.index.collection import Collection
 from crm.index.store import FeedBlocks, Index
 from crm.rules.filters import CustomerFilter
+
+if TYPE_CHECKING:
+    from crm.outreach.occasions import OccasionDue
 
 
 def open_for_feed(collection: Collection, today: date) -> Index:
@@ -48,8 +53,19 @@ def feed_from_index(index: Index, config: Config, today: date, filters: Customer
     entries: list[Entry] = []
     for name, _, data in parts:
         entries += stored_entries(name.encode(), data)
+    entries += business_entries(config, today, occasions_due(index, config, today))
     timed = any(has_time for _, has_time, _ in parts)
     return feed_from_entries(entries, timed, config, today)
+
+
+def occasions_due(index: Index, config: Config, today: date) -> list[OccasionDue]:
+    """Return the occasions in their lead time with the messages still to send; the whole
+    vault is read only while one is."""
+    if not any(o.lead_start(o.next_on(today, config.feb29)) <= today for o in config.occasions):
+        return []
+    from crm.outreach.occasions import due_occasions  # Jinja2 only when an occasion is near
+
+    return due_occasions(index.vault().customers, config, today, index.root)
 
 
 @dataclass

@@ -59,7 +59,7 @@ class OccasionDue:
     @property
     def text(self) -> str:
         """Return 'Holiday greetings: 38 to send by 12-24'."""
-        return f"{self.occasion.name}: {self.to_send} to send by {self.day:%m-%d}"
+        return self.occasion.to_send(self.day, self.to_send)
 
 
 def occasion_for(config: Config, today: date, template: str) -> Occasion | None:
@@ -113,9 +113,9 @@ def due_occasions(
     """Return the occasions whose lead time runs on ``today``, with the messages still to send."""
     found = []
     for o in config.occasions:
-        day = o.next_on(today, config.feb29)
-        if not o.lead_start(day) <= today:
+        if not o.in_lead(today, config.feb29):
             continue
+        day = o.next_on(today, config.feb29)
         settings: dict[str, Any] = {}
         try:
             t = load_template(root, o.template)

@@ -12,7 +12,7 @@ from crm.core.model import Customer, Problem
 from crm.report import rows
 from crm.report.render import Column, cell, problem_rows, to_csv
 from crm.report.render import table as render_table
-from crm.rules import loyalty, rhythm
+from crm.rules import closures, loyalty, rhythm
 
 AGENDA_DAYS = 14
 
@@ -45,6 +45,15 @@ class Agenda:
     winback: list[dict[str, Any]] = field(default_factory=list)
     # Drafts waiting in the outbox, by campaign (the command line reads the outbox).
     drafts: list[tuple[str, int]] = field(default_factory=list)
+    # The business's calendar: closed today, closures coming, the day to tell customers.
+    closures: list[dict[str, Any]] = field(default_factory=list)
+    # Occasions in their lead time, with the messages still to send (``occasion_row``).
+    occasions: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def closed(self) -> dict[str, Any] | None:
+        """Return the closure row of today when the business is closed, else None."""
+        return next((r for r in self.closures if r["kind"] == "closed"), None)
 
     def as_json(self) -> dict[str, Any]:
         """Return the digest as one JSON object with a list per section."""
@@ -58,6 +67,8 @@ class Agenda:
             "thanks": self.thanks,
             "winback": self.winback,
             "drafts": [{"campaign": c, "waiting": n} for c, n in self.drafts],
+            "closures": self.closures,
+            "occasions": self.occasions,
         }
 
     def as_csv(self) -> str:
@@ -80,6 +91,10 @@ class Agenda:
         for campaign, waiting in self.drafts:
             detail = f"{waiting} waiting in {campaign}"
             flat.append({"section": "drafts", "date": None, "id": None, "name": None, "detail": detail})  # fmt: skip
+        for r in self.closures:
+            flat.append({"section": "closures", **r, "id": None, "name": None, "detail": r["what"]})  # fmt: skip
+        for r in self.occasions:
+            flat.append({"section": "occasions", **r, "id": None, "name": None, "detail": r["what"]})  # fmt: skip
         for p in self.problems:
             flat.append(
                 {"section": "problem", "date": None, "id": None, "name": None, "detail": str(p)}
@@ -89,6 +104,8 @@ class Agenda:
     def as_text(self, count: int) -> str:
         """Return the digest as the text a person reads with their coffee."""
         out = [f"Agenda for {self.today:%a %Y-%m-%d} ({count} customers)\n"]
+        if (closed := self.closed) is not None:
+            out.append(f"\n{closed['what']}\n")
 
         def section(title: str, items: Sequence[dict[str, Any]], cols: Sequence[Column]) -> None:
             if items:
@@ -107,6 +124,10 @@ class Agenda:
         if waiting:
             out.append(f"\nDrafts waiting in the outbox ({waiting})\n")
             out.extend(f"  {c}: {n}: crm send {c}\n" for c, n in self.drafts)
+        coming = [r for r in self.closures if r["kind"] != "closed"] + self.occasions
+        if coming:
+            out.append(f"\nClosures and occasions ({len(coming)})\n")
+            out.extend(f"  {r['date']}  {r['what']}\n" for r in coming)
         if self.problems:
             out.append(f"\nFiles to fix ({len(self.problems)})\n")
             out.extend(f"  {p}\n" for p in self.problems)
@@ -121,8 +142,10 @@ def agenda(
     config: Config,
     today: date,
     drafts: Sequence[tuple[str, int]] = (),
+    occasions: Sequence[dict[str, Any]] = (),
 ) -> Agenda:
-    """Return the daily digest for ``today``."""
+    """Return the daily digest for ``today``; ``occasions`` are the rows of the occasions in
+    their lead time (``occasion_row``: counting their messages takes the templates)."""
     notes = leave_alone_notes(customers, config, today)
     soon = [
         u
@@ -142,7 +165,22 @@ def agenda(
             for x in loyalty.winback(customers, config.loyalty, today, kinds=config.kinds)
         ],
         drafts=list(drafts),
+        closures=[closure_row(n) for n in closures.notices(config, today, AGENDA_DAYS)],
+        occasions=list(occasions),
     )
+
+
+def closure_row(n: closures.Notice) -> dict[str, Any]:
+    """Return one line of the business's calendar: its day, kind and text."""
+    return {"date": n.day, "kind": n.kind, "what": n.text, "from": n.closure.start, "to": n.closure.end}  # fmt: skip
+
+
+def occasion_row(
+    text: str, name: str, day: date, template: str, campaign: str, to_send: int
+) -> dict[str, Any]:
+    """Return an occasion in its lead time: 'Holiday greetings: 38 to send by 12-24: crm draft holiday'."""
+    what = f"{text}: crm draft {template}"
+    return {"date": day, "name": name, "template": template, "campaign": campaign, "to_send": to_send, "what": what}  # fmt: skip
 
 
 def _why(row: dict[str, Any]) -> str:
