@@ -17,6 +17,7 @@ from icalendar import Alarm, Event
 from crm.core.config import Config, load_config
 from crm.core.model import Customer
 from crm.feed.blocks import Block, BlockEvent, block_entries, stored_entries
+from crm.feed.business import business_events
 from crm.feed.events import CATEGORY, FeedEvent, context, details, events_in_window, when, window
 from crm.feed.icswrite import FOLLOWUP_LENGTH
 from crm.feed.render import Entry, calendar, feed_from_entries, frame, look, vevent
@@ -39,11 +40,16 @@ def load(root: Path) -> tuple[Config, Vault]:
 def feed_events(customers: Iterable[Customer], config: Config, today: date) -> list[FeedEvent]:
     """Return every event of the feed inside the window, sorted by day, time, kind and name."""
     ctx = context(config, today)
-    events: list[FeedEvent] = []
+    events: list[FeedEvent] = business_events(config, today)
     for c in customers:
         events.extend(events_in_window(c, ctx))
-    events.sort(key=lambda e: (when(e.day, e.at, e.kind), e.customer.name.casefold(), e.uid))
+    events.sort(key=lambda e: (when(e.day, e.at, e.kind), name_key(e), e.uid))
     return events
+
+
+def name_key(e: FeedEvent) -> str:
+    """Return the name an event sorts by on its day: its customer's, none for the business's."""
+    return "" if e.customer is None else e.customer.name.casefold()
 
 
 def render(events: Iterable[FeedEvent], config: Config, today: date) -> bytes:
@@ -53,7 +59,7 @@ def render(events: Iterable[FeedEvent], config: Config, today: date) -> bytes:
     timed = False
     for ev in events:
         timed = timed or ev.at is not None
-        text = details(ev.customer) if lk.details else ""
+        text = details(ev.customer) if lk.details and ev.customer else ""
         body.append(vevent(ev, lk, text))
     head, tail = frame(config, today, timed)
     return head + "".join(body).encode("utf-8") + tail
@@ -72,7 +78,7 @@ def render_reference(events: Iterable[FeedEvent], config: Config, today: date) -
         e.add("DTSTAMP", stamp)
         if ev.at is None:
             e.add("DTSTART", ev.day)
-            e.add("DTEND", ev.day + timedelta(days=1))
+            e.add("DTEND", (ev.last or ev.day) + timedelta(days=1))
             e.add("TRANSP", "TRANSPARENT")
         else:
             begin = datetime.combine(ev.day, ev.at, tzinfo=zone)
@@ -80,7 +86,7 @@ def render_reference(events: Iterable[FeedEvent], config: Config, today: date) -
             e.add("DTEND", begin + FOLLOWUP_LENGTH)
         e.add("SUMMARY", ev.summary)
         e.add("CATEGORIES", [CATEGORY[ev.kind]])
-        if feed.include_details and (text := details(ev.customer)):
+        if feed.include_details and ev.customer and (text := details(ev.customer)):
             e.add("DESCRIPTION", text)
         if feed.alarms:
             alarm = Alarm()

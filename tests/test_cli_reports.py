@@ -64,6 +64,9 @@ EXPECTED: dict[tuple[str, ...], str] = {
         "Worth winning back (1)\n"
         "  NAME            VALUE  LEFT          LIKES\n"
         "  Marcus O'Neill  1650   9 months ago  skin fades, football talk\n"
+        "\n"
+        "Closures and occasions (1)\n"
+        "  2026-12-03  Tell customers about the closure from 2026-12-24: crm draft closure\n"
     ),
     ("overdue", "--today", TODAY): (
         "NAME          LATE   LAST CONTACT      EVERY  LIKES\n"

@@ -269,11 +269,11 @@ def test_exact_drafts_for_the_example_vault(example: Path) -> None:
     result = run(example, "draft", "holiday", "--today", DAY)
     assert result.exit_code == 0, result.output
     assert result.output == (
-        "holiday-2026-12-15: 16 drafts; held back: 1 lost, 1 paused, 1 away, 1 at max_contacts\n"
-        "Wrote 16 to outbox/holiday-2026-12-15/; read and edit them, then: "
-        "crm send holiday-2026-12-15\n"
+        "holiday-greetings-2026: 15 drafts; held back: 1 lost, 1 paused, 1 away, 1 at max_contacts\n"
+        "Wrote 15 to outbox/holiday-greetings-2026/; read and edit them, then: "
+        "crm send holiday-greetings-2026\n"
     )
-    folder = example / "outbox" / "holiday-2026-12-15"
+    folder = example / "outbox" / "holiday-greetings-2026"
     assert (folder / "zoe-muller.md").read_text(encoding="utf-8") == ZOE
     assert (folder / "ravi-patel.md").read_text(encoding="utf-8") == RAVI
     ana = (folder / "ana-garcia.md").read_text(encoding="utf-8")
@@ -288,7 +288,7 @@ name: Zoë Müller
 channel: email
 subject: Frohe Feiertage von Lumen Hair Studio
 customer: zoe-muller
-campaign: holiday-2026-12-15
+campaign: holiday-greetings-2026
 template: holiday
 kind: greeting
 log: Holiday greeting
@@ -321,7 +321,7 @@ to: "+447700900123"
 name: Ravi Patel
 channel: sms
 customer: ravi-patel
-campaign: holiday-2026-12-15
+campaign: holiday-greetings-2026
 template: holiday
 kind: greeting
 log: Holiday greeting
@@ -353,7 +353,7 @@ Mara from Lumen Hair Studio
 
 def test_texts_become_tap_to_send_links_then_crm_sent_logs_them(example: Path) -> None:
     assert run(example, "draft", "holiday", "--today", DAY, "--to", "ravi", "--to", "julia").exit_code == 0  # fmt: skip
-    campaign = "holiday-2026-12-15"
+    campaign = "holiday-greetings-2026"
     result = run(example, "send", campaign, "--today", DAY)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
@@ -407,20 +407,27 @@ def test_the_agenda_says_how_many_drafts_wait(example: Path) -> None:
     thanks = run(example, "draft", "thanks", "--today", DAY, "--explain")
     assert thanks.output.splitlines()[:3] == [
         "thanks-2026-12-15: 0 drafts; held back: 2 draft waiting",
-        "  held   Ana García (ana-garcia): draft waiting (in holiday-2026-12-15)",
-        "  held   Grace Okafor (grace-okafor): draft waiting (in holiday-2026-12-15)",
+        "  held   Ana García (ana-garcia): draft waiting (in holiday-greetings-2026)",
+        "  held   Grace Okafor (grace-okafor): draft waiting (in holiday-greetings-2026)",
     ]
     assert run(example, "draft", "winback", "--today", DAY).exit_code == 0
-    assert run(example, "sent", "holiday-2026-12-15", "julia-santos", "--today", DAY).exit_code == 0
+    assert (
+        run(example, "sent", "holiday-greetings-2026", "julia-santos", "--today", DAY).exit_code
+        == 0
+    )
     text = run(example, "agenda", "--today", DAY).output
     assert text.endswith(
-        "\nDrafts waiting in the outbox (16)\n"
-        "  holiday-2026-12-15: 15: crm send holiday-2026-12-15\n"
+        "\nDrafts waiting in the outbox (15)\n"
+        "  holiday-greetings-2026: 14: crm send holiday-greetings-2026\n"
         "  winback-2026-12-15: 1: crm send winback-2026-12-15\n"
+        "\nClosures and occasions (3)\n"
+        "  2026-12-03  Tell customers about the closure from 2026-12-24: crm draft closure\n"
+        "  2026-12-20  Holiday greetings: 14 to send by 12-20: crm draft holiday\n"
+        "  2026-12-24  Closed: winter holiday (2026-12-24 to 2027-01-06)\n"
     )
     shown = json.loads(run(example, "agenda", "--today", DAY, "--format", "json").output)
     assert shown["drafts"] == [
-        {"campaign": "holiday-2026-12-15", "waiting": 15},
+        {"campaign": "holiday-greetings-2026", "waiting": 14},
         {"campaign": "winback-2026-12-15", "waiting": 1},
     ]
     first = shown["overdue"][0]

@@ -12,10 +12,12 @@ import yaml
 from click.testing import CliRunner
 
 from crm.cli import main
+from crm.core.closures import Closure
 from crm.core.config import Config, load_config
 from crm.core.model import Customer, Interaction, Location
 from crm.core.outreach import BusinessConfig
 from crm.edit.starters import LANGUAGES, NAMES, STARTERS
+from crm.outreach.occasions import closure_names
 from crm.outreach.render import render
 from crm.outreach.templates import parse_template
 
@@ -90,6 +92,7 @@ def test_every_starter_is_a_valid_template(language: str, name: str) -> None:
         "thanks": ("thanks", "thanks", {"report": "thanks"}),
         "offer": ("offer", "offers", None),
         "winback": ("message", "winback", {"report": "winback"}),
+        "closure": ("notice", "closures", None),
     }[name]
     assert (meta["kind"], meta["topic"], meta.get("audience")) == expected
     assert (meta["channel"], meta["language"]) == ("any", language)
@@ -114,13 +117,16 @@ def test_every_starter_renders_with_only_the_names_that_always_exist(
     template = parse_template(Path(f"{name}.md"), STARTERS[language][name])
     day = date(2026, 12, 1)
     plain = Config(business=BusinessConfig(name="Lumen"))
-    message = render(template, BELLA, plain, day, "c")
+    # A closure's message also sees the closure (crm draft for one passes it).
+    closure = Closure(date(2026, 12, 20), date(2027, 1, 6))
+    extra = closure_names(closure, plain) if name == "closure" else None
+    message = render(template, BELLA, plain, day, "c", extra)
     assert "Bella" in message.body and message.body.endswith("\nLumen\n")
     assert message.subject
     signed = Config(business=BusinessConfig(name="Lumen", signature="Mara"))
     visited = replace(BELLA, log=(Interaction(date(2026, 3, 5), None, "visit", "cut", True,
                                               BELLA.location),))  # fmt: skip
-    full = render(template, visited, signed, day, "c")
+    full = render(template, visited, signed, day, "c", extra)
     assert full.body.endswith("\nMara\n")
     if name == "winback":
         march = {"en": "March 2026", "de": "März 2026", "es": "marzo de 2026"}[language]

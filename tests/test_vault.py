@@ -276,7 +276,7 @@ def test_invalid_toml_is_located(write_vault: WriteVault) -> None:
 
 MESSAGES = [
     f"templates/messages/{name}.md"
-    for name in ("holiday", "birthday", "thanks", "offer", "winback")
+    for name in ("holiday", "birthday", "thanks", "offer", "winback", "closure")
 ]
 
 

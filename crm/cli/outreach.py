@@ -149,6 +149,8 @@ def draft(
         raise click.BadParameter(str(exc), param_hint="--quiet") from None
     if occasion is not None:
         default_name = occasion.campaign(occasion.next_on(today, config.feb29).year)
+    elif closure is not None:
+        default_name = drafts.default_campaign(template.name, closure.start)  # one per closure
     else:
         default_name = drafts.default_campaign(template.name, today)
     name = check_campaign(campaign or default_name)

@@ -69,14 +69,13 @@ _WORDS: dict[str, dict[str, tuple[str, str, str]]] = {
             "Warm wishes,\n{sign}\n",
         ),
         "closure": (
-            'Closed from {{ closure.from | date("d MMMM") }} to {{ closure.to | date("d MMMM") }}',
+            'Closed from {{ closure.from | date("d MMMM") }}',
             "Told about the closure",
             "Hi {{ hello }},\n\n"
-            "A quick note so you can plan ahead: we are closed from {{ closure.from | date }} "
-            "to {{ closure.to | date }}{% if closure.reason is defined %} ({{ closure.reason }})"
-            "{% endif %}. The last day to come in before then is {{ closure.last_open | date }}, "
-            "and from {{ closure.reopens | date }} we are back as usual.\n\n"
-            "If you'd like a time before the break, just reply to this message.\n\n"
+            "So you can plan ahead: we're closed from {{ closure.from | date }} "
+            "to {{ closure.to | date }}. The last day to come in is "
+            "{{ closure.last_open | date }}; we're back on {{ closure.reopens | date }}.\n\n"
+            "Reply if you'd like a time before the break.\n\n"
             "Best,\n{sign}\n",
         ),
     },
@@ -127,15 +126,13 @@ _WORDS: dict[str, dict[str, tuple[str, str, str]]] = {
             "Liebe Grüße\n{sign}\n",
         ),
         "closure": (
-            'Geschlossen vom {{ closure.from | date("d. MMMM") }} bis {{ closure.to | date("d. MMMM") }}',
+            'Geschlossen ab {{ closure.from | date("d. MMMM") }}',
             "Über die Schließzeit informiert",
             "Hallo {{ hello }},\n\n"
             "damit du planen kannst: Wir haben vom {{ closure.from | date }} "
-            "bis zum {{ closure.to | date }} geschlossen"
-            "{% if closure.reason is defined %} ({{ closure.reason }}){% endif %}. "
-            "Der letzte Tag davor ist der {{ closure.last_open | date }}, "
-            "ab dem {{ closure.reopens | date }} sind wir wieder wie gewohnt für dich da.\n\n"
-            "Wenn du vorher noch einen Termin möchtest, antworte einfach auf diese Nachricht.\n\n"
+            "bis zum {{ closure.to | date }} geschlossen. Der letzte Tag davor ist der "
+            "{{ closure.last_open | date }}, ab dem {{ closure.reopens | date }} sind wir "
+            "wieder da.\n\nMöchtest du vorher noch einen Termin? Antworte einfach.\n\n"
             "Liebe Grüße\n{sign}\n",
         ),
     },
@@ -184,13 +181,12 @@ _WORDS: dict[str, dict[str, tuple[str, str, str]]] = {
             "Un abrazo,\n{sign}\n",
         ),
         "closure": (
-            "Cerrado del {{ closure.from | date(\"d 'de' MMMM\") }} al {{ closure.to | date(\"d 'de' MMMM\") }}",
+            "Cerramos desde el {{ closure.from | date(\"d 'de' MMMM\") }}",
             "Aviso de cierre",
             "¡Hola, {{ hello }}!\n\n"
             "Te aviso con tiempo: cerramos del {{ closure.from | date }} "
-            "al {{ closure.to | date }}{% if closure.reason is defined %} ({{ closure.reason }})"
-            "{% endif %}. El último día para venir antes es el {{ closure.last_open | date }}, "
-            "y a partir del {{ closure.reopens | date }} volvemos como siempre.\n\n"
+            "al {{ closure.to | date }}. El último día antes es el "
+            "{{ closure.last_open | date }}; volvemos el {{ closure.reopens | date }}.\n\n"
             "Si quieres una cita antes, responde a este mensaje.\n\n"
             "Un saludo,\n{sign}\n",
         ),

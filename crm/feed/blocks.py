@@ -16,6 +16,7 @@ from itertools import repeat
 
 from crm.core.config import Config
 from crm.core.model import Customer
+from crm.feed.business import business_entries
 from crm.feed.events import context, details, events_in_window, when
 from crm.feed.render import Entry, feed_from_entries, look, vevent
 
@@ -64,8 +65,9 @@ def block_entries(block: Block) -> list[Entry]:
 
 
 def build_feed(customers: Iterable[Customer], config: Config, today: date) -> bytes:
-    """Return the whole feed for ``customers`` as seen on ``today``."""
-    entries: list[Entry] = []
+    """Return the whole feed for ``customers`` as seen on ``today``, the business's events too
+    (an occasion's count of messages to send is left to the live feed)."""
+    entries: list[Entry] = business_entries(config, today)
     timed = False
     for c in customers:
         block = customer_block(c, config, today)

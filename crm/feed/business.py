@@ -8,50 +8,46 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from crm.core.config import Config
-from crm.feed.events import CATEGORY, EventKind, when, window
-from crm.feed.icswrite import vevent
-from crm.feed.render import Entry, look
+from crm.feed.events import FeedEvent, when, window
+from crm.feed.render import Entry, look, vevent
 from crm.rules.closures import closed_text, tell_text
 
 if TYPE_CHECKING:
     from crm.outreach.occasions import OccasionDue
 
 
-def business_entries(config: Config, today: date, due: Sequence[OccasionDue] = ()) -> list[Entry]:
-    """Return the feed entries of closures and occasions inside the feed's window on ``today``.
+def business_events(
+    config: Config, today: date, due: Sequence[OccasionDue] = ()
+) -> list[FeedEvent]:
+    """Return the closures and occasions of the feed's window on ``today``.
 
     ``due`` are the occasions whose lead time runs today, with their count of messages to send
     (``crm.outreach.occasions.due_occasions``); other years' lead times say no number.
     """
     start, end = window(config, today)
-    lk = look(config, today)
-    found: list[Entry] = []
-
-    def add(kind: EventKind, uid: str, day: date, summary: str, last: date | None = None) -> None:
-        text = vevent(
-            lk.style,
-            uid=uid,
-            summary=summary,
-            category=CATEGORY[kind],
-            day=day,
-            stamp=lk.stamp,
-            last=last,
-        )
-        found.append((when(day, None, kind).encode(), b"", uid.encode(), text.encode()))
-
+    found = []
     for c in config.closures:
         if c.start <= end and c.end >= start:
-            add("closed", f"closure-{c.start:%Y%m%d}@crm", c.start, closed_text(c), c.end)
+            uid = f"closure-{c.start:%Y%m%d}@crm"
+            found.append(FeedEvent(uid, "closed", c.start, closed_text(c), None, last=c.end))
         if start <= c.notice_day <= end and c.notice_day < c.start:
-            add("lead", f"closure-notice-{c.start:%Y%m%d}@crm", c.notice_day, tell_text(c))
-    counted = {(d.occasion, d.day): d for d in due}
+            uid = f"closure-notice-{c.start:%Y%m%d}@crm"
+            found.append(FeedEvent(uid, "lead", c.notice_day, tell_text(c), None))
+    counted = {(d.occasion, d.day): d.to_send for d in due}
     for o in config.occasions:
         for year in range(start.year, end.year + 2):
             day = o.on(year, config.feb29)
             lead = o.lead_start(day)
-            if not start <= lead <= end:
-                continue
-            now = counted.get((o, day))
-            summary = o.to_send(day, now.to_send if now is not None else None)
-            add("occasion", f"occasion-{o.campaign(year)}@crm", lead, summary)
+            if start <= lead <= end:
+                summary = o.to_send(day, counted.get((o, day)))
+                found.append(FeedEvent(f"occasion-{o.campaign(year)}@crm", "occasion", lead, summary, None))  # fmt: skip
     return found
+
+
+def business_entries(config: Config, today: date, due: Sequence[OccasionDue] = ()) -> list[Entry]:
+    """Return the business's events as feed entries (before every customer's on a tie)."""
+    lk = look(config, today)
+    return [
+        (when(e.day, None, e.kind).encode(), b"", e.uid.encode(), vevent(e, lk, "").encode())
+        for e in business_events(config, today, due)
+    ]

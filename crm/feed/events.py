@@ -60,8 +60,9 @@ class FeedEvent:
     kind: EventKind
     day: date
     summary: str
-    customer: Customer
+    customer: Customer | None  # None: the business's own (a closure, an occasion)
     at: time | None = None
+    last: date | None = None  # an all-day event that lasts through this day (a closure)
 
 
 def window(config: Config, today: date) -> tuple[date, date]:

@@ -60,6 +60,7 @@ def vevent(ev: FeedEvent, lk: Look, description: str) -> str:
         at=ev.at,
         description=description,
         stamp=lk.stamp,
+        last=ev.last,
     )
 
 

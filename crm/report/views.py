@@ -125,6 +125,7 @@ class Agenda:
             out.append(f"\nDrafts waiting in the outbox ({waiting})\n")
             out.extend(f"  {c}: {n}: crm send {c}\n" for c, n in self.drafts)
         coming = [r for r in self.closures if r["kind"] != "closed"] + self.occasions
+        coming.sort(key=lambda r: r["date"])
         if coming:
             out.append(f"\nClosures and occasions ({len(coming)})\n")
             out.extend(f"  {r['date']}  {r['what']}\n" for r in coming)
