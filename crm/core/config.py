@@ -15,9 +15,11 @@ from crm.core.kinds import CLASSES, Kinds, parse_kinds
 from crm.core.model import ContactCap, Location, Problem, Severity, Span
 from crm.core.outreach import (
     BusinessConfig,
+    DigestConfig,
     OutreachConfig,
     SmtpConfig,
     parse_business,
+    parse_digest,
     parse_outreach,
     parse_smtp,
 )
@@ -69,6 +71,7 @@ class Config:
     business: BusinessConfig = field(default_factory=BusinessConfig)
     outreach: OutreachConfig = field(default_factory=OutreachConfig)
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    digest: DigestConfig = field(default_factory=DigestConfig)
 
 
 def load_config(root: Path) -> tuple[Config, list[Problem]]:
@@ -192,6 +195,7 @@ def parse_config(raw: dict[str, Any], where: Location) -> tuple[Config, list[Pro
     kwargs["business"] = parse_business(table("business"), bad)
     kwargs["outreach"] = parse_outreach(table("outreach"), bad)
     kwargs["smtp"] = parse_smtp(table("smtp"), bad)
+    kwargs["digest"] = parse_digest(table("digest"), bad)
     return Config(**kwargs), problems
 
 
@@ -208,6 +212,7 @@ KNOWN_KEYS: dict[str, tuple[str, ...] | None] = {
     "outreach": tuple(f.name for f in fields(OutreachConfig)),
     # "password" is read only to refuse it.
     "smtp": (*(f.name.rstrip("_") for f in fields(SmtpConfig)), "password"),
+    "digest": tuple(f.name for f in fields(DigestConfig)),
 }
 
 
