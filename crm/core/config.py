@@ -70,8 +70,8 @@ class Config:
     loyalty: LoyaltyConfig = field(default_factory=LoyaltyConfig)
     business: BusinessConfig = field(default_factory=BusinessConfig)
     outreach: OutreachConfig = field(default_factory=OutreachConfig)
-    smtp: SmtpConfig = field(default_factory=SmtpConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
 
 
 def load_config(root: Path) -> tuple[Config, list[Problem]]:
@@ -194,8 +194,8 @@ def parse_config(raw: dict[str, Any], where: Location) -> tuple[Config, list[Pro
     kwargs["loyalty"] = _loyalty(table("loyalty"), bad)
     kwargs["business"] = parse_business(table("business"), bad)
     kwargs["outreach"] = parse_outreach(table("outreach"), bad)
-    kwargs["smtp"] = parse_smtp(table("smtp"), bad)
     kwargs["digest"] = parse_digest(table("digest"), bad)
+    kwargs["smtp"] = parse_smtp(table("smtp"), bad)
     return Config(**kwargs), problems
 
 
@@ -210,9 +210,9 @@ KNOWN_KEYS: dict[str, tuple[str, ...] | None] = {
     "loyalty": tuple(f.name for f in fields(LoyaltyConfig)),
     "business": tuple(f.name for f in fields(BusinessConfig)),
     "outreach": tuple(f.name for f in fields(OutreachConfig)),
+    "digest": tuple(f.name for f in fields(DigestConfig)),
     # "password" is read only to refuse it.
     "smtp": (*(f.name.rstrip("_") for f in fields(SmtpConfig)), "password"),
-    "digest": tuple(f.name for f in fields(DigestConfig)),
 }
 
 
