@@ -210,3 +210,15 @@ def test_every_data_file_of_the_package_is_installed() -> None:
         return any(fnmatch(name, g) for g in globs.get(folder.replace("/", "."), []))
 
     assert [p for p in data if not installed(p)] == []
+
+
+def test_links_to_reach_a_person_carry_no_empty_message() -> None:
+    from crm.outreach.links import mailto_link, sms_link, tel_link
+
+    assert tel_link("+4915123456789") == "tel:+4915123456789"
+    assert sms_link("+4915123456789") == "sms:+4915123456789"
+    assert sms_link("+4915123456789", "hi there") == "sms:+4915123456789?&body=hi%20there"
+    assert mailto_link("ana@example.com") == "mailto:ana@example.com"
+    assert mailto_link("ana@example.com", "Hi", "a\nb") == (
+        "mailto:ana@example.com?subject=Hi&body=a%0D%0Ab"
+    )
