@@ -20,7 +20,7 @@ from crm.cli.common import (
     text_argument,
     today_option,
 )
-from crm.core.model import STATUSES
+from crm.core.model import STATUSES, Customer
 from crm.report import profile, rows, views
 from crm.report.render import Format, to_json
 from crm.rules import rhythm
@@ -172,6 +172,24 @@ def noisy(session: Session, fmt: Format, today: date) -> None:
     )
 
 
+def agenda_of(session: Session, today: date) -> tuple[views.Agenda, list[Customer]]:
+    """Return the agenda of ``today`` and the customers its rows may name."""
+    customers = session.collection.candidates(
+        overdue=True,
+        due_today=True,
+        upcoming_days=views.AGENDA_DAYS,
+        noisy=True,
+        loyalty=True,
+    )
+    from crm.outreach.outbox import waiting
+
+    problems = [*session.config_problems, *session.index().problems()]
+    drafts = waiting(session.root / session.config.outreach.outbox)
+    occasions = occasion_rows(session, today)
+    found = views.agenda(customers, near(problems), session.config, today, drafts, occasions)
+    return found, list(customers)
+
+
 @click.command()
 @format_option
 @today_option
@@ -184,20 +202,7 @@ def agenda(session: Session, fmt: Format, today: date) -> None:
       crm agenda
       crm agenda --today 2026-12-01 --format json
     """
-    customers = session.collection.candidates(
-        overdue=True,
-        due_today=True,
-        upcoming_days=views.AGENDA_DAYS,
-        noisy=True,
-        loyalty=True,
-    )
-    from crm.outreach.outbox import waiting
-
-    problems = [*session.config_problems, *session.index().problems()]
-    drafts = waiting(session.root / session.config.outreach.outbox)
-    digest = views.agenda(
-        customers, near(problems), session.config, today, drafts, occasion_rows(session, today)
-    )
+    digest, _ = agenda_of(session, today)
     if fmt == "json":
         click.echo(to_json(digest.as_json()), nl=False)
     elif fmt == "csv":

@@ -17,9 +17,11 @@ from crm.core.model import ContactCap, Location, Problem, Severity, Span
 from crm.core.occasions import Occasion, parse_occasions
 from crm.core.outreach import (
     BusinessConfig,
+    DigestConfig,
     OutreachConfig,
     SmtpConfig,
     parse_business,
+    parse_digest,
     parse_outreach,
     parse_smtp,
 )
@@ -71,6 +73,7 @@ class Config:
     loyalty: LoyaltyConfig = field(default_factory=LoyaltyConfig)
     business: BusinessConfig = field(default_factory=BusinessConfig)
     outreach: OutreachConfig = field(default_factory=OutreachConfig)
+    digest: DigestConfig = field(default_factory=DigestConfig)
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     closures: tuple[Closure, ...] = ()  # by start day
     occasions: tuple[Occasion, ...] = ()
@@ -223,6 +226,7 @@ def parse_config(raw: dict[str, Any], where: Location) -> tuple[Config, list[Pro
     kwargs["loyalty"] = _loyalty(table("loyalty"), bad)
     kwargs["business"] = parse_business(table("business"), bad)
     kwargs["outreach"] = parse_outreach(table("outreach"), bad)
+    kwargs["digest"] = parse_digest(table("digest"), bad)
     kwargs["smtp"] = parse_smtp(table("smtp"), bad)
     if "closures" in raw:
         kwargs["closures"] = parse_closures(raw["closures"], bad)
@@ -242,6 +246,7 @@ KNOWN_KEYS: dict[str, tuple[str, ...] | None] = {
     "loyalty": tuple(f.name for f in fields(LoyaltyConfig)),
     "business": tuple(f.name for f in fields(BusinessConfig)),
     "outreach": tuple(f.name for f in fields(OutreachConfig)),
+    "digest": tuple(f.name for f in fields(DigestConfig)),
     # "password" is read only to refuse it.
     "smtp": (*(f.name.rstrip("_") for f in fields(SmtpConfig)), "password"),
     # Arrays of tables, their keys checked where they are read: [[closures]], [[occasions]].

@@ -1,10 +1,11 @@
-"""The settings of outreach in ``crm.toml``: ``[business]``, ``[outreach]`` and ``[smtp]``."""
+"""The settings of outreach in ``crm.toml``: ``[business]``, ``[outreach]``, ``[smtp]`` and ``[digest]``."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
@@ -53,6 +54,21 @@ class SmtpConfig:
     password_command: str = ""  # a command that prints the password (a keychain, pass)
     from_: str = ""  # ``from`` in crm.toml: "Lumen Hair Studio <hello@lumen.example>"
     rate: int = 0  # messages per minute; 0: as fast as the server takes them
+
+
+DIGEST_SUBJECT = "crm: your day, {date}"
+
+
+@dataclass(frozen=True, slots=True)
+class DigestConfig:
+    """Where ``crm digest --send`` mails the day's agenda (``[digest]``)."""
+
+    to: str = ""  # required for --send: "Mara <mara@lumen.example>"
+    subject: str = DIGEST_SUBJECT  # ``{date}`` becomes the day, 2026-12-01
+
+    def subject_for(self, day: date) -> str:
+        """Return the subject of the digest for ``day``."""
+        return self.subject.replace("{date}", day.isoformat())
 
 
 def _texts(
@@ -144,3 +160,16 @@ def parse_smtp(tab: dict[str, Any], bad: Callable[[str], None]) -> SmtpConfig:
             "smtp.password: a password never lives in the vault; name an environment variable in password_env or a command in password_command"
         )
     return SmtpConfig(**values)
+
+
+def parse_digest(tab: dict[str, Any], bad: Callable[[str], None]) -> DigestConfig:
+    """Return the ``[digest]`` settings; an address without one ``@`` is a problem."""
+    values = _texts(tab, "digest", ("to", "subject"), bad)
+    if "to" in values and values["to"].count("@") != 1:
+        bad(f"digest.to: {values.pop('to')!r} is not an email address")
+    if "subject" in values and not values["subject"]:
+        values.pop("subject")  # an empty subject reads as the default one
+    if "\n" in values.get("subject", ""):
+        bad("digest.subject must be one line")
+        values.pop("subject")
+    return DigestConfig(**values)

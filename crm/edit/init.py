@@ -84,6 +84,12 @@ language = "{language}"
 # from = "Lumen Hair Studio <hello@lumen.example>"
 # At most this many messages per minute.
 # rate = 30
+
+# [digest]
+# Where crm digest --send mails the day's agenda (run it each morning: docs/outreach.md).
+# to = "Mara <mara@lumen.example>"
+# The subject; {date} becomes the day.
+# subject = "crm: your day, {date}"
 """
 
 TEMPLATE_TEXT = """\

@@ -42,9 +42,14 @@ def _q(text: str) -> str:
     return quote(text, safe="")
 
 
-def sms_link(number: str, body: str) -> str:
+def sms_link(number: str, body: str = "") -> str:
     """Return an ``sms:`` link to an E.164 number with the text filled in (iOS and Android)."""
-    return f"sms:{number}?&body={_q(body)}"
+    return f"sms:{number}?&body={_q(body)}" if body else f"sms:{number}"
+
+
+def tel_link(number: str) -> str:
+    """Return a ``tel:`` link to an E.164 number (RFC 3966: ``tel:+4915123456789``)."""
+    return f"tel:{number}"
 
 
 def whatsapp_link(number: str, body: str) -> str:
@@ -52,13 +57,14 @@ def whatsapp_link(number: str, body: str) -> str:
     return f"https://wa.me/{number.lstrip('+')}?text={_q(body)}"
 
 
-def mailto_link(address: str, subject: str | None, body: str) -> str:
+def mailto_link(address: str, subject: str | None = None, body: str = "") -> str:
     """Return a ``mailto:`` link (RFC 6068: spaces as ``%20``, line breaks as ``%0D%0A``)."""
     query = []
     if subject:
         query.append(f"subject={_q(subject)}")
-    query.append(f"body={_q(body.replace(chr(13), '').replace(chr(10), chr(13) + chr(10)))}")
-    return f"mailto:{quote(address, safe='@+')}?{'&'.join(query)}"
+    if body:
+        query.append(f"body={_q(body.replace(chr(13), '').replace(chr(10), chr(13) + chr(10)))}")
+    return f"mailto:{quote(address, safe='@+')}" + (f"?{'&'.join(query)}" if query else "")
 
 
 def page(title: str, items: Sequence[tuple[str, str, str, str]]) -> str:

@@ -172,6 +172,32 @@ def _deliver(conn: smtplib.SMTP, from_addr: str, to_addr: str, data: bytes) -> N
         raise smtplib.SMTPDataError(code, reply)
 
 
+def send_one(smtp: SmtpConfig, secret: str | None, msg: EmailMessage, to_addr: str) -> None:
+    """Send one message (not a draft: the digest) over its own connection; a server that
+    refuses it or cannot be reached is a ``CrmError`` saying so."""
+    from_addr = address_of(str(msg["From"]))
+    try:
+        data = msg.as_bytes(policy=SMTP)
+    except (ValueError, UnicodeError, HeaderParseError) as exc:
+        raise CrmError(f"cannot write the message to {to_addr}: {exc}") from None
+    with connection(smtp, secret) as conn:
+        try:
+            _deliver(conn, from_addr, to_addr, data)
+        except _Unknown as exc:
+            raise CrmError(
+                f"the connection dropped while sending to {to_addr} ({exc}): did it arrive?"
+            ) from None
+        except smtplib.SMTPRecipientsRefused as exc:
+            why = "; ".join(f"{c} {_text(r)}" for c, r in exc.recipients.values())
+            raise CrmError(f"the mail server refused {to_addr}: {why}") from None
+        except smtplib.SMTPResponseException as exc:
+            raise CrmError(
+                f"the mail server refused the message: {exc.smtp_code} {_text(exc.smtp_error)}"
+            ) from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise CrmError(f"the connection failed: {str(exc) or type(exc).__name__}") from None
+
+
 def sendable(draft: Draft, resend_unknown: bool) -> str | None:
     """Return why ``draft`` is not sent now (None: send it)."""
     if draft.status == "sent":

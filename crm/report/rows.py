@@ -43,6 +43,9 @@ UPCOMING_COLUMNS = (
     Column("note", "NOTE", flexible=True),
 )
 
+# Any dated item (the next days, a closure, an occasion): the columns its rows have, in order.
+DATED_COLUMNS = UPCOMING_COLUMNS
+
 NOISY_COLUMNS = (
     Column("name", "NAME", flexible=True),
     Column("count", "OUTREACH"),

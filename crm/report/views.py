@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Literal, NamedTuple
 
 from crm.core.config import Config
 from crm.core.model import Customer, Problem
@@ -29,6 +29,32 @@ def leave_alone_notes(customers: Iterable[Customer], config: Config, today: date
         elif state.state == "snoozed" and c.snooze_until is not None:
             notes[c.id] = f"snoozed until {c.snooze_until}"
     return notes
+
+
+# How a section's rows read: a person to reach (name, reach, said), a dated item (date, what),
+# a table of its columns, or one line each (what).
+SectionKind = Literal["people", "dated", "table", "lines"]
+
+
+class Section(NamedTuple):
+    """One section of the agenda: its title, its rows, how they read, and their columns."""
+
+    title: str
+    rows: Sequence[dict[str, Any]]
+    kind: SectionKind
+    columns: Sequence[Column] = ()  # none: a dated section shows the keys its rows have
+    total: int | None = None  # what the title counts, when it is not the rows (drafts waiting)
+
+    @property
+    def size(self) -> int:
+        """Return the number the title shows: the total, else the number of rows."""
+        return len(self.rows) if self.total is None else self.total
+
+
+def dated_columns(items: Sequence[dict[str, Any]]) -> list[Column]:
+    """Return the columns of a dated section: date and what, with when, name and note if set."""
+    keys = {k for r in items for k, v in r.items() if v is not None}
+    return [c for c in rows.DATED_COLUMNS if c.key in ("date", "what") or c.key in keys]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,37 +127,49 @@ class Agenda:
             )
         return to_csv(flat, ["section", "date", "id", "name", "detail"])
 
+    def sections(self) -> list[Section]:
+        """Return the sections in the order every rendering shows them (empty ones too)."""
+        waiting = sum(n for _, n in self.drafts)
+        drafts = [
+            {"campaign": c, "waiting": n, "what": f"{c}: {n}: crm send {c}"} for c, n in self.drafts
+        ]
+        return [
+            Section("Contact now", self.overdue, "people"),
+            Section("Due today", self.due_today, "people"),
+            Section(f"Next {AGENDA_DAYS} days", self.upcoming, "dated", rows.UPCOMING_COLUMNS),
+            Section("Too much contact: give them a rest", self.noisy, "table", rows.NOISY_COLUMNS),
+            Section("Say thank you", self.thanks, "table", rows.THANKS_COLUMNS),
+            Section("Worth winning back", self.winback, "table", rows.WINBACK_COLUMNS),
+            Section("Drafts waiting in the outbox", drafts, "lines", total=waiting),
+            Section("Closures and occasions", self.coming(), "lines"),
+            Section("Files to fix", [{"what": str(p)} for p in self.problems], "lines"),
+        ]
+
+    def coming(self) -> list[dict[str, Any]]:
+        """Return the closures and occasions coming up (not today's closure), by date."""
+        found = [r for r in self.closures if r["kind"] != "closed"] + self.occasions
+        found.sort(key=lambda r: r["date"])
+        return [{**r, "what": f"{r['date']}  {r['what']}"} for r in found]
+
+    def items(self) -> int:
+        """Return how many things the digest lists, over all its sections (0: a day off)."""
+        return sum(s.size for s in self.sections())
+
     def as_text(self, count: int) -> str:
         """Return the digest as the text a person reads with their coffee."""
         out = [f"Agenda for {self.today:%a %Y-%m-%d} ({count} customers)\n"]
         if (closed := self.closed) is not None:
             out.append(f"\n{closed['what']}\n")
-
-        def section(title: str, items: Sequence[dict[str, Any]], cols: Sequence[Column]) -> None:
-            if items:
-                out.append(f"\n{title} ({len(items)})\n")
-                out.append(_indent(render_table(items, cols, 78)))
-
-        for title, items in (("Contact now", self.overdue), ("Due today", self.due_today)):
-            if items:
-                out.append(f"\n{title} ({len(items)})\n")
-                out.append(_indent(_with_said(items)))
-        section(f"Next {AGENDA_DAYS} days", self.upcoming, rows.UPCOMING_COLUMNS)
-        section("Too much contact: give them a rest", self.noisy, rows.NOISY_COLUMNS)
-        section("Say thank you", self.thanks, rows.THANKS_COLUMNS)
-        section("Worth winning back", self.winback, rows.WINBACK_COLUMNS)
-        waiting = sum(n for _, n in self.drafts)
-        if waiting:
-            out.append(f"\nDrafts waiting in the outbox ({waiting})\n")
-            out.extend(f"  {c}: {n}: crm send {c}\n" for c, n in self.drafts)
-        coming = [r for r in self.closures if r["kind"] != "closed"] + self.occasions
-        coming.sort(key=lambda r: r["date"])
-        if coming:
-            out.append(f"\nClosures and occasions ({len(coming)})\n")
-            out.extend(f"  {r['date']}  {r['what']}\n" for r in coming)
-        if self.problems:
-            out.append(f"\nFiles to fix ({len(self.problems)})\n")
-            out.extend(f"  {p}\n" for p in self.problems)
+        for s in self.sections():
+            if not s.size:
+                continue
+            out.append(f"\n{s.title} ({s.size})\n")
+            if s.kind == "people":
+                out.append(_indent(_with_said(s.rows)))
+            elif s.kind == "lines":
+                out.extend(f"  {r['what']}\n" for r in s.rows)
+            else:
+                out.append(_indent(render_table(s.rows, s.columns or dated_columns(s.rows), 78)))
         if len(out) == 1:
             out.append("\nNothing to do today.\n")
         return "".join(out)

@@ -1,0 +1,109 @@
+"""``crm digest``: the day's agenda as an email, plain text and HTML with tap-to-reach links.
+
+The HTML part is ``digest.html`` (package data) in a Jinja2 environment that escapes every value:
+a customer's name is data, never markup. The page has no script; each person to reach gets
+``tel:`` and ``sms:`` links from their first phone (E.164, ``[business] region``) and a
+``mailto:`` link from their first email.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, getaddresses
+from importlib import resources
+from typing import Any
+
+import jinja2
+
+from crm.core.model import Customer
+from crm.outreach.links import BadNumber, e164, mailto_link, sms_link, tel_link
+from crm.outreach.send import address_of
+from crm.report.render import cell
+from crm.report.views import Agenda, Section, dated_columns
+
+TEMPLATE = "digest.html"
+
+
+def contact_links(customer: Customer | None, region: str = "") -> list[tuple[str, str]]:
+    """Return the (label, href) links to reach ``customer``: call, text, email (those they have)."""
+    if customer is None:
+        return []
+    found = []
+    if customer.phones:
+        try:
+            number = e164(customer.phones[0], region)
+        except BadNumber:
+            number = None  # shown as written, without links: a link would dial the wrong number
+        if number:
+            found += [(f"call {customer.phones[0]}", tel_link(number)), ("text", sms_link(number))]
+    if customer.emails:
+        found.append((f"email {customer.emails[0]}", mailto_link(customer.emails[0])))
+    return found
+
+
+def _shown(s: Section, people: Mapping[str, Customer], region: str) -> dict[str, Any]:
+    """Return one section as the template reads it: plain texts, escaped by the template."""
+    shown: dict[str, Any] = {"title": s.title, "size": s.size, "kind": s.kind}
+    if s.kind == "people":
+        shown["rows"] = [
+            {
+                "name": r["name"],
+                "late": r["late"],
+                "likes": cell(r.get("likes")),
+                "reach": cell(r.get("reach")),
+                "said": r.get("said"),
+                "links": contact_links(people.get(r["id"]), region),
+            }
+            for r in s.rows
+        ]
+    elif s.kind == "table":
+        columns = s.columns or dated_columns(s.rows)
+        shown["headings"] = [c.heading.capitalize() for c in columns]
+        shown["rows"] = [[cell(r.get(c.key)) for c in columns] for r in s.rows]
+    else:
+        keys = ("date", "when", "name", "what", "note")
+        shown["rows"] = [{k: cell(r.get(k)) for k in keys} for r in s.rows]
+    return shown
+
+
+def html_of(agenda: Agenda, count: int, people: Mapping[str, Customer], region: str = "") -> str:
+    """Return the digest as an HTML page (``people``: the customers of its rows, by id)."""
+    env = jinja2.Environment(
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True
+    )
+    source = resources.files("crm.outreach").joinpath(TEMPLATE).read_text(encoding="utf-8")
+    sections = [_shown(s, people, region) for s in agenda.sections() if s.size]
+    title = f"Agenda for {agenda.today:%a %Y-%m-%d} ({count} customers)"
+    closed = None if agenda.closed is None else agenda.closed["what"]
+    return env.from_string(source).render(title=title, closed=closed, sections=sections)
+
+
+def message(
+    agenda: Agenda,
+    count: int,
+    people: Sequence[Customer],
+    *,
+    from_header: str,
+    to: str,
+    subject: str,
+    region: str,
+    now: datetime,
+) -> EmailMessage:
+    """Return the digest email: the agenda's text, and its HTML as the alternative."""
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = from_header
+    name = getaddresses([to])[0][0]
+    msg["To"] = str(Address(display_name=name, addr_spec=address_of(to)))
+    msg["Subject"] = " ".join(subject.split())
+    msg["Date"] = format_datetime(now)
+    domain = address_of(from_header).rsplit("@", 1)[-1]
+    msg["Message-ID"] = f"<crm-digest.{agenda.today}.{now:%Y%m%dT%H%M%S}@{domain}>"
+    msg.set_content(agenda.as_text(count), charset="utf-8", cte="quoted-printable")
+    by_id = {c.id: c for c in people}
+    html = html_of(agenda, count, by_id, region)
+    msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return msg
