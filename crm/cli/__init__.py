@@ -43,9 +43,19 @@ def main(ctx: click.Context, vault: str | None) -> None:
 
 
 def _register() -> None:
-    from crm.cli import edits, feed, index_cmd, outreach, reports, sending, transfer, vault_cmds
+    from crm.cli import (
+        closed,
+        edits,
+        feed,
+        index_cmd,
+        outreach,
+        reports,
+        sending,
+        transfer,
+        vault_cmds,
+    )
 
-    modules = (vault_cmds, reports, edits, outreach, sending, transfer, feed, index_cmd)
+    modules = (vault_cmds, reports, edits, closed, outreach, sending, transfer, feed, index_cmd)
     for module in modules:
         for command in module.COMMANDS:
             main.add_command(command)

@@ -155,8 +155,8 @@ def _edit(
         fresh = _errors(after) - _errors(before)
         if fresh or not meant(config.closures):
             _restore(path, data, existed=seen is not None)
-            why = "; ".join(sorted(fresh)) or "it would not read back as asked"
-            raise CrmError(f"{path}: not changed: {why}")
+            why = [p.message for p in after if _key(p) in fresh]
+            raise CrmError(f"{path}: not changed: {'; '.join(why) or 'it did not read back'}")
     return path
 
 
@@ -169,12 +169,12 @@ def _restore(path: Path, data: bytes, *, existed: bool) -> None:
 
 
 def _errors(problems: Sequence[Problem]) -> Counter[str]:
+    return Counter(_key(p) for p in problems if p.severity == "error")
+
+
+def _key(problem: Problem) -> str:
     # Removing a table renumbers the ones after it: closures[3] becomes closures[2].
-    return Counter(
-        re.sub(r"^closures\[\d+\]", "closures[]", p.message)
-        for p in problems
-        if p.severity == "error"
-    )
+    return re.sub(r"^closures\[\d+\]", "closures[]", problem.message)
 
 
 def _ignore(message: str) -> None:
