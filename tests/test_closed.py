@@ -283,3 +283,17 @@ def test_the_edit_waits_for_the_lock(
     with atomic.locked(toml(root)), pytest.raises(CrmError, match="is locked by another crm"):
         save_closure(root, Closure(date(2027, 8, 1), date(2027, 8, 2)))
     assert toml(root).read_text(encoding="utf-8") == SETTINGS
+
+
+def test_remove_in_the_middle_leaves_the_comments_of_the_other_tables() -> None:
+    text = (
+        "[[closures]]\nfrom = 2026-12-20\nto = 2026-12-21\n# notice_days = 21\n\n"
+        "# spring: the second one\n[[closures]]\nfrom = 2027-04-01\nto = 2027-04-02\n"
+        "# about the third\n[[closures]]\nfrom = 2027-08-01\nto = 2027-08-02\n"
+    )
+    assert remove_closure(text, date(2027, 4, 1)) == (
+        "[[closures]]\nfrom = 2026-12-20\nto = 2026-12-21\n# notice_days = 21\n\n"
+        "# spring: the second one\n"
+        "# about the third\n[[closures]]\nfrom = 2027-08-01\nto = 2027-08-02\n"
+    )
+    assert remove_closure(text, date(2026, 12, 20)) == text[text.index("# spring") :]
