@@ -44,6 +44,7 @@ def main(ctx: click.Context, vault: str | None) -> None:
 
 def _register() -> None:
     from crm.cli import (
+        closed,
         digest,
         edits,
         feed,
@@ -55,7 +56,18 @@ def _register() -> None:
         vault_cmds,
     )
 
-    modules = (vault_cmds, reports, digest, edits, outreach, sending, transfer, feed, index_cmd)
+    modules = (
+        vault_cmds,
+        reports,
+        digest,
+        edits,
+        closed,
+        outreach,
+        sending,
+        transfer,
+        feed,
+        index_cmd,
+    )
     for module in modules:
         for command in module.COMMANDS:
             main.add_command(command)

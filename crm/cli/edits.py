@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from crm.cli.common import Session, customer_argument, pass_session, today_option, typed_day
-from crm.cli.when import CLOCK, FUTURE, PAST, SPAN, param_named
+from crm.cli.common import Session, customer_argument, pass_session, today_option
+from crm.cli.when import CLOCK, FUTURE, PAST, SPAN, typed_range
 from crm.core import dates
 from crm.core.errors import CrmError
 from crm.core.model import STATUSES, Span
@@ -308,14 +308,7 @@ def away(
     """
     from crm.edit.changes import Change
 
-    ctx = click.get_current_context()
-    if end is None:
-        if ".." not in start:
-            raise click.UsageError(f"'{start}' is not a range: give FROM TO or FROM..TO", ctx)
-        start, end = start.split("..", 1)
-    first = typed_day(start.strip(), "future", ctx, param_named(ctx, "start"), today=today)
-    # A TO without a year ("6 Jan") is the first such day on or after FROM.
-    last = typed_day(end.strip(), "future", ctx, param_named(ctx, "end"), today=first)
+    first, last = typed_range(start, end, today=today)
     _change(session, name, [Change("away", "=", f"{first}..{last}")], dry_run)
 
 

@@ -76,6 +76,21 @@ class Length(SpanType):
 PAST, FUTURE, CLOCK, SPAN = Day("past"), Day("future"), Clock(), Length()
 
 
+def typed_range(start: str, end: str | None, *, today: date) -> tuple[date, date]:
+    """Return the days of ``FROM TO`` or one ``FROM..TO``, looking ahead from ``today``.
+
+    A TO without a year ("6 Jan") is the first such day on or after FROM. The command's
+    arguments must be called ``start`` and ``end``, so that an error names them.
+    """
+    ctx = click.get_current_context()
+    if end is None:
+        if ".." not in start:
+            raise click.UsageError(f"'{start}' is not a range: give FROM TO or FROM..TO", ctx)
+        start, end = start.split("..", 1)
+    first = typed_day(start.strip(), "future", ctx, param_named(ctx, "start"), today=today)
+    return first, typed_day(end.strip(), "future", ctx, param_named(ctx, "end"), today=first)
+
+
 def param_named(ctx: click.Context, name: str) -> click.Parameter | None:
     """Return the command's parameter called ``name``, for an error that names it."""
     return next((p for p in ctx.command.params if p.name == name), None)

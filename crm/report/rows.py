@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from crm.core.closures import Closure
 from crm.core.kinds import NO_KIND
 from crm.core.model import Customer, Interaction
 from crm.report.render import Column
@@ -226,4 +227,27 @@ def winback_row(x: Lost) -> dict[str, Any]:
         "left": ago(x.days_gone) + (" ago" if x.days_gone is not None else ""),
         "likes": list(c.likes),
         "path": str(c.location.path),
+    }
+
+
+CLOSURE_COLUMNS = (
+    Column("from", "FROM"),
+    Column("to", "TO"),
+    Column("days", "DAYS"),
+    Column("reason", "REASON", flexible=True),
+    Column("notice", "NOTICE"),
+    Column("tell_on", "TELL ON"),
+)
+
+
+def closure_row(c: Closure) -> dict[str, Any]:
+    """Return the ``crm closed --list`` row of one closure."""
+    return {
+        "from": c.start,
+        "to": c.end,
+        "days": (c.end - c.start).days + 1,
+        "reason": c.reason,
+        "notice": c.notice,
+        "notice_days": c.notice_days,
+        "tell_on": c.notice_day,
     }
