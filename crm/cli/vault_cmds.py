@@ -68,7 +68,10 @@ def check(session: Session, fmt: Format, strict: bool, today: date) -> None:
         return future_contacts(vault, config, today)
 
     def templates(vault: Vault, config: Config) -> list[Problem]:
-        return check_templates(session.root, config.kinds)
+        from crm.outreach.occasions import check_names
+
+        named = check_names(session.root, config, today)
+        return check_templates(session.root, config.kinds) + named
 
     checks: list[Check] = [check_driver, unknown_kinds, plans, templates]
     found = run_checks(session.vault(), session.config, session.config_problems, checks)

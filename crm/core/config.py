@@ -102,6 +102,15 @@ def load_config(root: Path) -> tuple[Config, list[Problem]]:
 _HEADER = re.compile(r"^\s*\[\s*([\w-]+)\s*\]")
 
 
+def located(root: Path, problems: list[Problem]) -> list[Problem]:
+    """Return problems about crm.toml settings (``section.key: ...``) pointed at their lines."""
+    try:
+        text = (root / CONFIG_NAME).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return problems
+    return [_locate(p, text) for p in problems]
+
+
 _ARRAY = re.compile(r"(closures|occasions)\[(\d+)\](?:\.([\w-]+))?")
 
 

@@ -13,12 +13,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from itertools import repeat
+from typing import TYPE_CHECKING
 
 from crm.core.config import Config
 from crm.core.model import Customer
 from crm.feed.business import business_entries
 from crm.feed.events import context, details, events_in_window, when
 from crm.feed.render import Entry, feed_from_entries, look, vevent
+
+if TYPE_CHECKING:
+    from crm.feed.messages import Messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,15 +48,28 @@ class Block:
         return b"".join(e.vevent for e in self.events)
 
 
-def customer_block(c: Customer, config: Config, today: date) -> Block:
-    """Return one customer's VEVENTs, rendered, with the keys that place them in the feed."""
+def customer_block(
+    c: Customer, config: Config, today: date, messages: Messages | None = None
+) -> Block:
+    """Return one customer's VEVENTs, rendered, with the keys that place them in the feed.
+
+    With ``messages`` (``[feed] drafts``), a birthday's or anniversary's reminder carries the
+    message of its template (see ``crm.feed.messages``).
+    """
     ctx = context(config, today)
     lk = look(config, today)
     text = details(c) if lk.details else ""
     events = events_in_window(c, ctx)
-    rendered = [
-        BlockEvent(when(e.day, e.at, e.kind), e.uid, vevent(e, lk, text).encode()) for e in events
-    ]
+    lead = config.feed.lead_days
+    rendered = []
+    for e in events:
+        about = text
+        if messages is not None and e.own is not None and (e.kind == "lead" or not lead):
+            from crm.feed.messages import message_for  # Jinja2 only when drafts are on
+
+            said = message_for(c, config, e.day, e.own, messages)
+            about = "\n\n".join(t for t in (said, text) if t)
+        rendered.append(BlockEvent(when(e.day, e.at, e.kind), e.uid, vevent(e, lk, about).encode()))
     rendered.sort(key=lambda b: (b.when, b.uid))
     timed = any(e.at is not None for e in events)
     return Block(c.name.casefold(), tuple(rendered), timed)
@@ -76,12 +93,15 @@ def build_feed(customers: Iterable[Customer], config: Config, today: date) -> by
     return feed_from_entries(entries, timed, config, today)
 
 
-def render_block(c: Customer, config: Config, today: date) -> tuple[str, bool, bytes]:
+def render_block(
+    c: Customer, config: Config, today: date, messages: Messages | None = None
+) -> tuple[str, bool, bytes]:
     """Return one customer's block as the index stores it: casefolded name, timed, bytes.
 
-    The index calls this in its parse workers, so it must stay a module-level function.
+    The index calls this in its parse workers, so it must stay a module-level function
+    (``messages`` goes in with ``functools.partial``).
     """
-    block = customer_block(c, config, today)
+    block = customer_block(c, config, today, messages)
     return block.name, block.timed, encode_block(block)
 
 

@@ -63,6 +63,7 @@ class FeedEvent:
     customer: Customer | None  # None: the business's own (a closure, an occasion)
     at: time | None = None
     last: date | None = None  # an all-day event that lasts through this day (a closure)
+    own: str | None = None  # "birthday" or "anniversary": the customer's own day, or its reminder
 
 
 def window(config: Config, today: date) -> tuple[date, date]:
@@ -130,6 +131,7 @@ def _occurrences(c: Customer, ctx: Context) -> Iterator[FeedEvent]:
                 if d.date.year is not None and day.year <= d.date.year:
                     continue  # the day itself is not a birthday or an anniversary
                 years = None if d.date.year is None else day.year - d.date.year
+                own = None if d.kind == "relative" else d.kind
                 if day <= end:
                     yield FeedEvent(
                         f"{d.kind}-{who}-{day.year}@crm",
@@ -141,6 +143,7 @@ def _occurrences(c: Customer, ctx: Context) -> Iterator[FeedEvent]:
                         if d.kind == "relative"
                         else _anniversary(name, years),
                         c,
+                        own=own,
                     )
                 if lead:
                     weekday = _WEEKDAYS[day.weekday()]
@@ -152,6 +155,7 @@ def _occurrences(c: Customer, ctx: Context) -> Iterator[FeedEvent]:
                         if d.kind == "relative"
                         else f"{name}'s {d.kind} on {weekday}",
                         c,
+                        own=own,
                     )
         else:
             yield from _labelled(c, name, slug, d.label, d.date, d.yearly, ctx)

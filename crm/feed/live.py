@@ -8,6 +8,7 @@ day, never on a request; a fixed day pins the date but not the time.
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import threading
@@ -36,7 +37,18 @@ def open_for_feed(collection: Collection, today: date) -> Index:
 
     The blocks are rendered while the files are parsed, across the pool's workers.
     """
-    return collection.index(blocks=FeedBlocks(today, render_block))
+    return collection.index(blocks=feed_blocks(collection.root, collection.config, today))
+
+
+def feed_blocks(root: Path, config: Config, today: date) -> FeedBlocks:
+    """Return how the feed's blocks of ``today`` are rendered: with the birthday messages
+    when ``[feed] drafts`` is on."""
+    if not config.feed.drafts:
+        return FeedBlocks(today, render_block)
+    from crm.feed.messages import messages_of
+
+    messages = messages_of(root)
+    return FeedBlocks(today, functools.partial(render_block, messages=messages), messages.key)
 
 
 def feed_from_index(index: Index, config: Config, today: date, filters: CustomerFilter) -> bytes:
@@ -44,7 +56,7 @@ def feed_from_index(index: Index, config: Config, today: date, filters: Customer
     from crm.feed.render import Entry, feed_from_entries
 
     keep = None if filters.everyone else filters.matches
-    blocks = FeedBlocks(today, render_block)
+    blocks = feed_blocks(index.root, config, today)
     try:
         parts = list(index.feed_parts(config, blocks, keep))
     except sqlite3.DatabaseError as exc:  # damaged pages met mid-feed: a plain parse instead

@@ -179,7 +179,9 @@ def _write(
             "problems, status, tracked, due, back, noisy_until, loyal_until, winback) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
-        day, key = (0, "") if blocks is None else (blocks.day.toordinal(), feed_key(config))
+        day, key = (
+            (0, "") if blocks is None else (blocks.day.toordinal(), feed_key(config) + blocks.key)
+        )
         rows = parse_changed(root, changed, config, racy_after, progress, workers, blocks=blocks)
         for row in rows:
             fid = conn.execute(

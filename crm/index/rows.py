@@ -40,6 +40,7 @@ class FeedBlocks:
 
     day: date
     render: BlockRenderer
+    key: str = ""  # joins the config's key of stored blocks: what else the renderer reads
 
 
 @dataclass(frozen=True, slots=True)

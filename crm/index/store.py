@@ -242,7 +242,7 @@ class Index(IndexBase):
                 if keep is None or keep(facets(c)):
                     yield render(c, config, blocks.day)
             return
-        day, key = blocks.day.toordinal(), feed_key(config)
+        day, key = blocks.day.toordinal(), feed_key(config) + blocks.key
         db = self._db()
         with self._snapshot():
             # A file that lost an id clash has its UIDs from the id it got, which depends on

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from crm.core.closures import Closure, last_open_before, reopens
-from crm.core.config import Config
+from crm.core.config import CONFIG_NAME, Config, located
 from crm.core.errors import CrmError
-from crm.core.model import Customer
+from crm.core.model import Customer, Location, Problem
 from crm.core.occasions import Occasion
-from crm.outreach.templates import Fields, load_template
+from crm.outreach.templates import Fields, available, load_template
 from crm.rules.audience import Audience, chosen, held
 from crm.rules.filters import CustomerFilter, with_defaults
 
@@ -126,3 +126,19 @@ def due_occasions(
         found.append(OccasionDue(o, day, o.campaign(day.year), n))
     found.sort(key=lambda d: (d.day, d.occasion.name))
     return found
+
+
+def check_names(root: Path, config: Config, today: date) -> list[Problem]:
+    """Return a problem for each occasion (error) or coming closure (warning) whose template
+    the vault does not have, for ``crm check``."""
+    have = set(available(root))
+    where = Location(root / CONFIG_NAME)
+    found = []
+    for n, o in enumerate(config.occasions, start=1):
+        if o.template not in have:
+            found.append(Problem(where, f"occasions[{n}].template: no message template {o.template!r} in templates/messages/"))  # fmt: skip
+    for n, c in enumerate(config.closures, start=1):
+        if c.end >= today and c.notice not in have:
+            message = f"closures[{n}].notice: no message template {c.notice!r} in templates/messages/ to tell customers with (crm init writes a starter)"
+            found.append(Problem(where, message, "warning"))
+    return located(root, found)

@@ -162,11 +162,8 @@ def _rules(customer: Customer, a: Audience, config: Config) -> Iterable[tuple[st
     if customer.snooze_until is not None and customer.snooze_until > day:
         yield "snoozed", f"until {customer.snooze_until}"
     channel = channel_for(customer, a.channel)
-    for topic in customer.opt_out:
-        if folded(topic) in ("all", folded(channel)) or any(
-            about(t, topic) for t in (a.topic, a.likes) if t
-        ):
-            yield "opted out", topic
+    for topic in opted_out(customer, channel, (a.topic, a.likes)):
+        yield "opted out", topic
     if in_campaign(customer, a.campaign):
         yield "already in this campaign", a.campaign
     if a.occasion is not None and (had := had_occasion(customer, a.occasion, a.occasion_year)):
@@ -178,15 +175,37 @@ def _rules(customer: Customer, a: Audience, config: Config) -> Iterable[tuple[st
     if window is not None and len(window[2]) + 1 > window[0].count:
         cap, _, entries = window
         yield "at max_contacts", f"{len(entries)} in {cap.period}, at most {cap.count}"
-    for dislike in customer.dislikes:
-        if any(about(t, dislike) for t in (a.topic, a.likes) if t):
-            yield "dislikes the topic", dislike
+    for dislike in disliked(customer, (a.topic, a.likes)):
+        yield "dislikes the topic", dislike
     if channel == "email" and not customer.emails:
         yield "no email address", ""
     if channel in PHONE_CHANNELS and not customer.phones:
         yield "no phone number", ""
     if customer.hello is None and not a.nameless:
         yield "needs a first name", ""
+
+
+def opted_out(customer: Customer, channel: str, topics: Iterable[str | None]) -> list[str]:
+    """Return the customer's opt-outs that refuse a message on ``channel`` about ``topics``:
+    ``all``, the channel itself, or one about a topic."""
+    about_these = [t for t in topics if t]
+    return [
+        o
+        for o in customer.opt_out
+        if folded(o) in ("all", folded(channel)) or any(about(t, o) for t in about_these)
+    ]
+
+
+def disliked(customer: Customer, topics: Iterable[str | None]) -> list[str]:
+    """Return the customer's dislikes that are about one of ``topics``."""
+    about_these = [t for t in topics if t]
+    return [d for d in customer.dislikes if any(about(t, d) for t in about_these)]
+
+
+def refuses(customer: Customer, channel: str, topics: Iterable[str | None]) -> bool:
+    """Return True when the customer opted out of, or dislikes, a message about ``topics``."""
+    listed = tuple(topics)
+    return bool(opted_out(customer, channel, listed) or disliked(customer, listed))
 
 
 def latest_outreach(customer: Customer, config: Config, day: date) -> date | None:
