@@ -225,10 +225,25 @@ def test_list_of_none(write_vault: WriteVault) -> None:
 
 
 def test_check_is_clean_after_an_add(write_vault: WriteVault) -> None:
-    root = write_vault({"crm.toml": SETTINGS, "bo.md": "---\nname: Bo Li\nfirst_name: Bo\n---\n"})
+    notice = "---\nkind: notice\n---\nHi {{ hello }}, closed from {{ closure.from }}.\n"
+    root = write_vault(
+        {
+            "crm.toml": SETTINGS,
+            "bo.md": "---\nname: Bo Li\nfirst_name: Bo\n---\n",
+            "templates/messages/closure.md": notice,
+        }
+    )
     assert run(root, "closed", "2027-08-01", "2027-08-14", "--reason", "summer").exit_code == 0
     result = run(root, "check", "--today", "2026-11-01")
     assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    # Without the template that tells customers, check says so (a warning: nothing is wrong yet).
+    (root / "templates/messages/closure.md").unlink()
+    result = run(root, "check", "--today", "2026-11-01")
+    assert result.exit_code == 0
+    assert (
+        f"{root}/crm.toml:5: warning: closures[1].notice: no message template 'closure'"
+        in result.stderr
+    )
 
 
 # -- the text functions and the file write ------------------------------------------------------

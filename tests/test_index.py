@@ -433,9 +433,9 @@ def test_cached_blocks_are_not_rendered_again(
     rendered: list[str] = []
     real = blocks.customer_block
 
-    def counting(c: object, config: Config, today: date) -> blocks.Block:
+    def counting(c: object, config: Config, today: date, messages: object = None) -> blocks.Block:
         rendered.append(c.name)  # type: ignore[attr-defined]
-        return real(c, config, today)  # type: ignore[arg-type]
+        return real(c, config, today, messages)  # type: ignore[arg-type]
 
     monkeypatch.setattr(blocks, "customer_block", counting)
     monkeypatch.delenv("CRM_NO_INDEX", raising=False)
@@ -499,9 +499,9 @@ def test_live_feed_builds_from_the_index_and_renders_only_what_changed(
     rendered: list[str] = []
     real = blocks.customer_block
 
-    def counting(c: object, config: Config, today: date) -> blocks.Block:
+    def counting(c: object, config: Config, today: date, messages: object = None) -> blocks.Block:
         rendered.append(c.name)  # type: ignore[attr-defined]
-        return real(c, config, today)  # type: ignore[arg-type]
+        return real(c, config, today, messages)  # type: ignore[arg-type]
 
     monkeypatch.setattr(blocks, "customer_block", counting)
     logged: list[str] = []
