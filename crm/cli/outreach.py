@@ -148,7 +148,7 @@ def draft(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--quiet") from None
     if occasion is not None:
-        default_name = occasion.campaign(occasion.next_on(today, config.feb29).year)
+        default_name = occasion.campaign(occasion.nearest(today, config.feb29).year)
     elif closure is not None:
         default_name = drafts.default_campaign(template.name, closure.start)  # one per closure
     else:
@@ -175,7 +175,7 @@ def draft(
             why_in = {t.customer.id: str(t) for t in to_tell(customers, closure, config, today)}
             customers = [c for c in customers if c.id in why_in]
     elif occasion is not None:
-        extra = occasions.occasion_names(occasion, occasion.next_on(today, config.feb29))
+        extra = occasions.occasion_names(occasion, occasion.nearest(today, config.feb29))
     kept = {c.id for c in customers}
     left_out = [c for c in everyone if c.id in ids and c.id not in kept]
     box = outbox_of(session)

@@ -53,6 +53,13 @@ class Occasion:
         day = self.on(today.year, feb29)
         return day if day >= today else self.on(today.year + 1, feb29)
 
+    def nearest(self, today: date, feb29: Feb29Rule = "feb28") -> date:
+        """Return the occasion's day nearest ``today``, before or after: what a draft is for
+        (greetings written three days late are still this year's)."""
+        after = self.next_on(today, feb29)
+        before = self.on(after.year - 1, feb29)
+        return before if (today - before) < (after - today) else after
+
     def lead_start(self, day: date) -> date:
         """Return the first day of the lead time before the occasion on ``day``."""
         return day - timedelta(days=self.lead_days)

@@ -93,7 +93,7 @@ def plan(
         nameless=template.nameless,
         winback=winback,
         occasion=occasion,
-        occasion_year=occasion.next_on(day, config.feb29).year if occasion else 0,
+        occasion_year=occasion.nearest(day, config.feb29).year if occasion else 0,
     )
     drafts: list[Planned] = []
     holds = [Held(c, "not in the audience", "left out by the filters") for c in left_out]

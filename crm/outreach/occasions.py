@@ -63,9 +63,9 @@ class OccasionDue:
 
 
 def occasion_for(config: Config, today: date, template: str) -> Occasion | None:
-    """Return the occasion written with ``template`` that comes next after ``today``."""
+    """Return the occasion written with ``template`` whose day is nearest ``today``."""
     found = [o for o in config.occasions if o.template == template]
-    found.sort(key=lambda o: o.next_on(today, config.feb29))
+    found.sort(key=lambda o: abs((o.nearest(today, config.feb29) - today).days))
     return found[0] if found else None
 
 
