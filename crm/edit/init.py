@@ -71,6 +71,22 @@ language = "{language}"
 # outbox = "outbox"
 # Nobody gets a message within this many days of any outreach.
 # quiet = "7d"
+# Tags or segments of your regulars: told of every closure.
+# regulars = ["regular"]
+
+# When you are closed (crm closed FROM TO adds one): nobody is due then, and crm draft
+# closure tells the customers it concerns, notice_days before.
+# [[closures]]
+# from = 2026-12-24
+# to = 2027-01-06
+# reason = "winter holiday"
+
+# A message every year: from lead_days before, the agenda says how many are still to send.
+# [[occasions]]
+# name = "Holiday greetings"
+# date = "12-20"
+# template = "holiday"
+# lead_days = 7
 
 # [smtp]
 # How crm send reaches your mail server.
