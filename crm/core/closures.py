@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from crm.core.dates import parse_date
+from crm.core.tables import each_table
 
 NOTICE_TEMPLATE = "closure"
 NOTICE_DAYS = 21
@@ -90,19 +91,8 @@ def coming(closures: Sequence[Closure], today: date) -> list[Closure]:
 
 
 def parse_closures(value: Any, bad: Callable[[str], None]) -> tuple[Closure, ...]:
-    """Return the ``[[closures]]`` of crm.toml; each problem names its closure by number."""
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        bad("closures must be tables: [[closures]] with from and to")
-        return ()
-    found = []
-    for n, tab in enumerate(value, start=1):
-        where = f"closures[{n}]"
-        for key in tab:
-            if key not in KEYS:
-                bad(f"{where}.{key}: unknown key, ignored (known: {', '.join(KEYS)})")
-        made = _closure(tab, where, bad)
-        if made is not None:
-            found.append(made)
+    """Return the ``[[closures]]`` of crm.toml; each problem names its table by number."""
+    found = each_table(value, "closures", KEYS, _closure, bad, "from and to")
     return tuple(sorted(found, key=lambda c: c.start))
 
 

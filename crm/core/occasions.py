@@ -20,6 +20,7 @@ from typing import Any
 from crm.core.dates import MONTH_NAMES, WEEKDAY_NAMES, Feb29Rule, occurrence_in, parse_span
 from crm.core.model import PartialDate, Span
 from crm.core.outreach import AUDIENCE_KEYS
+from crm.core.tables import each_table
 
 LEAD_DAYS = 7
 WITHIN = Span(2, "y")  # the default audience: customers with contact in the last two years
@@ -111,19 +112,8 @@ def day_in(when: str, year: int, feb29: Feb29Rule = "feb28") -> date:
 
 
 def parse_occasions(value: Any, bad: Callable[[str], None]) -> tuple[Occasion, ...]:
-    """Return the ``[[occasions]]`` of crm.toml; each problem names its occasion by number."""
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        bad("occasions must be tables: [[occasions]] with name, date and template")
-        return ()
-    found = []
-    for n, tab in enumerate(value, start=1):
-        where = f"occasions[{n}]"
-        for key in tab:
-            if key not in KEYS:
-                bad(f"{where}.{key}: unknown key, ignored (known: {', '.join(KEYS)})")
-        made = _occasion(tab, where, bad)
-        if made is not None:
-            found.append(made)
+    """Return the ``[[occasions]]`` of crm.toml; each problem names its table by number."""
+    found = each_table(value, "occasions", KEYS, _occasion, bad, "name, date and template")
     return tuple(found)
 
 
