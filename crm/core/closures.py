@@ -36,9 +36,6 @@ class Closure:
         """Return the day to tell customers: ``notice_days`` before the closure."""
         return self.start - timedelta(days=self.notice_days)
 
-    def __contains__(self, day: object) -> bool:
-        return isinstance(day, date) and self.start <= day <= self.end
-
     def __str__(self) -> str:
         days = f"{self.start} to {self.end}" if self.end != self.start else str(self.start)
         return f"{days} ({self.reason})" if self.reason else days
