@@ -244,3 +244,144 @@ def test_the_feed_asks_for_the_reach_out_on_the_reopen_day(rhythm_vault: Path) -
             "Reminder",
         ),
     }
+
+
+WINTER = """\
+[outreach]
+regulars = ["vip", "salon"]
+
+[loyalty]
+min_visits = 10
+
+[[closures]]
+from = 2026-12-24
+to = 2027-01-06
+reason = "winter holiday"
+"""
+NOTICE = """\
+---
+kind: notice
+channel: email
+subject: Closed from {{ closure.from | date("d MMMM") }}
+topic: closures
+---
+Hi {{ hello }}, we are closed from {{ closure.from | date("d MMMM") }} to \
+{{ closure.to | date("d MMMM") }} ({{ closure.reason }}). Last day: \
+{{ closure.last_open | date("EEEE, d MMMM") }}; back on {{ closure.reopens | date("EEEE, d MMMM") }}.
+"""
+NOTICE_DE = """\
+---
+subject: Geschlossen ab {{ closure.from | date("d. MMMM") }}
+---
+Hallo {{ hello }}, geschlossen vom {{ closure.from | date("d. MMMM") }} bis \
+{{ closure.to | date("d. MMMM") }}. Letzter Tag: {{ closure.last_open | date("EEEE, d. MMMM") }}; \
+wieder da ab {{ closure.reopens | date("EEEE, d. MMMM") }}.
+"""
+TOLD = "2026-12-03"  # the notice day: 21 days before the closure
+HEAD = (
+    "About the closure 2026-12-24 to 2027-01-06 (winter holiday): the customers it concerns\n"
+)
+# Each customer concerned by exactly one reason (no default cadence: only their own).
+CONCERNED = {
+    "ann": ("Ann Due", "cadence: 30d\n", visit("2026-11-25"), "due 2026-12-25"),
+    "bo": ("Bo Week", "cadence: 60d\n", visit("2026-11-10"), "due 2027-01-09"),
+    "cat": ("Cat Plan", "next_contact: 2027-01-10\n", "", "follow-up planned 2027-01-10"),
+    "dan": (
+        "Dan Habit",
+        "",
+        visit("2026-09-15") + visit("2026-10-20") + visit("2026-11-24"),
+        "usually comes every 35 days, next around 2026-12-29",
+    ),
+    "eli": ("Eli Tag", "tags: [vip]\n", "", "regular (vip)"),
+    "fay": ("Fay Seg", "segment: salon\n", "", "regular (salon)"),
+    "gus": ("Gus Loyal", "value: 2500\n", "", "loyal"),
+}
+
+
+def closure_vault(write_vault: WriteVault, people: dict[str, tuple[str, str, str]]) -> Path:
+    files: dict[str, str | bytes] = {
+        "crm.toml": WINTER,
+        "templates/messages/closure.md": NOTICE,
+        "templates/messages/closure.de.md": NOTICE_DE,
+    }
+    for slug, (name, front, log) in people.items():
+        files[f"{slug}.md"] = person(name, front, log)
+    return write_vault(files)
+
+
+def explain(root: Path, *args: str) -> Result:
+    return run(root, "draft", "closure", "--dry-run", "--explain", "--today", TOLD, *args)
+
+
+@pytest.mark.parametrize("slug", sorted(CONCERNED))
+def test_each_reason_to_tell_a_customer_about_a_closure(
+    write_vault: WriteVault, slug: str
+) -> None:
+    name, front, log, why = CONCERNED[slug]
+    root = closure_vault(
+        write_vault, {slug: (name, front, log), "kim": ("Kim None", "cadence: 30d\n", "")}
+    )
+    result = explain(root)
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        f"closure-2026-12-24: 1 draft\n{HEAD}"
+        f"  draft  {name} ({slug}): email {name} <{name.split()[0].lower()}@example.com> ({why})\n"
+        "Dry run: nothing written.\n"
+    )
+
+
+def test_the_audience_rules_still_hold_back_whom_the_closure_concerns(
+    write_vault: WriteVault,
+) -> None:
+    people = {slug: (name, front, log) for slug, (name, front, log, _) in CONCERNED.items()}
+    people |= {
+        "hal": ("Hal Away", "tags: [vip]\naway: 2026-12-01..2026-12-10\n", ""),
+        "ivy": ("Ivy Out", "tags: [vip]\nopt_out: [closures]\n", ""),
+        "jo": ("Jo Lately", "tags: [vip]\n", "- 2026-12-01 call: booked\n"),
+        "kim": ("Kim None", "cadence: 30d\n", visit("2026-12-20")),  # a plan: not due then
+        "lea": ("Lea Lost", "tags: [vip]\nstatus: lost\n", ""),
+        "max": ("Max Snooze", "tags: [vip]\nsnooze_until: 2026-12-10\n", ""),
+    }
+    result = explain(closure_vault(write_vault, people))
+    assert result.exit_code == 0, result.output
+    drafts = "".join(
+        f"  draft  {name} ({slug}): email {name} <{name.split()[0].lower()}@example.com> ({why})\n"
+        for slug, (name, _, _, why) in sorted(CONCERNED.items())
+    )
+    assert result.output == (
+        "closure-2026-12-24: 7 drafts; held back: 1 away, 1 snoozed, 1 opted out, "
+        f"1 contacted in the last 7 days\n{HEAD}{drafts}"
+        "  held   Hal Away (hal): away (until 2026-12-10)\n"
+        "  held   Ivy Out (ivy): opted out (closures)\n"
+        "  held   Jo Lately (jo): contacted lately (2026-12-01, within 7d)\n"
+        "  held   Max Snooze (max): snoozed (until 2026-12-10)\n"
+        "Dry run: nothing written.\n"
+    )
+
+
+def test_the_notice_sees_the_closure_in_the_customers_language(write_vault: WriteVault) -> None:
+    people = {
+        "eli": ("Eli Tag", "tags: [vip]\n", ""),
+        "uwe": ("Uwe Berg", "tags: [vip]\nlanguage: de\n", ""),
+    }
+    root = closure_vault(write_vault, people)
+    result = run(root, "draft", "closure", "--today", TOLD)
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        f"closure-2026-12-24: 2 drafts\n{HEAD}"
+        "Wrote 2 to outbox/closure-2026-12-24/; read and edit them, then: "
+        "crm send closure-2026-12-24\n"
+    )
+    folder = root / "outbox" / "closure-2026-12-24"
+    english = (folder / "eli.md").read_text(encoding="utf-8")
+    assert "subject: Closed from 24 December\n" in english
+    assert english.endswith(
+        "Hi Eli, we are closed from 24 December to 6 January (winter holiday). "
+        "Last day: Wednesday, 23 December; back on Thursday, 7 January.\n"
+    )
+    german = (folder / "uwe.md").read_text(encoding="utf-8")
+    assert "subject: Geschlossen ab 24. Dezember\n" in german
+    assert german.endswith(
+        "Hallo Uwe, geschlossen vom 24. Dezember bis 6. Januar. "
+        "Letzter Tag: Mittwoch, 23. Dezember; wieder da ab Donnerstag, 7. Januar.\n"
+    )
