@@ -278,9 +278,7 @@ Hallo {{ hello }}, geschlossen vom {{ closure.from | date("d. MMMM") }} bis \
 wieder da ab {{ closure.reopens | date("EEEE, d. MMMM") }}.
 """
 TOLD = "2026-12-03"  # the notice day: 21 days before the closure
-HEAD = (
-    "About the closure 2026-12-24 to 2027-01-06 (winter holiday): the customers it concerns\n"
-)
+HEAD = "About the closure 2026-12-24 to 2027-01-06 (winter holiday): the customers it concerns\n"
 # Each customer concerned by exactly one reason (no default cadence: only their own).
 CONCERNED = {
     "ann": ("Ann Due", "cadence: 30d\n", visit("2026-11-25"), "due 2026-12-25"),
@@ -314,9 +312,7 @@ def explain(root: Path, *args: str) -> Result:
 
 
 @pytest.mark.parametrize("slug", sorted(CONCERNED))
-def test_each_reason_to_tell_a_customer_about_a_closure(
-    write_vault: WriteVault, slug: str
-) -> None:
+def test_each_reason_to_tell_a_customer_about_a_closure(write_vault: WriteVault, slug: str) -> None:
     name, front, log, why = CONCERNED[slug]
     root = closure_vault(
         write_vault, {slug: (name, front, log), "kim": ("Kim None", "cadence: 30d\n", "")}
@@ -385,3 +381,24 @@ def test_the_notice_sees_the_closure_in_the_customers_language(write_vault: Writ
         "Hallo Uwe, geschlossen vom 24. Dezember bis 6. Januar. "
         "Letzter Tag: Mittwoch, 23. Dezember; wieder da ab Donnerstag, 7. Januar.\n"
     )
+
+
+def test_crm_check_names_the_closure_whose_notice_is_missing_where_it_is(
+    write_vault: WriteVault,
+) -> None:
+    # Out of date order: the config sorts them, the problem still names the first table.
+    root = write_vault(
+        {
+            "crm.toml": (
+                '[[closures]]\nfrom = 2027-08-01\nto = 2027-08-14\nnotice = "summer"\n\n'
+                "[[closures]]\nfrom = 2027-02-01\nto = 2027-02-03\n"
+            ),
+            "templates/messages/closure.md": NOTICE,
+        }
+    )
+    result = run(root, "check", "--today", "2026-12-01")
+    assert result.stderr.replace(f"{root}/", "") == (
+        "crm.toml:4: warning: closures[1].notice: no message template 'summer' in "
+        "templates/messages/ to tell customers with (crm init writes a starter)\n"
+    )
+    assert result.exit_code == 0

@@ -8,7 +8,7 @@ cannot make; the customers who would have been due are the ones to tell beforeha
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -29,6 +29,7 @@ class Closure:
     reason: str = ""
     notice: str = NOTICE_TEMPLATE  # the message template that tells customers
     notice_days: int = NOTICE_DAYS  # how many days before ``start`` to tell them
+    number: int = field(default=0, compare=False)  # its place among [[closures]] in crm.toml
 
     @property
     def notice_day(self) -> date:
@@ -102,7 +103,7 @@ def parse_closures(value: Any, bad: Callable[[str], None]) -> tuple[Closure, ...
                 bad(f"{where}.{key}: unknown key, ignored (known: {', '.join(KEYS)})")
         made = _closure(tab, where, bad)
         if made is not None:
-            found.append(made)
+            found.append(replace(made, number=n))
     return tuple(sorted(found, key=lambda c: c.start))
 
 

@@ -13,7 +13,7 @@ import calendar
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -43,6 +43,7 @@ class Occasion:
     lead_days: int = LEAD_DAYS
     audience: tuple[tuple[str, Any], ...] = ()  # filters, as a template's ``audience``
     within: Span | None = WITHIN  # only customers with contact this recently (None: anyone)
+    number: int = field(default=0, compare=False)  # its place among [[occasions]] in crm.toml
 
     def on(self, year: int, feb29: Feb29Rule = "feb28") -> date:
         """Return the occasion's day in ``year``."""
@@ -116,7 +117,7 @@ def parse_occasions(value: Any, bad: Callable[[str], None]) -> tuple[Occasion, .
                 bad(f"{where}.{key}: unknown key, ignored (known: {', '.join(KEYS)})")
         made = _occasion(tab, where, bad)
         if made is not None:
-            found.append(made)
+            found.append(replace(made, number=n))
     return tuple(found)
 
 

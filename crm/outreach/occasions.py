@@ -134,11 +134,11 @@ def check_names(root: Path, config: Config, today: date) -> list[Problem]:
     have = set(available(root))
     where = Location(root / CONFIG_NAME)
     found = []
-    for n, o in enumerate(config.occasions, start=1):
+    for o in config.occasions:
         if o.template not in have:
-            found.append(Problem(where, f"occasions[{n}].template: no message template {o.template!r} in templates/messages/"))  # fmt: skip
-    for n, c in enumerate(config.closures, start=1):
+            found.append(Problem(where, f"occasions[{o.number}].template: no message template {o.template!r} in templates/messages/"))  # fmt: skip
+    for c in config.closures:
         if c.end >= today and c.notice not in have:
-            message = f"closures[{n}].notice: no message template {c.notice!r} in templates/messages/ to tell customers with (crm init writes a starter)"
+            message = f"closures[{c.number}].notice: no message template {c.notice!r} in templates/messages/ to tell customers with (crm init writes a starter)"
             found.append(Problem(where, message, "warning"))
     return located(root, found)

@@ -1,0 +1,155 @@
+"""Yearly occasions (``[[occasions]]``): their dates, lead time, once a year; ``[feed] drafts``."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from crm.cli import main
+from crm.core.model import Span
+from crm.core.occasions import Occasion, day_in, parse_occasions
+from tests.conftest import WriteVault
+
+HOLIDAY = """\
+[[occasions]]
+name = "Holiday greetings"
+date = "12-20"
+template = "holiday"
+"""
+GREETING = """\
+---
+kind: greeting
+channel: email
+topic: holidays
+---
+Hi {{ hello }}, happy {{ occasion.name }} on {{ occasion.date | date("d MMMM") }}!
+"""
+
+
+def run(root: Path, *args: str, plain: bool = False) -> Result:
+    env = {"CRM_NO_INDEX": "1"} if plain else {}
+    return CliRunner().invoke(main, ["--vault", str(root), *args], env=env)
+
+
+def person(name: str, front: str = "", log: str = "") -> str:
+    first, _, _ = name.partition(" ")
+    return (
+        f"---\nname: {name}\nfirst_name: {first}\nemail: {first.lower()}@example.com\n{front}"
+        f"---\n\n## Log\n{log}"
+    )
+
+
+VISITED = "- 2026-10-01 visit: cut\n"
+
+
+@pytest.fixture
+def holiday_vault(write_vault: WriteVault) -> Path:
+    return write_vault(
+        {
+            "crm.toml": HOLIDAY,
+            "templates/messages/holiday.md": GREETING,
+            "ada.md": person("Ada Lind", log=VISITED),
+            "ben.md": person(
+                "Ben Ott",
+                log=VISITED + "- 2026-11-01 greeting: hi [campaign: holiday-greetings-2026]\n",
+            ),
+            "cy.md": person(
+                "Cy Park",
+                log=VISITED + "- 2026-11-02 greeting: hi [campaign: holiday-2026-12-01]\n",
+            ),
+            "dee.md": person(
+                "Dee Ray",
+                log=VISITED + "- 2025-12-15 greeting: hi [campaign: holiday-greetings-2025]\n",
+            ),
+            "eve.md": person("Eve Old", log="- 2024-12-10 visit: cut\n"),  # over two years ago
+            "fay.md": person("Fay Near", log="- 2024-12-16 visit: cut\n"),
+        }
+    )
+
+
+# -- dates ------------------------------------------------------------------------------------
+
+
+def test_rule_dates_name_a_weekday_of_a_month() -> None:
+    mothers = Occasion("Mother's day", "first Sunday of May", "mum")
+    assert mothers.next_on(date(2026, 12, 15)) == date(2027, 5, 2)
+    assert mothers.next_on(date(2027, 5, 2)) == date(2027, 5, 2)
+    assert mothers.next_on(date(2027, 5, 3)) == date(2028, 5, 7)
+    assert day_in("last Friday in November", 2026) == date(2026, 11, 27)
+    assert day_in("Last fri of nov", 2027) == date(2027, 11, 26)
+    assert day_in("2nd Tuesday of March", 2026) == date(2026, 3, 10)
+    assert day_in("12-24", 2026) == date(2026, 12, 24)
+    assert mothers.campaign(2027) == "mother-s-day-2027"
+
+
+@pytest.mark.parametrize(
+    ("year", "feb29", "day"),
+    [
+        (2027, "feb28", date(2027, 2, 28)),
+        (2027, "mar1", date(2027, 3, 1)),
+        (2028, "feb28", date(2028, 2, 29)),
+        (2028, "mar1", date(2028, 2, 29)),
+    ],
+)
+def test_a_leap_day_occasion_follows_feb29_in_a_common_year(
+    year: int, feb29: str, day: date
+) -> None:
+    assert Occasion("Leap", "02-29", "leap").on(year, feb29) == day  # type: ignore[arg-type]
+
+
+def test_an_occasion_reaches_customers_seen_in_the_last_two_years_by_default() -> None:
+    problems: list[str] = []
+    found = parse_occasions(
+        [
+            {"name": "A", "date": "12-20", "template": "a"},
+            {"name": "B", "date": "12-20", "template": "b", "within": "6m", "lead_days": 0},
+            {"name": "C", "date": "12-20", "template": "c", "within": "any"},
+        ],
+        problems.append,
+    )
+    assert problems == []
+    assert [(o.within, o.lead_days) for o in found] == [
+        (Span(2, "y"), 7),
+        (Span(6, "m"), 0),
+        (None, 7),
+    ]
+
+
+def test_bad_occasions_are_located_problems_of_crm_toml(write_vault: WriteVault) -> None:
+    root = write_vault(
+        {
+            "crm.toml": HOLIDAY
+            + """
+[[occasions]]
+name = "Bad rule"
+date = "fifth Sunday of May"
+template = "holiday"
+
+[[occasions]]
+name = "Bad day"
+date = "02-30"
+template = "holiday"
+
+[[occasions]]
+name = "No template"
+date = "05-01"
+template = "nosuch"
+lead_days = -1
+""",
+            "templates/messages/holiday.md": GREETING,
+        }
+    )
+    result = run(root, "check")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.replace(f"{root}/", "") == (
+        "crm.toml:8: occasions[2].date: 'fifth Sunday of May' is not an occasion's date "
+        "(12-24, first Sunday of May, last Friday in November)\n"
+        "crm.toml:13: occasions[3].date: '02-30' is no day of the year\n"
+        "crm.toml:19: occasions[4].template: no message template 'nosuch' in "
+        "templates/messages/\n"
+        "crm.toml:20: occasions[4].lead_days must be a whole number from 0 to 366\n"
+    )
