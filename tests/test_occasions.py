@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
+import icalendar
 import pytest
 from click.testing import CliRunner, Result
 
@@ -152,4 +154,122 @@ lead_days = -1
         "crm.toml:19: occasions[4].template: no message template 'nosuch' in "
         "templates/messages/\n"
         "crm.toml:20: occasions[4].lead_days must be a whole number from 0 to 366\n"
+    )
+
+
+# -- the lead time ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("today", "line"),
+    [
+        ("2026-12-12", None),
+        ("2026-12-13", "  2026-12-20  Holiday greetings: 3 to send by 12-20: crm draft holiday\n"),
+        # Fay's last visit (2024-12-16) is more than two years back by now.
+        ("2026-12-20", "  2026-12-20  Holiday greetings: 2 to send by 12-20: crm draft holiday\n"),
+        ("2026-12-21", None),
+    ],
+)
+def test_the_agenda_counts_the_messages_to_send_through_the_lead_time(
+    holiday_vault: Path, today: str, line: str | None
+) -> None:
+    result = run(holiday_vault, "agenda", "--today", today)
+    assert result.exit_code == 0, result.output
+    assert run(holiday_vault, "agenda", "--today", today, plain=True).output == result.output
+    day = date.fromisoformat(today)
+    head = f"Agenda for {day:%a} {today} (6 customers)\n\n"
+    if line is None:
+        assert result.output == head + "Nothing to do today.\n"
+    else:
+        assert result.output == head + "Closures and occasions (1)\n" + line
+
+
+def test_the_agenda_json_has_the_occasion(holiday_vault: Path) -> None:
+    result = run(holiday_vault, "agenda", "--today", "2026-12-15", "--format", "json")
+    assert json.loads(result.output)["occasions"] == [
+        {
+            "date": "2026-12-20",
+            "name": "Holiday greetings",
+            "template": "holiday",
+            "campaign": "holiday-greetings-2026",
+            "to_send": 3,
+            "what": "Holiday greetings: 3 to send by 12-20: crm draft holiday",
+        }
+    ]
+
+
+def occasion_events(root: Path, today: str) -> dict[str, tuple[object, ...]]:
+    result = run(root, "ics", "--today", today)
+    assert result.exit_code == 0, result.output
+    cal = icalendar.Calendar.from_ical(result.stdout_bytes)
+    return {
+        str(e["UID"]): (
+            e.decoded("DTSTART"),
+            e.decoded("DTEND"),
+            str(e["SUMMARY"]),
+            e["CATEGORIES"].to_ical().decode(),
+        )
+        for e in cal.walk("VEVENT")
+        if str(e["UID"]).startswith("occasion-")
+    }
+
+
+def test_the_feed_has_the_lead_start_with_the_count_once_the_lead_time_runs(
+    holiday_vault: Path,
+) -> None:
+    later = (date(2027, 12, 13), date(2027, 12, 14))
+    assert occasion_events(holiday_vault, "2026-12-15") == {
+        "occasion-holiday-greetings-2026@crm": (
+            date(2026, 12, 13),
+            date(2026, 12, 14),
+            "Holiday greetings: 3 to send by 12-20",
+            "Occasion",
+        ),
+        "occasion-holiday-greetings-2027@crm": (
+            *later,
+            "Holiday greetings: messages to send by 12-20",
+            "Occasion",
+        ),
+    }
+    before = occasion_events(holiday_vault, "2026-12-01")
+    assert before["occasion-holiday-greetings-2026@crm"][2] == (
+        "Holiday greetings: messages to send by 12-20"
+    )
+
+
+# -- once a year ------------------------------------------------------------------------------
+
+
+def test_whoever_had_the_occasion_this_year_is_held(holiday_vault: Path) -> None:
+    args = ("draft", "holiday", "--dry-run", "--explain", "--today", "2026-12-15")
+    drafts = (
+        "  draft  Ada Lind (ada): email Ada Lind <ada@example.com>\n"
+        "  draft  Dee Ray (dee): email Dee Ray <dee@example.com>\n"
+        "  draft  Fay Near (fay): email Fay Near <fay@example.com>\n"
+    )
+    result = run(holiday_vault, *args)
+    assert (result.exit_code, result.output) == (
+        0,
+        "holiday-greetings-2026: 3 drafts; held back: 1 already in this campaign, "
+        "1 had it this year\n" + drafts + "  held   Ben Ott (ben): already in this campaign "
+        "(holiday-greetings-2026)\n"
+        "  held   Cy Park (cy): had it this year (holiday-2026-12-01)\n"
+        "Dry run: nothing written.\n",
+    )
+    # Under another campaign's name, the occasion's own campaign is one message of it too.
+    renamed = run(holiday_vault, *args, "--campaign", "xmas")
+    assert renamed.output == (
+        "xmas: 3 drafts; held back: 2 had it this year\n" + drafts + ""
+        "  held   Ben Ott (ben): had it this year (holiday-greetings-2026)\n"
+        "  held   Cy Park (cy): had it this year (holiday-2026-12-01)\n"
+        "Dry run: nothing written.\n"
+    )
+
+
+def test_the_message_sees_the_occasion(holiday_vault: Path) -> None:
+    result = run(holiday_vault, "draft", "holiday", "--today", "2026-12-15", "--to", "ada")
+    assert result.exit_code == 0, result.output
+    written = holiday_vault / "outbox" / "holiday-greetings-2026" / "ada.md"
+    assert written.read_text(encoding="utf-8").endswith(
+        "---\nHi Ada, happy Holiday greetings on 20 December!\n"
     )
