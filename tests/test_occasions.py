@@ -273,3 +273,78 @@ def test_the_message_sees_the_occasion(holiday_vault: Path) -> None:
     assert written.read_text(encoding="utf-8").endswith(
         "---\nHi Ada, happy Holiday greetings on 20 December!\n"
     )
+
+
+# -- [feed] drafts ----------------------------------------------------------------------------
+
+BIRTHDAY = (
+    "---\nkind: greeting\nchannel: email\ntopic: birthdays\n---\nHappy birthday, {{ hello }}!\n"
+)
+
+
+def descriptions(root: Path, today: str = "2026-12-01") -> dict[str, str | None]:
+    result = run(root, "ics", "--today", today)
+    assert result.exit_code == 0, result.output
+    cal = icalendar.Calendar.from_ical(result.stdout_bytes)
+    return {
+        str(e["UID"]): (str(e["DESCRIPTION"]) if "DESCRIPTION" in e else None)
+        for e in cal.walk("VEVENT")
+        if str(e["UID"]).endswith("-2026@crm")
+    }
+
+
+def birthday_vault(write_vault: WriteVault, feed: str) -> Path:
+    return write_vault(
+        {
+            "crm.toml": f"[feed]\n{feed}",
+            "templates/messages/birthday.md": BIRTHDAY,
+            "ada.md": person("Ada Lind", "birthday: 1990-12-20\n"),
+            "ben.md": person("Ben Ott", "birthday: 1990-12-20\nopt_out: [birthdays]\n"),
+        }
+    )
+
+
+def test_drafts_put_the_message_in_the_lead_event_never_for_who_opted_out(
+    write_vault: WriteVault,
+) -> None:
+    root = birthday_vault(write_vault, "drafts = true\nlead_days = 3\n")
+    assert descriptions(root) == {
+        "birthday-soon-ada-2026@crm": "Happy birthday, Ada!",
+        "birthday-soon-ben-2026@crm": None,
+        "birthday-ada-2026@crm": None,
+        "birthday-ben-2026@crm": None,
+    }
+    plain = run(root, "ics", "--today", "2026-12-01", plain=True)
+    assert plain.stdout_bytes == run(root, "ics", "--today", "2026-12-01").stdout_bytes
+
+
+def test_without_a_lead_time_the_birthday_event_carries_the_message(
+    write_vault: WriteVault,
+) -> None:
+    root = birthday_vault(write_vault, "drafts = true\n")
+    assert descriptions(root) == {
+        "birthday-ada-2026@crm": "Happy birthday, Ada!",
+        "birthday-ben-2026@crm": None,
+    }
+
+
+def test_drafts_off_leaves_the_events_without_a_message(write_vault: WriteVault) -> None:
+    root = birthday_vault(write_vault, "lead_days = 3\n")
+    assert set(descriptions(root).values()) == {None}
+
+
+def test_an_edited_template_renders_anew_through_the_index(write_vault: WriteVault) -> None:
+    root = birthday_vault(write_vault, "drafts = true\nlead_days = 3\n")
+    lead = "birthday-soon-ada-2026@crm"
+    assert descriptions(root)[lead] == "Happy birthday, Ada!"
+    assert descriptions(root)[lead] == "Happy birthday, Ada!"  # from the stored blocks
+    template = root / "templates" / "messages" / "birthday.md"
+    template.write_text(BIRTHDAY.replace("Happy birthday", "Many happy returns"), encoding="utf-8")
+    assert descriptions(root)[lead] == "Many happy returns, Ada!"
+    (root / "templates" / "messages" / "birthday.de.md").write_text(
+        "---\n---\nAlles Gute, {{ hello }}!\n", encoding="utf-8"
+    )
+    (root / "ada.md").write_text(
+        person("Ada Lind", "birthday: 1990-12-20\nlanguage: de\n"), encoding="utf-8"
+    )
+    assert descriptions(root)[lead] == "Alles Gute, Ada!"
