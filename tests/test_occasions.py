@@ -348,3 +348,23 @@ def test_an_edited_template_renders_anew_through_the_index(write_vault: WriteVau
         person("Ada Lind", "birthday: 1990-12-20\nlanguage: de\n"), encoding="utf-8"
     )
     assert descriptions(root)[lead] == "Alles Gute, Ada!"
+
+
+def test_the_count_to_send_follows_the_templates_own_audience(write_vault: WriteVault) -> None:
+    root = write_vault(
+        {
+            "crm.toml": HOLIDAY,
+            "templates/messages/holiday.md": GREETING.replace(
+                "topic: holidays\n", "topic: holidays\naudience:\n  tag: vip\n"
+            ),
+            "ada.md": person("Ada Lind", "tags: [vip]\n", VISITED),
+            "ben.md": person("Ben Ott", "", VISITED),
+        }
+    )
+    line = "Holiday greetings: 1 to send by 12-20: crm draft holiday"
+    assert run(root, "agenda", "--today", "2026-12-15").output.endswith(f"  2026-12-20  {line}\n")
+    assert run(root, "draft", "holiday", "--dry-run", "--today", "2026-12-15").output == (
+        "holiday-greetings-2026: 1 draft\nDry run: nothing written.\n"
+    )
+    summary = occasion_events(root, "2026-12-15")["occasion-holiday-greetings-2026@crm"][2]
+    assert summary == "Holiday greetings: 1 to send by 12-20"

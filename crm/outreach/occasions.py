@@ -6,7 +6,7 @@ an occasion is for, and how many of its messages are still to send while its lea
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -40,9 +40,12 @@ def occasion_names(occasion: Occasion, day: date) -> dict[str, Any]:
     return {"occasion": Fields("occasion", {"name": occasion.name, "date": day})}
 
 
-def occasion_filters(occasion: Occasion) -> tuple[CustomerFilter, dict[str, Any]]:
-    """Return the filters of an occasion's ``audience`` and the rest of it (likes, report)."""
-    values = dict(occasion.audience)
+def occasion_filters(
+    occasion: Occasion, template: Mapping[str, Any] | None = None
+) -> tuple[CustomerFilter, dict[str, Any]]:
+    """Return the filters of an occasion's ``audience`` over its template's (as ``crm draft``
+    takes them) and the rest of it (likes, report)."""
+    values = {**(template or {}), **dict(occasion.audience)}
     rest: dict[str, Any] = {k: values[k] for k in ("likes", "report") if k in values}
     return with_defaults(CustomerFilter(), values), rest
 
@@ -78,11 +81,12 @@ def recipients(
     channel: str = "any",
     topic: str | None = None,
     nameless: bool = False,
+    template_audience: Mapping[str, Any] | None = None,
 ) -> list[Customer]:
-    """Return who gets the occasion's message on ``today``: its audience, minus everyone the
-    audience rules hold back (whoever had it this year among them)."""
+    """Return who gets the occasion's message on ``today``: its audience (over the template's
+    ``audience``), minus everyone the audience rules hold back (whoever had it this year)."""
     day = occasion.next_on(today, config.feb29)
-    filters, rest = occasion_filters(occasion)
+    filters, rest = occasion_filters(occasion, template_audience)
     likes = None if rest.get("likes") is None else str(rest["likes"])
     found = chosen(
         customers,
@@ -119,7 +123,8 @@ def due_occasions(
         settings: dict[str, Any] = {}
         try:
             t = load_template(root, o.template)
-            settings = {"channel": t.channel, "topic": t.topic, "nameless": t.nameless}
+            settings = {"channel": t.channel, "topic": t.topic, "nameless": t.nameless,
+                        "template_audience": t.audience}  # fmt: skip
         except CrmError:
             pass  # crm check names the missing template; count with any channel meanwhile
         n = len(recipients(o, customers, config, today, **settings))
