@@ -8,7 +8,7 @@ cannot make; the customers who would have been due are the ones to tell beforeha
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -30,6 +30,7 @@ class Closure:
     reason: str = ""
     notice: str = NOTICE_TEMPLATE  # the message template that tells customers
     notice_days: int = NOTICE_DAYS  # how many days before ``start`` to tell them
+    number: int = field(default=0, compare=False)  # its place among [[closures]] in crm.toml
 
     @property
     def notice_day(self) -> date:
@@ -89,7 +90,10 @@ def coming(closures: Sequence[Closure], today: date) -> list[Closure]:
 
 def parse_closures(value: Any, bad: Callable[[str], None]) -> tuple[Closure, ...]:
     """Return the ``[[closures]]`` of crm.toml; each problem names its table by number."""
-    found = each_table(value, "closures", KEYS, _closure, bad, "from and to")
+    found = [
+        replace(made, number=n)
+        for n, made in each_table(value, "closures", KEYS, _closure, bad, "from and to")
+    ]
     return tuple(sorted(found, key=lambda c: c.start))
 
 

@@ -13,7 +13,7 @@ import calendar
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -44,6 +44,7 @@ class Occasion:
     lead_days: int = LEAD_DAYS
     audience: tuple[tuple[str, Any], ...] = ()  # filters, as a template's ``audience``
     within: Span | None = WITHIN  # only customers with contact this recently (None: anyone)
+    number: int = field(default=0, compare=False)  # its place among [[occasions]] in crm.toml
 
     def on(self, year: int, feb29: Feb29Rule = "feb28") -> date:
         """Return the occasion's day in ``year``."""
@@ -113,7 +114,12 @@ def day_in(when: str, year: int, feb29: Feb29Rule = "feb28") -> date:
 
 def parse_occasions(value: Any, bad: Callable[[str], None]) -> tuple[Occasion, ...]:
     """Return the ``[[occasions]]`` of crm.toml; each problem names its table by number."""
-    found = each_table(value, "occasions", KEYS, _occasion, bad, "name, date and template")
+    found = [
+        replace(made, number=n)
+        for n, made in each_table(
+            value, "occasions", KEYS, _occasion, bad, "name, date and template"
+        )
+    ]
     return tuple(found)
 
 

@@ -15,9 +15,10 @@ def each_table(
     make: Callable[[dict[str, Any], str, Callable[[str], None]], T | None],
     bad: Callable[[str], None],
     hint: str,
-) -> list[T]:
-    """Return what ``make`` reads from each ``[[name]]`` table; problems name the table by number
-    (``closures[2].to: ...``), so that ``crm check`` can point at its line."""
+) -> list[tuple[int, T]]:
+    """Return what ``make`` reads from each ``[[name]]`` table, with the table's number (from 1);
+    problems name the table by number (``closures[2].to: ...``), so that ``crm check`` can point
+    at its line."""
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
         bad(f"{name} must be tables: [[{name}]] with {hint}")
         return []
@@ -29,5 +30,5 @@ def each_table(
                 bad(f"{where}.{key}: unknown key, ignored (known: {', '.join(keys)})")
         made = make(tab, where, bad)
         if made is not None:
-            found.append(made)
+            found.append((n, made))
     return found

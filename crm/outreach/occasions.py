@@ -6,7 +6,7 @@ an occasion is for, and how many of its messages are still to send while its lea
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -40,9 +40,12 @@ def occasion_names(occasion: Occasion, day: date) -> dict[str, Any]:
     return {"occasion": Fields("occasion", {"name": occasion.name, "date": day})}
 
 
-def occasion_filters(occasion: Occasion) -> tuple[CustomerFilter, dict[str, Any]]:
-    """Return the filters of an occasion's ``audience`` and the rest of it (likes, report)."""
-    values = dict(occasion.audience)
+def occasion_filters(
+    occasion: Occasion, template: Mapping[str, Any] | None = None
+) -> tuple[CustomerFilter, dict[str, Any]]:
+    """Return the filters of an occasion's ``audience`` over its template's (as ``crm draft``
+    takes them) and the rest of it (likes, report)."""
+    values = {**(template or {}), **dict(occasion.audience)}
     rest: dict[str, Any] = {k: values[k] for k in ("likes", "report") if k in values}
     return with_defaults(CustomerFilter(), values), rest
 
@@ -78,11 +81,12 @@ def recipients(
     channel: str = "any",
     topic: str | None = None,
     nameless: bool = False,
+    template_audience: Mapping[str, Any] | None = None,
 ) -> list[Customer]:
-    """Return who gets the occasion's message on ``today``: its audience, minus everyone the
-    audience rules hold back (whoever had it this year among them)."""
+    """Return who gets the occasion's message on ``today``: its audience (over the template's
+    ``audience``), minus everyone the audience rules hold back (whoever had it this year)."""
     day = occasion.next_on(today, config.feb29)
-    filters, rest = occasion_filters(occasion)
+    filters, rest = occasion_filters(occasion, template_audience)
     likes = None if rest.get("likes") is None else str(rest["likes"])
     found = chosen(
         customers,
@@ -119,7 +123,8 @@ def due_occasions(
         settings: dict[str, Any] = {}
         try:
             t = load_template(root, o.template)
-            settings = {"channel": t.channel, "topic": t.topic, "nameless": t.nameless}
+            settings = {"channel": t.channel, "topic": t.topic, "nameless": t.nameless,
+                        "template_audience": t.audience}  # fmt: skip
         except CrmError:
             pass  # crm check names the missing template; count with any channel meanwhile
         n = len(recipients(o, customers, config, today, **settings))
@@ -134,11 +139,11 @@ def check_names(root: Path, config: Config, today: date) -> list[Problem]:
     have = set(available(root))
     where = Location(root / CONFIG_NAME)
     found = []
-    for n, o in enumerate(config.occasions, start=1):
+    for o in config.occasions:
         if o.template not in have:
-            found.append(Problem(where, f"occasions[{n}].template: no message template {o.template!r} in templates/messages/"))  # fmt: skip
-    for n, c in enumerate(config.closures, start=1):
+            found.append(Problem(where, f"occasions[{o.number}].template: no message template {o.template!r} in templates/messages/"))  # fmt: skip
+    for c in config.closures:
         if c.end >= today and c.notice not in have:
-            message = f"closures[{n}].notice: no message template {c.notice!r} in templates/messages/ to tell customers with (crm init writes a starter)"
+            message = f"closures[{c.number}].notice: no message template {c.notice!r} in templates/messages/ to tell customers with (crm init writes a starter)"
             found.append(Problem(where, message, "warning"))
     return located(root, found)
