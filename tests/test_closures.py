@@ -118,11 +118,10 @@ def test_on_a_closed_day_nobody_is_due_not_even_the_never_contacted(rhythm_vault
     assert output(rhythm_vault, "upcoming", "--today", "2026-12-28", "--days", "14") == upcoming
     assert output(rhythm_vault, "agenda", "--today", "2026-12-28") == (
         "Agenda for Mon 2026-12-28 (5 customers)\n\n"
-        "Closed (winter holiday) until 2026-12-31: nobody is due; open again 2027-01-07\n\n"
-        "Next 14 days (4)\n" + "".join(f"  {line}\n" for line in upcoming.splitlines()) + "\n"
-        "Closures and occasions (2)\n"
-        "  2026-12-11  Tell customers about the closure from 2027-01-01: crm draft closure\n"
-        "  2027-01-01  Closed: inventory (2027-01-01 to 2027-01-06)\n"
+        # Closures end to end are one run: closed until its last day, and no reminder to tell
+        # customers about the second while the first is on.
+        "Closed (winter holiday) until 2027-01-06: nobody is due; open again 2027-01-07\n\n"
+        "Next 14 days (4)\n" + "".join(f"  {line}\n" for line in upcoming.splitlines())
     )
     shown = output(rhythm_vault, "show", "ada", "--today", "2026-12-28")
     assert "  contact:        on track, every 30d, last 2026-11-30 (visit), due 2027-01-07\n" in (
@@ -402,3 +401,14 @@ def test_crm_check_names_the_closure_whose_notice_is_missing_where_it_is(
         "templates/messages/ to tell customers with (crm init writes a starter)\n"
     )
     assert result.exit_code == 0
+
+
+def test_a_closure_notice_with_no_closure_coming_is_refused(write_vault: WriteVault) -> None:
+    root = closure_vault(write_vault, {"ann": ("Ann Due", "cadence: 30d\n", "")})
+    result = explain(root, "--today", "2027-02-01")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        2,
+        "",
+        "crm: 'closure' tells of a closure, and crm.toml has none coming (not over by "
+        "2027-02-01) that it tells of: add one with crm closed FROM TO\n",
+    )

@@ -266,6 +266,54 @@ def test_whoever_had_the_occasion_this_year_is_held(holiday_vault: Path) -> None
     )
 
 
+def test_a_draft_after_the_day_is_for_this_years_occasion(holiday_vault: Path) -> None:
+    # Three days late is still this year's greeting: the same campaign, the same once-a-year
+    # rule (and Fay's visit is now more than two years ago).
+    result = run(holiday_vault, "draft", "holiday", "--dry-run", "--today", "2026-12-23")
+    assert result.output.splitlines()[0] == (
+        "holiday-greetings-2026: 2 drafts; held back: 1 already in this campaign, 1 had it this year"
+    )
+
+
+def test_a_default_named_campaign_counts_for_the_occasion_of_its_season(
+    write_vault: WriteVault,
+) -> None:
+    # A January occasion: drafted by default name in late December, that was this occasion's.
+    toml = '[[occasions]]\nname = "New year"\ndate = "01-06"\ntemplate = "holiday"\n'
+    late = VISITED + "- 2026-12-28 greeting: hi [campaign: holiday-2026-12-28]\n"
+    root = write_vault(
+        {
+            "crm.toml": toml,
+            "templates/messages/holiday.md": GREETING,
+            "ada.md": person("Ada Lind", log=late),
+            "ben.md": person(
+                "Ben Ott", log=VISITED + "- 2026-06-01 x: [campaign: holiday-2026-06-01]\n"
+            ),
+        }
+    )
+    result = run(root, "draft", "holiday", "--dry-run", "--explain", "--today", "2027-01-05")
+    assert result.output == (
+        "new-year-2027: 1 draft; held back: 1 had it this year\n"
+        "  draft  Ben Ott (ben): email Ben Ott <ben@example.com>\n"
+        "  held   Ada Lind (ada): had it this year (holiday-2026-12-28)\n"
+        "Dry run: nothing written.\n"
+    )
+
+
+def test_an_occasions_template_without_its_occasion_is_refused(write_vault: WriteVault) -> None:
+    root = write_vault(
+        {"templates/messages/holiday.md": GREETING, "ada.md": person("Ada Lind", log=VISITED)}
+    )
+    result = run(root, "draft", "holiday", "--today", "2026-12-15")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        2,
+        "",
+        "crm: 'holiday' is written for an occasion, and no [[occasions]] entry in crm.toml uses "
+        "it (or name one with --occasion)\n",
+    )
+    assert not (root / "outbox").exists()
+
+
 def test_the_message_sees_the_occasion(holiday_vault: Path) -> None:
     result = run(holiday_vault, "draft", "holiday", "--today", "2026-12-15", "--to", "ada")
     assert result.exit_code == 0, result.output

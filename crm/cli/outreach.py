@@ -138,6 +138,18 @@ def draft(
     note_kind(template, config.kinds)
     occasion = pick_occasion(config, today, template.name, occasion_name)
     closure = None if occasion else pick_closure(config, today, template.name, closure_day)
+    if "closure" in template.events and closure is None:
+        raise CrmError(
+            f"{template.name!r} tells of a closure, and crm.toml has none coming "
+            f"(not over by {today}) that it tells of: add one with crm closed FROM TO",
+            exit_code=2,
+        )
+    if "occasion" in template.events and occasion is None:
+        raise CrmError(
+            f"{template.name!r} is written for an occasion, and no [[occasions]] entry in "
+            "crm.toml uses it (or name one with --occasion)",
+            exit_code=2,
+        )
     asked = not filters.everyone or report or likes_word or to
     defaults = {**template.audience, **(dict(occasion.audience) if occasion else {})}
     filters = with_defaults(filters, defaults)

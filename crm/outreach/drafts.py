@@ -93,7 +93,7 @@ def plan(
         nameless=template.nameless,
         winback=winback,
         occasion=occasion,
-        occasion_year=occasion.nearest(day, config.feb29).year if occasion else 0,
+        occasion_day=occasion.nearest(day, config.feb29) if occasion else None,
     )
     drafts: list[Planned] = []
     holds = [Held(c, "not in the audience", "left out by the filters") for c in left_out]

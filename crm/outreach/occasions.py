@@ -106,7 +106,7 @@ def recipients(
         quiet=config.outreach.quiet,
         nameless=nameless,
         occasion=occasion,
-        occasion_year=day.year,
+        occasion_day=day,
     )
     return [c for c in found if held(c, audience, config) is None]
 

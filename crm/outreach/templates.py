@@ -79,6 +79,7 @@ class Template:
     subject_template: jinja2.Template | None
     has_gap: bool
     keys: frozenset[str]  # the front matter keys the file sets
+    events: frozenset[str] = frozenset()  # which of EVENT_NAMES it uses (a closure's message)
     # The same message in other languages (``holiday.de.md``), by language code.
     variants: tuple[tuple[str, Template], ...] = ()
 
@@ -281,6 +282,12 @@ def parse_template(path: Path, text: str) -> Template:
         subject_template=compiled[1] if subject is not None else None,
         has_gap=GAP in body,
         keys=frozenset(str(k) for k in meta_),
+        events=frozenset(
+            name
+            for source in (body, subject or "")
+            for name in meta.find_undeclared_variables(env.parse(source))
+            if name in EVENT_NAMES
+        ),
     )
 
 

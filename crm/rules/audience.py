@@ -61,7 +61,7 @@ class Audience:
     nameless: bool = False  # the template greets without a name
     winback: bool = False  # --report winback: lost customers are the audience
     occasion: Occasion | None = None  # a yearly occasion: one message of it a year
-    occasion_year: int = 0
+    occasion_day: date | None = None  # the day of it this message is for
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,16 +131,27 @@ def campaign_marker(campaign: str) -> str:
 CAMPAIGN_MARKER = re.compile(r"\[campaign: ([^\]]+)\]")
 
 
-def had_occasion(customer: Customer, occasion: Occasion, year: int) -> str | None:
-    """Return the campaign in which the customer already had ``occasion``'s message in ``year``:
-    its yearly campaign (``holiday-greetings-2026``), or a campaign of its template named by
-    default that year (``holiday-2026-12-01``)."""
-    yearly = occasion.campaign(year)
-    drafted = f"{occasion.template}-{year}-"
+SEASON = 182  # days either side of an occasion's day: a message drafted then was for it
+
+
+def had_occasion(customer: Customer, occasion: Occasion, day: date) -> str | None:
+    """Return the campaign in which the customer already had the message of ``occasion`` on
+    ``day``: its yearly campaign (``holiday-greetings-2026``), or a campaign of its template
+    named by default (``holiday-2026-12-01``) drafted within half a year of ``day``."""
+    yearly = occasion.campaign(day.year)
+    dated = re.compile(rf"{re.escape(occasion.template)}-(\d{{4}})-(\d{{2}})-(\d{{2}})")
     for entry in customer.log:
         for name in CAMPAIGN_MARKER.findall(entry.text):
-            if name == yearly or name.startswith(drafted):
+            if name == yearly:
                 return str(name)
+            m = dated.fullmatch(name)
+            if m is not None:
+                try:
+                    drafted = date(int(m[1]), int(m[2]), int(m[3]))
+                except ValueError:
+                    continue
+                if abs((drafted - day).days) <= SEASON:
+                    return str(name)
     return None
 
 
@@ -166,7 +177,11 @@ def _rules(customer: Customer, a: Audience, config: Config) -> Iterable[tuple[st
         yield "opted out", topic
     if in_campaign(customer, a.campaign):
         yield "already in this campaign", a.campaign
-    if a.occasion is not None and (had := had_occasion(customer, a.occasion, a.occasion_year)):
+    if (
+        a.occasion
+        and a.occasion_day
+        and (had := had_occasion(customer, a.occasion, a.occasion_day))
+    ):
         yield "had it this year", had
     last = latest_outreach(customer, config, day)
     if last is not None and a.quiet.amount and last > add_span(day, a.quiet, -1):

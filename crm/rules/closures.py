@@ -113,13 +113,15 @@ def notices(config: Config, today: date, days: int) -> list[Notice]:
     end = today + timedelta(days=days)
     closures = config.closures
     now = closure_on(today, closures)
+    back = today
     if now is not None:
         back = reopens(now, closures)
         why = f" ({now.reason})" if now.reason else ""
-        found.append(Notice(today, "closed", f"Closed{why} until {now.end}: nobody is due; open again {back}", now))  # fmt: skip
+        last = back - timedelta(days=1)  # closures end to end are one run of closed days
+        found.append(Notice(today, "closed", f"Closed{why} until {last}: nobody is due; open again {back}", now))  # fmt: skip
     for c in coming(closures, today):
-        if c is now:
-            continue
+        if c.start < back:
+            continue  # closed already: today's closure, or one that runs on from it
         if c.notice_day <= today < c.start:
             found.append(Notice(c.notice_day, "tell", tell_text(c), c))
         elif today < c.notice_day <= end:
