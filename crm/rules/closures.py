@@ -10,7 +10,6 @@ regulars``, and loyal customers by the rule of ``crm thanks``). The audience rul
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -42,6 +41,8 @@ def usual_next(customer: Customer, config: Config, today: date) -> tuple[int, da
     days = sorted({i.day for i in customer.log if is_contact(i, config.kinds) and i.day <= today})
     if len(days) < MIN_VISITS:
         return None
+    import statistics  # only here: it imports decimal and fractions, for every report
+
     gap = round(statistics.median((b - a).days for a, b in zip(days, days[1:], strict=False)))
     if gap <= 0:
         return None
