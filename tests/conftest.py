@@ -46,3 +46,21 @@ def write_vault(tmp_path: Path) -> WriteVault:
         return root
 
     return write
+
+
+def vevents(data: bytes, prefix: str) -> dict[str, tuple[object, ...]]:
+    """Return the feed's events whose UID starts with ``prefix``, as icalendar reads them:
+    UID -> (DTSTART, DTEND, SUMMARY, CATEGORIES)."""
+    import icalendar
+
+    cal = icalendar.Calendar.from_ical(data)
+    return {
+        str(e["UID"]): (
+            e.decoded("DTSTART"),
+            e.decoded("DTEND"),
+            str(e["SUMMARY"]),
+            e["CATEGORIES"].to_ical().decode(),
+        )
+        for e in cal.walk("VEVENT")
+        if str(e["UID"]).startswith(prefix)
+    }

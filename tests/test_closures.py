@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 
 from crm.cli import main
 from crm.core.closures import Closure, last_open_before, moved, open_day, reopens
-from tests.conftest import WriteVault
+from tests.conftest import WriteVault, vevents
 
 # Two closures back to back: the business reopens on 2027-01-07.
 ADJACENT = """\
@@ -207,17 +207,7 @@ def test_the_feed_asks_for_the_reach_out_on_the_reopen_day(rhythm_vault: Path) -
     # Never contacted: not flagged while closed, asked for the day the business opens.
     assert starts["reachout-dee-20270107@crm"] == date(2027, 1, 7)
     # Both closures are one all-day event each; their reminders to tell customers too.
-    closed = {
-        str(e["UID"]): (
-            e.decoded("DTSTART"),
-            e.decoded("DTEND"),
-            str(e["SUMMARY"]),
-            e["CATEGORIES"].to_ical().decode(),
-        )
-        for e in cal.walk("VEVENT")
-        if str(e["UID"]).startswith("closure-")
-    }
-    assert closed == {
+    assert vevents(result.stdout_bytes, "closure-") == {
         "closure-20261224@crm": (
             date(2026, 12, 24),
             date(2027, 1, 1),

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from crm.cli import main
 from crm.core.model import Span
 from crm.core.occasions import Occasion, day_in, parse_occasions
-from tests.conftest import WriteVault
+from tests.conftest import WriteVault, vevents
 
 HOLIDAY = """\
 [[occasions]]
@@ -201,17 +201,7 @@ def test_the_agenda_json_has_the_occasion(holiday_vault: Path) -> None:
 def occasion_events(root: Path, today: str) -> dict[str, tuple[object, ...]]:
     result = run(root, "ics", "--today", today)
     assert result.exit_code == 0, result.output
-    cal = icalendar.Calendar.from_ical(result.stdout_bytes)
-    return {
-        str(e["UID"]): (
-            e.decoded("DTSTART"),
-            e.decoded("DTEND"),
-            str(e["SUMMARY"]),
-            e["CATEGORIES"].to_ical().decode(),
-        )
-        for e in cal.walk("VEVENT")
-        if str(e["UID"]).startswith("occasion-")
-    }
+    return vevents(result.stdout_bytes, "occasion-")
 
 
 def test_the_feed_has_the_lead_start_with_the_count_once_the_lead_time_runs(

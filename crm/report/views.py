@@ -204,12 +204,12 @@ def agenda(
             for x in loyalty.winback(customers, config.loyalty, today, kinds=config.kinds)
         ],
         drafts=list(drafts),
-        closures=[closure_row(n) for n in closures.notices(config, today, AGENDA_DAYS)],
+        closures=[notice_row(n) for n in closures.notices(config, today, AGENDA_DAYS)],
         occasions=list(occasions),
     )
 
 
-def closure_row(n: closures.Notice) -> dict[str, Any]:
+def notice_row(n: closures.Notice) -> dict[str, Any]:
     """Return one line of the business's calendar: its day, kind and text."""
     return {"date": n.day, "kind": n.kind, "what": n.text, "from": n.closure.start, "to": n.closure.end}  # fmt: skip
 
