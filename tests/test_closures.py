@@ -80,12 +80,11 @@ def test_moved_and_open_days_are_pure_functions_of_the_closures() -> None:
     assert open_day(date(2026, 12, 23), both) == date(2026, 12, 23)
     assert reopens(first, both) == date(2027, 1, 7)
     assert last_open_before(second, both) == date(2026, 12, 23)
-    # Inside: the first open day after; before a closure still to come: unchanged.
-    assert moved(date(2026, 12, 30), date(2026, 12, 1), both) == date(2027, 1, 7)
-    assert moved(date(2026, 12, 1), date(2026, 12, 23), both) == date(2026, 12, 1)
-    # Missed before a closure that has begun: it comes back the day the business opens.
-    assert moved(date(2026, 12, 1), date(2026, 12, 24), both) == date(2027, 1, 7)
-    assert moved(date(2027, 1, 19), date(2026, 12, 28), both) == date(2027, 1, 19)
+    # Inside: the first open day after; outside: unchanged (a past closure changes nothing).
+    assert moved(date(2026, 12, 30), both) == date(2027, 1, 7)
+    assert moved(date(2026, 12, 1), both) == date(2026, 12, 1)
+    assert moved(date(2027, 1, 19), both) == date(2027, 1, 19)
+    assert moved(date(2026, 12, 30), ()) == date(2026, 12, 30)
 
 
 def test_before_the_closure_only_the_missed_one_is_overdue(rhythm_vault: Path) -> None:
@@ -144,25 +143,52 @@ def test_the_agenda_json_says_the_business_is_closed(rhythm_vault: Path) -> None
 
 
 def test_on_the_reopen_day_everyone_moved_is_due_today(rhythm_vault: Path) -> None:
+    # Cy was late before the closure began: he waited while it lasted, and is as late as ever.
     assert output(rhythm_vault, "overdue", "--today", "2027-01-07") == (
-        "NAME     LATE   LAST CONTACT  EVERY  LIKES\nDee Ray  never  never         30d\n"
+        "NAME     LATE   LAST CONTACT      EVERY  LIKES\n"
+        "Dee Ray  never  never             30d\n"
+        "Cy Park  37d    2026-11-01 visit  30d\n"
     )
     assert output(rhythm_vault, "upcoming", "--today", "2027-01-07") == (
         "DATE        WHEN    NAME      WHAT       NOTE\n"
         "2027-01-07  today   Ada Lind  reach out\n"
         "2027-01-07  today   Ben Ott   reach out\n"
-        "2027-01-07  today   Cy Park   reach out\n"
         "2027-01-19  in 12d  Eve Sand  reach out\n"
     )
     agenda = output(rhythm_vault, "agenda", "--today", "2027-01-07", "--format", "json")
-    assert [r["id"] for r in json.loads(agenda)["due_today"]] == ["ada", "ben", "cy"]
-    # A day later they are a day late, counted from the day the business opened.
+    assert [r["id"] for r in json.loads(agenda)["due_today"]] == ["ada", "ben"]
+    # A day later the moved ones are a day late, counted from the day the business opened.
     assert output(rhythm_vault, "overdue", "--today", "2027-01-08") == (
         "NAME      LATE   LAST CONTACT      EVERY  LIKES\n"
         "Dee Ray   never  never             30d\n"
+        "Cy Park   38d    2026-11-01 visit  30d\n"
         "Ada Lind  1d     2026-11-30 visit  30d\n"
         "Ben Ott   1d     2026-12-05 visit  30d\n"
-        "Cy Park   1d     2026-11-01 visit  30d\n"
+    )
+
+
+def test_a_past_closure_changes_nothing_and_a_follow_up_inside_one_waits(
+    write_vault: WriteVault,
+) -> None:
+    root = write_vault(
+        {
+            "crm.toml": ADJACENT + "\n[[closures]]\nfrom = 2026-06-01\nto = 2026-06-05\n",
+            "old.md": person("Old Late", "cadence: 60d\n", visit("2026-03-01")),
+            "lee.md": person("Lee Plan", "next_contact: 2026-12-30\n", visit("2026-12-10")),
+        }
+    )
+    assert output(root, "overdue", "--today", "2026-12-10") == (
+        "NAME      LATE  LAST CONTACT      EVERY  LIKES\nOld Late  224d  2026-03-01 visit  60d\n"
+    )
+    # Planned for a closed day: asked for the day the business opens, once.
+    assert output(root, "upcoming", "--today", "2026-12-20", "--days", "30") == (
+        "DATE        WHEN    NAME      WHAT                            NOTE\n"
+        "2027-01-07  in 18d  Lee Plan  follow-up (planned 2026-12-30)\n"
+    )
+    shown = output(root, "show", "old", "--today", "2026-12-28")
+    assert (
+        "  contact:        waits: the business is closed, every 60d, last 2026-03-01 (visit), due 2027-01-07\n"
+        in shown
     )
 
 

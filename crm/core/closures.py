@@ -70,17 +70,11 @@ def last_open_before(closure: Closure, closures: Sequence[Closure]) -> date:
     return day
 
 
-def moved(due: date, today: date, closures: Sequence[Closure]) -> date:
-    """Return the day a reach-out due on ``due`` is asked for, seen on ``today``.
-
-    A due day inside a closure moves to the first open day after it; so does one missed before
-    a closure that has begun (during a closure nobody is due, and the reminder comes back the
-    day the business opens, as for a customer who is away).
-    """
-    for c in sorted(closures, key=lambda c: c.start):
-        if due <= c.end and (c.start <= due or c.start <= today):
-            due = reopens(c, closures)
-    return due
+def moved(day: date, closures: Sequence[Closure]) -> date:
+    """Return the day a reach-out (or a planned follow-up) on ``day`` is asked for: ``day``
+    itself, or for a day inside a closure the first open day after it. Nobody is due on a
+    closed day; one already late when a closure begins stays as late (see ``rhythm``)."""
+    return open_day(day, closures) if closures else day
 
 
 def coming(closures: Sequence[Closure], today: date) -> list[Closure]:

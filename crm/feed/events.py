@@ -19,7 +19,7 @@ from typing import Literal
 from crm.core.config import Config
 from crm.core.dates import Feb29Rule, occurrence_in
 from crm.core.model import Customer, PartialDate
-from crm.rules.rhythm import contact_state, planned_day
+from crm.rules.rhythm import contact_state, planned_day, planned_shown
 
 EventKind = Literal[
     "reachout", "followup", "birthday", "lead", "anniversary", "since", "date", "closed", "occasion"
@@ -199,14 +199,17 @@ def _labelled(
 def _contact_events(
     c: Customer, name: str, slug: str, config: Config, today: date
 ) -> Iterator[FeedEvent]:
-    planned = planned_day(c)
-    if planned is not None:
+    written = planned_day(c)
+    planned = planned_shown(c, config)
+    if written is not None and planned is not None:
         at = c.next_contact.time() if isinstance(c.next_contact, datetime) else None
+        # Inside a closure it waits for the day the business opens; the UID stays the plan's.
+        closed = f" (planned {written})" if planned != written else ""
         yield FeedEvent(
-            f"followup-{slug}-{_compact(planned)}@crm",
+            f"followup-{slug}-{_compact(written)}@crm",
             "followup",
             planned,
-            f"Follow up with {name}",
+            f"Follow up with {name}{closed}",
             c,
             at,
         )
@@ -230,7 +233,7 @@ def _contact_events(
             c,
         )
     elif (
-        state.state in ("due", "ok", "away", "snoozed")
+        state.state in ("due", "ok", "away", "snoozed", "closed")
         and state.due is not None
         and state.due != planned
     ):

@@ -138,14 +138,16 @@ class Index(IndexBase):
                     [t, end.toordinal()],
                 )
         if (due_today or upcoming_days is not None) and self.config is not None:
-            # A closure moves the reach-outs due inside it (and those missed before it) to the
-            # day it reopens: on and before that day, everyone due by its end may show.
+            # A closure moves the reach-outs and follow-ups inside it to the day it reopens,
+            # and while it lasts whoever is late waits for that day: on and before it,
+            # everyone due by its end, or with a dated plan inside it, may show.
             last = today + timedelta(days=upcoming_days or 0)
             for c in self.config.closures:
                 if today <= reopens(c, self.config.closures) <= last:
                     fids |= self._fids(
-                        "SELECT fid FROM files WHERE tracked = 1 AND (due IS NULL OR due <= ?)",
-                        [c.end.toordinal()],
+                        "SELECT fid FROM files WHERE tracked = 1 AND (due IS NULL OR due <= ?) "
+                        f"UNION SELECT fid FROM marks WHERE kind = {DAY} AND value BETWEEN ? AND ?",
+                        [c.end.toordinal(), c.start.toordinal(), c.end.toordinal()],
                     )
         if noisy:
             fids |= self._fids("SELECT fid FROM files WHERE noisy_until >= ?", [t])

@@ -39,6 +39,7 @@ STATE_WORDS = {
     "ok": "on track",
     "snoozed": "snoozed",
     "away": "away",
+    "closed": "waits: the business is closed",
     "inactive": "not contacted (status {status})",
     "untracked": "no cadence",
 }

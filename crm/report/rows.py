@@ -145,7 +145,9 @@ def describe(u: Upcoming) -> str:
     if u.kind == "relative":
         return f"{u.label}'s birthday" if u.age is None else f"{u.label} turns {u.age}"
     if u.kind == "followup":
-        return "follow-up" + (f" at {u.at.strftime('%H:%M')}" if u.at else "")
+        # The label says when a closure moved it: "Follow-up (planned 2026-12-30)".
+        moved = u.label.removeprefix("Follow-up")
+        return "follow-up" + (f" at {u.at.strftime('%H:%M')}" if u.at else "") + moved
     if u.kind == "due":
         return "reach out"
     if u.label == CUSTOMER_SINCE:

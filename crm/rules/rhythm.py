@@ -16,7 +16,9 @@ from crm.core.model import ContactCap, Customer, Interaction, PartialDate, Span
 
 INACTIVE = ("lost", "paused")
 _MOST_DAYS = {"d": 1, "w": 7, "m": 31, "y": 366}
-State = Literal["overdue", "never", "due", "ok", "snoozed", "away", "inactive", "untracked"]
+State = Literal[
+    "overdue", "never", "due", "ok", "snoozed", "away", "closed", "inactive", "untracked"
+]
 CUSTOMER_SINCE = "Customer since"
 UpcomingKind = Literal["birthday", "anniversary", "date", "relative", "followup", "due"]
 
@@ -120,6 +122,13 @@ def planned_day(customer: Customer) -> date | None:
     return nc.date() if isinstance(nc, datetime) else nc
 
 
+def planned_shown(customer: Customer, config: Config) -> date | None:
+    """Return the day a planned follow-up is asked for: its own, or for one that falls inside a
+    closure, the first open day after it."""
+    planned = planned_day(customer)
+    return None if planned is None else moved(planned, config.closures)
+
+
 def rhythm(customer: Customer, config: Config, today: date | None = None) -> Rhythm:
     """Return cadence, last contact and due date as of ``today``.
 
@@ -169,20 +178,21 @@ def contact_state(customer: Customer, config: Config, today: date) -> ContactSta
         if due is not None and due <= away.end and (away.start <= due or away.start <= today):
             due = back
         if away.start <= today <= away.end:
-            return result("away", moved(due or back, today, closures))
+            return result("away", moved(due or back, closures))
     snooze = customer.snooze_until
     if snooze is not None and due is not None and due < snooze:
         due = snooze  # "remind me on that day": lateness counts from the end of the snooze
     if snooze is not None and snooze > today:
-        return result("snoozed", moved(due or snooze, today, closures))
+        return result("snoozed", moved(due or snooze, closures))
+    # A reach-out that falls inside a closure moves to the first open day after it.
+    due = None if due is None else moved(due, closures)
+    closed = closure_on(today, closures)
+    if closed is not None and (due is None or due <= today):
+        # While the business is closed nobody is due, not even a first contact; whoever was
+        # late already is late again, as late, the day it opens.
+        return result("closed", reopens(closed, closures))
     if due is None:
-        closed = closure_on(today, closures)
-        if closed is not None:
-            # While the business is closed nobody is due, not even a first contact.
-            return result("ok", reopens(closed, closures))
         return result("never", None)
-    # During a closure nobody is due: the reach-out moves to the first open day after it.
-    due = moved(due, today, closures)
     if due < today:
         return result("overdue", due)
     return result("due" if due == today else "ok", due)
@@ -239,13 +249,16 @@ def _customer_dates(c: Customer, config: Config, today: date) -> Iterator[Upcomi
         day = next_occurrence(_partial(since), today, config.feb29)
         if day > since:
             yield Upcoming(day, c, "date", CUSTOMER_SINCE, day.year - since.year)
-    planned = planned_day(c)
+    planned = planned_shown(c, config)
     if planned is not None and planned >= today:
         at = c.next_contact.time() if isinstance(c.next_contact, datetime) else None
-        yield Upcoming(planned, c, "followup", "Follow-up", at=at)
+        label = (
+            "Follow-up" if planned == planned_day(c) else f"Follow-up (planned {planned_day(c)})"
+        )
+        yield Upcoming(planned, c, "followup", label, at=at)
     state = contact_state(c, config, today)
     # Away and snoozed customers are due again on the day they are back: say so in advance.
-    waiting = ("ok", "due", "away", "snoozed")
+    waiting = ("ok", "due", "away", "snoozed", "closed")
     if state.state in waiting and state.due is not None and state.due != planned:
         yield Upcoming(state.due, c, "due", "Reach out")
 
