@@ -312,3 +312,24 @@ def test_remove_in_the_middle_leaves_the_comments_of_the_other_tables() -> None:
         "# about the third\n[[closures]]\nfrom = 2027-08-01\nto = 2027-08-02\n"
     )
     assert remove_closure(text, date(2026, 12, 20)) == text[text.index("# spring") :]
+
+
+def test_adding_a_closure_says_when_it_is_past_or_has_begun(write_vault: WriteVault) -> None:
+    root = write_vault({"crm.toml": SETTINGS})
+    past = run(root, "closed", "2026-03-01", "2026-03-02", "--today", "2026-11-01")
+    assert past.output == (
+        f"{toml(root)}: closed 2026-03-01 to 2026-03-02\n"
+        "It is over (2026-11-01): a closure in the past changes nothing.\n"
+    )
+    begun = run(root, "closed", "2026-10-30", "2026-11-03", "--today", "2026-11-01")
+    assert begun.output == (
+        f"{toml(root)}: closed 2026-10-30 to 2026-11-03\nIt has begun: nobody is due until it ends.\n"
+    )
+
+
+def test_list_refuses_a_crm_toml_that_is_not_toml(write_vault: WriteVault) -> None:
+    root = write_vault({"crm.toml": SETTINGS + "[[closures]\n"})
+    result = run(root, "closed", "--list", "--today", "2026-11-01")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"crm: {toml(root)}:")
+    assert result.stderr.endswith(": the closures cannot be read\n")

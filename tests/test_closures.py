@@ -232,7 +232,7 @@ def test_the_feed_asks_for_the_reach_out_on_the_reopen_day(rhythm_vault: Path) -
     assert starts["reachout-eve-20270119@crm"] == date(2027, 1, 19)
     # Never contacted: not flagged while closed, asked for the day the business opens.
     assert starts["reachout-dee-20270107@crm"] == date(2027, 1, 7)
-    # Both closures are one all-day event each; their reminders to tell customers too.
+    # Both closures are one all-day event each, and the run's reminder to tell customers.
     assert vevents(result.stdout_bytes, "closure-") == {
         "closure-20261224@crm": (
             date(2026, 12, 24),
@@ -252,12 +252,7 @@ def test_the_feed_asks_for_the_reach_out_on_the_reopen_day(rhythm_vault: Path) -
             "Tell customers about the closure from 2026-12-24: crm draft closure",
             "Reminder",
         ),
-        "closure-notice-20270101@crm": (
-            date(2026, 12, 11),
-            date(2026, 12, 12),
-            "Tell customers about the closure from 2027-01-01: crm draft closure",
-            "Reminder",
-        ),
+        # The inventory closure runs on from the winter one: customers are told of the run once.
     }
 
 
@@ -427,4 +422,63 @@ def test_a_closure_notice_with_no_closure_coming_is_refused(write_vault: WriteVa
         "",
         "crm: 'closure' tells of a closure, and crm.toml has none coming (not over by "
         "2027-02-01) that it tells of: add one with crm closed FROM TO\n",
+    )
+
+
+def test_a_closure_that_is_over_is_refused_and_one_begun_is_warned_of(
+    write_vault: WriteVault,
+) -> None:
+    root = closure_vault(write_vault, {"ann": ("Ann Due", "cadence: 30d\n", visit("2026-11-25"))})
+    over = explain(root, "--closure", "2026-12-24", "--today", "2027-01-10")
+    assert (over.exit_code, over.stderr) == (
+        2,
+        "crm: the closure 2026-12-24 to 2027-01-06 (winter holiday) is over: nobody needs to hear "
+        "of it\n",
+    )
+    begun = explain(root, "--closure", "2026-12-24", "--today", "2026-12-26")
+    assert begun.exit_code == 0
+    assert begun.stderr == (
+        "crm: warning: the closure 2026-12-24 to 2027-01-06 (winter holiday) has begun; they "
+        "learn of it late\n"
+    )
+
+
+def test_closure_and_occasion_options_do_not_mix(write_vault: WriteVault) -> None:
+    root = closure_vault(write_vault, {"ann": ("Ann Due", "", "")})
+    result = explain(root, "--closure", "2026-12-24", "--occasion", "x")
+    assert result.exit_code == 2
+    assert "--closure and --occasion: one or the other" in result.stderr
+
+
+def test_a_run_of_closures_is_told_once_with_its_whole_span(write_vault: WriteVault) -> None:
+    run_toml = (
+        WINTER.replace("to = 2027-01-06", "to = 2026-12-31")
+        + '\n[[closures]]\nfrom = 2027-01-01\nto = 2027-01-06\nreason = "inventory"\n'
+        + "\n[[closures]]\nfrom = 2027-03-01\nto = 2027-03-01\nnotice_days = 0\n"
+    )
+    root = closure_vault(write_vault, {"eli": ("Eli Tag", "tags: [vip]\n", "")})
+    (root / "crm.toml").write_text(run_toml, encoding="utf-8")
+    result = run(root, "draft", "closure", "--today", TOLD, "--to", "eli")
+    assert result.exit_code == 0, result.output
+    text = (root / "outbox" / "closure-2026-12-24" / "eli.md").read_text(encoding="utf-8")
+    assert text.endswith(
+        "Hi Eli, we are closed from 24 December to 6 January (winter holiday). Last day: "
+        "Wednesday, 23 December; back on Thursday, 7 January.\n"
+    )
+    # One reminder for the run; none for a closure with notice_days = 0.
+    feed = run(root, "ics", "--today", TOLD).stdout_bytes
+    assert sorted(vevents(feed, "closure-notice-")) == ["closure-notice-20261224@crm"]
+    agenda = run(root, "agenda", "--today", "2027-02-27").output
+    assert "Tell customers" not in agenda
+    assert "  2027-03-01  Closed (2027-03-01)\n" in agenda
+
+
+def test_overlapping_closures_are_a_warning(write_vault: WriteVault) -> None:
+    overlap = WINTER + "\n[[closures]]\nfrom = 2027-01-05\nto = 2027-01-10\n"
+    root = write_vault({"crm.toml": overlap, "templates/messages/closure.md": NOTICE})
+    result = run(root, "check", "--today", "2026-12-01")
+    assert (result.exit_code, result.stderr) == (
+        0,
+        f"{root}/crm.toml:13: warning: closures[2].from: overlaps closures[1] (2026-12-24 to "
+        "2027-01-06 (winter holiday)); one closure per run of days\n",
     )

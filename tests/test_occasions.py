@@ -406,3 +406,25 @@ def test_the_count_to_send_follows_the_templates_own_audience(write_vault: Write
     )
     summary = occasion_events(root, "2026-12-15")["occasion-holiday-greetings-2026@crm"][2]
     assert summary == "Holiday greetings: 1 to send by 12-20"
+
+
+def test_two_occasions_of_one_campaign_name_are_refused(write_vault: WriteVault) -> None:
+    toml = (
+        HOLIDAY
+        + '\n[[occasions]]\nname = "holiday  Greetings!"\ndate = "12-24"\ntemplate = "holiday"\n'
+    )
+    root = write_vault({"crm.toml": toml, "templates/messages/holiday.md": GREETING})
+    result = run(root, "check", "--today", "2026-12-01")
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"{root}/crm.toml:7: occasions[2].name: 'holiday  Greetings!' makes the same campaign as "
+        "occasions[1] ('Holiday greetings'): holiday-greetings-YYYY; give it another name\n",
+    )
+
+
+def test_an_occasion_without_its_template_is_not_announced(write_vault: WriteVault) -> None:
+    root = write_vault({"crm.toml": HOLIDAY, "ada.md": person("Ada Lind", log=VISITED)})
+    assert "Holiday greetings" not in run(root, "agenda", "--today", "2026-12-15").output
+    checked = run(root, "check", "--today", "2026-12-15")
+    assert checked.exit_code == 1
+    assert "occasions[1].template: no message template 'holiday'" in checked.stderr

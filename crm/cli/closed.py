@@ -17,6 +17,7 @@ from crm.cli.common import (
     typed_day,
 )
 from crm.cli.when import param_named, typed_range
+from crm.core.errors import CrmError
 
 if TYPE_CHECKING:
     from crm.core.closures import Closure
@@ -88,7 +89,11 @@ def _add(session: Session, start: str, end: str | None, reason: str | None, toda
     closure = Closure(first, last, (reason or "").strip())
     path = save_closure(session.root, closure)
     click.echo(f"{path}: closed {closure}")
-    if closure.end >= today:
+    if closure.end < today:
+        click.echo(f"It is over ({today}): a closure in the past changes nothing.")
+    elif closure.start <= today:
+        click.echo("It has begun: nobody is due until it ends.")
+    elif closure.notice_days:
         when = "now" if closure.notice_day <= today else f"from {closure.notice_day}"
         click.echo(f"Tell customers {when}: crm draft {closure.notice} --closure {closure.start}")
 
@@ -99,6 +104,9 @@ def _list(session: Session, fmt: Format, today: date, *, everything: bool) -> No
     from crm.report.rows import CLOSURE_COLUMNS, closure_row
 
     config = session.config
+    unread = [p for p in session.config_problems if p.message.startswith(("invalid TOML", "cannot read"))]  # fmt: skip
+    if unread:
+        raise CrmError(f"{unread[0]}: the closures cannot be read")
     bad = [p for p in session.config_problems if p.message.startswith("closures")]
     if bad:
         click.echo(problems_text(near(bad)), nl=False, err=True)

@@ -87,7 +87,7 @@ def shown_path(session: Session, path: Path) -> str:
     "--occasion",
     "occasion_name",
     metavar="NAME",
-    help="Write for this [[occasions]] entry (default: the next one written with this template).",
+    help="Write for this [[occasions]] entry (default: the one of this template whose day is nearest).",
 )
 @click.option("--explain", is_flag=True, help="List each person with the reason.")
 @click.option("--dry-run", is_flag=True, help="Say what would be written; write nothing.")
@@ -136,8 +136,13 @@ def draft(
     config = refuse_config_errors(session)
     template = load_template(session.root, template_name)
     note_kind(template, config.kinds)
-    occasion = pick_occasion(config, today, template.name, occasion_name)
-    closure = None if occasion else pick_closure(config, today, template.name, closure_day)
+    if closure_day is not None and occasion_name is not None:
+        raise click.UsageError("--closure and --occasion: one or the other")
+    # What the template is for: the option given, else what crm.toml says of the template.
+    occasion = None if closure_day else pick_occasion(config, today, template.name, occasion_name)
+    closure = None
+    if not occasion or "closure" in template.events:
+        closure = pick_closure(config, today, template.name, closure_day)
     if "closure" in template.events and closure is None:
         raise CrmError(
             f"{template.name!r} tells of a closure, and crm.toml has none coming "
@@ -281,6 +286,10 @@ def pick_closure(config: Config, today: date, template: str, start: str | None) 
     day = typed_day(start, "future", click.get_current_context(), today=today)
     for c in config.closures:
         if c.start == day:
+            if c.end < today:
+                raise CrmError(f"the closure {c} is over: nobody needs to hear of it", exit_code=2)
+            if c.start <= today:
+                click.echo(f"crm: warning: the closure {c} has begun; they learn of it late", err=True)  # fmt: skip
             return c
     known = ", ".join(str(c.start) for c in config.closures) or "none in crm.toml"
     raise click.BadParameter(f"no closure starts on {day} (known: {known})", param_hint="--closure")

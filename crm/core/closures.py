@@ -77,21 +77,50 @@ def moved(day: date, closures: Sequence[Closure]) -> date:
     return open_day(day, closures) if closures else day
 
 
+def run_of(closure: Closure, closures: Sequence[Closure]) -> tuple[date, date]:
+    """Return the first and last closed day of the run ``closure`` is in (closures end to end
+    are one run of closed days)."""
+    return (
+        last_open_before(closure, closures) + timedelta(days=1),
+        reopens(closure, closures) - timedelta(days=1),
+    )
+
+
+def continues(closure: Closure, closures: Sequence[Closure]) -> bool:
+    """Return True when ``closure`` starts the day after another ends: customers are told of
+    the run once, by its first closure."""
+    return closure_on(closure.start - timedelta(days=1), closures) is not None
+
+
+def tells(closure: Closure, closures: Sequence[Closure]) -> bool:
+    """Return True when customers are to be told of ``closure`` beforehand: ``notice_days``
+    is not 0, and it starts a run of closed days."""
+    return closure.notice_days > 0 and not continues(closure, closures)
+
+
 def coming(closures: Sequence[Closure], today: date) -> list[Closure]:
     """Return the closures not over by ``today``, earliest first."""
     return sorted((c for c in closures if c.end >= today), key=lambda c: c.start)
 
 
-def parse_closures(value: Any, bad: Callable[[str], None]) -> tuple[Closure, ...]:
+def parse_closures(value: Any, bad: Callable[..., None]) -> tuple[Closure, ...]:
     """Return the ``[[closures]]`` of crm.toml; each problem names its table by number."""
     found = [
         replace(made, number=n)
         for n, made in each_table(value, "closures", KEYS, _closure, bad, "from and to")
     ]
-    return tuple(sorted(found, key=lambda c: c.start))
+    found.sort(key=lambda c: c.start)
+    for before, after in zip(found, found[1:], strict=False):
+        if after.start <= before.end:
+            bad(
+                f"closures[{after.number}].from: overlaps closures[{before.number}] "
+                f"({before}); one closure per run of days",
+                "warning",
+            )
+    return tuple(found)
 
 
-def _closure(tab: dict[str, Any], where: str, bad: Callable[[str], None]) -> Closure | None:
+def _closure(tab: dict[str, Any], where: str, bad: Callable[..., None]) -> Closure | None:
     ends = []
     for key in ("from", "to"):
         value = tab.get(key)
@@ -100,7 +129,7 @@ def _closure(tab: dict[str, Any], where: str, bad: Callable[[str], None]) -> Clo
             return None
         day = day_of(value)
         if day is None:
-            bad(f"{where}.{key}: {value!r} is not a date (2026-12-24)")
+            bad(f"{where}.{key}: '{value}' is not a date (2026-12-24)")
             return None
         ends.append(day)
     start, end = ends

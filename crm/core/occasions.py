@@ -112,18 +112,23 @@ def day_in(when: str, year: int, feb29: Feb29Rule = "feb28") -> date:
     return date(year, month, days[nth - 1] if nth > 0 else days[-1])
 
 
-def parse_occasions(value: Any, bad: Callable[[str], None]) -> tuple[Occasion, ...]:
+def parse_occasions(value: Any, bad: Callable[..., None]) -> tuple[Occasion, ...]:
     """Return the ``[[occasions]]`` of crm.toml; each problem names its table by number."""
-    found = [
-        replace(made, number=n)
-        for n, made in each_table(
-            value, "occasions", KEYS, _occasion, bad, "name, date and template"
-        )
-    ]
+    found: list[Occasion] = []
+    for n, made in each_table(value, "occasions", KEYS, _occasion, bad, "name, date and template"):
+        same = next((o for o in found if slug(o.name) == slug(made.name)), None)
+        if same is not None:
+            # One campaign a year each: two names of one slug would share it (and a feed UID).
+            bad(
+                f"occasions[{n}].name: {made.name!r} makes the same campaign as occasions"
+                f"[{same.number}] ({same.name!r}): {slug(made.name)}-YYYY; give it another name"
+            )
+            continue
+        found.append(replace(made, number=n))
     return tuple(found)
 
 
-def _occasion(tab: dict[str, Any], where: str, bad: Callable[[str], None]) -> Occasion | None:
+def _occasion(tab: dict[str, Any], where: str, bad: Callable[..., None]) -> Occasion | None:
     texts = {}
     for key in ("name", "date", "template"):
         value = tab.get(key)

@@ -12,8 +12,8 @@ def each_table(
     value: Any,
     name: str,
     keys: tuple[str, ...],
-    make: Callable[[dict[str, Any], str, Callable[[str], None]], T | None],
-    bad: Callable[[str], None],
+    make: Callable[[dict[str, Any], str, Callable[..., None]], T | None],
+    bad: Callable[..., None],
     hint: str,
 ) -> list[tuple[int, T]]:
     """Return what ``make`` reads from each ``[[name]]`` table, with the table's number (from 1);
@@ -27,7 +27,7 @@ def each_table(
         where = f"{name}[{n}]"
         for key in tab:
             if key not in keys:
-                bad(f"{where}.{key}: unknown key, ignored (known: {', '.join(keys)})")
+                bad(f"{where}.{key}: unknown key, ignored (known: {', '.join(keys)})", "warning")
         made = make(tab, where, bad)
         if made is not None:
             found.append((n, made))

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
+from crm.core.closures import tells
 from crm.core.config import Config
 from crm.feed.events import FeedEvent, when, window
 from crm.feed.render import Entry, look, vevent
@@ -30,7 +31,7 @@ def business_events(
         if c.start <= end and c.end >= start:
             uid = f"closure-{c.start:%Y%m%d}@crm"
             found.append(FeedEvent(uid, "closed", c.start, closed_text(c), None, last=c.end))
-        if start <= c.notice_day <= end and c.notice_day < c.start:
+        if start <= c.notice_day <= end and tells(c, config.closures):
             uid = f"closure-notice-{c.start:%Y%m%d}@crm"
             found.append(FeedEvent(uid, "lead", c.notice_day, tell_text(c), None))
     counted = {(d.occasion, d.day): d.to_send for d in due}

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from crm.core.closures import Closure, last_open_before, reopens
+from crm.core.closures import Closure, last_open_before, reopens, run_of
 from crm.core.config import CONFIG_NAME, Config, located
 from crm.core.errors import CrmError
 from crm.core.model import Customer, Location, Problem
@@ -25,9 +25,10 @@ from crm.rules.filters import CustomerFilter, with_defaults
 def closure_names(closure: Closure, config: Config) -> dict[str, Any]:
     """Return what a closure's message sees: ``closure.from``, ``.to``, ``.reason``,
     ``.reopens`` (the first open day after) and ``.last_open`` (the last open day before)."""
+    first, last = run_of(closure, config.closures)  # closures end to end: one run of days
     values = {
-        "from": closure.start,
-        "to": closure.end,
+        "from": first,
+        "to": last,
         "reason": closure.reason,
         "reopens": reopens(closure, config.closures),
         "last_open": last_open_before(closure, config.closures),
@@ -120,14 +121,16 @@ def due_occasions(
         if not o.in_lead(today, config.feb29):
             continue
         day = o.next_on(today, config.feb29)
-        settings: dict[str, Any] = {}
         try:
             t = load_template(root, o.template)
-            settings = {"channel": t.channel, "topic": t.topic, "nameless": t.nameless,
-                        "template_audience": t.audience}  # fmt: skip
         except CrmError:
-            pass  # crm check names the missing template; count with any channel meanwhile
-        n = len(recipients(o, customers, config, today, **settings))
+            continue  # crm check names the missing template: nothing to announce until then
+        n = len(
+            recipients(
+                o, customers, config, today, channel=t.channel, topic=t.topic,
+                nameless=t.nameless, template_audience=t.audience,
+            )
+        )  # fmt: skip
         found.append(OccasionDue(o, day, o.campaign(day.year), n))
     found.sort(key=lambda d: (d.day, d.occasion.name))
     return found

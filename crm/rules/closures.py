@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from crm.core.closures import Closure, closure_on, coming, reopens
+from crm.core.closures import Closure, closure_on, coming, continues, reopens, tells
 from crm.core.config import Config
 from crm.core.model import Customer
 from crm.rules import loyalty
@@ -91,9 +91,15 @@ def to_tell(
 
 
 def closure_for(config: Config, today: date, template: str | None = None) -> Closure | None:
-    """Return the next closure not over by ``today`` (told with ``template``, when given)."""
+    """Return the next closure not over by ``today`` that starts a run of closed days (told
+    with ``template``, when given)."""
+    closures = config.closures
     return next(
-        (c for c in coming(config.closures, today) if template is None or c.notice == template),
+        (
+            c
+            for c in coming(closures, today)
+            if (template is None or c.notice == template) and not continues(c, closures)
+        ),
         None,
     )
 
@@ -123,9 +129,8 @@ def notices(config: Config, today: date, days: int) -> list[Notice]:
     for c in coming(closures, today):
         if c.start < back:
             continue  # closed already: today's closure, or one that runs on from it
-        if c.notice_day <= today < c.start:
-            found.append(Notice(c.notice_day, "tell", tell_text(c), c))
-        elif today < c.notice_day <= end:
+        if tells(c, closures) and c.notice_day <= end:
+            # From its notice day until it begins: a reminder each day.
             found.append(Notice(c.notice_day, "tell", tell_text(c), c))
         if c.start <= end:
             found.append(Notice(c.start, "closure", closed_text(c), c))
