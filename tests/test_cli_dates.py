@@ -200,3 +200,24 @@ def test_slash_dates_follow_date_order(write_vault: WriteVault) -> None:
     result = run(root, "followup", "bella", "03/04/2027", "--dry-run")
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout.endswith("+next_contact: 2027-04-03\n")
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["20", "Dec", "6", "Jan"],
+        ["20 Dec", "6 Jan"],
+        ["20", "Dec", "2026", "6", "Jan", "2027"],
+        ["Dec", "20", "Jan", "6"],
+        ["2026-12-20..2027-01-06"],
+    ],
+)
+def test_a_range_reads_as_typed_quoted_or_not(write_vault: WriteVault, words: list[str]) -> None:
+    root = write_vault({"crm.toml": ""})
+    result = CliRunner().invoke(
+        main, ["--vault", str(root), "closed", *words, "--today", "2026-12-01"]
+    )
+    assert (result.exit_code, result.output.splitlines()[0]) == (
+        0,
+        f"{root}/crm.toml: closed 2026-12-20 to 2027-01-06",
+    )

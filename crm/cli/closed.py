@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.argument("start", metavar="[FROM]", required=False)
-@click.argument("end", metavar="[TO]", required=False)
+@click.argument("end", metavar="[TO]", nargs=-1)
 @click.option("--reason", metavar="TEXT", help="Why it is closed (messages and the agenda say it).")
 @click.option("--list", "listing", is_flag=True, help="List the closures not over by today.")
 @click.option("--all", "everything", is_flag=True, help="With --list: the past closures too.")
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 def closed(
     session: Session,
     start: str | None,
-    end: str | None,
+    end: tuple[str, ...],
     reason: str | None,
     listing: bool,
     everything: bool,
@@ -56,7 +56,7 @@ def closed(
     \b
     Examples:
       crm closed 2026-12-20 2027-01-06 --reason "winter holiday"
-      crm closed "20 Dec".."6 Jan"
+      crm closed 20 Dec 6 Jan
       crm closed --list
       crm closed --list --all --format json
       crm closed --remove 2026-12-20
@@ -81,7 +81,9 @@ def closed(
         _add(session, start, end, reason, today)
 
 
-def _add(session: Session, start: str, end: str | None, reason: str | None, today: date) -> None:
+def _add(
+    session: Session, start: str, end: tuple[str, ...], reason: str | None, today: date
+) -> None:
     from crm.core.closures import Closure
     from crm.edit.closures import save_closure
 

@@ -288,12 +288,12 @@ def followup(
 @click.command()
 @customer_argument
 @click.argument("start", metavar="FROM")
-@click.argument("end", metavar="[TO]", required=False)
+@click.argument("end", metavar="[TO]", nargs=-1)
 @today_option
 @dry_run_option
 @pass_session
 def away(
-    session: Session, name: str, start: str, end: str | None, today: date, dry_run: bool
+    session: Session, name: str, start: str, end: tuple[str, ...], today: date, dry_run: bool
 ) -> None:
     """Mark a customer away from FROM to TO, inclusive (sets away): FROM TO or FROM..TO.
 
@@ -304,7 +304,7 @@ def away(
     Examples:
       crm away bella 2026-12-20 2027-01-06
       crm away bella 2026-12-20..2027-01-06
-      crm away bella "20 Dec" "6 Jan"
+      crm away bella 20 Dec 6 Jan
     """
     from crm.edit.changes import Change
 

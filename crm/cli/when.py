@@ -76,19 +76,34 @@ class Length(SpanType):
 PAST, FUTURE, CLOCK, SPAN = Day("past"), Day("future"), Clock(), Length()
 
 
-def typed_range(start: str, end: str | None, *, today: date) -> tuple[date, date]:
-    """Return the days of ``FROM TO`` or one ``FROM..TO``, looking ahead from ``today``.
+def typed_range(start: str, end: tuple[str, ...], *, today: date) -> tuple[date, date]:
+    """Return the days of ``FROM TO`` or ``FROM..TO``, looking ahead from ``today``.
 
-    A TO without a year ("6 Jan") is the first such day on or after FROM. The command's
-    arguments must be called ``start`` and ``end``, so that an error names them.
+    The words are as typed, quoted or not: ``20 Dec 6 Jan`` reads as ``"20 Dec" "6 Jan"``. A TO
+    without a year ("6 Jan") is the first such day on or after FROM. The command's arguments
+    must be called ``start`` and ``end`` (the rest of the words), so that an error names them.
     """
     ctx = click.get_current_context()
-    if end is None:
+    if not end:
         if ".." not in start:
             raise click.UsageError(f"'{start}' is not a range: give FROM TO or FROM..TO", ctx)
-        start, end = start.split("..", 1)
-    first = typed_day(start.strip(), "future", ctx, param_named(ctx, "start"), today=today)
-    return first, typed_day(end.strip(), "future", ctx, param_named(ctx, "end"), today=first)
+        start, rest = start.split("..", 1)
+        end = (rest,)
+    first_text, last_text = start.strip(), " ".join(w.strip() for w in end)
+    words = [*first_text.split(), *last_text.split()]
+    if len(first_text.split()) == 1 and len(words) > 2:
+        # Unquoted ("20 Dec 6 Jan"): the first split at which both sides are days.
+        for i in range(2, len(words)):
+            head, tail = " ".join(words[:i]), " ".join(words[i:])
+            try:
+                after = dates.parse_day(head, today=today, direction="future")
+                dates.parse_day(tail, today=after, direction="future")
+            except ValueError:
+                continue
+            first_text, last_text = head, tail
+            break
+    first = typed_day(first_text, "future", ctx, param_named(ctx, "start"), today=today)
+    return first, typed_day(last_text, "future", ctx, param_named(ctx, "end"), today=first)
 
 
 def param_named(ctx: click.Context, name: str) -> click.Parameter | None:
