@@ -214,7 +214,9 @@ def agenda(session: Session, fmt: Format, today: date) -> None:
 def occasion_rows(session: Session, today: date) -> list[dict[str, Any]]:
     """Return the agenda's rows of the occasions in their lead time with messages to send."""
     config = session.config
-    if not any(o.in_lead(today, config.feb29) for o in config.occasions):
+    from crm.core.occasions import any_in_lead
+
+    if not any_in_lead(config.occasions, today, config.feb29):
         return []  # the whole vault is read only while an occasion is near
     from crm.outreach.occasions import due_occasions
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
@@ -169,3 +169,9 @@ def _occasion(tab: dict[str, Any], where: str, bad: Callable[..., None]) -> Occa
             except ValueError as exc:
                 bad(f"{where}.within: {exc}")
     return Occasion(texts["name"], texts["date"], texts["template"], **values)
+
+
+def any_in_lead(occasions: Sequence[Occasion], today: date, feb29: Feb29Rule = "feb28") -> bool:
+    """Return True when some occasion's lead time runs on ``today`` (then its count of messages
+    to send needs the whole vault; the rest of the year, nothing does)."""
+    return any(o.in_lead(today, feb29) for o in occasions)

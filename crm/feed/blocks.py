@@ -61,12 +61,12 @@ def customer_block(
     text = details(c) if lk.details else ""
     events = events_in_window(c, ctx)
     lead = config.feed.lead_days
+    if messages is not None:
+        from crm.feed.messages import message_for  # Jinja2 only when drafts are on
     rendered = []
     for e in events:
         about = text
         if messages is not None and e.own is not None and (e.kind == "lead" or not lead):
-            from crm.feed.messages import message_for  # Jinja2 only when drafts are on
-
             said = message_for(c, config, e.day, e.own, messages)
             about = "\n\n".join(t for t in (said, text) if t)
         rendered.append(BlockEvent(when(e.day, e.at, e.kind), e.uid, vevent(e, lk, about).encode()))

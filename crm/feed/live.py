@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from crm.core.config import Config, load_config, vault_day
 from crm.core.errors import CrmError
 from crm.core.model import Problem
+from crm.core.occasions import any_in_lead
 from crm.feed.blocks import render_block, stored_entries
 from crm.feed.business import business_entries
 from crm.feed.server import FeedApp
@@ -73,7 +74,7 @@ def feed_from_index(index: Index, config: Config, today: date, filters: Customer
 def occasions_due(index: Index, config: Config, today: date) -> list[OccasionDue]:
     """Return the occasions in their lead time with the messages still to send; the whole
     vault is read only while one is."""
-    if not any(o.lead_start(o.next_on(today, config.feb29)) <= today for o in config.occasions):
+    if not any_in_lead(config.occasions, today, config.feb29):
         return []
     from crm.outreach.occasions import due_occasions  # Jinja2 only when an occasion is near
 

@@ -49,14 +49,16 @@ def usual_next(customer: Customer, config: Config, today: date) -> tuple[int, da
     return gap, days[-1] + timedelta(days=gap)
 
 
-def reasons(c: Customer, closure: Closure, config: Config, today: date) -> Iterator[str]:
-    """Yield why the closure concerns the customer (nothing: it does not)."""
+def reasons(
+    c: Customer, closure: Closure, config: Config, today: date, open_config: Config | None = None
+) -> Iterator[str]:
+    """Yield why the closure concerns the customer (nothing: it does not); ``open_config`` is
+    ``config`` without its closures (made once by a caller that asks for many customers)."""
     if not is_active(c):
         return
     busy_end = reopens(closure, config.closures) - timedelta(days=1) + AFTER
     # The rhythm as it would be without closures: when they would be due.
-    open_config = replace(config, closures=())
-    state = contact_state(c, open_config, today)
+    state = contact_state(c, open_config or replace(config, closures=()), today)
     if state.due is not None and closure.start <= state.due <= busy_end:
         yield f"due {state.due}"
     planned = planned_day(c)
@@ -82,8 +84,9 @@ def to_tell(
 ) -> list[ToTell]:
     """Return the customers to tell about ``closure``, by name, with their reasons."""
     found = []
+    open_config = replace(config, closures=())
     for c in customers:
-        why = tuple(reasons(c, closure, config, today))
+        why = tuple(reasons(c, closure, config, today, open_config))
         if why:
             found.append(ToTell(c, why))
     found.sort(key=lambda t: (t.customer.name.casefold(), t.customer.id))
