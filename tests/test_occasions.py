@@ -428,3 +428,13 @@ def test_an_occasion_without_its_template_is_not_announced(write_vault: WriteVau
     checked = run(root, "check", "--today", "2026-12-15")
     assert checked.exit_code == 1
     assert "occasions[1].template: no message template 'holiday'" in checked.stderr
+
+
+@pytest.mark.parametrize("when", ["12-24", "--12-24", "24 Dec", "December 24", "Dec 24th"])
+def test_a_day_of_the_year_reads_as_a_birthday_without_a_year_does(when: str) -> None:
+    assert day_in(when, 2026) == date(2026, 12, 24)
+
+
+def test_an_occasion_with_a_year_is_refused() -> None:
+    with pytest.raises(ValueError, match="has a year: an occasion comes every year"):
+        day_in("2026-12-24", 2026)

@@ -17,8 +17,15 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
-from crm.core.dates import MONTH_NAMES, WEEKDAY_NAMES, Feb29Rule, occurrence_in, parse_span
-from crm.core.model import PartialDate, Span
+from crm.core.dates import (
+    MONTH_NAMES,
+    WEEKDAY_NAMES,
+    Feb29Rule,
+    occurrence_in,
+    parse_partial_date,
+    parse_span,
+)
+from crm.core.model import Span
 from crm.core.outreach import AUDIENCE_KEYS
 from crm.core.tables import each_table
 
@@ -30,7 +37,6 @@ _ORDINALS |= {"fourth": 4, "4th": 4, "last": -1}
 _MONTHS = {m.lower(): n for n, m in enumerate(MONTH_NAMES, start=1)}
 _MONTHS |= {m[:3].lower(): n for m, n in list(_MONTHS.items())}
 _RULE = re.compile(r"(?P<nth>\w+)\s+(?P<wd>[a-z]+)\s+(?:of|in)\s+(?P<mon>[a-z]+)", re.IGNORECASE)
-_FIXED = re.compile(r"(?:--)?(?P<m>\d{1,2})-(?P<d>\d{1,2})")
 FORMS = "12-24, first Sunday of May, last Friday in November"
 
 
@@ -87,16 +93,20 @@ def slug(text: str) -> str:
 
 
 def day_in(when: str, year: int, feb29: Feb29Rule = "feb28") -> date:
-    """Return the day ``when`` (``MM-DD`` or a rule) names in ``year``; ValueError if none."""
+    """Return the day ``when`` names in ``year``: a day of the year as a birthday without a
+    year is written (``12-24``, ``24 Dec``, ``December 24``), or a rule; ValueError if none."""
     text = when.strip()
-    if m := _FIXED.fullmatch(text):
-        month, day = int(m["m"]), int(m["d"])
-        if not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(2000, month)[1]:
-            raise ValueError(f"{when!r} is no day of the year")
-        return occurrence_in(PartialDate(month, day), year, feb29)
     m = _RULE.fullmatch(text)
     if m is None:
-        raise ValueError(f"{when!r} is not an occasion's date ({FORMS})")
+        try:
+            fixed = parse_partial_date(text)
+        except ValueError:
+            if re.fullmatch(r"(?:--)?\d{1,2}-\d{1,2}", text):
+                raise ValueError(f"{when!r} is no day of the year") from None
+            raise ValueError(f"{when!r} is not an occasion's date ({FORMS})") from None
+        if fixed.year is not None:
+            raise ValueError(f"{when!r} has a year: an occasion comes every year ({FORMS})")
+        return occurrence_in(fixed, year, feb29)
     nth = _ORDINALS.get(m["nth"].lower())
     wd = m["wd"].lower()
     weekday = next((n for n, w in enumerate(WEEKDAY_NAMES) if w.startswith(wd)), None)
