@@ -48,6 +48,8 @@ TEXTS = (
     "rescheduled because of a cold",
     "brought cake for the team — très gentil",
 )
+CITIES = ("Berlin", "Lyon", "Edinburgh", "Sevilla", "København", "Zürich")
+COUNTRIES = ("Germany", "France", "UK", "Spain", "Denmark", "Switzerland")
 STREETS = ("Lindenstraße", "Rue de la Paix", "Main Street", "Calle Mayor", "Kongens Nytorv")
 BODY = (
     "Always books the window seat and prefers mornings before ten. ",
@@ -59,8 +61,12 @@ BODY = (
 )
 
 
-def customer(n: int, rng: random.Random) -> tuple[str, str]:
-    """Return (relative path, text) of customer number ``n``."""
+def customer(n: int, rng: random.Random, imported: bool = False) -> tuple[str, str]:
+    """Return (relative path, text) of customer number ``n``.
+
+    ``imported``: an address book brought in with a default cadence, as the second bench vault
+    is: about half the customers overdue, most with a structured address.
+    """
     first, last = rng.choice(FIRST), rng.choice(LAST)
     slug = f"{first}-{last}-{n}".lower().encode("ascii", "ignore").decode().replace("'", "")
     folder = ("", "", "", "corporate/", "archive/2025/", "leads/")[rng.randrange(6)]
@@ -73,7 +79,13 @@ def customer(n: int, rng: random.Random) -> tuple[str, str]:
         fm.append(f'phone: "+49 151 {rng.randrange(10**7, 10**8)}"')
     if folder == "corporate/" or rng.random() < 0.2:
         fm.append(f"company: {rng.choice(COMPANIES)}")
-    if rng.random() < 0.6:
+    if imported and rng.random() < 0.85:
+        fm.append(
+            f"address:\n  street: {rng.choice(STREETS)} {rng.randrange(1, 200)}\n"
+            f'  postcode: "{rng.randrange(10000, 99999)}"\n  city: {rng.choice(CITIES)}\n'
+            f"  country: {rng.choice(COUNTRIES)}"
+        )
+    elif rng.random() < 0.6:
         fm.append(
             f"address: {rng.choice(STREETS)} {rng.randrange(1, 200)}, {rng.randrange(10000, 99999)} City"
         )
@@ -140,7 +152,12 @@ def customer(n: int, rng: random.Random) -> tuple[str, str]:
         "## Log",
     ]
     # Most customers were seen recently; a few percent are overdue, as in a kept-up vault.
-    last_seen = TODAY - timedelta(days=rng.randrange(0, 20) if rng.random() < 0.97 else 200)
+    late = False
+    if imported:
+        late = rng.random() >= 0.5
+        last_seen = TODAY - timedelta(days=rng.randrange(100, 900) if late else rng.randrange(0, 20))
+    else:
+        last_seen = TODAY - timedelta(days=rng.randrange(0, 20) if rng.random() < 0.97 else 200)
     entries = rng.randrange(5, 31)
     day = last_seen - timedelta(days=entries * 20)
     for i in range(entries):
@@ -153,7 +170,7 @@ def customer(n: int, rng: random.Random) -> tuple[str, str]:
         )
         kind = "visit" if i == entries - 1 else rng.choice(KINDS)
         body.append(f"- {day}{at} {kind}: {rng.choice(TEXTS)}")
-    if rng.random() < 0.9:
+    if rng.random() < 0.9 and not (imported and late):
         # Loyal customers get thanked now and then (crm thanks / the agenda's "Say thank you").
         thanked = TODAY - timedelta(days=rng.randrange(1, 80))
         kind = rng.choice(["card", "gift", "thanks"])
@@ -172,8 +189,8 @@ def customer(n: int, rng: random.Random) -> tuple[str, str]:
     return f"{folder}{slug}.md", text
 
 
-def generate(count: int, seed: int, out: Path) -> None:
-    """Write ``count`` customers and a ``crm.toml`` into ``out``."""
+def generate(count: int, seed: int, out: Path, imported: bool = False) -> None:
+    """Write ``count`` customers and a ``crm.toml`` into ``out`` (see ``customer``)."""
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
     (out / "crm.toml").write_text(
@@ -182,7 +199,7 @@ def generate(count: int, seed: int, out: Path) -> None:
         encoding="utf-8",
     )
     for n in range(count):
-        rel, text = customer(n, rng)
+        rel, text = customer(n, rng, imported)
         path = out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
@@ -194,8 +211,13 @@ def main() -> None:
     parser.add_argument("--count", type=int, required=True)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--imported",
+        action="store_true",
+        help="an imported address book: about half overdue, most addresses structured",
+    )
     args = parser.parse_args()
-    generate(args.count, args.seed, args.out)
+    generate(args.count, args.seed, args.out, args.imported)
 
 
 if __name__ == "__main__":

@@ -166,7 +166,7 @@ def noisy(session: Session, fmt: Format, today: date) -> None:
       crm noisy
       crm noisy --today 2026-06-01 --format csv
     """
-    found = rhythm.noisy(session.collection.candidates(noisy=True), session.config, today)
+    found = rhythm.noisy(session.collection.noisy(), session.config, today)
     emit_rows(
         [rows.noisy_row(n) for n in found], rows.NOISY_COLUMNS, fmt, "Nobody is over-contacted."
     )
@@ -174,20 +174,29 @@ def noisy(session: Session, fmt: Format, today: date) -> None:
 
 def agenda_of(session: Session, today: date) -> tuple[views.Agenda, list[Customer]]:
     """Return the agenda of ``today`` and the customers its rows may name."""
-    customers = session.collection.candidates(
-        overdue=True,
-        due_today=True,
-        upcoming_days=views.AGENDA_DAYS,
-        noisy=True,
-        loyalty=True,
+    collection = session.collection
+    customers = collection.candidates(
+        overdue=True, due_today=True, upcoming_days=views.AGENDA_DAYS, winback=True
     )
     from crm.outreach.outbox import waiting
 
     problems = [*session.config_problems, *session.index().problems()]
     drafts = waiting(session.root / session.config.outreach.outbox)
     occasions = occasion_rows(session, today)
-    found = views.agenda(customers, near(problems), session.config, today, drafts, occasions)
-    return found, list(customers)
+    noisy, loyal = collection.noisy(), collection.loyal()
+    found = views.agenda(
+        customers,
+        near(problems),
+        session.config,
+        today,
+        drafts,
+        occasions,
+        noisy=noisy,
+        loyal=loyal,
+    )
+    # Everyone its rows may name (for their links): the noisy and loyal ones too.
+    named = {c.location.path: c for c in [*loyal[0], *noisy, *customers]}
+    return found, list(named.values())
 
 
 @click.command()

@@ -68,13 +68,15 @@ def thanks(
       crm thanks
       crm thanks --period 6m --format csv
     """
+    customers, visits = session.collection.loyal(period, min_visits, min_value)
     found = loyalty.thanks(
-        session.vault().customers,
+        customers,
         session.config.loyalty,
         today,
         period=period,
         min_visits=min_visits,
         min_value=min_value,
+        visits=visits,
     )
     emit_rows(
         [rows.thanks_row(x) for x in found],
@@ -104,8 +106,14 @@ def winback(session: Session, min_value: float | None, fmt: Format, today: date)
       crm winback --min-value 500 --format json
     """
     config = session.config
+    # Worth winning back by crm.toml's value floor: those the index keeps; else everyone.
+    customers = (
+        session.collection.candidates(winback=True)
+        if min_value is None
+        else session.vault().customers
+    )
     found = loyalty.winback(
-        session.vault().customers, config.loyalty, today, kinds=config.kinds, min_value=min_value
+        customers, config.loyalty, today, kinds=config.kinds, min_value=min_value
     )
     emit_rows(
         [rows.winback_row(x) for x in found],

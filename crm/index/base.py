@@ -125,10 +125,10 @@ class IndexBase:
                 db.execute("COMMIT")  # it only read: nothing to lose
 
     def _decode(
-        self, rel: str, data: str | None, problems: str
+        self, rel: str, head: str | None, rest: str | None, problems: str
     ) -> tuple[Customer | None, list[Problem]]:
         path = self.root / rel
-        customer = None if data is None else codec.decode_customer(data, path)
+        customer = None if head is None or rest is None else codec.decode_parts(head, rest, path)
         return customer, codec.decode_problems(problems, path)
 
     def _duplicates(self) -> tuple[dict[int, str], list[Problem]]:
@@ -162,28 +162,40 @@ class IndexBase:
             self._losers = self._duplicates()[0]
         return self._losers
 
-    def _decode_row(self, fid: int, rel: str, data: str) -> Customer:
-        """Return the customer of one row, under its new id when it lost an id clash."""
-        customer = codec.decode_customer(data, self.root / rel)
+    def _decode_row(self, fid: int, rel: str, head: str, rest: str | None) -> Customer:
+        """Return the customer of one row, under its new id when it lost an id clash: whole,
+        or with ``rest`` None its brief (``codec.decode_brief``)."""
+        path = self.root / rel
+        customer = (
+            codec.decode_brief(head, path)
+            if rest is None
+            else codec.decode_parts(head, rest, path)
+        )
         new_id = self._renamed().get(fid)
         return customer if new_id is None else dataclasses.replace(customer, id=new_id)
 
     def _fids(self, sql: str, params: Iterable[Any] = ()) -> set[int]:
         return {fid for (fid,) in self._db().execute(sql, tuple(params))}
 
-    def _customers(self, fids: Iterable[int]) -> list[Customer]:
-        """Return the customers of the rows ``fids``, in vault order."""
+    def _customers(self, fids: Iterable[int], brief_on: int | None = None) -> list[Customer]:
+        """Return the customers of the rows ``fids``, in vault order.
+
+        With ``brief_on`` (a day's ordinal), a customer with no contact entry after that day
+        comes as a brief (``codec.decode_brief``): the rhythm's rules need no more of them.
+        """
         wanted = sorted(set(fids))
         found: list[Customer] = []
         db = self._db()
+        rest = "rest" if brief_on is None else "CASE WHEN newest > ?1 THEN rest END"
         for start in range(0, len(wanted), 500):
             batch = wanted[start : start + 500]
+            marks = ",".join(f"?{n + 2}" for n in range(len(batch)))
             found.extend(
-                self._decode_row(fid, rel, data)
-                for fid, rel, data in db.execute(
-                    "SELECT fid, path, data FROM files WHERE data IS NOT NULL "
-                    f"AND fid IN ({','.join('?' * len(batch))})",
-                    batch,
+                self._decode_row(fid, rel, head, more)
+                for fid, rel, head, more in db.execute(
+                    f"SELECT fid, path, head, {rest} FROM files WHERE head IS NOT NULL "
+                    f"AND fid IN ({marks})",
+                    [brief_on or 0, *batch],
                 )
             )
         found.sort(key=lambda c: (c.name.casefold(), c.id))

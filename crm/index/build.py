@@ -175,9 +175,10 @@ def _write(
             ):
                 conn.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", batch)
         insert = (
-            "INSERT INTO files (path, size, mtime_ns, cid, id_key, name_key, nick_key, data, "
-            "problems, status, tracked, due, back, noisy_until, loyal_until, winback) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO files (path, size, mtime_ns, cid, id_key, name_key, nick_key, head, rest, "
+            "problems, status, tracked, due, back, noisy_until, loyal_until, winback, newest, "
+            "value, visits, outreach) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         day, key = (
             (0, "") if blocks is None else (blocks.day.toordinal(), feed_key(config) + blocks.key)
@@ -194,7 +195,8 @@ def _write(
                     None if row.cid is None else row.cid.casefold(),
                     None if row.name is None else row.name.casefold(),
                     None if row.nickname is None else row.nickname.casefold(),
-                    row.data,
+                    row.head,
+                    row.rest,
                     row.problems,
                     row.status,
                     row.tracked,
@@ -203,6 +205,10 @@ def _write(
                     row.noisy_until,
                     row.loyal_until,
                     row.winback,
+                    row.newest,
+                    row.value,
+                    row.visits,
+                    row.outreach,
                 ),
             ).lastrowid
             if row.marks:

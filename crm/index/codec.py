@@ -13,6 +13,7 @@ from typing import Any
 
 from crm.core.fields import STORED, TYPES
 from crm.core.model import (
+    ContactCap,
     Customer,
     ImportantDate,
     Interaction,
@@ -20,7 +21,11 @@ from crm.core.model import (
     PartialDate,
     Problem,
     Relative,
+    Span,
 )
+from crm.rules.loyalty import Visits
+
+NO_VISITS = Visits((), ())
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _loads = json.loads
@@ -36,8 +41,13 @@ _from_ordinal = date.fromordinal
 _STORED = tuple((f.attr, f.kind, f.type.store, f.type.load) for f in STORED if f.attr)
 
 
-def encode_customer(c: Customer) -> str:
-    """Return the customer as a JSON array (its path left out), in field table order."""
+def encode_parts(c: Customer, newest: Interaction | None = None) -> tuple[str, str]:
+    """Return the customer as two JSON arrays (its path left out): the head and the rest.
+
+    The head holds every field, in field table order, and ``newest`` (the newest contact entry
+    of the log): enough for the rhythm's rules on a day with no contact after it (see
+    ``decode_brief``). The rest holds the log, the extra keys and the body.
+    """
     values: list[Any] = [c.location.line]
     for attr, kind, store, _ in _STORED:
         value = getattr(c, attr)
@@ -51,30 +61,32 @@ def encode_customer(c: Customer) -> str:
         elif store is not None and value is not None:
             value = store(value)
         values.append(value)
-    values.append(
-        [
-            [
-                i.day.toordinal(),
-                None if i.time is None else i.time.hour * 60 + i.time.minute,
-                i.kind,
-                i.text,
-                i.done,
-                i.location.line,
-            ]
-            for i in c.log
-        ]
-    )
-    values += (c.extra, c.body)
-    return _dumps(values)
+    values.append(None if newest is None else _entry(newest))
+    return _dumps(values), _dumps([[_entry(i) for i in c.log], c.extra, c.body])
+
+
+def _entry(i: Interaction) -> list[Any]:
+    at = None if i.time is None else i.time.hour * 60 + i.time.minute
+    return [i.day.toordinal(), at, i.kind, i.text, i.done, i.location.line]
+
+
+def encode_customer(c: Customer) -> str:
+    """Return the whole customer as one text (``encode_parts`` joined by a newline)."""
+    return "\n".join(encode_parts(c))
+
+
+def decode_customer(text: str, path: Path) -> Customer:
+    """Return the customer stored by ``encode_customer``, located in the file at ``path``."""
+    head, rest = text.split("\n")
+    return decode_parts(head, rest, path)
 
 
 def _partial(pd: PartialDate | None) -> tuple[int | None, int | None, int | None]:
     return (None, None, None) if pd is None else (pd.month, pd.day, pd.year)
 
 
-def decode_customer(text: str, path: Path) -> Customer:
-    """Return the customer stored by ``encode_customer``, located in the file at ``path``."""
-    line, *stored, log, extra, body = _loads(text)
+def _fields(head: str, path: Path) -> tuple[int, dict[str, Any], Any]:
+    line, *stored, newest = _loads(head)
     fields: dict[str, Any] = {}
     for (attr, kind, _, load), value in zip(_STORED, stored, strict=True):
         if kind == "dates":
@@ -90,23 +102,39 @@ def decode_customer(text: str, path: Path) -> Customer:
         elif load is not None and value is not None:
             value = load(value)
         fields[attr] = value
+    return line, fields, newest
+
+
+def _interaction(path: Path, day: int, at: int | None, kind: str, text: str, done: bool, ln: int) -> Interaction:  # fmt: skip
+    return Interaction(
+        _from_ordinal(day), None if at is None else time(at // 60, at % 60), kind, text, done,
+        Location(path, ln),
+    )  # fmt: skip
+
+
+def decode_parts(head: str, rest: str, path: Path) -> Customer:
+    """Return the whole customer stored by ``encode_parts``, located in the file at ``path``."""
+    line, fields, _ = _fields(head, path)
+    log, extra, body = _loads(rest)
     return Customer(
         location=Location(path, line),
-        log=tuple(
-            Interaction(
-                _from_ordinal(day),
-                None if at is None else time(at // 60, at % 60),
-                kind,
-                text,
-                done,
-                Location(path, ln),
-            )
-            for day, at, kind, text, done, ln in log
-        ),
+        log=tuple(_interaction(path, *entry) for entry in log),
         extra=tuple((k, v) for k, v in extra),
         body=body,
         **fields,
     )
+
+
+def decode_brief(head: str, path: Path) -> Customer:
+    """Return the customer of ``head`` with a log of only its newest contact entry.
+
+    The rhythm's rules (``contact_state``, ``upcoming``, ``last_contact``) give the same answers
+    for it as for the whole customer on any day with no contact entry after that one; the
+    reports read such a brief, not the log, the extra keys and the body.
+    """
+    line, fields, newest = _fields(head, path)
+    log = () if newest is None else (_interaction(path, *newest),)
+    return Customer(location=Location(path, line), log=log, **fields)
 
 
 def encode_problems(problems: list[Problem]) -> str:
@@ -117,6 +145,32 @@ def encode_problems(problems: list[Problem]) -> str:
 def decode_problems(text: str, path: Path) -> list[Problem]:
     """Return the problems stored by ``encode_problems``, located in the file at ``path``."""
     return [Problem(Location(path, line), message, sev) for line, message, sev in _loads(text)]
+
+
+def encode_visits(v: Visits) -> str | None:
+    """Return the loyalty rules' days as JSON ordinals (None when the log has none)."""
+    if not v.visits and not v.thanked:
+        return None
+    return _dumps([[d.toordinal() for d in v.visits], [d.toordinal() for d in v.thanked]])
+
+
+def decode_visits(text: str | None) -> Visits:
+    """Return the days ``encode_visits`` stored."""
+    if text is None:
+        return NO_VISITS
+    visits, thanked = _loads(text)
+    return Visits(tuple(map(_from_ordinal, visits)), tuple(map(_from_ordinal, thanked)))
+
+
+def encode_outreach(cap: ContactCap, days: list[date]) -> str:
+    """Return a contact cap and the sorted outreach days as JSON."""
+    return _dumps([cap.count, cap.period.amount, cap.period.unit, [d.toordinal() for d in days]])
+
+
+def decode_outreach(text: str) -> tuple[ContactCap, list[date]]:
+    """Return the cap and days ``encode_outreach`` stored."""
+    count, amount, unit, days = _loads(text)
+    return ContactCap(count, Span(amount, unit)), list(map(_from_ordinal, days))
 
 
 _store_address = TYPES["address"].store

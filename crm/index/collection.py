@@ -16,10 +16,11 @@ from pathlib import Path
 
 from crm.core.config import Config, load_config
 from crm.core.errors import CrmError
-from crm.core.model import Customer, Problem
+from crm.core.model import Customer, Problem, Span
 from crm.index.build import open_index
 from crm.index.rows import FeedBlocks, Progress
 from crm.index.store import Index
+from crm.rules.loyalty import Visits, thanks_judge
 from crm.vault.load import Vault
 
 
@@ -65,17 +66,33 @@ class Collection:
         overdue: bool = False,
         due_today: bool = False,
         upcoming_days: int | None = None,
-        noisy: bool = False,
-        loyalty: bool = False,
+        winback: bool = False,
     ) -> list[Customer]:
-        """Return every customer who may appear in the chosen reports on the collection's day."""
+        """Return every customer who may appear in the chosen reports on the collection's day
+        (as briefs where the rhythm's rules allow: see ``Index.candidates``)."""
         return self.index().candidates(
             self.day(),
             overdue=overdue,
             due_today=due_today,
             upcoming_days=upcoming_days,
-            noisy=noisy,
-            loyalty=loyalty,
+            winback=winback,
+        )
+
+    def noisy(self) -> list[Customer]:
+        """Return the customers over their contact cap on the collection's day, whole."""
+        return self.index().noisy(self.day())
+
+    def loyal(
+        self,
+        period: Span | None = None,
+        min_visits: int | None = None,
+        min_value: float | None = None,
+    ) -> tuple[list[Customer], Callable[[Customer], Visits]]:
+        """Return the customers ``loyalty.thanks`` may list on the collection's day (with crm.toml's
+        thresholds where these are None), and the days it reads of each."""
+        judge = thanks_judge(self.config.loyalty, self.day(), period, min_visits, min_value)
+        return self.index().loyal(
+            self.day(), judge, as_configured=min_visits is None and min_value is None
         )
 
     def index(self, *, rebuild: bool = False, blocks: FeedBlocks | None = None) -> Index:

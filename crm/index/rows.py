@@ -51,7 +51,8 @@ class Row:
     size: int
     mtime_ns: int
     cid: str | None
-    data: str | None
+    head: str | None
+    rest: str | None
     name: str | None
     problems: str
     status: str | None = None
@@ -62,6 +63,10 @@ class Row:
     noisy_until: int | None = None
     loyal_until: int | None = None
     winback: int = 0
+    newest: int | None = None  # the newest contact entry's day: briefs hold on days from it on
+    value: float | None = None
+    visits: str | None = None  # the loyalty rules' days (``codec.encode_visits``)
+    outreach: str | None = None  # the cap and the outreach days, when it can be over the cap
     marks: tuple[tuple[int, int], ...] = ()
     # The calendar block for the feed's day, when the build was asked for one (``FeedBlocks``):
     # name, timed, events, and what the feed filters on (``codec.encode_facets``).
@@ -80,7 +85,7 @@ def make_row(
     customer, problems = parse_path(path, root, date_order=config.date_order)
     encoded_problems = codec.encode_problems(problems)
     if customer is None:
-        return Row(rel, size, mtime_ns, None, None, None, encoded_problems)
+        return Row(rel, size, mtime_ns, None, None, None, None, encoded_problems)
     c = customer
     r = rhythm.rhythm(c, config)
     marks: list[tuple[int, int]] = []
@@ -102,12 +107,16 @@ def make_row(
         marks.append((LAST, r.last.day.toordinal()))
     noisy = rhythm.noisy_until(c, config)
     loyal = loyalty.loyal_until(c, config.loyalty)
+    newest = rhythm.newest_contact(c, config.kinds)
+    head, rest = codec.encode_parts(c, newest)
+    cap = rhythm.cap_of(c, config)
     return Row(
         path=rel,
         size=size,
         mtime_ns=mtime_ns,
         cid=c.id,
-        data=codec.encode_customer(c),
+        head=head,
+        rest=rest,
         name=c.name,
         problems=encoded_problems,
         status=c.status,
@@ -118,6 +127,12 @@ def make_row(
         noisy_until=None if noisy is None else noisy.toordinal(),
         loyal_until=None if loyal is None else loyal.toordinal(),
         winback=int(loyalty.worth_winning_back(c, config.loyalty.winback_min_value)),
+        newest=None if newest is None else newest.day.toordinal(),
+        value=c.value,
+        visits=codec.encode_visits(loyalty.visits_of(c)),
+        outreach=None
+        if noisy is None or cap is None
+        else codec.encode_outreach(cap, rhythm.outreach_days(c, config)),
         marks=tuple(sorted(set(marks))),
         block=None if blocks is None else _block(c, config, blocks),
     )

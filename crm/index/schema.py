@@ -19,7 +19,7 @@ from pathlib import Path
 from crm import __version__
 from crm.core.config import Config
 
-SCHEMA = 9
+SCHEMA = 10
 INDEX_DIR = ".crm"
 INDEX_NAME = "index.sqlite"
 # The meta key of a token each rebuild writes: a reader notices when the index was rebuilt under it.
@@ -36,7 +36,8 @@ CREATE TABLE files (
     id_key TEXT,
     name_key TEXT,
     nick_key TEXT,
-    data TEXT,
+    head TEXT,
+    rest TEXT,
     problems TEXT NOT NULL,
     status TEXT,
     tracked INTEGER NOT NULL DEFAULT 0,
@@ -44,7 +45,11 @@ CREATE TABLE files (
     back INTEGER,
     noisy_until INTEGER,
     loyal_until INTEGER,
-    winback INTEGER NOT NULL DEFAULT 0
+    winback INTEGER NOT NULL DEFAULT 0,
+    newest INTEGER,
+    value REAL,
+    visits TEXT,
+    outreach TEXT
 );
 CREATE INDEX files_stat ON files (path, size, mtime_ns);
 CREATE INDEX files_cid ON files (cid);

@@ -34,6 +34,8 @@ from crm.index.rows import (
     FeedBlocks,
 )
 from crm.index.schema import build_of, feed_key
+from crm.rules.loyalty import Visits, visits_of
+from crm.rules.rhythm import over_cap
 from crm.rules.search import haystack
 from crm.vault.files import path_key
 from crm.vault.load import Vault, assemble
@@ -58,9 +60,9 @@ class Index(IndexBase):
     def vault(self) -> Vault:
         """Return every customer and problem, exactly as ``load_vault`` would."""
         if self._vault is None:
-            rows = self._db().execute("SELECT path, data, problems FROM files").fetchall()
+            rows = self._db().execute("SELECT path, head, rest, problems FROM files").fetchall()
             rows.sort(key=lambda r: path_key(r[0]))
-            parsed = (self._decode(path, data, problems) for path, data, problems in rows)
+            parsed = (self._decode(*row) for row in rows)
             self._vault = assemble(self.root, parsed, self.scan_problems)
         return self._vault
 
@@ -105,13 +107,14 @@ class Index(IndexBase):
         overdue: bool = False,
         due_today: bool = False,
         upcoming_days: int | None = None,
-        noisy: bool = False,
-        loyalty: bool = False,
+        winback: bool = False,
     ) -> list[Customer]:
         """Return, in vault order, every customer who may appear in the chosen reports on ``today``.
 
         A superset: the reports still decide with ``crm.rules``, so their results are
-        exactly those over the whole vault. Each question is one indexed query.
+        exactly those over the whole vault. Each question is one indexed query. Customers come
+        as briefs where the rhythm's rules allow (``codec.decode_brief``): enough for these
+        reports, not for the loyalty or contact-cap rules (see ``noisy`` and ``loyal``).
         """
         if self._vault is not None:
             return list(self._vault.customers)
@@ -149,13 +152,58 @@ class Index(IndexBase):
                         f"UNION SELECT fid FROM marks WHERE kind = {DAY} AND value BETWEEN ? AND ?",
                         [c.end.toordinal(), c.start.toordinal(), c.end.toordinal()],
                     )
-        if noisy:
-            fids |= self._fids("SELECT fid FROM files WHERE noisy_until >= ?", [t])
-        if loyalty:
-            # With the thresholds of crm.toml: agenda's "Say thank you" and "Worth winning back".
-            fids |= self._fids("SELECT fid FROM files WHERE loyal_until >= ?", [t])
+        if winback:
+            # With the threshold of crm.toml: the agenda's "Worth winning back".
             fids |= self._fids("SELECT fid FROM files WHERE winback = 1")
-        return self._customers(fids)
+        return self._customers(fids, brief_on=t)
+
+    @or_plain
+    def noisy(self, today: date) -> list[Customer]:
+        """Return, in vault order and whole, the customers over their contact cap on ``today``.
+
+        The stored outreach days decide (``rhythm.over_cap``, the test ``too_much_contact``
+        makes), so only those customers are decoded; the report then runs the rule itself.
+        """
+        if self._vault is not None:
+            return list(self._vault.customers)
+        found = set()
+        for fid, text in self._db().execute(
+            "SELECT fid, outreach FROM files WHERE noisy_until >= ? AND status IS NOT 'lost'",
+            (today.toordinal(),),
+        ):
+            cap, days = codec.decode_outreach(text)
+            if over_cap(days, cap, today):
+                found.add(fid)
+        return self._customers(found)
+
+    @or_plain
+    def loyal(
+        self,
+        today: date,
+        judge: Callable[[str, float | None, Visits], object],
+        *,
+        as_configured: bool = True,
+    ) -> tuple[list[Customer], Callable[[Customer], Visits]]:
+        """Return the customers ``judge`` (``loyalty.thanks_judge``) accepts, as briefs, and
+        their stored days for ``loyalty.thanks``: whoever it refuses is never decoded.
+
+        ``as_configured``: the judge uses crm.toml's thresholds, so only the customers who can
+        be loyal by them on ``today`` need asking.
+        """
+        if self._vault is not None:
+            return list(self._vault.customers), visits_of
+        t = today.toordinal()
+        found: dict[Path, Visits] = {}
+        fids = []
+        where = "loyal_until >= ?" if as_configured else "cid IS NOT NULL AND ? > 0"
+        for fid, rel, status, value, text in self._db().execute(
+            f"SELECT fid, path, status, value, visits FROM files WHERE {where}", (t,)
+        ):
+            visits = codec.decode_visits(text)
+            if judge(status, value, visits) is not None:
+                fids.append(fid)
+                found[self.root / rel] = visits
+        return self._customers(fids, brief_on=t), (lambda c: found[c.location.path])
 
     @or_plain
     def named(self, name: str) -> list[Customer]:
@@ -215,11 +263,12 @@ class Index(IndexBase):
             # In batches: at 100,000 customers the whole table would not fit in memory at once.
             for start in range(0, len(missing), 500):
                 batch = missing[start : start + 500]
-                for fid, rel, data in db.execute(
-                    f"SELECT fid, path, data FROM files WHERE fid IN ({','.join('?' * len(batch))})",
+                for fid, rel, head, rest in db.execute(
+                    "SELECT fid, path, head, rest FROM files "
+                    f"WHERE fid IN ({','.join('?' * len(batch))})",
                     batch,
                 ).fetchall():
-                    text = haystack(codec.decode_customer(data, self.root / rel))
+                    text = haystack(codec.decode_parts(head, rest, self.root / rel))
                     db.execute("INSERT INTO fts (rowid, text) VALUES (?, ?)", (fid, text))
                     db.execute("INSERT INTO fts_done (fid) VALUES (?)", (fid,))
             db.execute("COMMIT")
@@ -277,11 +326,12 @@ class Index(IndexBase):
             rows: list[tuple[Any, ...]] = []
             with self._snapshot():
                 found = db.execute(
-                    f"SELECT fid, path, data FROM files WHERE fid IN ({','.join('?' * len(batch))})",
+                    "SELECT fid, path, head, rest FROM files "
+                    f"WHERE fid IN ({','.join('?' * len(batch))})",
                     batch,
                 ).fetchall()
-            for fid, rel, data in found:
-                c = codec.decode_customer(data, self.root / rel)
+            for fid, rel, head, rest in found:
+                c = codec.decode_parts(head, rest, self.root / rel)
                 name, timed, events = render(c, config, blocks.day)
                 rows.append((fid, day, key, name, int(timed), events, *codec.encode_facets(c)))
                 if keep is None or keep(facets(c)):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal, NamedTuple
@@ -13,6 +13,7 @@ from crm.report import rows
 from crm.report.render import Column, cell, problem_rows, to_csv
 from crm.report.render import table as render_table
 from crm.rules import closures, loyalty, rhythm
+from crm.rules.loyalty import Visits
 
 AGENDA_DAYS = 14
 
@@ -182,9 +183,17 @@ def agenda(
     today: date,
     drafts: Sequence[tuple[str, int]] = (),
     occasions: Sequence[dict[str, Any]] = (),
+    *,
+    noisy: Sequence[Customer] | None = None,
+    loyal: tuple[Sequence[Customer], Callable[[Customer], Visits]] | None = None,
 ) -> Agenda:
     """Return the daily digest for ``today``; ``occasions`` are the rows of the occasions in
-    their lead time (``occasion_row``: counting their messages takes the templates)."""
+    their lead time (``occasion_row``: counting their messages takes the templates).
+
+    ``noisy`` and ``loyal`` are the customers (whole) the contact-cap rule and (with their
+    days) the loyalty rule look at, when they are not ``customers``: the index hands briefs.
+    """
+    loyal_ones, visits = (customers, loyalty.visits_of) if loyal is None else loyal
     notes = leave_alone_notes(customers, config, today)
     soon = [
         u
@@ -196,9 +205,15 @@ def agenda(
         overdue=[rows.overdue_row(s, today) for s in rhythm.overdue(customers, config, today)],
         due_today=[rows.overdue_row(s, today) for s in rhythm.due_today(customers, config, today)],
         upcoming=[rows.upcoming_row(u, today, notes.get(u.customer.id)) for u in soon],
-        noisy=[rows.noisy_row(n) for n in rhythm.noisy(customers, config, today)],
+        noisy=[
+            rows.noisy_row(n)
+            for n in rhythm.noisy(customers if noisy is None else noisy, config, today)
+        ],
         problems=list(problems),
-        thanks=[rows.thanks_row(x) for x in loyalty.thanks(customers, config.loyalty, today)],
+        thanks=[
+            rows.thanks_row(x)
+            for x in loyalty.thanks(loyal_ones, config.loyalty, today, visits=visits)
+        ],
         winback=[
             rows.winback_row(x)
             for x in loyalty.winback(customers, config.loyalty, today, kinds=config.kinds)

@@ -71,7 +71,7 @@ def reasons(
     regular = next((k for k in keys if k in config.outreach.regulars), None)
     if regular is not None:
         yield f"regular ({regular})"
-    visits = len(loyalty.visits_in_year(c, today))
+    visits = len(loyalty.visits_in_year(loyalty.visits_of(c), today))
     settings = config.loyalty
     if loyalty.is_loyal(
         visits, c.value, min_visits=settings.min_visits, min_value=settings.min_value

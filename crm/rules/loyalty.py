@@ -9,7 +9,8 @@ is *worth winning back* when their ``value`` is at least ``winback_min_value``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import bisect
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -17,7 +18,7 @@ from crm.core.config import LoyaltyConfig
 from crm.core.dates import add_span
 from crm.core.kinds import Kinds
 from crm.core.model import Customer, Span
-from crm.rules.rhythm import at_most_days, busiest, is_active, last_contact
+from crm.rules.rhythm import INACTIVE, at_most_days, busiest, is_active, last_contact
 
 LOYAL_KINDS = ("visit", "purchase")
 THANKS_KINDS = ("thanks", "gift", "card")
@@ -43,16 +44,34 @@ class Lost:
     days_gone: int | None
 
 
-def visits_in_year(customer: Customer, today: date) -> list[date]:
+@dataclass(frozen=True, slots=True)
+class Visits:
+    """The log days the loyalty rules read, each sorted: today-independent, the index stores them."""
+
+    visits: tuple[date, ...]  # of visit and purchase entries
+    thanked: tuple[date, ...]  # of thanks, gift and card entries
+
+
+def visits_of(customer: Customer) -> Visits:
+    """Return the days of the customer's visits and thank-yous, from the log."""
+    log = customer.log
+    return Visits(
+        tuple(sorted(i.day for i in log if i.kind in LOYAL_KINDS)),
+        tuple(sorted(i.day for i in log if i.kind in THANKS_KINDS)),
+    )
+
+
+def visits_in_year(visits: Visits, today: date) -> list[date]:
     """Return the days of visit/purchase entries in the year up to and including ``today``."""
+    days = visits.visits
     since = add_span(today, YEAR, -1)
-    return sorted(i.day for i in customer.log if i.kind in LOYAL_KINDS and since < i.day <= today)
+    return list(days[bisect.bisect_right(days, since) : bisect.bisect_right(days, today)])
 
 
-def last_thanked(customer: Customer, today: date) -> date | None:
+def last_thanked(visits: Visits, today: date) -> date | None:
     """Return the newest thanks/gift/card entry on or before ``today``."""
-    days = [i.day for i in customer.log if i.kind in THANKS_KINDS and i.day <= today]
-    return max(days, default=None)
+    n = bisect.bisect_right(visits.thanked, today)
+    return visits.thanked[n - 1] if n else None
 
 
 def is_loyal(visits: int, value: float | None, *, min_visits: int, min_value: float) -> bool:
@@ -71,7 +90,7 @@ def loyal_until(customer: Customer, settings: LoyaltyConfig) -> date | None:
         return None
     if is_loyal(0, customer.value, min_visits=0, min_value=settings.min_value):
         return date.max
-    days = sorted(i.day for i in customer.log if i.kind in LOYAL_KINDS)
+    days = visits_of(customer).visits
     if not is_loyal(busiest(days, YEAR), None, min_visits=settings.min_visits, min_value=0):
         return None
     return days[-1] + timedelta(days=at_most_days(YEAR))
@@ -82,6 +101,38 @@ def worth_winning_back(customer: Customer, min_value: float) -> bool:
     return customer.status == "lost" and (customer.value or 0.0) >= min_value
 
 
+Judged = tuple[int, date | None, date | None]  # visits in the year, last visit, last thanked
+
+
+def thanks_judge(
+    settings: LoyaltyConfig,
+    today: date,
+    period: Span | None = None,
+    min_visits: int | None = None,
+    min_value: float | None = None,
+) -> Callable[[str, float | None, Visits], Judged | None]:
+    """Return the test ``thanks`` puts each customer to, on plain values: their status, value and
+    days. It gives the visits in the year, the last visit and the last thank-you of a loyal
+    active customer not thanked within ``period``; None for anyone else."""
+    period = period or settings.thanks_period
+    visits_floor = settings.min_visits if min_visits is None else min_visits
+    value_floor = settings.min_value if min_value is None else min_value
+    since = add_span(today, period, -1)
+
+    def judge(status: str, value: float | None, visits: Visits) -> Judged | None:
+        if status in INACTIVE:
+            return None
+        days = visits_in_year(visits, today)
+        if not is_loyal(len(days), value, min_visits=visits_floor, min_value=value_floor):
+            return None
+        thanked = last_thanked(visits, today)
+        if thanked is not None and thanked > since:
+            return None
+        return len(days), days[-1] if days else None, thanked
+
+    return judge
+
+
 def thanks(
     customers: Iterable[Customer],
     settings: LoyaltyConfig,
@@ -90,23 +141,18 @@ def thanks(
     period: Span | None = None,
     min_visits: int | None = None,
     min_value: float | None = None,
+    visits: Callable[[Customer], Visits] = visits_of,
 ) -> list[Loyal]:
-    """Return loyal active customers not thanked within ``period``, most visits then value first."""
-    period = period or settings.thanks_period
-    visits_floor = settings.min_visits if min_visits is None else min_visits
-    value_floor = settings.min_value if min_value is None else min_value
-    since = add_span(today, period, -1)
-    found: list[Loyal] = []
-    for c in customers:
-        if not is_active(c):
-            continue
-        visits = visits_in_year(c, today)
-        if not is_loyal(len(visits), c.value, min_visits=visits_floor, min_value=value_floor):
-            continue
-        thanked = last_thanked(c, today)
-        if thanked is not None and thanked > since:
-            continue
-        found.append(Loyal(c, len(visits), visits[-1] if visits else None, thanked))
+    """Return loyal active customers not thanked within ``period``, most visits then value first.
+
+    ``visits`` gives each customer's days (by default from the log; the index has them stored).
+    """
+    judge = thanks_judge(settings, today, period, min_visits, min_value)
+    found = [
+        Loyal(c, *judged)
+        for c in customers
+        if (judged := judge(c.status, c.value, visits(c))) is not None
+    ]
     found.sort(key=lambda x: (-x.visits, -(x.customer.value or 0), x.customer.name.casefold()))
     return found
 

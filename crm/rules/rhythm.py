@@ -90,11 +90,7 @@ def last_contact(customer: Customer, kinds: Kinds, today: date | None = None) ->
 
     A date after ``today`` is a plan, not contact: it is left out (with no ``today``, nothing is).
     """
-    newest = max(
-        (i for i in customer.log if is_contact(i, kinds) and (today is None or i.day <= today)),
-        key=lambda i: (i.day, i.time or time.min),
-        default=None,
-    )
+    newest = newest_contact(customer, kinds, today)
     fm = customer.last_contact
     if fm is not None and today is not None and fm > today:
         fm = None
@@ -103,6 +99,17 @@ def last_contact(customer: Customer, kinds: Kinds, today: date | None = None) ->
     if fm is not None and fm > newest.day:
         return LastContact(fm, None)
     return LastContact(newest.day, newest)
+
+
+def newest_contact(
+    customer: Customer, kinds: Kinds, today: date | None = None
+) -> Interaction | None:
+    """Return the newest contact entry of the log on or before ``today`` (no ``today``: of all)."""
+    return max(
+        (i for i in customer.log if is_contact(i, kinds) and (today is None or i.day <= today)),
+        key=lambda i: (i.day, i.time or time.min),
+        default=None,
+    )
 
 
 def cadence_for(customer: Customer, config: Config) -> Span | None:
@@ -273,17 +280,35 @@ def outreach(customer: Customer, config: Config) -> Iterator[Interaction]:
     return (i for i in customer.log if i.done and kinds.counts(i.kind))
 
 
+def cap_of(customer: Customer, config: Config) -> ContactCap | None:
+    """Return the customer's contact cap: their own ``max_contacts``, else the default."""
+    return customer.max_contacts or config.default_max_contacts
+
+
+def outreach_days(customer: Customer, config: Config) -> list[date]:
+    """Return the days of the outreach entries, sorted: today-independent, the index stores them."""
+    return sorted(i.day for i in outreach(customer, config))
+
+
 def in_cap_period(
     customer: Customer, config: Config, today: date
 ) -> tuple[ContactCap, date, tuple[Interaction, ...]] | None:
     """Return the customer's cap, the first day of its trailing period up to ``today``, and the
     outreach entries inside it by day; None when no cap applies."""
-    cap = customer.max_contacts or config.default_max_contacts
+    cap = cap_of(customer, config)
     if cap is None:
         return None
     since = add_span(today, cap.period, -1)
     inside = (i for i in outreach(customer, config) if since < i.day <= today)
     return cap, since + timedelta(days=1), tuple(sorted(inside, key=lambda i: i.day))
+
+
+def over_cap(days: Sequence[date], cap: ContactCap, today: date) -> bool:
+    """Return True when more of the sorted outreach ``days`` than the cap allows fall inside its
+    trailing period up to ``today``: what ``too_much_contact`` finds, from the days alone."""
+    since = add_span(today, cap.period, -1)
+    inside = bisect.bisect_right(days, today) - bisect.bisect_right(days, since)
+    return inside > cap.count
 
 
 def too_much_contact(customer: Customer, config: Config, today: date) -> Noisy | None:
@@ -328,10 +353,10 @@ def noisy_until(customer: Customer, config: Config) -> date | None:
     Today-independent, so the index can store it: some cap period held more outreach than the
     cap, and the last outreach entry is still inside the period on that day.
     """
-    cap = customer.max_contacts or config.default_max_contacts
+    cap = cap_of(customer, config)
     if cap is None:
         return None
-    days = sorted(i.day for i in outreach(customer, config))
+    days = outreach_days(customer, config)
     if not days or busiest(days, cap.period) <= cap.count:
         return None
     return days[-1] + timedelta(days=at_most_days(cap.period))
