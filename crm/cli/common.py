@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from crm.vault.load import Vault
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 @dataclass
@@ -238,6 +239,21 @@ def format_option(f: F) -> F:
         show_default=True,
         help="Output format; json and csv are stable for scripts.",
     )(f)
+
+
+def limit_option(f: F) -> F:
+    """Add ``--limit N``: print only the first N rows (in the report's order)."""
+    return click.option(
+        "--limit",
+        type=click.IntRange(0),
+        metavar="N",
+        help="Print only the first N rows (0 or unset: all).",
+    )(f)
+
+
+def first(items: Sequence[T], limit: int | None) -> Sequence[T]:
+    """Return the first ``limit`` of ``items`` (all when ``limit`` is None or 0)."""
+    return items[:limit] if limit else items
 
 
 def emit_rows(rows: Sequence[Row], columns: Sequence[Column], fmt: Format, empty: str = "") -> None:

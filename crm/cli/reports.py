@@ -13,7 +13,9 @@ from crm.cli.common import (
     Session,
     customer_argument,
     emit_rows,
+    first,
     format_option,
+    limit_option,
     near,
     parse_today,
     pass_session,
@@ -93,12 +95,14 @@ def list_(
 
 @click.command()
 @filter_options
+@limit_option
 @format_option
 @today_option
 @pass_session
 def overdue(
     session: Session,
     filters: CustomerFilter,
+    limit: int | None,
     fmt: Format,
     today: date,
 ) -> None:
@@ -110,12 +114,13 @@ def overdue(
     Examples:
       crm overdue
       crm overdue --tag vip --format json
+      crm overdue --limit 10
     """
     candidates = session.collection.candidates(overdue=True)
     customers = filters.select(tuple(candidates))
     found = rhythm.overdue(customers, session.config, today)
     emit_rows(
-        [rows.overdue_row(s, today) for s in found],
+        [rows.overdue_row(s, today) for s in first(found, limit)],
         rows.OVERDUE_COLUMNS,
         fmt,
         "Nobody is overdue.",
@@ -125,6 +130,7 @@ def overdue(
 @click.command()
 @click.option("--days", default=30, show_default=True, type=click.IntRange(0, 3660))
 @filter_options
+@limit_option
 @format_option
 @today_option
 @pass_session
@@ -132,6 +138,7 @@ def upcoming(
     session: Session,
     days: int,
     filters: CustomerFilter,
+    limit: int | None,
     fmt: Format,
     today: date,
 ) -> None:
@@ -141,11 +148,13 @@ def upcoming(
     Examples:
       crm upcoming --days 7
       crm upcoming --format json | jq '.[] | select(.kind == "birthday")'
+      crm upcoming --days 7 --limit 20
     """
     candidates = session.collection.candidates(upcoming_days=days)
     customers = filters.select(tuple(candidates))
-    found = rhythm.upcoming(customers, session.config, today, days)
-    notes = views.leave_alone_notes(customers, session.config, today)
+    found = first(rhythm.upcoming(customers, session.config, today, days), limit)
+    shown = {u.customer.location.path: u.customer for u in found}.values()
+    notes = views.leave_alone_notes(shown, session.config, today)
     emit_rows(
         [rows.upcoming_row(u, today, notes.get(u.customer.id)) for u in found],
         rows.UPCOMING_COLUMNS,
@@ -155,10 +164,11 @@ def upcoming(
 
 
 @click.command()
+@limit_option
 @format_option
 @today_option
 @pass_session
-def noisy(session: Session, fmt: Format, today: date) -> None:
+def noisy(session: Session, limit: int | None, fmt: Format, today: date) -> None:
     """Customers contacted more often than their max_contacts allows.
 
     \b
@@ -168,12 +178,18 @@ def noisy(session: Session, fmt: Format, today: date) -> None:
     """
     found = rhythm.noisy(session.collection.noisy(), session.config, today)
     emit_rows(
-        [rows.noisy_row(n) for n in found], rows.NOISY_COLUMNS, fmt, "Nobody is over-contacted."
+        [rows.noisy_row(n) for n in first(found, limit)],
+        rows.NOISY_COLUMNS,
+        fmt,
+        "Nobody is over-contacted.",
     )
 
 
-def agenda_of(session: Session, today: date) -> tuple[views.Agenda, list[Customer]]:
-    """Return the agenda of ``today`` and the customers its rows may name."""
+def agenda_of(
+    session: Session, today: date, limit: int | None = None
+) -> tuple[views.Agenda, list[Customer]]:
+    """Return the agenda of ``today`` and the customers its rows may name (``limit`` rows per
+    section, default ``[agenda] rows``)."""
     collection = session.collection
     customers = collection.candidates(
         overdue=True, due_today=True, upcoming_days=views.AGENDA_DAYS, winback=True
@@ -193,6 +209,7 @@ def agenda_of(session: Session, today: date) -> tuple[views.Agenda, list[Custome
         occasions,
         noisy=noisy,
         loyal=loyal,
+        limit=limit,
     )
     # Everyone its rows may name (for their links): the noisy and loyal ones too.
     named = {c.location.path: c for c in [*loyal[0], *noisy, *customers]}
@@ -200,18 +217,28 @@ def agenda_of(session: Session, today: date) -> tuple[views.Agenda, list[Custome
 
 
 @click.command()
+@click.option(
+    "--limit",
+    type=click.IntRange(0),
+    metavar="N",
+    help="Rows per section (default: [agenda] rows in crm.toml, 20; 0: all).",
+)
 @format_option
 @today_option
 @pass_session
-def agenda(session: Session, fmt: Format, today: date) -> None:
+def agenda(session: Session, limit: int | None, fmt: Format, today: date) -> None:
     """Today's digest: overdue, due today, the next 14 days, too much contact, problems.
+
+    Each section shows its first 20 rows ([agenda] rows) and says how many more there
+    are and which report lists them all.
 
     \b
     Examples:
       crm agenda
       crm agenda --today 2026-12-01 --format json
+      crm agenda --limit 0          every row of every section
     """
-    digest, _ = agenda_of(session, today)
+    digest, _ = agenda_of(session, today, limit)
     if fmt == "json":
         click.echo(to_json(digest.as_json()), nl=False)
     elif fmt == "csv":

@@ -9,7 +9,15 @@ from typing import Any
 
 import click
 
-from crm.cli.common import Session, emit_rows, format_option, pass_session, today_option
+from crm.cli.common import (
+    Session,
+    emit_rows,
+    first,
+    format_option,
+    limit_option,
+    pass_session,
+    today_option,
+)
 from crm.cli.reports import filter_options
 from crm.core.dates import parse_span
 from crm.core.errors import CrmError
@@ -46,6 +54,7 @@ def _span(ctx: click.Context, param: click.Parameter, value: str | None) -> Span
     type=click.FloatRange(0),
     help="A value that makes a customer loyal on its own (default 2000).",
 )
+@limit_option
 @format_option
 @today_option
 @pass_session
@@ -54,6 +63,7 @@ def thanks(
     period: Span | None,
     min_visits: int | None,
     min_value: float | None,
+    limit: int | None,
     fmt: Format,
     today: date,
 ) -> None:
@@ -67,6 +77,7 @@ def thanks(
     Examples:
       crm thanks
       crm thanks --period 6m --format csv
+      crm thanks --limit 25
     """
     customers, visits = session.collection.loyal(period, min_visits, min_value)
     found = loyalty.thanks(
@@ -79,7 +90,7 @@ def thanks(
         visits=visits,
     )
     emit_rows(
-        [rows.thanks_row(x) for x in found],
+        [rows.thanks_row(x) for x in first(found, limit)],
         rows.THANKS_COLUMNS,
         fmt,
         "Everyone loyal has been thanked lately.",
@@ -92,10 +103,13 @@ def thanks(
     type=click.FloatRange(0),
     help="Only lost customers with at least this value (default from crm.toml, 1000).",
 )
+@limit_option
 @format_option
 @today_option
 @pass_session
-def winback(session: Session, min_value: float | None, fmt: Format, today: date) -> None:
+def winback(
+    session: Session, min_value: float | None, limit: int | None, fmt: Format, today: date
+) -> None:
     """Lost customers worth winning back, with what they liked and how long ago they left.
 
     How long ago is counted from their last contact.
@@ -116,7 +130,7 @@ def winback(session: Session, min_value: float | None, fmt: Format, today: date)
         customers, config.loyalty, today, kinds=config.kinds, min_value=min_value
     )
     emit_rows(
-        [rows.winback_row(x) for x in found],
+        [rows.winback_row(x) for x in first(found, limit)],
         rows.WINBACK_COLUMNS,
         fmt,
         "Nobody lost is worth winning back.",

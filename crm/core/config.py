@@ -28,6 +28,7 @@ from crm.core.outreach import (
 
 CONFIG_NAME = "crm.toml"
 MAX_FEED_DAYS = 3660
+AGENDA_ROWS = 20  # rows per agenda section: a digest, the reports list everyone
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,7 @@ class Config:
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     closures: tuple[Closure, ...] = ()  # by start day
     occasions: tuple[Occasion, ...] = ()
+    agenda_rows: int = AGENDA_ROWS  # rows per agenda section ([agenda] rows; 0: all)
 
 
 def load_config(root: Path) -> tuple[Config, list[Problem]]:
@@ -236,6 +238,12 @@ def parse_config(raw: dict[str, Any], where: Location) -> tuple[Config, list[Pro
     kwargs["business"] = parse_business(table("business"), bad)
     kwargs["outreach"] = parse_outreach(table("outreach"), bad)
     kwargs["digest"] = parse_digest(table("digest"), bad)
+    if "rows" in (agenda := table("agenda")):
+        rows = agenda["rows"]
+        if isinstance(rows, bool) or not isinstance(rows, int) or rows < 0:
+            bad(f"agenda.rows: {rows!r} is not a whole number of rows (0: all)")
+        else:
+            kwargs["agenda_rows"] = rows
     kwargs["smtp"] = parse_smtp(table("smtp"), bad)
     if "closures" in raw:
         kwargs["closures"] = parse_closures(raw["closures"], bad)
@@ -256,6 +264,7 @@ KNOWN_KEYS: dict[str, tuple[str, ...] | None] = {
     "business": tuple(f.name for f in fields(BusinessConfig)),
     "outreach": tuple(f.name for f in fields(OutreachConfig)),
     "digest": tuple(f.name for f in fields(DigestConfig)),
+    "agenda": ("rows",),
     # "password" is read only to refuse it.
     "smtp": (*(f.name.rstrip("_") for f in fields(SmtpConfig)), "password"),
     # Arrays of tables, their keys checked where they are read: [[closures]], [[occasions]].

@@ -167,9 +167,7 @@ class IndexBase:
         or with ``rest`` None its brief (``codec.decode_brief``)."""
         path = self.root / rel
         customer = (
-            codec.decode_brief(head, path)
-            if rest is None
-            else codec.decode_parts(head, rest, path)
+            codec.decode_brief(head, path) if rest is None else codec.decode_parts(head, rest, path)
         )
         new_id = self._renamed().get(fid)
         return customer if new_id is None else dataclasses.replace(customer, id=new_id)

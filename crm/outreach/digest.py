@@ -47,7 +47,7 @@ def contact_links(customer: Customer | None, region: str = "") -> list[tuple[str
 
 def _shown(s: Section, people: Mapping[str, Customer], region: str) -> dict[str, Any]:
     """Return one section as the template reads it: plain texts, escaped by the template."""
-    shown: dict[str, Any] = {"title": s.title, "size": s.size, "kind": s.kind}
+    shown: dict[str, Any] = {"title": s.title, "size": s.size, "kind": s.kind, "more": s.more_text}
     if s.kind == "people":
         shown["rows"] = [
             {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from crm.core.config import Config
 from crm.core.model import Customer, Problem
@@ -16,6 +16,17 @@ from crm.rules import closures, loyalty, rhythm
 from crm.rules.loyalty import Visits
 
 AGENDA_DAYS = 14
+T = TypeVar("T")
+# Where each cut section lists everyone: "… and 10,771 more: crm overdue".
+MORE = {
+    "overdue": "crm overdue",
+    "due_today": "crm upcoming --days 0",
+    "upcoming": f"crm upcoming --days {AGENDA_DAYS}",
+    "noisy": "crm noisy",
+    "thanks": "crm thanks",
+    "winback": "crm winback",
+    "problems": "crm check",
+}
 
 
 def leave_alone_notes(customers: Iterable[Customer], config: Config, today: date) -> dict[str, str]:
@@ -45,11 +56,18 @@ class Section(NamedTuple):
     kind: SectionKind
     columns: Sequence[Column] = ()  # none: a dated section shows the keys its rows have
     total: int | None = None  # what the title counts, when it is not the rows (drafts waiting)
+    key: str = ""  # the section's name in ``Agenda.more`` and ``MORE``
+    more: int = 0  # the rows left out: the digest shows the first ``[agenda] rows``
 
     @property
     def size(self) -> int:
-        """Return the number the title shows: the total, else the number of rows."""
-        return len(self.rows) if self.total is None else self.total
+        """Return the number the title shows: the total, else the rows, shown or left out."""
+        return len(self.rows) + self.more if self.total is None else self.total
+
+    @property
+    def more_text(self) -> str:
+        """Return the line under a cut section: '… and 10,771 more: crm overdue' ('' if none)."""
+        return f"… and {self.more:,} more: {MORE[self.key]}" if self.more else ""
 
 
 def dated_columns(items: Sequence[dict[str, Any]]) -> list[Column]:
@@ -76,6 +94,8 @@ class Agenda:
     closures: list[dict[str, Any]] = field(default_factory=list)
     # Occasions in their lead time, with the messages still to send (``occasion_row``).
     occasions: list[dict[str, Any]] = field(default_factory=list)
+    # How many rows each cut section left out, by section key (``MORE``).
+    more: dict[str, int] = field(default_factory=dict)
 
     @property
     def closed(self) -> dict[str, Any] | None:
@@ -96,6 +116,7 @@ class Agenda:
             "drafts": [{"campaign": c, "waiting": n} for c, n in self.drafts],
             "closures": self.closures,
             "occasions": self.occasions,
+            "more": {key: self.more.get(key, 0) for key in MORE},
         }
 
     def as_csv(self) -> str:
@@ -134,16 +155,62 @@ class Agenda:
         drafts = [
             {"campaign": c, "waiting": n, "what": f"{c}: {n}: crm send {c}"} for c, n in self.drafts
         ]
+        more = self.more
+        problems = [{"what": str(p)} for p in self.problems]
         return [
-            Section("Contact now", self.overdue, "people"),
-            Section("Due today", self.due_today, "people"),
-            Section(f"Next {AGENDA_DAYS} days", self.upcoming, "dated", rows.UPCOMING_COLUMNS),
-            Section("Too much contact: give them a rest", self.noisy, "table", rows.NOISY_COLUMNS),
-            Section("Say thank you", self.thanks, "table", rows.THANKS_COLUMNS),
-            Section("Worth winning back", self.winback, "table", rows.WINBACK_COLUMNS),
+            Section(
+                "Contact now", self.overdue, "people", (), None, "overdue", more.get("overdue", 0)
+            ),  # fmt: skip
+            Section(
+                "Due today",
+                self.due_today,
+                "people",
+                (),
+                None,
+                "due_today",
+                more.get("due_today", 0),
+            ),  # fmt: skip
+            Section(
+                f"Next {AGENDA_DAYS} days",
+                self.upcoming,
+                "dated",
+                rows.UPCOMING_COLUMNS,
+                None,
+                "upcoming",
+                more.get("upcoming", 0),
+            ),  # fmt: skip
+            Section(
+                "Too much contact: give them a rest",
+                self.noisy,
+                "table",
+                rows.NOISY_COLUMNS,
+                None,
+                "noisy",
+                more.get("noisy", 0),
+            ),  # fmt: skip
+            Section(
+                "Say thank you",
+                self.thanks,
+                "table",
+                rows.THANKS_COLUMNS,
+                None,
+                "thanks",
+                more.get("thanks", 0),
+            ),  # fmt: skip
+            Section(
+                "Worth winning back",
+                self.winback,
+                "table",
+                rows.WINBACK_COLUMNS,
+                None,
+                "winback",
+                more.get("winback", 0),
+            ),  # fmt: skip
             Section("Drafts waiting in the outbox", drafts, "lines", total=waiting),
             Section("Closures and occasions", self.coming(), "lines"),
-            Section("Files to fix", [{"what": str(p)} for p in self.problems], "lines"),
+            Section(
+                "Files to fix", problems, "lines", (), None, "problems", more.get("problems", 0)
+            ),  # fmt: skip
         ]
 
     def coming(self) -> list[dict[str, Any]]:
@@ -171,6 +238,8 @@ class Agenda:
                 out.extend(f"  {r['what']}\n" for r in s.rows)
             else:
                 out.append(_indent(render_table(s.rows, s.columns or dated_columns(s.rows), 78)))
+            if s.more:
+                out.append(f"  {s.more_text}\n")
         if len(out) == 1:
             out.append("\nNothing to do today.\n")
         return "".join(out)
@@ -186,41 +255,53 @@ def agenda(
     *,
     noisy: Sequence[Customer] | None = None,
     loyal: tuple[Sequence[Customer], Callable[[Customer], Visits]] | None = None,
+    limit: int | None = None,
 ) -> Agenda:
     """Return the daily digest for ``today``; ``occasions`` are the rows of the occasions in
     their lead time (``occasion_row``: counting their messages takes the templates).
 
     ``noisy`` and ``loyal`` are the customers (whole) the contact-cap rule and (with their
     days) the loyalty rule look at, when they are not ``customers``: the index hands briefs.
+    Each section keeps its first ``limit`` rows (default ``[agenda] rows``; 0: all) and
+    counts the rest in ``more``: a digest, where the reports list everyone.
     """
+    keep = config.agenda_rows if limit is None else limit
+    more: dict[str, int] = {}
+
+    def first(key: str, items: Sequence[T]) -> Sequence[T]:
+        if keep and len(items) > keep:
+            more[key] = len(items) - keep
+            return items[:keep]
+        return items
+
     loyal_ones, visits = (customers, loyalty.visits_of) if loyal is None else loyal
-    notes = leave_alone_notes(customers, config, today)
-    soon = [
-        u
-        for u in rhythm.upcoming(customers, config, today, AGENDA_DAYS)
-        if not (u.kind == "due" and u.day == today)
-    ]
+    soon = first(
+        "upcoming",
+        [
+            u
+            for u in rhythm.upcoming(customers, config, today, AGENDA_DAYS)
+            if not (u.kind == "due" and u.day == today)
+        ],
+    )
+    notes = leave_alone_notes({u.customer.location.path: u.customer for u in soon}.values(), config, today)  # fmt: skip
+    overdue = first("overdue", rhythm.overdue(customers, config, today))
+    due_today = first("due_today", rhythm.due_today(customers, config, today))
+    noisy_found = first("noisy", rhythm.noisy(customers if noisy is None else noisy, config, today))
+    thanks = first("thanks", loyalty.thanks(loyal_ones, config.loyalty, today, visits=visits))
+    lost = first("winback", loyalty.winback(customers, config.loyalty, today, kinds=config.kinds))
     return Agenda(
         today=today,
-        overdue=[rows.overdue_row(s, today) for s in rhythm.overdue(customers, config, today)],
-        due_today=[rows.overdue_row(s, today) for s in rhythm.due_today(customers, config, today)],
+        overdue=[rows.overdue_row(s, today) for s in overdue],
+        due_today=[rows.overdue_row(s, today) for s in due_today],
         upcoming=[rows.upcoming_row(u, today, notes.get(u.customer.id)) for u in soon],
-        noisy=[
-            rows.noisy_row(n)
-            for n in rhythm.noisy(customers if noisy is None else noisy, config, today)
-        ],
-        problems=list(problems),
-        thanks=[
-            rows.thanks_row(x)
-            for x in loyalty.thanks(loyal_ones, config.loyalty, today, visits=visits)
-        ],
-        winback=[
-            rows.winback_row(x)
-            for x in loyalty.winback(customers, config.loyalty, today, kinds=config.kinds)
-        ],
+        noisy=[rows.noisy_row(n) for n in noisy_found],
+        problems=list(first("problems", problems)),
+        thanks=[rows.thanks_row(x) for x in thanks],
+        winback=[rows.winback_row(x) for x in lost],
         drafts=list(drafts),
         closures=[notice_row(n) for n in closures.notices(config, today, AGENDA_DAYS)],
         occasions=list(occasions),
+        more=more,
     )
 
 
