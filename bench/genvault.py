@@ -155,7 +155,9 @@ def customer(n: int, rng: random.Random, imported: bool = False) -> tuple[str, s
     late = False
     if imported:
         late = rng.random() >= 0.5
-        last_seen = TODAY - timedelta(days=rng.randrange(100, 900) if late else rng.randrange(0, 20))
+        last_seen = TODAY - timedelta(
+            days=rng.randrange(100, 900) if late else rng.randrange(0, 20)
+        )
     else:
         last_seen = TODAY - timedelta(days=rng.randrange(0, 20) if rng.random() < 0.97 else 200)
     entries = rng.randrange(5, 31)

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from crm.cli import main
 from crm.cli.common import _complete_customers
 from tests.conftest import EXAMPLE
+from tests.test_help import loaded
 
 
 def complete(shell: str, words: str, cword: int, cwd: Path | None = None) -> str:
@@ -44,7 +45,7 @@ def test_empty_word_offers_every_customer() -> None:
 def name_commands() -> list[str]:
     """Return the commands whose NAME argument completes customers (show, log, set, ...)."""
     found = []
-    for name, command in sorted(main.commands.items()):
+    for name, command in sorted(loaded(main).items()):
         for param in command.params:
             if (
                 isinstance(param, click.Argument)

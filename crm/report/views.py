@@ -275,17 +275,18 @@ def agenda(
         return items
 
     loyal_ones, visits = (customers, loyalty.visits_of) if loyal is None else loyal
+    known = rhythm.states(customers, config, today)  # once, for the three lists that need them
     soon = first(
         "upcoming",
         [
             u
-            for u in rhythm.upcoming(customers, config, today, AGENDA_DAYS)
+            for u in rhythm.upcoming(customers, config, today, AGENDA_DAYS, known)
             if not (u.kind == "due" and u.day == today)
         ],
     )
     notes = leave_alone_notes({u.customer.location.path: u.customer for u in soon}.values(), config, today)  # fmt: skip
-    overdue = first("overdue", rhythm.overdue(customers, config, today))
-    due_today = first("due_today", rhythm.due_today(customers, config, today))
+    overdue = first("overdue", rhythm.overdue(customers, config, today, known))
+    due_today = first("due_today", rhythm.due_today(customers, config, today, known))
     noisy_found = first("noisy", rhythm.noisy(customers if noisy is None else noisy, config, today))
     thanks = first("thanks", loyalty.thanks(loyal_ones, config.loyalty, today, visits=visits))
     lost = first("winback", loyalty.winback(customers, config.loyalty, today, kinds=config.kinds))

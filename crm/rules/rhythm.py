@@ -205,35 +205,64 @@ def contact_state(customer: Customer, config: Config, today: date) -> ContactSta
     return result("due" if due == today else "ok", due)
 
 
-def overdue(customers: Iterable[Customer], config: Config, today: date) -> list[ContactState]:
-    """Return the customers to contact now, most overdue first (never contacted at the top)."""
-    states = (contact_state(c, config, today) for c in customers)
-    flagged = [s for s in states if s.flagged]
+def states(customers: Iterable[Customer], config: Config, today: date) -> list[ContactState]:
+    """Return every customer's contact state on ``today``: reports that need several of the
+    lists below compute them once and pass them on."""
+    return [contact_state(c, config, today) for c in customers]
+
+
+def overdue(
+    customers: Iterable[Customer],
+    config: Config,
+    today: date,
+    known: Sequence[ContactState] | None = None,
+) -> list[ContactState]:
+    """Return the customers to contact now, most overdue first (never contacted at the top).
+
+    ``known``: the states of ``customers`` (``states``), when the caller has them already.
+    """
+    found = states(customers, config, today) if known is None else known
+    flagged = [s for s in found if s.flagged]
     flagged.sort(key=lambda s: (s.due is not None, s.due or today, s.customer.name.casefold()))
     return flagged
 
 
-def due_today(customers: Iterable[Customer], config: Config, today: date) -> list[ContactState]:
-    """Return the customers whose contact is due exactly on ``today``."""
-    states = (contact_state(c, config, today) for c in customers)
-    return [s for s in states if s.state == "due"]
+def due_today(
+    customers: Iterable[Customer],
+    config: Config,
+    today: date,
+    known: Sequence[ContactState] | None = None,
+) -> list[ContactState]:
+    """Return the customers whose contact is due exactly on ``today`` (``known``: as ``overdue``)."""
+    found = states(customers, config, today) if known is None else known
+    return [s for s in found if s.state == "due"]
 
 
 def upcoming(
-    customers: Iterable[Customer], config: Config, today: date, days: int
+    customers: Iterable[Customer],
+    config: Config,
+    today: date,
+    days: int,
+    known: Sequence[ContactState] | None = None,
 ) -> list[Upcoming]:
-    """Return dates, follow-ups and due dates from ``today`` through ``days`` days ahead, by date."""
+    """Return dates, follow-ups and due dates from ``today`` through ``days`` days ahead, by date.
+
+    ``known``: the states of ``customers``, in their order, when the caller has them already.
+    """
     end = today + timedelta(days=days)
     items: list[Upcoming] = []
-    for c in customers:
+    for n, c in enumerate(customers):
         if c.status == "lost":
             continue
-        items.extend(i for i in _customer_dates(c, config, today) if i.day <= end)
+        state = None if known is None else known[n]
+        items.extend(i for i in _customer_dates(c, config, today, state) if i.day <= end)
     items.sort(key=lambda i: (i.day, i.at or time.min, i.customer.name.casefold(), i.kind))
     return items
 
 
-def _customer_dates(c: Customer, config: Config, today: date) -> Iterator[Upcoming]:
+def _customer_dates(
+    c: Customer, config: Config, today: date, state: ContactState | None = None
+) -> Iterator[Upcoming]:
     for d in c.important_dates():
         if d.yearly:
             first = today
@@ -263,7 +292,7 @@ def _customer_dates(c: Customer, config: Config, today: date) -> Iterator[Upcomi
             "Follow-up" if planned == planned_day(c) else f"Follow-up (planned {planned_day(c)})"
         )
         yield Upcoming(planned, c, "followup", label, at=at)
-    state = contact_state(c, config, today)
+    state = state or contact_state(c, config, today)
     # Away and snoozed customers are due again on the day they are back: say so in advance.
     waiting = ("ok", "due", "away", "snoozed", "closed")
     if state.state in waiting and state.due is not None and state.due != planned:
