@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from crm.cli import main
-from tests.conftest import REPO
+from tests.conftest import REPO, WriteVault
 
 TODAY = "2026-11-23"
 
@@ -387,3 +387,70 @@ def test_undecodable_bytes_in_a_name_are_a_usage_error() -> None:
 
 def test_search_accepts_today_like_every_report() -> None:
     assert crm("search", "garden", "--today", TODAY) == crm("search", "garden")
+
+
+def test_the_agenda_is_a_digest_of_twenty_rows_a_section(write_vault: WriteVault) -> None:
+    people = {
+        f"p{n:02d}.md": f"---\nname: Person {n:02d}\nfirst_name: P\nlast_contact: 2026-0{1 + n % 5}-10\n---\n"
+        for n in range(25)
+    }
+    root = write_vault({"crm.toml": '[defaults]\ncadence = "30d"\n', **people})
+    runner = CliRunner()
+
+    def agenda(*args: str) -> list[str]:
+        result = runner.invoke(
+            main, ["--vault", str(root), "agenda", "--today", "2026-11-23", *args]
+        )
+        assert (result.exit_code, result.stderr) == (0, "")
+        return result.stdout.splitlines()
+
+    lines = agenda()
+    assert lines[2] == "Contact now (25)"
+    assert sum(line.startswith("  Person ") for line in lines) == 20
+    assert lines[-1] == "  … and 5 more: crm overdue"
+    lines = agenda("--limit", "2")
+    assert lines[2:9] == [
+        "Contact now (25)",
+        "  NAME       LATE  REACH  LIKES",
+        "  Person 00  287d",
+        "    2026-01-10",
+        "  Person 05  287d",
+        "    2026-01-10",
+        "  … and 23 more: crm overdue",
+    ]
+    assert sum(line.startswith("  Person ") for line in agenda("--limit", "0")) == 25
+    result = runner.invoke(
+        main, ["--vault", str(root), "agenda", "--today", "2026-11-23", "--format", "json"]
+    )
+    found = json.loads(result.stdout)
+    assert (len(found["overdue"]), found["more"]["overdue"], found["more"]["upcoming"]) == (
+        20,
+        5,
+        0,
+    )
+    (root / "crm.toml").write_text('[defaults]\ncadence = "30d"\n[agenda]\nrows = 0\n')
+    assert sum(line.startswith("  Person ") for line in agenda()) == 25
+    (root / "crm.toml").write_text('[defaults]\ncadence = "30d"\n[agenda]\nrows = "many"\n')
+    result = runner.invoke(main, ["--vault", str(root), "check"])
+    assert (
+        "crm.toml: agenda.rows: 'many' is not a whole number of rows (0: all)"
+        in result.output + result.stderr
+    )
+    result = runner.invoke(
+        main,
+        [
+            "--vault",
+            str(root),
+            "overdue",
+            "--today",
+            "2026-11-23",
+            "--limit",
+            "2",
+            "--format",
+            "csv",
+        ],
+    )
+    assert [line.rsplit(",", 1)[0] for line in result.stdout.splitlines()[1:]] == [
+        "p00,Person 00,P,2026-02-09,287,False,2026-01-10,,30d,,287d,2026-01-10,,2026-01-10",
+        "p05,Person 05,P,2026-02-09,287,False,2026-01-10,,30d,,287d,2026-01-10,,2026-01-10",
+    ]

@@ -714,3 +714,62 @@ def test_an_index_locked_too_long_is_reported_once_on_stderr(
         expected.stdout,
         warning("index busy (database is locked)"),
     )
+
+
+GENERATED_DAYS = [date(2026, 11, 23), date(2026, 12, 10), date(2026, 6, 1), date(2025, 12, 15), date(2027, 3, 1)]  # fmt: skip
+GENERATED_REPORTS = [
+    ["overdue"],
+    ["overdue", "--limit", "3"],
+    ["upcoming", "--days", "400"],
+    ["noisy"],
+    ["agenda"],
+    ["agenda", "--limit", "0", "--format", "json"],
+    ["thanks"],
+    ["thanks", "--min-visits", "1", "--period", "30d"],
+    ["winback", "--min-value", "0"],
+    ["winback"],
+]
+
+
+@pytest.mark.parametrize("kind", ["bench", "imported"])
+def test_reports_on_generated_vaults_equal_a_plain_parse_after_edits(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bench's vault and the imported one (half overdue): index and plain parse agree on
+    every report, over days before, inside and after the logs, and after an edit, a deletion
+    and a rename."""
+    import subprocess
+    import sys
+
+    root = tmp_path / kind
+    genvault = Path(__file__).parent.parent / "bench" / "genvault.py"
+    extra = ["--imported"] if kind == "imported" else []
+    subprocess.run(
+        [sys.executable, str(genvault), "--count", "80", "--out", str(root), *extra], check=True
+    )
+    runner = CliRunner()
+
+    def both(days: list[date]) -> None:
+        for today in days:
+            for report in GENERATED_REPORTS:
+                args = ["--vault", str(root), *report, "--today", today.isoformat()]
+                monkeypatch.delenv("CRM_NO_INDEX", raising=False)
+                with_index = runner.invoke(main, args)
+                monkeypatch.setenv("CRM_NO_INDEX", "1")
+                plain = runner.invoke(main, args)
+                assert (plain.exit_code, plain.output) == (
+                    with_index.exit_code,
+                    with_index.output,
+                ), args
+
+    both(GENERATED_DAYS)
+    files = sorted(root.rglob("*.md"))
+    monkeypatch.delenv("CRM_NO_INDEX", raising=False)
+    logged = runner.invoke(
+        main,
+        ["--vault", str(root), "log", files[0].stem, "visit: a new cut", "--date", "2026-11-23"],
+    )
+    assert logged.exit_code == 0, logged.output
+    files[1].unlink()
+    files[2].rename(files[2].with_name("renamed.md"))
+    both([date(2026, 11, 23), date(2026, 6, 1)])
