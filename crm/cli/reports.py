@@ -192,7 +192,10 @@ def agenda_of(
     section, default ``[agenda] rows``)."""
     collection = session.collection
     customers = collection.candidates(
-        overdue=True, due_today=True, upcoming_days=views.AGENDA_DAYS, winback=True
+        overdue=True,
+        due_today=True,
+        upcoming_days=views.AGENDA_DAYS,
+        lost_worth=session.config.loyalty.winback_min_value,
     )
     from crm.outreach.outbox import waiting
 

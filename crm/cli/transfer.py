@@ -120,12 +120,8 @@ def winback(
       crm winback --min-value 500 --format json
     """
     config = session.config
-    # Worth winning back by crm.toml's value floor: those the index keeps; else everyone.
-    customers = (
-        session.collection.candidates(winback=True)
-        if min_value is None
-        else session.vault().customers
-    )
+    floor = config.loyalty.winback_min_value if min_value is None else min_value
+    customers = session.collection.candidates(lost_worth=floor)
     found = loyalty.winback(
         customers, config.loyalty, today, kinds=config.kinds, min_value=min_value
     )

@@ -184,16 +184,16 @@ class IndexBase:
         wanted = sorted(set(fids))
         found: list[Customer] = []
         db = self._db()
-        rest = "rest" if brief_on is None else "CASE WHEN newest > ?1 THEN rest END"
+        rest = "rest" if brief_on is None else "CASE WHEN newest > ? THEN rest END"
+        first = [] if brief_on is None else [brief_on]
         for start in range(0, len(wanted), 500):
             batch = wanted[start : start + 500]
-            marks = ",".join(f"?{n + 2}" for n in range(len(batch)))
             found.extend(
                 self._decode_row(fid, rel, head, more)
                 for fid, rel, head, more in db.execute(
                     f"SELECT fid, path, head, {rest} FROM files WHERE head IS NOT NULL "
-                    f"AND fid IN ({marks})",
-                    [brief_on or 0, *batch],
+                    f"AND fid IN ({','.join('?' * len(batch))})",
+                    [*first, *batch],
                 )
             )
         found.sort(key=lambda c: (c.name.casefold(), c.id))

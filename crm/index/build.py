@@ -176,9 +176,9 @@ def _write(
                 conn.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", batch)
         insert = (
             "INSERT INTO files (path, size, mtime_ns, cid, id_key, name_key, nick_key, head, rest, "
-            "problems, status, tracked, due, back, noisy_until, loyal_until, winback, newest, "
+            "problems, status, tracked, due, back, noisy_until, loyal_until, newest, "
             "value, visits, outreach) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         day, key = (
             (0, "") if blocks is None else (blocks.day.toordinal(), feed_key(config) + blocks.key)
@@ -204,7 +204,6 @@ def _write(
                     row.back,
                     row.noisy_until,
                     row.loyal_until,
-                    row.winback,
                     row.newest,
                     row.value,
                     row.visits,

@@ -66,7 +66,7 @@ class Collection:
         overdue: bool = False,
         due_today: bool = False,
         upcoming_days: int | None = None,
-        winback: bool = False,
+        lost_worth: float | None = None,
     ) -> list[Customer]:
         """Return every customer who may appear in the chosen reports on the collection's day
         (as briefs where the rhythm's rules allow: see ``Index.candidates``)."""
@@ -75,7 +75,7 @@ class Collection:
             overdue=overdue,
             due_today=due_today,
             upcoming_days=upcoming_days,
-            winback=winback,
+            lost_worth=lost_worth,
         )
 
     def noisy(self) -> list[Customer]:

@@ -62,7 +62,6 @@ class Row:
     back: int | None = None
     noisy_until: int | None = None
     loyal_until: int | None = None
-    winback: int = 0
     newest: int | None = None  # the newest contact entry's day: briefs hold on days from it on
     value: float | None = None
     visits: str | None = None  # the loyalty rules' days (``codec.encode_visits``)
@@ -85,7 +84,16 @@ def make_row(
     customer, problems = parse_path(path, root, date_order=config.date_order)
     encoded_problems = codec.encode_problems(problems)
     if customer is None:
-        return Row(rel, size, mtime_ns, None, None, None, None, encoded_problems)
+        return Row(
+            rel,
+            size,
+            mtime_ns,
+            cid=None,
+            head=None,
+            rest=None,
+            name=None,
+            problems=encoded_problems,
+        )
     c = customer
     r = rhythm.rhythm(c, config)
     marks: list[tuple[int, int]] = []
@@ -126,7 +134,6 @@ def make_row(
         back=None if back is None else back.toordinal(),
         noisy_until=None if noisy is None else noisy.toordinal(),
         loyal_until=None if loyal is None else loyal.toordinal(),
-        winback=int(loyalty.worth_winning_back(c, config.loyalty.winback_min_value)),
         newest=None if newest is None else newest.day.toordinal(),
         value=c.value,
         visits=codec.encode_visits(loyalty.visits_of(c)),

@@ -45,7 +45,6 @@ CREATE TABLE files (
     back INTEGER,
     noisy_until INTEGER,
     loyal_until INTEGER,
-    winback INTEGER NOT NULL DEFAULT 0,
     newest INTEGER,
     value REAL,
     visits TEXT,
@@ -60,7 +59,7 @@ CREATE INDEX files_due ON files (tracked, due);
 CREATE INDEX files_back ON files (tracked, back);
 CREATE INDEX files_noisy ON files (noisy_until);
 CREATE INDEX files_loyal ON files (loyal_until);
-CREATE INDEX files_winback ON files (winback);
+CREATE INDEX files_lost ON files (status, value) WHERE status = 'lost';
 CREATE INDEX files_problems ON files (fid) WHERE problems != '[]';
 CREATE TABLE marks (fid INTEGER NOT NULL, kind INTEGER NOT NULL, value INTEGER NOT NULL);
 CREATE INDEX marks_value ON marks (kind, value, fid);

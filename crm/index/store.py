@@ -107,7 +107,7 @@ class Index(IndexBase):
         overdue: bool = False,
         due_today: bool = False,
         upcoming_days: int | None = None,
-        winback: bool = False,
+        lost_worth: float | None = None,
     ) -> list[Customer]:
         """Return, in vault order, every customer who may appear in the chosen reports on ``today``.
 
@@ -152,9 +152,12 @@ class Index(IndexBase):
                         f"UNION SELECT fid FROM marks WHERE kind = {DAY} AND value BETWEEN ? AND ?",
                         [c.end.toordinal(), c.start.toordinal(), c.end.toordinal()],
                     )
-        if winback:
-            # With the threshold of crm.toml: the agenda's "Worth winning back".
-            fids |= self._fids("SELECT fid FROM files WHERE winback = 1")
+        if lost_worth is not None:
+            # Lost customers worth at least that much (``loyalty.worth_winning_back``).
+            fids |= self._fids(
+                "SELECT fid FROM files WHERE status = 'lost' AND COALESCE(value, 0) >= ?",
+                [lost_worth],
+            )
         return self._customers(fids, brief_on=t)
 
     @or_plain
@@ -195,10 +198,13 @@ class Index(IndexBase):
         t = today.toordinal()
         found: dict[Path, Visits] = {}
         fids = []
-        where = "loyal_until >= ?" if as_configured else "cid IS NOT NULL AND ? > 0"
-        for fid, rel, status, value, text in self._db().execute(
-            f"SELECT fid, path, status, value, visits FROM files WHERE {where}", (t,)
-        ):
+        query = "SELECT fid, path, status, value, visits FROM files WHERE "
+        rows = (
+            self._db().execute(query + "loyal_until >= ?", (t,))
+            if as_configured
+            else self._db().execute(query + "cid IS NOT NULL")
+        )
+        for fid, rel, status, value, text in rows:
             visits = codec.decode_visits(text)
             if judge(status, value, visits) is not None:
                 fids.append(fid)
