@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from crm.core.config import Config, LoyaltyConfig
 from crm.core.model import ContactCap, Customer, Interaction, Location, Span
-from crm.rules import loyalty, rhythm
+from crm.rules import cap, loyalty, rhythm
 
 HERE = Location(Path("x.md"), 1)
 START = date(2026, 1, 1)
@@ -38,10 +38,10 @@ def test_no_overload_after_noisy_until(
     c = Customer(
         "ana", "Ana", HERE, max_contacts=ContactCap(count, period), log=entries(kinds, offsets)
     )
-    until = rhythm.noisy_until(c, Config())
+    until = cap.noisy_until(c, Config())
     today = START + timedelta(days=later)
     if until is None or today > until:
-        assert rhythm.too_much_contact(c, Config(), today) is None
+        assert cap.too_much_contact(c, Config(), today) is None
 
 
 @settings(max_examples=150, deadline=None)

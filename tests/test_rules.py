@@ -21,7 +21,7 @@ from crm.core.dates import (
 )
 from crm.core.kinds import Kinds
 from crm.core.model import ContactCap, Customer, Location, PartialDate, Span
-from crm.rules import rhythm
+from crm.rules import cap, rhythm
 from crm.vault.parse import parse_bytes
 
 D = date.fromisoformat
@@ -349,22 +349,22 @@ def test_too_much_contact_counts_contact_and_broadcast_inside_the_trailing_perio
         "- 2026-11-30 call: booked\n"  # after today: a plan
     )
     c = customer("max_contacts: 2/30d\n", log)
-    found = rhythm.too_much_contact(c, Config(), D("2026-11-23"))
+    found = cap.too_much_contact(c, Config(), D("2026-11-23"))
     assert found is not None
     assert (found.count, found.since) == (4, D("2026-10-25"))
     assert [e.kind for e in found.entries] == ["email", "visit", "greeting", "call"]
-    assert rhythm.too_much_contact(c, Config(), D("2026-12-10")) is None
+    assert cap.too_much_contact(c, Config(), D("2026-12-10")) is None
 
 
 def test_default_cap_and_kind_classes_come_from_crm_toml() -> None:
     log = "- 2026-11-10 visit: cut\n- 2026-11-20 visit: color\n"
     c = customer("", log)
     cfg = config('[defaults]\nmax_contacts = "1/30d"\n')
-    found = rhythm.noisy([c], cfg, D("2026-11-23"))
+    found = cap.noisy([c], cfg, D("2026-11-23"))
     assert [(n.count, n.cap) for n in found] == [(2, ContactCap(1, Span(30, "d")))]
-    assert rhythm.noisy([c], Config(), D("2026-11-23")) == []
+    assert cap.noisy([c], Config(), D("2026-11-23")) == []
     quiet = config('[defaults]\nmax_contacts = "1/30d"\n[kinds]\nnote = ["Visit"]\n')
-    assert rhythm.noisy([c], quiet, D("2026-11-23")) == []
+    assert cap.noisy([c], quiet, D("2026-11-23")) == []
 
 
 @pytest.mark.parametrize(

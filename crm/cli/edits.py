@@ -159,7 +159,7 @@ def log(
 
 def _warn_over_cap(session: Session, path: Path, kind: str, today: date) -> None:
     """Say on stderr when the customer is over max_contacts: logged anyway, it happened."""
-    from crm.rules.rhythm import too_much_contact
+    from crm.rules.cap import too_much_contact
     from crm.vault.parse import parse_path
 
     config = session.config

@@ -25,7 +25,7 @@ from crm.cli.common import (
 from crm.core.model import STATUSES, Customer
 from crm.report import profile, rows, views
 from crm.report.render import Format, to_json
-from crm.rules import rhythm
+from crm.rules import cap, rhythm
 from crm.rules.filters import CustomerFilter
 from crm.rules.search import matches
 from crm.vault.logline import skipped_lines
@@ -176,7 +176,7 @@ def noisy(session: Session, limit: int | None, fmt: Format, today: date) -> None
       crm noisy
       crm noisy --today 2026-06-01 --format csv
     """
-    found = rhythm.noisy(session.collection.noisy(), session.config, today)
+    found = cap.noisy(session.collection.noisy(), session.config, today)
     emit_rows(
         [rows.noisy_row(n) for n in first(found, limit)],
         rows.NOISY_COLUMNS,
@@ -192,8 +192,6 @@ def agenda_of(
     section, default ``[agenda] rows``)."""
     collection = session.collection
     customers = collection.candidates(
-        overdue=True,
-        due_today=True,
         upcoming_days=views.AGENDA_DAYS,
         lost_worth=session.config.loyalty.winback_min_value,
     )
@@ -202,7 +200,9 @@ def agenda_of(
     problems = [*session.config_problems, *session.index().problems()]
     drafts = waiting(session.root / session.config.outreach.outbox)
     occasions = occasion_rows(session, today)
-    noisy, loyal = collection.noisy(), collection.loyal()
+    keep = session.config.agenda_rows if limit is None else limit
+    noisy, thanked = collection.noisy(), collection.thanked(limit=keep)
+    contact = collection.contact_lists(keep)
     found = views.agenda(
         customers,
         near(problems),
@@ -211,12 +211,14 @@ def agenda_of(
         drafts,
         occasions,
         noisy=noisy,
-        loyal=loyal,
-        limit=limit,
+        thanked=thanked,
+        contact=contact,
+        limit=keep,
     )
-    # Everyone its rows may name (for their links): the noisy and loyal ones too.
-    named = {c.location.path: c for c in [*loyal[0], *noisy, *customers]}
-    return found, list(named.values())
+    # Everyone its rows may name (for their links): the noisy, loyal and late ones too.
+    shown = [*contact[0].shown, *contact[1].shown]
+    named = [*(x.customer for x in thanked.shown), *(s.customer for s in shown), *noisy]
+    return found, list({c.location.path: c for c in [*named, *customers]}.values())
 
 
 @click.command()

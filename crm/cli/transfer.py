@@ -79,18 +79,9 @@ def thanks(
       crm thanks --period 6m --format csv
       crm thanks --limit 25
     """
-    customers, visits = session.collection.loyal(period, min_visits, min_value)
-    found = loyalty.thanks(
-        customers,
-        session.config.loyalty,
-        today,
-        period=period,
-        min_visits=min_visits,
-        min_value=min_value,
-        visits=visits,
-    )
+    found = session.collection.thanked(period, min_visits, min_value, limit or 0)
     emit_rows(
-        [rows.thanks_row(x) for x in first(found, limit)],
+        [rows.thanks_row(x) for x in found.shown],
         rows.THANKS_COLUMNS,
         fmt,
         "Everyone loyal has been thanked lately.",

@@ -181,22 +181,25 @@ class IndexBase:
         With ``brief_on`` (a day's ordinal), a customer with no contact entry after that day
         comes as a brief (``codec.decode_brief``): the rhythm's rules need no more of them.
         """
+        found = list(self._by_fid(fids, brief_on).values())
+        found.sort(key=lambda c: (c.name.casefold(), c.id))
+        return found
+
+    def _by_fid(self, fids: Iterable[int], brief_on: int | None = None) -> dict[int, Customer]:
+        """Return the customers of the rows ``fids`` by row id (see ``_customers``)."""
         wanted = sorted(set(fids))
-        found: list[Customer] = []
+        found: dict[int, Customer] = {}
         db = self._db()
         rest = "rest" if brief_on is None else "CASE WHEN newest > ? THEN rest END"
         first = [] if brief_on is None else [brief_on]
         for start in range(0, len(wanted), 500):
             batch = wanted[start : start + 500]
-            found.extend(
-                self._decode_row(fid, rel, head, more)
-                for fid, rel, head, more in db.execute(
-                    f"SELECT fid, path, head, {rest} FROM files WHERE head IS NOT NULL "
-                    f"AND fid IN ({','.join('?' * len(batch))})",
-                    [*first, *batch],
-                )
-            )
-        found.sort(key=lambda c: (c.name.casefold(), c.id))
+            for fid, rel, head, more in db.execute(
+                f"SELECT fid, path, head, {rest} FROM files JOIN parts USING (fid) "
+                f"WHERE fid IN ({','.join('?' * len(batch))})",
+                [*first, *batch],
+            ):
+                found[fid] = self._decode_row(fid, rel, head, more)
         return found
 
     def _all_fids(self) -> set[int]:

@@ -168,6 +168,7 @@ def _write(
             marks = ",".join("?" * len(batch))
             for table, column in (
                 ("files", "fid"),
+                ("parts", "fid"),
                 ("marks", "fid"),
                 ("fts_done", "fid"),
                 ("fts", "rowid"),
@@ -175,10 +176,10 @@ def _write(
             ):
                 conn.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", batch)
         insert = (
-            "INSERT INTO files (path, size, mtime_ns, cid, id_key, name_key, nick_key, head, rest, "
-            "problems, status, tracked, due, back, noisy_until, loyal_until, newest, "
-            "value, visits, outreach) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO files (path, size, mtime_ns, cid, id_key, name_key, nick_key, "
+            "problems, status, tracked, due, back, noisy_until, loyal_until, newest, last, "
+            "away_from, snooze, value, visits, outreach) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         day, key = (
             (0, "") if blocks is None else (blocks.day.toordinal(), feed_key(config) + blocks.key)
@@ -195,8 +196,6 @@ def _write(
                     None if row.cid is None else row.cid.casefold(),
                     None if row.name is None else row.name.casefold(),
                     None if row.nickname is None else row.nickname.casefold(),
-                    row.head,
-                    row.rest,
                     row.problems,
                     row.status,
                     row.tracked,
@@ -205,11 +204,19 @@ def _write(
                     row.noisy_until,
                     row.loyal_until,
                     row.newest,
+                    row.last,
+                    row.away_from,
+                    row.snooze,
                     row.value,
                     row.visits,
                     row.outreach,
                 ),
             ).lastrowid
+            if row.head is not None and row.rest is not None:
+                conn.execute(
+                    "INSERT INTO parts (fid, head, rest) VALUES (?, ?, ?)",
+                    (fid, row.head, row.rest),
+                )
             if row.marks:
                 conn.executemany(
                     "INSERT INTO marks (fid, kind, value) VALUES (?, ?, ?)",

@@ -20,7 +20,8 @@ from crm.core.model import Customer, Problem, Span
 from crm.index.build import open_index
 from crm.index.rows import FeedBlocks, Progress
 from crm.index.store import Index
-from crm.rules.loyalty import Visits, thanks_judge
+from crm.rules.loyalty import Loyal
+from crm.rules.rhythm import ContactState, Counted
 from crm.vault.load import Vault
 
 
@@ -82,18 +83,22 @@ class Collection:
         """Return the customers over their contact cap on the collection's day, whole."""
         return self.index().noisy(self.day())
 
-    def loyal(
+    def thanked(
         self,
         period: Span | None = None,
         min_visits: int | None = None,
         min_value: float | None = None,
-    ) -> tuple[list[Customer], Callable[[Customer], Visits]]:
-        """Return the customers ``loyalty.thanks`` may list on the collection's day (with crm.toml's
-        thresholds where these are None), and the days it reads of each."""
-        judge = thanks_judge(self.config.loyalty, self.day(), period, min_visits, min_value)
-        return self.index().loyal(
-            self.day(), judge, as_configured=min_visits is None and min_value is None
+        limit: int = 0,
+    ) -> Counted[Loyal]:
+        """Return the first ``limit`` (0: all) of ``loyalty.thanks`` on the collection's day
+        (crm.toml's thresholds where these are None), and how many it lists."""
+        return self.index().thanked(
+            self.day(), self.config.loyalty, period, min_visits, min_value, limit
         )
+
+    def contact_lists(self, limit: int) -> tuple[Counted[ContactState], Counted[ContactState]]:
+        """Return the first ``limit`` (0: all) of "Contact now" and "Due today", and their sizes."""
+        return self.index().contact_lists(self.day(), limit)
 
     def index(self, *, rebuild: bool = False, blocks: FeedBlocks | None = None) -> Index:
         """Return the vault's index, brought up to date once (again with ``rebuild``).

@@ -17,7 +17,7 @@ from typing import Any
 from crm.core.config import Config
 from crm.core.model import Customer
 from crm.index import codec
-from crm.rules import loyalty, rhythm
+from crm.rules import cap, loyalty, rhythm
 from crm.vault.parse import parse_path
 
 # Below this many changed files a process pool costs more than it saves.
@@ -63,6 +63,9 @@ class Row:
     noisy_until: int | None = None
     loyal_until: int | None = None
     newest: int | None = None  # the newest contact entry's day: briefs hold on days from it on
+    last: int | None = None  # the rhythm's last contact day, when tracked (a later one is a plan)
+    away_from: int | None = None
+    snooze: int | None = None
     value: float | None = None
     visits: str | None = None  # the loyalty rules' days (``codec.encode_visits``)
     outreach: str | None = None  # the cap and the outreach days, when it can be over the cap
@@ -113,11 +116,11 @@ def make_row(
     is_tracked = rhythm.tracked(c, config)
     if is_tracked and r.last is not None:
         marks.append((LAST, r.last.day.toordinal()))
-    noisy = rhythm.noisy_until(c, config)
+    noisy = cap.noisy_until(c, config)
     loyal = loyalty.loyal_until(c, config.loyalty)
     newest = rhythm.newest_contact(c, config.kinds)
     head, rest = codec.encode_parts(c, newest)
-    cap = rhythm.cap_of(c, config)
+    limit = cap.cap_of(c, config)
     return Row(
         path=rel,
         size=size,
@@ -135,11 +138,14 @@ def make_row(
         noisy_until=None if noisy is None else noisy.toordinal(),
         loyal_until=None if loyal is None else loyal.toordinal(),
         newest=None if newest is None else newest.day.toordinal(),
+        last=r.last.day.toordinal() if is_tracked and r.last is not None else None,
+        away_from=None if c.away is None else c.away.start.toordinal(),
+        snooze=None if c.snooze_until is None else c.snooze_until.toordinal(),
         value=c.value,
         visits=codec.encode_visits(loyalty.visits_of(c)),
         outreach=None
-        if noisy is None or cap is None
-        else codec.encode_outreach(cap, rhythm.outreach_days(c, config)),
+        if noisy is None or limit is None
+        else codec.encode_outreach(limit, cap.outreach_days(c, config)),
         marks=tuple(sorted(set(marks))),
         block=None if blocks is None else _block(c, config, blocks),
     )

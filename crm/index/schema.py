@@ -19,7 +19,7 @@ from pathlib import Path
 from crm import __version__
 from crm.core.config import Config
 
-SCHEMA = 10
+SCHEMA = 11
 INDEX_DIR = ".crm"
 INDEX_NAME = "index.sqlite"
 # The meta key of a token each rebuild writes: a reader notices when the index was rebuilt under it.
@@ -36,8 +36,6 @@ CREATE TABLE files (
     id_key TEXT,
     name_key TEXT,
     nick_key TEXT,
-    head TEXT,
-    rest TEXT,
     problems TEXT NOT NULL,
     status TEXT,
     tracked INTEGER NOT NULL DEFAULT 0,
@@ -46,6 +44,9 @@ CREATE TABLE files (
     noisy_until INTEGER,
     loyal_until INTEGER,
     newest INTEGER,
+    last INTEGER,
+    away_from INTEGER,
+    snooze INTEGER,
     value REAL,
     visits TEXT,
     outreach TEXT
@@ -61,6 +62,8 @@ CREATE INDEX files_noisy ON files (noisy_until);
 CREATE INDEX files_loyal ON files (loyal_until);
 CREATE INDEX files_lost ON files (status, value) WHERE status = 'lost';
 CREATE INDEX files_problems ON files (fid) WHERE problems != '[]';
+CREATE INDEX files_last ON files (last) WHERE last IS NOT NULL;
+CREATE TABLE parts (fid INTEGER PRIMARY KEY, head TEXT NOT NULL, rest TEXT NOT NULL);
 CREATE TABLE marks (fid INTEGER NOT NULL, kind INTEGER NOT NULL, value INTEGER NOT NULL);
 CREATE INDEX marks_value ON marks (kind, value, fid);
 CREATE INDEX marks_fid ON marks (fid);
@@ -219,7 +222,7 @@ def prepare(conn: sqlite3.Connection, config: Config, rebuild: bool) -> str | No
             if any(have.get(k) != want[k] for k in ("schema", "crm", "code"))
             else "crm.toml changed"
         )
-        for name in ("meta", "files", "marks", "fts_done", "fts", "blocks"):
+        for name in ("meta", "files", "parts", "marks", "fts_done", "fts", "blocks"):
             conn.execute(f"DROP TABLE IF EXISTS {name}")
         for statement in TABLES.split(";"):
             if statement.strip():

@@ -17,25 +17,19 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from crm.core.closures import reopens
 from crm.core.config import Config
 from crm.core.model import Address, Customer, Problem
 from crm.index import codec
-from crm.index.base import IndexBase, Replaced, or_plain
+from crm.index.base import Replaced, or_plain
+from crm.index.reports import Reports
 from crm.index.rows import (
-    DAY,
-    LAST,
-    MMDD,
     BlockRenderer,
     FeedBlocks,
 )
 from crm.index.schema import build_of, feed_key
-from crm.rules.loyalty import Visits, visits_of
-from crm.rules.rhythm import over_cap
 from crm.rules.search import haystack
 from crm.vault.files import path_key
 from crm.vault.load import Vault, assemble
@@ -53,14 +47,18 @@ INSERT_BLOCK = (
 StoredBlock = tuple[str, bool, bytes]
 
 
-class Index(IndexBase):
+class Index(Reports):
     """An up-to-date view of one vault, answered from the index (or from a plain parse)."""
 
     @or_plain
     def vault(self) -> Vault:
         """Return every customer and problem, exactly as ``load_vault`` would."""
         if self._vault is None:
-            rows = self._db().execute("SELECT path, head, rest, problems FROM files").fetchall()
+            rows = (
+                self._db()
+                .execute("SELECT path, head, rest, problems FROM files LEFT JOIN parts USING (fid)")
+                .fetchall()
+            )
             rows.sort(key=lambda r: path_key(r[0]))
             parsed = (self._decode(*row) for row in rows)
             self._vault = assemble(self.root, parsed, self.scan_problems)
@@ -98,118 +96,6 @@ class Index(IndexBase):
             return len(self._vault.customers)
         (n,) = self._db().execute("SELECT COUNT(*) FROM files WHERE cid IS NOT NULL").fetchone()
         return int(n)
-
-    @or_plain
-    def candidates(
-        self,
-        today: date,
-        *,
-        overdue: bool = False,
-        due_today: bool = False,
-        upcoming_days: int | None = None,
-        lost_worth: float | None = None,
-    ) -> list[Customer]:
-        """Return, in vault order, every customer who may appear in the chosen reports on ``today``.
-
-        A superset: the reports still decide with ``crm.rules``, so their results are
-        exactly those over the whole vault. Each question is one indexed query. Customers come
-        as briefs where the rhythm's rules allow (``codec.decode_brief``): enough for these
-        reports, not for the loyalty or contact-cap rules (see ``noisy`` and ``loyal``).
-        """
-        if self._vault is not None:
-            return list(self._vault.customers)
-        t = today.toordinal()
-        fids: set[int] = set()
-        if overdue or due_today or upcoming_days is not None:
-            # A contact entry after today is a plan: the stored due date is not yet today's.
-            fids |= self._fids(f"SELECT fid FROM marks WHERE kind = {LAST} AND value > ?", [t])
-        if overdue:
-            fids |= self._fids(
-                "SELECT fid FROM files WHERE tracked = 1 AND (due IS NULL OR due < ?)", [t]
-            )
-        if due_today:
-            fids |= self._fids(f"SELECT fid FROM marks WHERE kind = {DAY} AND value = ?", [t])
-        if upcoming_days is not None:
-            end = today + timedelta(days=upcoming_days)
-            if upcoming_days >= 366:
-                fids |= self._all_fids()
-            else:
-                mmdd = ",".join(map(str, sorted(_month_days(today, end))))
-                fids |= self._fids(
-                    f"SELECT fid FROM marks WHERE kind = {MMDD} AND value IN ({mmdd}) "
-                    f"UNION SELECT fid FROM marks WHERE kind = {DAY} AND value BETWEEN ? AND ?",
-                    [t, end.toordinal()],
-                )
-        if (due_today or upcoming_days is not None) and self.config is not None:
-            # A closure moves the reach-outs and follow-ups inside it to the day it reopens,
-            # and while it lasts whoever is late waits for that day: on and before it,
-            # everyone due by its end, or with a dated plan inside it, may show.
-            last = today + timedelta(days=upcoming_days or 0)
-            for c in self.config.closures:
-                if today <= reopens(c, self.config.closures) <= last:
-                    fids |= self._fids(
-                        "SELECT fid FROM files WHERE tracked = 1 AND (due IS NULL OR due <= ?) "
-                        f"UNION SELECT fid FROM marks WHERE kind = {DAY} AND value BETWEEN ? AND ?",
-                        [c.end.toordinal(), c.start.toordinal(), c.end.toordinal()],
-                    )
-        if lost_worth is not None:
-            # Lost customers worth at least that much (``loyalty.worth_winning_back``).
-            fids |= self._fids(
-                "SELECT fid FROM files WHERE status = 'lost' AND COALESCE(value, 0) >= ?",
-                [lost_worth],
-            )
-        return self._customers(fids, brief_on=t)
-
-    @or_plain
-    def noisy(self, today: date) -> list[Customer]:
-        """Return, in vault order and whole, the customers over their contact cap on ``today``.
-
-        The stored outreach days decide (``rhythm.over_cap``, the test ``too_much_contact``
-        makes), so only those customers are decoded; the report then runs the rule itself.
-        """
-        if self._vault is not None:
-            return list(self._vault.customers)
-        found = set()
-        for fid, text in self._db().execute(
-            "SELECT fid, outreach FROM files WHERE noisy_until >= ? AND status IS NOT 'lost'",
-            (today.toordinal(),),
-        ):
-            cap, days = codec.decode_outreach(text)
-            if over_cap(days, cap, today):
-                found.add(fid)
-        return self._customers(found)
-
-    @or_plain
-    def loyal(
-        self,
-        today: date,
-        judge: Callable[[str, float | None, Visits], object],
-        *,
-        as_configured: bool = True,
-    ) -> tuple[list[Customer], Callable[[Customer], Visits]]:
-        """Return the customers ``judge`` (``loyalty.thanks_judge``) accepts, as briefs, and
-        their stored days for ``loyalty.thanks``: whoever it refuses is never decoded.
-
-        ``as_configured``: the judge uses crm.toml's thresholds, so only the customers who can
-        be loyal by them on ``today`` need asking.
-        """
-        if self._vault is not None:
-            return list(self._vault.customers), visits_of
-        t = today.toordinal()
-        found: dict[Path, Visits] = {}
-        fids = []
-        query = "SELECT fid, path, status, value, visits FROM files WHERE "
-        rows = (
-            self._db().execute(query + "loyal_until >= ?", (t,))
-            if as_configured
-            else self._db().execute(query + "cid IS NOT NULL")
-        )
-        for fid, rel, status, value, text in rows:
-            visits = codec.decode_visits(text)
-            if judge(status, value, visits) is not None:
-                fids.append(fid)
-                found[self.root / rel] = visits
-        return self._customers(fids, brief_on=t), (lambda c: found[c.location.path])
 
     @or_plain
     def named(self, name: str) -> list[Customer]:
@@ -270,7 +156,7 @@ class Index(IndexBase):
             for start in range(0, len(missing), 500):
                 batch = missing[start : start + 500]
                 for fid, rel, head, rest in db.execute(
-                    "SELECT fid, path, head, rest FROM files "
+                    "SELECT fid, path, head, rest FROM files JOIN parts USING (fid) "
                     f"WHERE fid IN ({','.join('?' * len(batch))})",
                     batch,
                 ).fetchall():
@@ -332,7 +218,7 @@ class Index(IndexBase):
             rows: list[tuple[Any, ...]] = []
             with self._snapshot():
                 found = db.execute(
-                    "SELECT fid, path, head, rest FROM files "
+                    "SELECT fid, path, head, rest FROM files JOIN parts USING (fid) "
                     f"WHERE fid IN ({','.join('?' * len(batch))})",
                     batch,
                 ).fetchall()
@@ -388,15 +274,3 @@ class Facets:
 def facets(c: Customer) -> Facets:
     """Return what the feed's filters look at in ``c``."""
     return Facets(c.tags, c.segment, c.status, c.company, c.address)
-
-
-def _month_days(start: date, end: date) -> set[int]:
-    """Return month*100+day of every day in [start, end], with Feb 29 when it is observed then."""
-    found = set()
-    day = start
-    while day <= end:
-        found.add(day.month * 100 + day.day)
-        day += timedelta(days=1)
-    if 228 in found or 301 in found:
-        found.add(229)
-    return found

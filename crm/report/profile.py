@@ -11,7 +11,7 @@ from crm.core.kinds import NO_KIND
 from crm.core.model import Address, Customer, Interaction, Relative
 from crm.report import rows
 from crm.report.render import cell, to_csv
-from crm.rules import rhythm
+from crm.rules import cap, rhythm
 from crm.vault.syntax import notes, open_tasks
 
 # The layout of crm show's field lines; a labelled field of the table not named here follows.
@@ -81,7 +81,7 @@ def profile_json(c: Customer, config: Config, today: date, skipped: int = 0) -> 
     ``skipped`` is how many lines of the file's Log could not be read (``crm check`` names them).
     """
     state = rhythm.contact_state(c, config, today)
-    noisy = rhythm.too_much_contact(c, config, today)
+    noisy = cap.too_much_contact(c, config, today)
     todo = planned(c, today)
     return {
         **rows.customer_row(c),
@@ -179,7 +179,7 @@ def profile_text(
         out.extend(_line("snoozed until", str(c.snooze_until)))
     if c.max_contacts is not None:
         out.extend(_line("max contacts", str(c.max_contacts)))
-    noisy = rhythm.too_much_contact(c, config, today)
+    noisy = cap.too_much_contact(c, config, today)
     if noisy is not None:
         out.extend(
             _line("too much", f"{noisy.count} since {noisy.since}, over {noisy.cap}: give a rest")

@@ -78,9 +78,8 @@ def table(rows: Sequence[Row], columns: Sequence[Column], width: int = 80) -> st
     if not rows:
         return ""
     cells = [[cell(row.get(c.key)) for c in columns] for row in rows]
-    widths = [
-        max(width_of(c.heading), *(width_of(r[i]) for r in cells)) for i, c in enumerate(columns)
-    ]
+    sizes = [[width_of(v) for v in r] for r in cells]  # once per cell: big reports are long
+    widths = [max(width_of(c.heading), *(r[i] for r in sizes)) for i, c in enumerate(columns)]
     excess = sum(widths) + 2 * (len(columns) - 1) - width
     for i in sorted(range(len(columns)), key=lambda i: -widths[i]):
         if excess <= 0:
@@ -91,13 +90,14 @@ def table(rows: Sequence[Row], columns: Sequence[Column], width: int = 80) -> st
             if cut > 0:
                 widths[i] -= cut
                 excess -= cut
-    lines = [_line([c.heading for c in columns], widths)]
-    lines += [_line(r, widths) for r in cells]
+    headings = [c.heading for c in columns]
+    lines = [_line(headings, [width_of(h) for h in headings], widths)]
+    lines += [_line(r, size, widths) for r, size in zip(cells, sizes, strict=True)]
     return "\n".join(lines) + "\n"
 
 
-def _line(values: Sequence[str], widths: Sequence[int]) -> str:
-    return "  ".join(_fit(v, w) for v, w in zip(values, widths, strict=True)).rstrip()
+def _line(values: Sequence[str], sizes: Sequence[int], widths: Sequence[int]) -> str:
+    return "  ".join(map(_fit, values, sizes, widths)).rstrip()
 
 
 def width_of(text: str) -> int:
@@ -110,13 +110,16 @@ def width_of(text: str) -> int:
     )
 
 
-def _fit(text: str, width: int) -> str:
-    """Return ``text`` padded to ``width`` columns, or cut with '…' when it is wider."""
-    if width_of(text) > width:
-        while text and width_of(text) > width - 1:
+def _fit(text: str, size: int, width: int) -> str:
+    """Return ``text`` (``size`` columns wide) padded to ``width`` columns, or cut with '…'
+    when it is wider."""
+    if size > width:
+        while text and size > width - 1:
+            size -= width_of(text[-1])
             text = text[:-1]
         text += "…"
-    return text + " " * (width - width_of(text))
+        size += 1
+    return text + " " * (width - size)
 
 
 PROBLEM_COLUMNS = (

@@ -10,8 +10,9 @@ from crm.core.kinds import NO_KIND
 from crm.core.model import Customer, Interaction
 from crm.report.render import Column
 from crm.rules.audience import PHONE_CHANNELS, channel_for
+from crm.rules.cap import Noisy
 from crm.rules.loyalty import Lost, Loyal, ago
-from crm.rules.rhythm import CUSTOMER_SINCE, ContactState, Noisy, Upcoming
+from crm.rules.rhythm import CUSTOMER_SINCE, ContactState, Upcoming
 
 LIST_COLUMNS = (
     Column("id", "ID"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal, NamedTuple, TypeVar
@@ -12,8 +12,7 @@ from crm.core.model import Customer, Problem
 from crm.report import rows
 from crm.report.render import Column, cell, problem_rows, to_csv
 from crm.report.render import table as render_table
-from crm.rules import closures, loyalty, rhythm
-from crm.rules.loyalty import Visits
+from crm.rules import cap, closures, loyalty, rhythm
 
 AGENDA_DAYS = 14
 T = TypeVar("T")
@@ -254,28 +253,30 @@ def agenda(
     occasions: Sequence[dict[str, Any]] = (),
     *,
     noisy: Sequence[Customer] | None = None,
-    loyal: tuple[Sequence[Customer], Callable[[Customer], Visits]] | None = None,
+    thanked: rhythm.Counted[loyalty.Loyal] | None = None,
+    contact: tuple[rhythm.Counted[rhythm.ContactState], rhythm.Counted[rhythm.ContactState]]
+    | None = None,
     limit: int | None = None,
 ) -> Agenda:
     """Return the daily digest for ``today``; ``occasions`` are the rows of the occasions in
     their lead time (``occasion_row``: counting their messages takes the templates).
 
-    ``noisy`` and ``loyal`` are the customers (whole) the contact-cap rule and (with their
-    days) the loyalty rule look at, when they are not ``customers``: the index hands briefs.
     Each section keeps its first ``limit`` rows (default ``[agenda] rows``; 0: all) and
-    counts the rest in ``more``: a digest, where the reports list everyone.
+    counts the rest in ``more``: a digest, where the reports list everyone. ``noisy`` (whole
+    customers), ``thanked`` and ``contact`` ("Contact now" and "Due today"), cut to ``limit``,
+    are what the index found, when ``customers`` are its briefs; else they come from
+    ``customers``.
     """
     keep = config.agenda_rows if limit is None else limit
     more: dict[str, int] = {}
 
-    def first(key: str, items: Sequence[T]) -> Sequence[T]:
-        if keep and len(items) > keep:
-            more[key] = len(items) - keep
-            return items[:keep]
-        return items
+    def first(key: str, items: Sequence[T] | rhythm.Counted[T]) -> Sequence[T]:
+        found = items if isinstance(items, rhythm.Counted) else rhythm.counted(items, keep)
+        if found.total > len(found.shown):
+            more[key] = found.total - len(found.shown)
+        return found.shown
 
-    loyal_ones, visits = (customers, loyalty.visits_of) if loyal is None else loyal
-    known = rhythm.states(customers, config, today)  # once, for the three lists that need them
+    known = None if contact is not None else rhythm.states(customers, config, today)
     soon = first(
         "upcoming",
         [
@@ -285,10 +286,15 @@ def agenda(
         ],
     )
     notes = leave_alone_notes({u.customer.location.path: u.customer for u in soon}.values(), config, today)  # fmt: skip
-    overdue = first("overdue", rhythm.overdue(customers, config, today, known))
-    due_today = first("due_today", rhythm.due_today(customers, config, today, known))
-    noisy_found = first("noisy", rhythm.noisy(customers if noisy is None else noisy, config, today))
-    thanks = first("thanks", loyalty.thanks(loyal_ones, config.loyalty, today, visits=visits))
+    if contact is None:
+        overdue = first("overdue", rhythm.overdue(customers, config, today, known))
+        due_today = first("due_today", rhythm.due_today(customers, config, today, known))
+    else:
+        overdue, due_today = first("overdue", contact[0]), first("due_today", contact[1])
+    noisy_found = first("noisy", cap.noisy(customers if noisy is None else noisy, config, today))
+    if thanked is None:
+        thanked = rhythm.counted(loyalty.thanks(customers, config.loyalty, today), keep)
+    thanks = first("thanks", thanked)
     lost = first("winback", loyalty.winback(customers, config.loyalty, today, kinds=config.kinds))
     return Agenda(
         today=today,

@@ -20,8 +20,8 @@ from crm.core.dates import add_span
 from crm.core.model import Customer, Span
 from crm.core.occasions import Occasion
 from crm.rules import loyalty, rhythm
+from crm.rules.cap import in_cap_period, outreach
 from crm.rules.filters import CustomerFilter
-from crm.rules.rhythm import in_cap_period, outreach
 
 # The reasons, in the order the rules ask; the summary and --explain print these names.
 REASONS = (

@@ -18,7 +18,8 @@ from crm.core.config import LoyaltyConfig
 from crm.core.dates import add_span
 from crm.core.kinds import Kinds
 from crm.core.model import Customer, Span
-from crm.rules.rhythm import INACTIVE, at_most_days, busiest, is_active, last_contact
+from crm.rules.cap import at_most_days, busiest
+from crm.rules.rhythm import INACTIVE, is_active, last_contact
 
 LOYAL_KINDS = ("visit", "purchase")
 THANKS_KINDS = ("thanks", "gift", "card")
@@ -133,6 +134,12 @@ def thanks_judge(
     return judge
 
 
+def thanks_key(visits: int, value: float | None, name: str) -> tuple[int, float, str]:
+    """Return where a loyal customer stands in ``thanks``: most visits, then value, then name
+    (``name`` case-folded)."""
+    return (-visits, -(value or 0), name)
+
+
 def thanks(
     customers: Iterable[Customer],
     settings: LoyaltyConfig,
@@ -153,7 +160,7 @@ def thanks(
         for c in customers
         if (judged := judge(c.status, c.value, visits(c))) is not None
     ]
-    found.sort(key=lambda x: (-x.visits, -(x.customer.value or 0), x.customer.name.casefold()))
+    found.sort(key=lambda x: thanks_key(x.visits, x.customer.value, x.customer.name.casefold()))
     return found
 
 

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
-from crm.core.closures import closure_on, moved, reopens
+from crm.core.closures import Closure, closure_on, moved, reopens
 from crm.core.config import Config
 from crm.core.dates import add_span, next_occurrence, years_since
 from crm.core.kinds import Kinds
-from crm.core.model import ContactCap, Customer, Interaction, PartialDate, Span
+from crm.core.model import Away, Customer, Interaction, PartialDate, Span
 
+T = TypeVar("T")
 INACTIVE = ("lost", "paused")
-_MOST_DAYS = {"d": 1, "w": 7, "m": 31, "y": 366}
 State = Literal[
     "overdue", "never", "due", "ok", "snoozed", "away", "closed", "inactive", "untracked"
 ]
@@ -58,6 +57,19 @@ class ContactState:
 
 
 @dataclass(frozen=True, slots=True)
+class Counted(Generic[T]):
+    """The first rows of a list a digest shows, and how long the whole list is."""
+
+    shown: list[T]
+    total: int
+
+
+def counted(items: Sequence[T], limit: int) -> Counted[T]:
+    """Return the first ``limit`` of ``items`` (0: all) and how many there are."""
+    return Counted(list(items[:limit] if limit else items), len(items))
+
+
+@dataclass(frozen=True, slots=True)
 class Upcoming:
     """One dated thing coming up for a customer."""
 
@@ -67,17 +79,6 @@ class Upcoming:
     label: str
     age: int | None = None
     at: time | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Noisy:
-    """A customer contacted more often than their cap allows."""
-
-    customer: Customer
-    count: int
-    cap: ContactCap
-    since: date
-    entries: tuple[Interaction, ...]
 
 
 def is_contact(entry: Interaction, kinds: Kinds) -> bool:
@@ -175,9 +176,21 @@ def contact_state(customer: Customer, config: Config, today: date) -> ContactSta
         return result("inactive", r.due)
     if r.cadence is None:
         return result("untracked", None)
-    due = r.due
-    closures = config.closures
-    away = customer.away
+    return result(*decide(r.due, customer.away, customer.snooze_until, config.closures, today))
+
+
+def decide(
+    due: date | None,
+    away: Away | None,
+    snooze: date | None,
+    closures: Sequence[Closure],
+    today: date,
+) -> tuple[State, date | None]:
+    """Return the state and due day of an active customer with a cadence on ``today``, from
+    plain values: the rhythm's due day, their away period, snooze and the closures.
+
+    ``contact_state`` asks it for every customer; the index asks it with stored columns.
+    """
     if away is not None:
         back = away.end + timedelta(days=1)
         # A due date inside the period, or one missed before a period that has begun, restarts
@@ -185,24 +198,29 @@ def contact_state(customer: Customer, config: Config, today: date) -> ContactSta
         if due is not None and due <= away.end and (away.start <= due or away.start <= today):
             due = back
         if away.start <= today <= away.end:
-            return result("away", moved(due or back, closures))
-    snooze = customer.snooze_until
+            return "away", moved(due or back, closures)
     if snooze is not None and due is not None and due < snooze:
         due = snooze  # "remind me on that day": lateness counts from the end of the snooze
     if snooze is not None and snooze > today:
-        return result("snoozed", moved(due or snooze, closures))
+        return "snoozed", moved(due or snooze, closures)
     # A reach-out that falls inside a closure moves to the first open day after it.
     due = None if due is None else moved(due, closures)
     closed = closure_on(today, closures)
     if closed is not None and (due is None or due <= today):
         # While the business is closed nobody is due, not even a first contact; whoever was
         # late already is late again, as late, the day it opens.
-        return result("closed", reopens(closed, closures))
+        return "closed", reopens(closed, closures)
     if due is None:
-        return result("never", None)
+        return "never", None
     if due < today:
-        return result("overdue", due)
-    return result("due" if due == today else "ok", due)
+        return "overdue", due
+    return ("due" if due == today else "ok"), due
+
+
+def overdue_key(due: date | None, name: str, today: date) -> tuple[bool, date, str]:
+    """Return where a flagged customer stands in "Contact now": never contacted first, then the
+    most overdue, then by name (``name`` case-folded)."""
+    return (due is not None, due or today, name)
 
 
 def states(customers: Iterable[Customer], config: Config, today: date) -> list[ContactState]:
@@ -223,7 +241,7 @@ def overdue(
     """
     found = states(customers, config, today) if known is None else known
     flagged = [s for s in found if s.flagged]
-    flagged.sort(key=lambda s: (s.due is not None, s.due or today, s.customer.name.casefold()))
+    flagged.sort(key=lambda s: overdue_key(s.due, s.customer.name.casefold(), today))
     return flagged
 
 
@@ -301,91 +319,3 @@ def _customer_dates(
 
 def _partial(day: date) -> PartialDate:
     return PartialDate(day.month, day.day, day.year)
-
-
-def outreach(customer: Customer, config: Config) -> Iterator[Interaction]:
-    """Return the log entries that count toward ``max_contacts`` (contact and broadcast kinds)."""
-    kinds = config.kinds
-    return (i for i in customer.log if i.done and kinds.counts(i.kind))
-
-
-def cap_of(customer: Customer, config: Config) -> ContactCap | None:
-    """Return the customer's contact cap: their own ``max_contacts``, else the default."""
-    return customer.max_contacts or config.default_max_contacts
-
-
-def outreach_days(customer: Customer, config: Config) -> list[date]:
-    """Return the days of the outreach entries, sorted: today-independent, the index stores them."""
-    return sorted(i.day for i in outreach(customer, config))
-
-
-def in_cap_period(
-    customer: Customer, config: Config, today: date
-) -> tuple[ContactCap, date, tuple[Interaction, ...]] | None:
-    """Return the customer's cap, the first day of its trailing period up to ``today``, and the
-    outreach entries inside it by day; None when no cap applies."""
-    cap = cap_of(customer, config)
-    if cap is None:
-        return None
-    since = add_span(today, cap.period, -1)
-    inside = (i for i in outreach(customer, config) if since < i.day <= today)
-    return cap, since + timedelta(days=1), tuple(sorted(inside, key=lambda i: i.day))
-
-
-def over_cap(days: Sequence[date], cap: ContactCap, today: date) -> bool:
-    """Return True when more of the sorted outreach ``days`` than the cap allows fall inside its
-    trailing period up to ``today``: what ``too_much_contact`` finds, from the days alone."""
-    since = add_span(today, cap.period, -1)
-    inside = bisect.bisect_right(days, today) - bisect.bisect_right(days, since)
-    return inside > cap.count
-
-
-def too_much_contact(customer: Customer, config: Config, today: date) -> Noisy | None:
-    """Return the overload when outreach in the trailing period exceeds the cap, else None."""
-    window = in_cap_period(customer, config, today)
-    if window is None or len(window[2]) <= window[0].count:
-        return None
-    cap, first, entries = window
-    return Noisy(customer, len(entries), cap, first, entries)
-
-
-def noisy(customers: Iterable[Customer], config: Config, today: date) -> list[Noisy]:
-    """Return every customer contacted more than their cap allows, worst first."""
-    found = [
-        n for c in customers if c.status != "lost" and (n := too_much_contact(c, config, today))
-    ]
-    found.sort(key=lambda n: (-(n.count - n.cap.count), n.customer.name.casefold()))
-    return found
-
-
-def busiest(days: Sequence[date], period: Span) -> int:
-    """Return the most of the sorted ``days`` inside any one window ``(day - period, day]``."""
-    peak = 0
-    for n, day in enumerate(days):
-        # The count for any day peaks on a day with an entry; ties on that day all count.
-        last = bisect.bisect_right(days, day) - 1
-        if last != n:
-            continue
-        first = bisect.bisect_right(days, add_span(day, period, -1))
-        peak = max(peak, last - first + 1)
-    return peak
-
-
-def at_most_days(span: Span) -> int:
-    """Return the most days ``span`` can last (a month 31, a year 366)."""
-    return span.amount * _MOST_DAYS[span.unit]
-
-
-def noisy_until(customer: Customer, config: Config) -> date | None:
-    """Return the last day on which ``too_much_contact`` can find an overload (None: never).
-
-    Today-independent, so the index can store it: some cap period held more outreach than the
-    cap, and the last outreach entry is still inside the period on that day.
-    """
-    cap = cap_of(customer, config)
-    if cap is None:
-        return None
-    days = outreach_days(customer, config)
-    if not days or busiest(days, cap.period) <= cap.count:
-        return None
-    return days[-1] + timedelta(days=at_most_days(cap.period))
