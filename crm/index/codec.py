@@ -151,7 +151,7 @@ def encode_visits(v: Visits) -> str | None:
     """Return the loyalty rules' days as JSON ordinals (None when the log has none)."""
     if not v.visits and not v.thanked:
         return None
-    return _dumps([[d.toordinal() for d in v.visits], [d.toordinal() for d in v.thanked]])
+    return _dumps([v.visits, v.thanked])
 
 
 def decode_visits(text: str | None) -> Visits:
@@ -159,18 +159,18 @@ def decode_visits(text: str | None) -> Visits:
     if text is None:
         return NO_VISITS
     visits, thanked = _loads(text)
-    return Visits(tuple(map(_from_ordinal, visits)), tuple(map(_from_ordinal, thanked)))
+    return Visits(tuple(visits), tuple(thanked))
 
 
 def encode_outreach(cap: ContactCap, days: list[date]) -> str:
-    """Return a contact cap and the sorted outreach days as JSON."""
+    """Return a contact cap and the sorted outreach days as JSON (ordinals)."""
     return _dumps([cap.count, cap.period.amount, cap.period.unit, [d.toordinal() for d in days]])
 
 
-def decode_outreach(text: str) -> tuple[ContactCap, list[date]]:
-    """Return the cap and days ``encode_outreach`` stored."""
+def decode_outreach(text: str) -> tuple[ContactCap, list[int]]:
+    """Return the cap and days (ordinals) ``encode_outreach`` stored."""
     count, amount, unit, days = _loads(text)
-    return ContactCap(count, Span(amount, unit)), list(map(_from_ordinal, days))
+    return ContactCap(count, Span(amount, unit)), days
 
 
 _store_address = TYPES["address"].store

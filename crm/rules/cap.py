@@ -55,11 +55,11 @@ def in_cap_period(
     return cap, since + timedelta(days=1), tuple(sorted(inside, key=lambda i: i.day))
 
 
-def over_cap(days: Sequence[date], cap: ContactCap, today: date) -> bool:
-    """Return True when more of the sorted outreach ``days`` than the cap allows fall inside its
-    trailing period up to ``today``: what ``too_much_contact`` finds, from the days alone."""
-    since = add_span(today, cap.period, -1)
-    inside = bisect.bisect_right(days, today) - bisect.bisect_right(days, since)
+def over_cap(days: Sequence[int], cap: ContactCap, today: date) -> bool:
+    """Return True when more of the sorted outreach ``days`` (ordinals) than the cap allows fall
+    inside its trailing period up to ``today``: what ``too_much_contact`` finds, from the days."""
+    since = add_span(today, cap.period, -1).toordinal()
+    inside = bisect.bisect_right(days, today.toordinal()) - bisect.bisect_right(days, since)
     return inside > cap.count
 
 

@@ -47,32 +47,34 @@ class Lost:
 
 @dataclass(frozen=True, slots=True)
 class Visits:
-    """The log days the loyalty rules read, each sorted: today-independent, the index stores them."""
+    """The log days the loyalty rules read, as sorted ordinals: today-independent, so the index
+    stores them, and plain numbers, so that it reads them back fast."""
 
-    visits: tuple[date, ...]  # of visit and purchase entries
-    thanked: tuple[date, ...]  # of thanks, gift and card entries
+    visits: tuple[int, ...]  # of visit and purchase entries
+    thanked: tuple[int, ...]  # of thanks, gift and card entries
 
 
 def visits_of(customer: Customer) -> Visits:
     """Return the days of the customer's visits and thank-yous, from the log."""
     log = customer.log
     return Visits(
-        tuple(sorted(i.day for i in log if i.kind in LOYAL_KINDS)),
-        tuple(sorted(i.day for i in log if i.kind in THANKS_KINDS)),
+        tuple(sorted(i.day.toordinal() for i in log if i.kind in LOYAL_KINDS)),
+        tuple(sorted(i.day.toordinal() for i in log if i.kind in THANKS_KINDS)),
     )
 
 
-def visits_in_year(visits: Visits, today: date) -> list[date]:
-    """Return the days of visit/purchase entries in the year up to and including ``today``."""
+def visits_in_year(visits: Visits, today: date) -> tuple[int, ...]:
+    """Return the days (ordinals) of visit/purchase entries in the year up to and including
+    ``today``."""
     days = visits.visits
-    since = add_span(today, YEAR, -1)
-    return list(days[bisect.bisect_right(days, since) : bisect.bisect_right(days, today)])
+    since = add_span(today, YEAR, -1).toordinal()
+    return days[bisect.bisect_right(days, since) : bisect.bisect_right(days, today.toordinal())]
 
 
 def last_thanked(visits: Visits, today: date) -> date | None:
     """Return the newest thanks/gift/card entry on or before ``today``."""
-    n = bisect.bisect_right(visits.thanked, today)
-    return visits.thanked[n - 1] if n else None
+    n = bisect.bisect_right(visits.thanked, today.toordinal())
+    return date.fromordinal(visits.thanked[n - 1]) if n else None
 
 
 def is_loyal(visits: int, value: float | None, *, min_visits: int, min_value: float) -> bool:
@@ -91,7 +93,7 @@ def loyal_until(customer: Customer, settings: LoyaltyConfig) -> date | None:
         return None
     if is_loyal(0, customer.value, min_visits=0, min_value=settings.min_value):
         return date.max
-    days = visits_of(customer).visits
+    days = [date.fromordinal(d) for d in visits_of(customer).visits]
     if not is_loyal(busiest(days, YEAR), None, min_visits=settings.min_visits, min_value=0):
         return None
     return days[-1] + timedelta(days=at_most_days(YEAR))
@@ -129,7 +131,7 @@ def thanks_judge(
         thanked = last_thanked(visits, today)
         if thanked is not None and thanked > since:
             return None
-        return len(days), days[-1] if days else None, thanked
+        return len(days), date.fromordinal(days[-1]) if days else None, thanked
 
     return judge
 
