@@ -27,7 +27,6 @@ from crm.report import profile, rows, views
 from crm.report.render import Format, to_json
 from crm.rules import cap, rhythm
 from crm.rules.filters import CustomerFilter
-from crm.rules.search import matches
 from crm.vault.logline import skipped_lines
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -315,8 +314,7 @@ def search(session: Session, text: tuple[str, ...], fmt: Format, today: date) ->
       crm search espresso
       crm search "spring offer" --format json
     """
-    words = " ".join(text).casefold().split()
-    found = [c for c in session.index().search(words) if matches(c, " ".join(text))]
+    found = session.index().search(" ".join(text))
     emit_rows([rows.customer_row(c) for c in found], rows.LIST_COLUMNS, fmt, "No match.")
 
 

@@ -170,8 +170,7 @@ def _write(
                 ("files", "fid"),
                 ("parts", "fid"),
                 ("marks", "fid"),
-                ("fts_done", "fid"),
-                ("fts", "rowid"),
+                ("texts", "fid"),
                 ("blocks", "fid"),
             ):
                 conn.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", batch)
@@ -217,6 +216,8 @@ def _write(
                     "INSERT INTO parts (fid, head, rest) VALUES (?, ?, ?)",
                     (fid, row.head, row.rest),
                 )
+            if row.text is not None:
+                conn.execute("INSERT INTO texts (fid, text) VALUES (?, ?)", (fid, row.text))
             if row.marks:
                 conn.executemany(
                     "INSERT INTO marks (fid, kind, value) VALUES (?, ?, ?)",

@@ -18,6 +18,7 @@ from crm.core.config import Config
 from crm.core.model import Customer
 from crm.index import codec
 from crm.rules import cap, loyalty, rhythm
+from crm.rules.search import haystack
 from crm.vault.parse import parse_path
 
 # Below this many changed files a process pool costs more than it saves.
@@ -69,6 +70,7 @@ class Row:
     value: float | None = None
     visits: str | None = None  # the loyalty rules' days (``codec.encode_visits``)
     outreach: str | None = None  # the cap and the outreach days, when it can be over the cap
+    text: str | None = None  # what ``crm search`` looks in (``rules.search.haystack``)
     marks: tuple[tuple[int, int], ...] = ()
     # The calendar block for the feed's day, when the build was asked for one (``FeedBlocks``):
     # name, timed, events, and what the feed filters on (``codec.encode_facets``).
@@ -146,6 +148,7 @@ def make_row(
         outreach=None
         if noisy is None or limit is None
         else codec.encode_outreach(limit, cap.outreach_days(c, config)),
+        text=haystack(c),
         marks=tuple(sorted(set(marks))),
         block=None if blocks is None else _block(c, config, blocks),
     )

@@ -19,7 +19,7 @@ from pathlib import Path
 from crm import __version__
 from crm.core.config import Config
 
-SCHEMA = 11
+SCHEMA = 12
 INDEX_DIR = ".crm"
 INDEX_NAME = "index.sqlite"
 # The meta key of a token each rebuild writes: a reader notices when the index was rebuilt under it.
@@ -67,7 +67,7 @@ CREATE TABLE parts (fid INTEGER PRIMARY KEY, head TEXT NOT NULL, rest TEXT NOT N
 CREATE TABLE marks (fid INTEGER NOT NULL, kind INTEGER NOT NULL, value INTEGER NOT NULL);
 CREATE INDEX marks_value ON marks (kind, value, fid);
 CREATE INDEX marks_fid ON marks (fid);
-CREATE TABLE fts_done (fid INTEGER PRIMARY KEY);
+CREATE TABLE texts (fid INTEGER PRIMARY KEY, text TEXT NOT NULL);
 CREATE TABLE blocks (
     fid INTEGER NOT NULL,
     day INTEGER NOT NULL,
@@ -83,7 +83,6 @@ CREATE TABLE blocks (
 );
 CREATE UNIQUE INDEX blocks_key ON blocks (day, key, fid);
 CREATE INDEX blocks_fid ON blocks (fid);
-CREATE VIRTUAL TABLE fts USING fts5 (text, tokenize = 'trigram', detail = 'none');
 """
 
 
@@ -222,7 +221,8 @@ def prepare(conn: sqlite3.Connection, config: Config, rebuild: bool) -> str | No
             if any(have.get(k) != want[k] for k in ("schema", "crm", "code"))
             else "crm.toml changed"
         )
-        for name in ("meta", "files", "parts", "marks", "fts_done", "fts", "blocks"):
+        # fts and fts_done: the full-text tables of indexes before schema 12.
+        for name in ("meta", "files", "parts", "texts", "marks", "fts_done", "fts", "blocks"):
             conn.execute(f"DROP TABLE IF EXISTS {name}")
         for statement in TABLES.split(";"):
             if statement.strip():

@@ -15,22 +15,23 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from crm.core.config import Config
 from crm.core.model import Address, Customer, Problem
 from crm.index import codec
-from crm.index.base import Replaced, or_plain
+from crm.index.base import or_plain
 from crm.index.reports import Reports
 from crm.index.rows import (
     BlockRenderer,
     FeedBlocks,
 )
 from crm.index.schema import build_of, feed_key
-from crm.rules.search import haystack
+from crm.rules.search import matches
 from crm.vault.files import path_key
 from crm.vault.load import Vault, assemble
 from crm.vault.reader import problem_order
@@ -120,54 +121,23 @@ class Index(Reports):
             | set(self._renamed())
         )
 
-    def search(self, words: Sequence[str]) -> list[Customer]:
-        """Return, in vault order, the customers whose text may contain every word (a superset)."""
-        grams = sorted({w[i : i + 3] for w in words for i in range(len(w) - 2)})
-        if grams and self._vault is None:
-            try:
-                self._sync_fts()  # a write: before the read snapshot of _matching
-            except sqlite3.DatabaseError as exc:
-                self.fall_back(exc)
-        return self._matching(grams)
-
     @or_plain
-    def _matching(self, grams: list[str]) -> list[Customer]:
-        if self._vault is not None:
-            return list(self._vault.customers)
-        if not grams:
-            return self._customers(self._all_fids())
-        query = " AND ".join('"' + g.replace('"', '""') + '"' for g in grams)
-        found = self._fids("SELECT rowid FROM fts WHERE fts MATCH ?", [query])
-        return self._customers(found | set(self._renamed()))
+    def search(self, text: str) -> list[Customer]:
+        """Return, in vault order, the customers whose text contains every word of ``text``
+        (``rules.search.matches``), as briefs: enough for the rows ``crm search`` prints.
 
-    def _sync_fts(self) -> None:
-        """Bring the full-text table up to date; it is filled on first use, not by every build."""
-        db = self._db()
-        unfilled = "SELECT fid FROM files WHERE cid IS NOT NULL EXCEPT SELECT fid FROM fts_done"
-        if not self._fids(unfilled):
-            return
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            if build_of(db) != self._build:
-                raise Replaced("rebuilt by another crm meanwhile")
-            # Again under the write lock: another crm may have filled it meanwhile.
-            missing = sorted(self._fids(unfilled))
-            # In batches: at 100,000 customers the whole table would not fit in memory at once.
-            for start in range(0, len(missing), 500):
-                batch = missing[start : start + 500]
-                for fid, rel, head, rest in db.execute(
-                    "SELECT fid, path, head, rest FROM files JOIN parts USING (fid) "
-                    f"WHERE fid IN ({','.join('?' * len(batch))})",
-                    batch,
-                ).fetchall():
-                    text = haystack(codec.decode_parts(head, rest, self.root / rel))
-                    db.execute("INSERT INTO fts (rowid, text) VALUES (?, ?)", (fid, text))
-                    db.execute("INSERT INTO fts_done (fid) VALUES (?)", (fid,))
-            db.execute("COMMIT")
-        except sqlite3.Error:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
+        The stored case-folded text is searched by SQLite (``instr``, a substring test on
+        the same characters); no full-text index is built, so the first search is as fast as
+        any other. A file that lost an id clash is searched as it reads under its new id.
+        """
+        if self._vault is not None:
+            return [c for c in self._vault.customers if matches(c, text)]
+        words = text.casefold().split()
+        where = " AND ".join("instr(text, ?) > 0" for _ in words) or "1"
+        losers = self._renamed()
+        found = self._fids(f"SELECT fid FROM texts WHERE {where}", words) - set(losers)
+        found |= {fid for fid, c in self._by_fid(losers).items() if matches(c, text)}
+        return self._customers(found, brief_on=date.max.toordinal())
 
     def feed_parts(
         self, config: Config, blocks: FeedBlocks, keep: Callable[[Facets], bool] | None = None
