@@ -191,15 +191,36 @@ def customer(n: int, rng: random.Random, imported: bool = False) -> tuple[str, s
     return f"{folder}{slug}.md", text
 
 
+OFFER = """---
+kind: offer
+channel: any
+subject: A winter balayage, just for you
+topic: offers
+audience:
+  likes: balayage
+---
+Hi {{ hello }},
+
+In January every balayage comes with a free gloss treatment. Reply and I'll keep a slot for you.
+
+{{ me.signature }}
+"""
+
+
 def generate(count: int, seed: int, out: Path, imported: bool = False) -> None:
-    """Write ``count`` customers and a ``crm.toml`` into ``out`` (see ``customer``)."""
+    """Write ``count`` customers, a ``crm.toml`` and an offer template (``OFFER``, for
+    ``crm draft offer``) into ``out`` (see ``customer``)."""
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
     (out / "crm.toml").write_text(
         '[defaults]\ncadence = "90d"\nmax_contacts = "4/30d"\n\n[cadence]\nvip = "21d"\n'
-        'regular = "6w"\n',
+        'regular = "6w"\n\n[business]\nname = "Lumen Hair Studio"\n'
+        'signature = "Mara from Lumen Hair Studio"\nregion = "DE"\n',
         encoding="utf-8",
     )
+    messages = out / "templates" / "messages"
+    messages.mkdir(parents=True, exist_ok=True)
+    (messages / "offer.md").write_text(OFFER, encoding="utf-8")
     for n in range(count):
         rel, text = customer(n, rng, imported)
         path = out / rel

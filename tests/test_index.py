@@ -728,6 +728,10 @@ GENERATED_REPORTS = [
     ["thanks", "--min-visits", "1", "--period", "30d"],
     ["winback", "--min-value", "0"],
     ["winback"],
+    ["search", "espresso"],
+    ["search", "JAZZ", "ana"],
+    ["draft", "offer", "--dry-run", "--explain"],
+    ["draft", "offer", "--dry-run", "--report", "overdue", "--format", "json"],
 ]
 
 

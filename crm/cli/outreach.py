@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ from crm.rules.filters import CustomerFilter, with_defaults
 if TYPE_CHECKING:
     from crm.core.closures import Closure
     from crm.core.config import Config
+    from crm.core.model import Customer
     from crm.core.occasions import Occasion
     from crm.outreach.outbox import Draft
 
@@ -171,17 +173,25 @@ def draft(
     else:
         default_name = drafts.default_campaign(template.name, today)
     name = check_campaign(campaign or default_name)
-    ids = tuple(session.customer(t).id for t in to)
-    everyone = session.vault().customers
-    customers = chosen(
-        everyone,
-        config,
-        today,
-        filters=filters,
-        report=report,  # type: ignore[arg-type]
-        likes_word=likes_word,
-        to=ids,
-        within=occasion.within if occasion is not None and not asked else None,
+    named = {c.id: c for c in (session.customer(t) for t in to)}
+    ids = tuple(named)
+
+    def pick(found: Sequence[Customer]) -> list[Customer]:
+        return chosen(
+            found,
+            config,
+            today,
+            filters=filters,
+            report=report,  # type: ignore[arg-type]
+            likes_word=likes_word,
+            to=ids,
+            within=occasion.within if occasion is not None and not asked else None,
+        )
+
+    # Whom it is for, picked from briefs, so that only they are read whole; "thanks" counts
+    # visits in the log, so it picks from whole customers.
+    customers = pick(
+        session.vault().customers if report == "thanks" else session.collection.picked(pick)
     )
     why_in: dict[str, str] = {}
     extra: dict[str, Any] = {}
@@ -194,7 +204,9 @@ def draft(
     elif occasion is not None:
         extra = occasions.occasion_names(occasion, occasion.nearest(today, config.feb29))
     kept = {c.id for c in customers}
-    left_out = [c for c in everyone if c.id in ids and c.id not in kept]
+    left_out = sorted(
+        (c for c in named.values() if c.id not in kept), key=lambda c: (c.name.casefold(), c.id)
+    )
     box = outbox_of(session)
     waiting = {i: c for c, found in waiting_drafts(box).items() for i in found if c != name}
     plan = drafts.plan(

@@ -96,6 +96,10 @@ class Collection:
             self.day(), self.config.loyalty, period, min_visits, min_value, limit
         )
 
+    def picked(self, keep: Callable[[Sequence[Customer]], Sequence[Customer]]) -> list[Customer]:
+        """Return, whole, the customers ``keep`` picks on the collection's day (``Index.picked``)."""
+        return self.index().picked(self.day(), keep)
+
     def contact_lists(self, limit: int) -> tuple[Counted[ContactState], Counted[ContactState]]:
         """Return the first ``limit`` (0: all) of "Contact now" and "Due today", and their sizes."""
         return self.index().contact_lists(self.day(), limit)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -64,6 +64,27 @@ class Index(Reports):
             parsed = (self._decode(*row) for row in rows)
             self._vault = assemble(self.root, parsed, self.scan_problems)
         return self._vault
+
+    @or_plain
+    def picked(
+        self, today: date, keep: Callable[[Sequence[Customer]], Sequence[Customer]]
+    ) -> list[Customer]:
+        """Return, whole and in vault order, the customers ``keep`` picks from every customer.
+
+        ``keep`` sees briefs (``codec.decode_brief``) on ``today``, 500 at a time, returns
+        some of the very objects it was given, and must pick as it would from whole customers
+        (by fields and the rhythm's rules): only those it picks are decoded whole.
+        """
+        if self._vault is not None:
+            return list(keep(self._vault.customers))
+        fids = sorted(self._all_fids())
+        wanted: set[int] = set()
+        for start in range(0, len(fids), 500):
+            briefs = self._by_fid(fids[start : start + 500], brief_on=today.toordinal())
+            row_of = {id(c): fid for fid, c in briefs.items()}
+            ordered = sorted(briefs.values(), key=lambda c: (c.name.casefold(), c.id))
+            wanted |= {row_of[id(c)] for c in keep(ordered)}
+        return self._customers(wanted)
 
     @or_plain
     def problems(self) -> list[Problem]:
