@@ -151,9 +151,9 @@ def upcoming(
     """
     candidates = session.collection.candidates(upcoming_days=days)
     customers = filters.select(tuple(candidates))
-    found = first(rhythm.upcoming(customers, session.config, today, days), limit)
-    shown = {u.customer.location.path: u.customer for u in found}.values()
-    notes = views.leave_alone_notes(shown, session.config, today)
+    known = rhythm.states(customers, session.config, today)  # once, for the list and its notes
+    found = first(rhythm.upcoming(customers, session.config, today, days, known), limit)
+    notes = views.leave_alone_notes(customers, session.config, today, known)
     emit_rows(
         [rows.upcoming_row(u, today, notes.get(u.customer.id)) for u in found],
         rows.UPCOMING_COLUMNS,

@@ -28,11 +28,20 @@ MORE = {
 }
 
 
-def leave_alone_notes(customers: Iterable[Customer], config: Config, today: date) -> dict[str, str]:
-    """Return, by customer id, why someone must not be contacted now (away, snoozed, paused)."""
+def leave_alone_notes(
+    customers: Iterable[Customer],
+    config: Config,
+    today: date,
+    known: Sequence[rhythm.ContactState] | None = None,
+) -> dict[str, str]:
+    """Return, by customer id, why someone must not be contacted now (away, snoozed, paused).
+
+    ``known``: the states of ``customers``, in their order, when the caller has them already.
+    """
+    people = list(customers)
     notes: dict[str, str] = {}
-    for c in customers:
-        state = rhythm.contact_state(c, config, today)
+    found = known if known is not None else rhythm.states(people, config, today)
+    for c, state in zip(people, found, strict=True):
         if c.status == "paused":
             notes[c.id] = "paused"
         elif state.state == "away" and c.away is not None:
