@@ -352,3 +352,24 @@ def test_a_pasted_byte_order_mark_never_reaches_the_feed() -> None:
     # icalendar drops U+FEFF at the start of a value and keeps it elsewhere; the feed drops it.
     assert clean("\ufeffAna\ufeff García") == "Ana García"
     assert clean("\ufeff") == ""
+
+
+def test_ics_prints_every_error_and_the_first_twenty_warnings(write_vault: WriteVault) -> None:
+    files: dict[str, str | bytes] = {
+        f"p{n:02d}.md": f"---\nname: Person {n:02d}\nbirthday: --12-0{1 + n % 9}\n---\n"
+        for n in range(25)
+    }
+    files["zz-bad.md"] = "---\nname: [x\n---\n"
+    root = write_vault(files)
+    result = CliRunner().invoke(main, ["--vault", str(root), "ics", "--today", "2026-11-23"])
+    assert result.exit_code == 0
+    lines = result.stderr.replace(f"{root}/", "").splitlines()
+    assert len(lines) == 22
+    assert lines[0] == "p00.md:2: warning: no first_name: add one so greetings can use it"
+    assert lines[19] == "p19.md:2: warning: no first_name: add one so greetings can use it"
+    assert lines[20] == (
+        "zz-bad.md:3: invalid YAML: did not find expected ',' or ']' "
+        "(while parsing a flow sequence started on line 2)"
+    )
+    assert lines[21] == "… and 5 more warnings: crm check"
+    assert result.stdout.count("BEGIN:VEVENT") >= 25

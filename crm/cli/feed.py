@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,6 +15,9 @@ from crm.cli import clock
 from crm.cli.common import Session, pass_session, today_option
 from crm.cli.reports import filter_options
 from crm.cli.when import FUTURE
+
+if TYPE_CHECKING:
+    from crm.core.model import Problem
 from crm.rules.filters import CustomerFilter
 
 DEFAULT_HOST = "127.0.0.1"
@@ -24,6 +27,28 @@ WATCH_OUTPUT = Path(".crm") / "calendar.ics"
 
 def _echo_err(message: str) -> None:
     click.echo(message, err=True)
+
+
+# Warnings ``crm ics`` prints before it says how many more there are (errors: all of them).
+WARNINGS_SHOWN = 20
+
+
+def _problem_lines(problems: list[Problem]) -> list[str]:
+    """Return every error and the first ``WARNINGS_SHOWN`` warnings, then how many are left:
+    a big vault's warnings (no first name...) would bury the feed's errors."""
+    lines: list[str] = []
+    warned = left = 0
+    for problem in problems:
+        if problem.severity == "error":
+            lines.append(str(problem))
+        elif warned < WARNINGS_SHOWN:
+            lines.append(str(problem))
+            warned += 1
+        else:
+            left += 1
+    if left:
+        lines.append(f"… and {left:,} more warnings: crm check")
+    return lines
 
 
 def today_hidden(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -76,8 +101,8 @@ def ics(
         problems = [*session.config_problems, *index.problems()]
     finally:
         session.collection.close()
-    for problem in problems:
-        _echo_err(str(problem))
+    for line in _problem_lines(problems):
+        _echo_err(line)
     if output is None:
         click.echo(data, nl=False)
     else:
