@@ -177,8 +177,8 @@ def _write(
         insert = (
             "INSERT INTO files (path, size, mtime_ns, cid, id_key, name_key, nick_key, "
             "problems, status, tracked, due, back, noisy_until, loyal_until, newest, last, "
-            "away_from, snooze, value, visits, outreach) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "away_from, snooze, value, visits, thanked_last, outreach) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         day, key = (
             (0, "") if blocks is None else (blocks.day.toordinal(), feed_key(config) + blocks.key)
@@ -208,6 +208,7 @@ def _write(
                     row.snooze,
                     row.value,
                     row.visits,
+                    row.thanked_last,
                     row.outreach,
                 ),
             ).lastrowid

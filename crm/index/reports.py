@@ -18,7 +18,15 @@ from crm.index import codec
 from crm.index.base import IndexBase, or_plain
 from crm.index.rows import DAY, LAST, MMDD
 from crm.rules.cap import over_cap
-from crm.rules.loyalty import Loyal, Visits, thanks, thanks_judge, thanks_key, visits_of
+from crm.rules.loyalty import (
+    Loyal,
+    Visits,
+    thanks,
+    thanks_judge,
+    thanks_key,
+    thanks_since,
+    visits_of,
+)
 from crm.rules.rhythm import (
     ContactState,
     Counted,
@@ -215,11 +223,16 @@ class Reports(IndexBase):
         renamed = self._renamed()
         days: dict[int, Visits] = {}
         order = []
-        query = "SELECT fid, cid, name_key, status, value, visits FROM files WHERE "
+        # Whoever was thanked inside the period (the last thank-you by today) is never listed.
+        since = thanks_since(settings, today, period).toordinal()
+        query = (
+            "SELECT fid, cid, name_key, status, value, visits FROM files WHERE "
+            "(thanked_last IS NULL OR thanked_last <= ? OR thanked_last > ?) AND "
+        )
         rows = (
-            self._db().execute(query + "loyal_until >= ?", (t,))
+            self._db().execute(query + "loyal_until >= ?", (since, t, t))
             if min_visits is None and min_value is None
-            else self._db().execute(query + "cid IS NOT NULL")
+            else self._db().execute(query + "cid IS NOT NULL", (since, t))
         )
         for fid, cid, name, status, value, text in rows:
             visits = codec.decode_visits(text)

@@ -69,6 +69,7 @@ class Row:
     snooze: int | None = None
     value: float | None = None
     visits: str | None = None  # the loyalty rules' days (``codec.encode_visits``)
+    thanked_last: int | None = None  # the newest thank-you's day
     outreach: str | None = None  # the cap and the outreach days, when it can be over the cap
     text: str | None = None  # what ``crm search`` looks in (``rules.search.haystack``)
     marks: tuple[tuple[int, int], ...] = ()
@@ -121,6 +122,7 @@ def make_row(
     noisy = cap.noisy_until(c, config)
     loyal = loyalty.loyal_until(c, config.loyalty)
     newest = rhythm.newest_contact(c, config.kinds)
+    visits = loyalty.visits_of(c)
     head, rest = codec.encode_parts(c, newest)
     limit = cap.cap_of(c, config)
     return Row(
@@ -144,7 +146,8 @@ def make_row(
         away_from=None if c.away is None else c.away.start.toordinal(),
         snooze=None if c.snooze_until is None else c.snooze_until.toordinal(),
         value=c.value,
-        visits=codec.encode_visits(loyalty.visits_of(c)),
+        visits=codec.encode_visits(visits),
+        thanked_last=visits.thanked[-1] if visits.thanked else None,
         outreach=None
         if noisy is None or limit is None
         else codec.encode_outreach(limit, cap.outreach_days(c, config)),

@@ -19,7 +19,7 @@ from pathlib import Path
 from crm import __version__
 from crm.core.config import Config
 
-SCHEMA = 12
+SCHEMA = 13
 INDEX_DIR = ".crm"
 INDEX_NAME = "index.sqlite"
 # The meta key of a token each rebuild writes: a reader notices when the index was rebuilt under it.
@@ -49,6 +49,7 @@ CREATE TABLE files (
     snooze INTEGER,
     value REAL,
     visits TEXT,
+    thanked_last INTEGER,
     outreach TEXT
 );
 CREATE INDEX files_stat ON files (path, size, mtime_ns);

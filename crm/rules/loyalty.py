@@ -66,9 +66,17 @@ def visits_of(customer: Customer) -> Visits:
 def visits_in_year(visits: Visits, today: date) -> tuple[int, ...]:
     """Return the days (ordinals) of visit/purchase entries in the year up to and including
     ``today``."""
-    days = visits.visits
-    since = add_span(today, YEAR, -1).toordinal()
-    return days[bisect.bisect_right(days, since) : bisect.bisect_right(days, today.toordinal())]
+    return _between(visits.visits, add_span(today, YEAR, -1).toordinal(), today.toordinal())
+
+
+def _between(days: tuple[int, ...], after: int, upto: int) -> tuple[int, ...]:
+    """Return the sorted ``days`` after ``after`` and up to and including ``upto``."""
+    return days[bisect.bisect_right(days, after) : bisect.bisect_right(days, upto)]
+
+
+def thanks_since(settings: LoyaltyConfig, today: date, period: Span | None = None) -> date:
+    """Return the day before the thanks period up to ``today``: a thank-you after it is lately."""
+    return add_span(today, period or settings.thanks_period, -1)
 
 
 def last_thanked(visits: Visits, today: date) -> date | None:
@@ -117,15 +125,15 @@ def thanks_judge(
     """Return the test ``thanks`` puts each customer to, on plain values: their status, value and
     days. It gives the visits in the year, the last visit and the last thank-you of a loyal
     active customer not thanked within ``period``; None for anyone else."""
-    period = period or settings.thanks_period
     visits_floor = settings.min_visits if min_visits is None else min_visits
     value_floor = settings.min_value if min_value is None else min_value
-    since = add_span(today, period, -1)
+    since = thanks_since(settings, today, period)
+    year, upto = add_span(today, YEAR, -1).toordinal(), today.toordinal()  # once, not per customer
 
     def judge(status: str, value: float | None, visits: Visits) -> Judged | None:
         if status in INACTIVE:
             return None
-        days = visits_in_year(visits, today)
+        days = _between(visits.visits, year, upto)
         if not is_loyal(len(days), value, min_visits=visits_floor, min_value=value_floor):
             return None
         thanked = last_thanked(visits, today)
