@@ -105,11 +105,11 @@ def _fields(head: str, path: Path) -> tuple[int, dict[str, Any], Any]:
     return line, fields, newest
 
 
-def _interaction(path: Path, day: int, at: int | None, kind: str, text: str, done: bool, ln: int) -> Interaction:  # fmt: skip
-    return Interaction(
-        _from_ordinal(day), None if at is None else time(at // 60, at % 60), kind, text, done,
-        Location(path, ln),
-    )  # fmt: skip
+def _interaction(path: Path, *entry: Any) -> Interaction:
+    """Return the log entry ``_entry`` stored: day, minutes, kind, text, done and line."""
+    day, at, kind, text, done, line = entry
+    at_time = None if at is None else time(at // 60, at % 60)
+    return Interaction(_from_ordinal(day), at_time, kind, text, done, Location(path, line))
 
 
 def decode_parts(head: str, rest: str, path: Path) -> Customer:
