@@ -8,9 +8,8 @@ from datetime import date
 import click
 
 from crm.cli import clock
-from crm.cli.common import Session, pass_session, today_option
+from crm.cli.common import Session, near, pass_session, today_option
 from crm.cli.outreach import refuse_config_errors
-from crm.cli.reports import agenda_of
 from crm.core.errors import CrmError
 from crm.report.render import to_json
 
@@ -43,8 +42,10 @@ def digest(session: Session, fmt: str, send: bool, today: date) -> None:
       crm digest --today 2026-12-01 --format html > digest.html
       crm digest --send
     """
+    from crm.outreach.agenda import agenda_of
+
     if not send:
-        found, customers = agenda_of(session, today)
+        found, customers = agenda_of(session.collection, today, shown=near)
         count = session.index().count()
         if fmt == "json":
             click.echo(to_json(found.as_json()), nl=False)
@@ -64,7 +65,7 @@ def digest(session: Session, fmt: str, send: bool, today: date) -> None:
         raise CrmError("set [digest] to in crm.toml: the address the digest goes to", exit_code=2)
     to_addr = smtp_send.address_of(config.digest.to)
     from_header = smtp_send.sender(config.smtp, config.business)
-    found, customers = agenda_of(session, today)
+    found, customers = agenda_of(session.collection, today, shown=near)
     items = found.items()
     if not items:
         click.echo(f"Nothing to do on {today}: no digest sent.")

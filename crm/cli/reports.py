@@ -22,7 +22,7 @@ from crm.cli.common import (
     text_argument,
     today_option,
 )
-from crm.core.model import STATUSES, Customer
+from crm.core.model import STATUSES
 from crm.report import profile, rows, views
 from crm.report.render import Format, to_json
 from crm.rules import cap, rhythm
@@ -184,42 +184,6 @@ def noisy(session: Session, limit: int | None, fmt: Format, today: date) -> None
     )
 
 
-def agenda_of(
-    session: Session, today: date, limit: int | None = None
-) -> tuple[views.Agenda, list[Customer]]:
-    """Return the agenda of ``today`` and the customers its rows may name (``limit`` rows per
-    section, default ``[agenda] rows``)."""
-    collection = session.collection
-    customers = collection.candidates(
-        upcoming_days=views.AGENDA_DAYS,
-        lost_worth=session.config.loyalty.winback_min_value,
-    )
-    from crm.outreach.outbox import waiting
-
-    problems = [*session.config_problems, *session.index().problems()]
-    drafts = waiting(session.root / session.config.outreach.outbox)
-    occasions = occasion_rows(session, today)
-    keep = session.config.agenda_rows if limit is None else limit
-    noisy, thanked = collection.noisy(), collection.thanked(limit=keep)
-    contact = collection.contact_lists(keep)
-    found = views.agenda(
-        customers,
-        near(problems),
-        session.config,
-        today,
-        drafts,
-        occasions,
-        noisy=noisy,
-        thanked=thanked,
-        contact=contact,
-        limit=keep,
-    )
-    # Everyone its rows may name (for their links): the noisy, loyal and late ones too.
-    shown = [*contact[0].shown, *contact[1].shown]
-    named = [*(x.customer for x in thanked.shown), *(s.customer for s in shown), *noisy]
-    return found, list({c.location.path: c for c in [*named, *customers]}.values())
-
-
 @click.command()
 @click.option(
     "--limit",
@@ -242,32 +206,15 @@ def agenda(session: Session, limit: int | None, fmt: Format, today: date) -> Non
       crm agenda --today 2026-12-01 --format json
       crm agenda --limit 0          every row of every section
     """
-    digest, _ = agenda_of(session, today, limit)
+    from crm.outreach.agenda import agenda_of
+
+    digest, _ = agenda_of(session.collection, today, limit, shown=near)
     if fmt == "json":
         click.echo(to_json(digest.as_json()), nl=False)
     elif fmt == "csv":
         click.echo(digest.as_csv(), nl=False)
     else:
         click.echo(digest.as_text(session.index().count()), nl=False)
-
-
-def occasion_rows(session: Session, today: date) -> list[dict[str, Any]]:
-    """Return the agenda's rows of the occasions in their lead time with messages to send."""
-    config = session.config
-    from crm.core.occasions import any_in_lead
-
-    if not any_in_lead(config.occasions, today, config.feb29):
-        return []  # the whole vault is read only while an occasion is near
-    from crm.outreach.occasions import due_occasions
-
-    found = due_occasions(session.vault().customers, config, today, session.root)
-    return [
-        views.occasion_row(
-            d.text, d.occasion.name, d.day, d.occasion.template, d.campaign, d.to_send
-        )
-        for d in found
-        if d.to_send
-    ]
 
 
 @click.command()

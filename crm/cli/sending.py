@@ -188,8 +188,8 @@ def sent(session: Session, campaign: str, ids: tuple[str, ...], today: date) -> 
       crm sent holiday-2026-12-01
       crm sent holiday-2026-12-01 ana-garcia tom-becker
     """
-    from crm.outreach.outbox import Moved, campaign_drafts, set_status
-    from crm.outreach.templates import GAP
+    from crm.outreach.campaign import mark_sent
+    from crm.outreach.outbox import campaign_drafts
 
     refuse_config_errors(session)
     found = campaign_drafts(outbox_of(session), campaign)
@@ -201,20 +201,16 @@ def sent(session: Session, campaign: str, ids: tuple[str, ...], today: date) -> 
     customers = _customers(session)
     marked = 0
     for d in chosen:
-        if d.status == "sent":
-            continue
-        if GAP in d.body:
-            click.echo(f"not marked: {d.customer}: still holds {GAP}", err=True)
-            continue
-        try:
-            d = set_status(d, "sent", expect=(d.status,), sent=clock.now().isoformat(), error=None)
-        except Moved as exc:
-            click.echo(f"skipped: {d.customer}: {exc}", err=True)
-            continue
-        marked += 1
-        click.echo(f"sent: {d.customer}")
-        if (why := _log(d, customers, today)) is not None:
-            click.echo(f"sent, not logged: {d.customer}: {why}", err=True)
+        done = mark_sent(d, customers.get(d.customer), now=clock.now(), today=today)
+        if done.outcome == "gap":
+            click.echo(f"not marked: {d.customer}: {done.why}", err=True)
+        elif done.outcome == "moved":
+            click.echo(f"skipped: {d.customer}: {done.why}", err=True)
+        elif done.outcome == "sent":
+            marked += 1
+            click.echo(f"sent: {d.customer}")
+            if done.why is not None:
+                click.echo(f"sent, not logged: {d.customer}: {done.why}", err=True)
     if not marked:
         click.echo("Nothing to mark.")
 

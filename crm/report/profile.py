@@ -54,7 +54,7 @@ def planned(c: Customer, today: date) -> list[str]:
         (i for i in c.log if i.day > today and i.done),
         key=lambda i: (i.day, i.time or time.min),
     )
-    return [_entry(i).strip() for i in ahead] + open_tasks(c.body)
+    return [entry_text(i).strip() for i in ahead] + open_tasks(c.body)
 
 
 def relative_text(r: Relative) -> str:
@@ -148,21 +148,17 @@ def _value_text(value: Any) -> str:
     return cell(value)
 
 
-def profile_text(
-    c: Customer, config: Config, today: date, skipped: int = 0, log_lines: int = 5
-) -> str:
-    """Return one customer's profile as readable text (``skipped``: unreadable Log lines)."""
-    state = rhythm.contact_state(c, config, today)
-    head = f"{c.name} ({c.id})  {c.status}"
-    if c.tags:
-        head += "  #" + " #".join(c.tags)
-    out = [head]
+def profile_items(c: Customer, config: Config, today: date) -> list[tuple[str, str]]:
+    """Return the labelled lines of a profile, ``(label, text)``: fields, family, contact
+    state, away, snooze, the contact cap (``crm show`` and the phone page show these)."""
+    items = []
     for f in SHOWN:
         value = getattr(c, f.attr) if f.attr else None
         if value:
-            out.extend(_line(f.label or f.key, _value_text(value)))
+            items.append((f.label or f.key, _value_text(value)))
     if c.family:
-        out.extend(_line("family", "\n".join(relative_text(r) for r in c.family)))
+        items.append(("family", "\n".join(relative_text(r) for r in c.family)))
+    state = rhythm.contact_state(c, config, today)
     words = STATE_WORDS[state.state].format(status=c.status)
     said = [words]
     if state.cadence:
@@ -172,18 +168,40 @@ def profile_text(
         said.append(f"last {state.last.day}{how}")
     if state.due:
         said.append(f"due {state.due}")
-    out.extend(_line("contact", ", ".join(said)))
+    items.append(("contact", ", ".join(said)))
     if c.away is not None and c.away.end >= today:
-        out.extend(_line("away", f"{c.away.start} to {c.away.end}"))
+        items.append(("away", f"{c.away.start} to {c.away.end}"))
     if c.snooze_until is not None and c.snooze_until > today:
-        out.extend(_line("snoozed until", str(c.snooze_until)))
+        items.append(("snoozed until", str(c.snooze_until)))
     if c.max_contacts is not None:
-        out.extend(_line("max contacts", str(c.max_contacts)))
+        items.append(("max contacts", str(c.max_contacts)))
     noisy = cap.too_much_contact(c, config, today)
     if noisy is not None:
-        out.extend(
-            _line("too much", f"{noisy.count} since {noisy.since}, over {noisy.cap}: give a rest")
+        items.append(
+            ("too much", f"{noisy.count} since {noisy.since}, over {noisy.cap}: give a rest")
         )
+    return items
+
+
+def recent(c: Customer, today: date) -> list[Interaction]:
+    """Return what happened, newest first: the log without tasks and entries after today."""
+    return sorted(
+        (i for i in c.log if _done(i, today)),
+        key=lambda i: (i.day, i.time or time.min),
+        reverse=True,
+    )
+
+
+def profile_text(
+    c: Customer, config: Config, today: date, skipped: int = 0, log_lines: int = 5
+) -> str:
+    """Return one customer's profile as readable text (``skipped``: unreadable Log lines)."""
+    head = f"{c.name} ({c.id})  {c.status}"
+    if c.tags:
+        head += "  #" + " #".join(c.tags)
+    out = [head]
+    for label, text in profile_items(c, config, today):
+        out.extend(_line(label, text))
     coming = rhythm.upcoming([c], config, today, 366)[:5]
     if coming:
         out.append("Next dates:")
@@ -192,14 +210,10 @@ def profile_text(
     if todo:
         out.append("Planned:")
         out.extend(f"  {item}" for item in todo)
-    recent = sorted(
-        (i for i in c.log if _done(i, today)),
-        key=lambda i: (i.day, i.time or time.min),
-        reverse=True,
-    )
-    if recent:
+    latest = recent(c, today)
+    if latest:
         out.append("Latest log:")
-        out.extend(_entry(i) for i in recent[:log_lines])
+        out.extend(entry_text(i) for i in latest[:log_lines])
     if skipped:
         these = (
             "1 Log line could not be read and is"
@@ -223,7 +237,8 @@ def _done(i: Interaction, today: date) -> bool:
     return i.done and i.day <= today
 
 
-def _entry(i: Interaction) -> str:
+def entry_text(i: Interaction) -> str:
+    """Return one log entry as ``show`` prints it, indented: '  2026-11-20 visit: trim'."""
     at = f" {i.time:%H:%M}" if i.time else ""
     kind = NO_KIND if i.kind == NO_KIND else f"{i.kind}:"  # an entry written without a kind
     return f"  {i.day}{at} {kind} {i.text}".rstrip()
