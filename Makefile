@@ -2,7 +2,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench lint browser clean
+# apt-get needs root: sudo when make runs as anyone else.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -19,7 +21,13 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy crm
 	$(VENV)/bin/lint-imports
 
-test: lint
+# The phone page's browser test drives Debian's Chromium through ChromeDriver.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
+
+test: lint browser
 	$(VENV)/bin/pytest
 
 bench: $(STAMP)

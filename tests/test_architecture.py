@@ -21,6 +21,7 @@ LAYERS = (
     "contacts",
     "outreach",
     "report",
+    "web",
     "cli",
 )
 

@@ -389,6 +389,11 @@ def test_crm_serve_prints_its_url_serves_and_stops_on_sigterm(write_vault: Write
         assert lines.get(timeout=10).strip() == "webcal://" + url.removeprefix("http://")
         status, _, body = fetch(url)
         assert status == 200 and b"SUMMARY:Ana turns 37\r\n" in body
+        assert lines.get(timeout=10) == "On your phone:\n"
+        page = lines.get(timeout=10).strip()
+        assert page == url.removesuffix("calendar.ics")
+        status, _, body = fetch(page)
+        assert status == 200 and b"<b>Ana</b>" in body
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0

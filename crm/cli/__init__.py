@@ -71,7 +71,10 @@ TABLE: dict[str, tuple[str, str]] = {
     "search": ("reports", "Find customers whose name, fields or notes contain every word of TEXT."),
     "send": ("sending", "Send the email drafts of CAMPAIGN by SMTP, and write links for texts."),
     "sent": ("sending", "Mark drafts you sent by hand (the links) as sent, and log them back."),
-    "serve": ("feed", "Serve the feed at a secret URL and keep it current as the vault changes."),
+    "serve": (
+        "feed",
+        "Serve the feed and the phone page at a secret URL, current as the vault changes.",
+    ),
     "set": (
         "edits",
         "Change front-matter fields; prints the diff. Lists take KEY+=ITEM and KEY-=ITEM.",

@@ -173,6 +173,9 @@ def feed_url(session: Session, host: str, port: int, base_url: str | None) -> No
     show_default=True,
     help="Port (0 picks a free one).",
 )
+@click.option(
+    "--read-only", is_flag=True, help="The phone page shows, and changes nothing (no forms)."
+)
 @filter_options
 @today_hidden
 @pass_session
@@ -180,37 +183,48 @@ def serve(
     session: Session,
     host: str,
     port: int,
+    read_only: bool,
     filters: CustomerFilter,
     fixed_today: date | None,
 ) -> None:
-    """Serve the feed at a secret URL and keep it current as the vault changes.
+    """Serve the feed and the phone page at a secret URL, current as the vault changes.
 
-    Listens on 127.0.0.1 unless --host says otherwise; stop with Ctrl-C.
+    The feed is at /TOKEN/calendar.ics; the phone page at /TOKEN/ shows today's people
+    with tap-to-call and tap-to-text links, each customer, and the outbox, and logs a
+    contact, snoozes or marks a draft as sent (not with --read-only or [serve]
+    read_only). The filters choose the feed's customers only. Listens on 127.0.0.1
+    unless --host says otherwise; stop with Ctrl-C. docs/phone.md puts it on a phone.
 
     \b
     Examples:
       crm serve
+      crm serve --read-only
       crm serve --host 0.0.0.0 --port 8080 --tag vip
     """
+    from crm.feed.live import FeedJob, LiveFeed
     from crm.feed.server import make_server
+    from crm.web.app import PageApp
 
     _stop_on_sigterm()
     token = _token(session)
-    from crm.feed.live import FeedJob, LiveFeed
-
-    job = FeedJob(
-        session.root,
-        filters,
-        fixed_today,
-        _echo_err,
-        now=clock.now,
-    )
+    job = FeedJob(session.root, filters, fixed_today, _echo_err, now=clock.now)
     live = LiveFeed(job, token)
     live.start()
+    app = PageApp(
+        session.root,
+        token,
+        now=clock.now,
+        feed=live.app,
+        fixed_today=fixed_today,
+        read_only=read_only,
+        log=_echo_err,
+    )
     try:
-        server = make_server(live.app, host, port)
-        url, webcal = _urls(_base(host, server.effective_port), token)
+        server = make_server(app, host, port)
+        base = _base(host, server.effective_port)
+        url, webcal = _urls(base, token)
         click.echo(f"Serving {job.summary()}. Subscribe to:\n  {url}\n  {webcal}")
+        click.echo(f"On your phone:\n  {base}/{token}/")
         if host not in ("127.0.0.1", "localhost", "::1"):
             _echo_err(
                 "note: plain HTTP; put it behind an HTTPS reverse proxy before it leaves your network"

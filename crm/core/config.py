@@ -79,6 +79,7 @@ class Config:
     closures: tuple[Closure, ...] = ()  # by start day
     occasions: tuple[Occasion, ...] = ()
     agenda_rows: int = AGENDA_ROWS  # rows per agenda section ([agenda] rows; 0: all)
+    read_only: bool = False  # ([serve] read_only) the phone page shows, and changes nothing
 
 
 def load_config(root: Path) -> tuple[Config, list[Problem]]:
@@ -244,6 +245,11 @@ def parse_config(raw: dict[str, Any], where: Location) -> tuple[Config, list[Pro
             bad(f"agenda.rows: {rows!r} is not a whole number of rows (0: all)")
         else:
             kwargs["agenda_rows"] = rows
+    if "read_only" in (serve := table("serve")):
+        if isinstance(serve["read_only"], bool):
+            kwargs["read_only"] = serve["read_only"]
+        else:
+            bad(f"serve.read_only must be true or false, not {serve['read_only']!r}")
     kwargs["smtp"] = parse_smtp(table("smtp"), bad)
     if "closures" in raw:
         kwargs["closures"] = parse_closures(raw["closures"], bad)
@@ -265,6 +271,7 @@ KNOWN_KEYS: dict[str, tuple[str, ...] | None] = {
     "outreach": tuple(f.name for f in fields(OutreachConfig)),
     "digest": tuple(f.name for f in fields(DigestConfig)),
     "agenda": ("rows",),
+    "serve": ("read_only",),
     # "password" is read only to refuse it.
     "smtp": (*(f.name.rstrip("_") for f in fields(SmtpConfig)), "password"),
     # Arrays of tables, their keys checked where they are read: [[closures]], [[occasions]].

@@ -90,10 +90,10 @@ class FeedApp:
         given = path[len(prefix) : -len(suffix)] if path.endswith(suffix) else ""
         # Compare even when the shape is wrong, so timing says nothing about what exists.
         if not (token_matches(given, self.token) and path.startswith(prefix)):
-            return _plain(start_response, "404 Not Found", b"Not Found\n")
+            return plain(start_response, "404 Not Found", b"Not Found\n")
         method = environ.get("REQUEST_METHOD", "GET")
         if method not in ("GET", "HEAD"):
-            return _plain(
+            return plain(
                 start_response,
                 "405 Method Not Allowed",
                 b"Method Not Allowed\n",
@@ -101,7 +101,7 @@ class FeedApp:
             )
         snap = self.snapshot
         if snap is None:
-            return _plain(
+            return plain(
                 start_response,
                 "503 Service Unavailable",
                 b"The feed is being built\n",
@@ -148,12 +148,13 @@ def _not_modified(environ: Environ, snap: Snapshot) -> bool:
     return snap.last_modified <= since
 
 
-def _plain(
+def plain(
     start_response: StartResponse,
     status: str,
     body: bytes,
     extra: list[tuple[str, str]] | None = None,
 ) -> list[bytes]:
+    """Answer with a short plain-text ``body`` (the feed's 404 is every wrong token's answer)."""
     start_response(
         status,
         [
@@ -165,8 +166,10 @@ def _plain(
     return [body]
 
 
-def make_server(app: FeedApp, host: str, port: int) -> Any:
-    """Return a waitress server for ``app`` bound to ``host:port`` (port 0 picks a free one)."""
+def make_server(
+    app: Callable[[Environ, StartResponse], Iterable[bytes]], host: str, port: int
+) -> Any:
+    """Return a waitress server for a WSGI ``app`` bound to ``host:port`` (port 0: a free one)."""
     from waitress import create_server
 
     try:

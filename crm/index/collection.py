@@ -150,6 +150,10 @@ class Collection:
         """Return the problems of one customer's file, as the index stored them."""
         return self.index().problems_in(customer.location.path)
 
+    def by_id(self, cid: str) -> Customer | None:
+        """Return the customer whose id is exactly ``cid``, else None (no prefix, no name)."""
+        return next((c for c in self.index().named(cid) if c.id == cid), None)
+
     def customer(self, name: str) -> Customer:
         """Return the customer ``name`` means (see ``resolve``), decoding only likely matches."""
         if self._vault is None:

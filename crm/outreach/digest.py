@@ -21,6 +21,7 @@ import jinja2
 
 from crm.core.model import Customer
 from crm.outreach.links import BadNumber, e164, mailto_link, sms_link, tel_link
+from crm.outreach.outbox import Draft
 from crm.outreach.send import address_of
 from crm.report.render import cell
 from crm.report.views import Agenda, Section, dated_columns
@@ -28,10 +29,16 @@ from crm.report.views import Agenda, Section, dated_columns
 TEMPLATE = "digest.html"
 
 
-def contact_links(customer: Customer | None, region: str = "") -> list[tuple[str, str]]:
-    """Return the (label, href) links to reach ``customer``: call, text, email (those they have)."""
+def contact_links(
+    customer: Customer | None, region: str = "", draft: Draft | None = None
+) -> list[tuple[str, str]]:
+    """Return the (label, href) links to reach ``customer``: call, text, email (those they have).
+
+    With a waiting ``draft``, the text and the email come filled in with its message.
+    """
     if customer is None:
         return []
+    body = "" if draft is None else draft.body.strip()
     found = []
     if customer.phones:
         try:
@@ -39,33 +46,49 @@ def contact_links(customer: Customer | None, region: str = "") -> list[tuple[str
         except BadNumber:
             number = None  # shown as written, without links: a link would dial the wrong number
         if number:
-            found += [(f"call {customer.phones[0]}", tel_link(number)), ("text", sms_link(number))]
+            text = sms_link(number, body)
+            found += [(f"call {customer.phones[0]}", tel_link(number)), ("text", text)]
     if customer.emails:
-        found.append((f"email {customer.emails[0]}", mailto_link(customer.emails[0])))
+        subject = None if draft is None else draft.subject
+        link = mailto_link(customer.emails[0], subject, body)
+        found.append((f"email {customer.emails[0]}", link))
     return found
 
 
-def _shown(s: Section, people: Mapping[str, Customer], region: str) -> dict[str, Any]:
-    """Return one section as the template reads it: plain texts, escaped by the template."""
+def section_view(
+    s: Section,
+    people: Mapping[str, Customer],
+    region: str = "",
+    drafts: Mapping[str, Draft] | None = None,
+) -> dict[str, Any]:
+    """Return one agenda section as a page template reads it: plain texts, escaped there.
+
+    ``people``: the customers of its rows, by id; ``drafts``: a waiting draft by customer id.
+    """
     shown: dict[str, Any] = {"title": s.title, "size": s.size, "kind": s.kind, "more": s.more_text}
+    waiting = drafts or {}
     if s.kind == "people":
         shown["rows"] = [
             {
+                "id": r["id"],
                 "name": r["name"],
                 "late": r["late"],
                 "likes": cell(r.get("likes")),
                 "reach": cell(r.get("reach")),
                 "said": r.get("said"),
-                "links": contact_links(people.get(r["id"]), region),
+                "links": contact_links(people.get(r["id"]), region, waiting.get(r["id"])),
+                "draft": waiting[r["id"]].campaign if r["id"] in waiting else None,
             }
             for r in s.rows
         ]
     elif s.kind == "table":
         columns = s.columns or dated_columns(s.rows)
         shown["headings"] = [c.heading.capitalize() for c in columns]
-        shown["rows"] = [[cell(r.get(c.key)) for c in columns] for r in s.rows]
+        shown["rows"] = [
+            {"id": r.get("id"), "cells": [cell(r.get(c.key)) for c in columns]} for r in s.rows
+        ]
     else:
-        keys = ("date", "when", "name", "what", "note")
+        keys = ("id", "date", "when", "name", "what", "note", "campaign", "waiting")
         shown["rows"] = [{k: cell(r.get(k)) for k in keys} for r in s.rows]
     return shown
 
@@ -76,7 +99,7 @@ def html_of(agenda: Agenda, count: int, people: Mapping[str, Customer], region: 
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True
     )
     source = resources.files("crm.outreach").joinpath(TEMPLATE).read_text(encoding="utf-8")
-    sections = [_shown(s, people, region) for s in agenda.sections() if s.size]
+    sections = [section_view(s, people, region) for s in agenda.sections() if s.size]
     title = f"Agenda for {agenda.today:%a %Y-%m-%d} ({count} customers)"
     closed = None if agenda.closed is None else agenda.closed["what"]
     return env.from_string(source).render(title=title, closed=closed, sections=sections)
