@@ -46,7 +46,7 @@ def route(rest: str) -> Route | None:
     """Return the page a path after ``/TOKEN/`` names, or None for no page."""
     if rest == "":
         return ("today", "")
-    if rest == "outbox/":
+    if rest in ("outbox", "outbox/"):
         return ("outbox", "")
     for prefix, page in (("c/", "customer"), ("outbox/", "campaign")):
         name = rest.removeprefix(prefix)
@@ -116,7 +116,7 @@ class PageApp:
             return _answer(start_response, "405 Method Not Allowed", b"", extra)
         return self._post(environ, start_response, found, base, rest)
 
-    def _here(self) -> tuple[pages.Here, Collection]:
+    def _here(self) -> pages.Here:
         moment = self._now()
         config, problems = load_config(self.root)
         today = self._fixed_today or vault_day(config, moment)
@@ -128,7 +128,7 @@ class PageApp:
             settings=(config, problems),
         )
         actions = not (self._read_only or config.read_only)
-        return pages.Here(collection, today, moment, actions), collection
+        return pages.Here(collection, today, moment, actions)
 
     def _page(
         self,
@@ -141,7 +141,7 @@ class PageApp:
         notice: str = "",
         error: str = "",
     ) -> list[bytes]:
-        here, collection = self._here()
+        here = self._here()
         try:
             context: dict[str, Any] = {"title": "Not found"}
             template = "missing.html"
@@ -156,7 +156,7 @@ class PageApp:
             template, context = "missing.html", {"title": "This page could not be built"}
             status = "500 Internal Server Error"
         finally:
-            collection.close()
+            here.collection.close()
         body = render(
             template,
             **context,
@@ -183,8 +183,7 @@ class PageApp:
             return _answer(start_response, "413 Content Too Large", b"Content Too Large\n")
         if not hmac.compare_digest(form.get("csrf", ""), csrf_of(self.token, rest)):
             return _answer(start_response, "403 Forbidden", b"Forbidden: no valid csrf field\n")
-        here, collection = self._here()
-        collection.close()
+        here = self._here()
         if not here.actions:
             return _answer(start_response, "403 Forbidden", b"Forbidden: read-only\n")
         action = _ACTIONS.get((page, form.get("action", "")))
@@ -197,6 +196,8 @@ class PageApp:
         except CrmError as exc:
             self._log(f"/{rest}: {exc}")
             return self._page(start_response, found, base, rest, "400 Bad Request", error=str(exc))
+        finally:
+            here.collection.close()
         target = base + quote(rest) + f"?done={done}"
         return _answer(start_response, "303 See Other", b"", [("Location", target)])
 

@@ -99,15 +99,13 @@ def customer_page(here: Here, cid: str) -> dict[str, Any]:
     """Return one customer as ``crm show`` has them: fields, dates, plans, the whole log."""
     c = here.customer(cid)
     config, today = here.collection.config, here.today
-    waiting = [
-        d for d in waiting_by_customer(here.outbox).values() if d.customer == c.id
-    ]  # the links come filled in with the first
+    draft = waiting_by_customer(here.outbox).get(c.id)  # the links come filled in with it
     kinds = [k for k in config.kinds.named("contact") if k != "-"] + ["note"]
     return {
         "title": c.name,
         "c": c,
-        "links": contact_links(c, config.business.region, waiting[0] if waiting else None),
-        "drafts": [d.campaign for d in waiting],
+        "links": contact_links(c, config.business.region, draft),
+        "drafts": [name for name, ids in waiting_drafts(here.outbox).items() if c.id in ids],
         "items": profile.profile_items(c, config, today),
         "coming": [(u.day, rows.describe(u)) for u in rhythm.upcoming([c], config, today, 366)][
             :10
