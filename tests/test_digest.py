@@ -203,11 +203,17 @@ def test_every_data_file_of_the_package_is_installed() -> None:
         for p in (REPO / "crm").rglob("*")
         if p.is_file() and p.suffix not in (".py", ".pyc")
     ]
-    assert "crm/outreach/digest.html" in data
+    assert "crm/outreach/digest.html" in data and "crm/web/templates/page.css" in data
 
     def installed(path: str) -> bool:
-        folder, name = path.rsplit("/", 1)
-        return any(fnmatch(name, g) for g in globs.get(folder.replace("/", "."), []))
+        # A glob is relative to its package's folder, and may name a folder inside it.
+        for package, patterns in globs.items():
+            rest = path.removeprefix(package.replace(".", "/") + "/")
+            if rest != path and any(
+                fnmatch(rest, g) and rest.count("/") == g.count("/") for g in patterns
+            ):
+                return True
+        return False
 
     assert [p for p in data if not installed(p)] == []
 
