@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import os
 import re
@@ -22,7 +24,7 @@ from click.testing import CliRunner
 
 from crm.cli import main
 from crm.web.app import PageApp, csrf_of
-from crm.web.html import CSP, CSS
+from crm.web.html import CSP, CSS, HEADERS
 from tests.conftest import WriteVault, wall_clock
 
 TOKEN = "phone-token-0123456789"
@@ -196,7 +198,7 @@ def test_today_lists_each_person_with_one_tap_links_and_a_waiting_drafts_text(ro
         f"/{TOKEN}/c/ana",
         "tel:+4915123456789",
         f"sms:+4915123456789?&body={body_text}",
-        f"mailto:ana@example.com?body={body_text}",
+        "mailto:ana@example.com",  # an sms draft fills the text, not the email
         f"/{TOKEN}/outbox/{CAMPAIGN}",
         f"/{TOKEN}/outbox/{CAMPAIGN}",
     ]
@@ -221,7 +223,10 @@ def test_every_page_is_never_cached_leaks_no_referrer_runs_no_script_and_is_neve
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Content-Length"] == str(len(body))
     # The one style the policy allows by its hash is the one the page carries.
-    assert f"<style>{CSS}</style>".encode() in body
+    style = re.findall(rb"<style>(.*?)</style>", body, re.S)
+    assert style == [CSS.encode()]
+    digest = base64.b64encode(hashlib.sha256(style[0]).digest()).decode()
+    assert f"style-src 'sha256-{digest}';" in headers["Content-Security-Policy"]
     assert b"<script" not in body
 
 
@@ -231,10 +236,11 @@ def test_every_page_is_never_cached_leaks_no_referrer_runs_no_script_and_is_neve
      f"/x/{TOKEN}/", f"/{TOKEN.upper()}/", "/c/ana", f"//{TOKEN}/"],
 )  # fmt: skip
 def test_a_wrong_or_missing_token_is_the_feeds_bare_404(root: Path, path: str) -> None:
-    for method in ("GET", "POST"):
+    for method in ("GET", "POST", "HEAD"):
         status, headers, body = call(app_of(root), path, method)
         assert (status, body) == ("404 Not Found", b"Not Found\n")
         assert headers["Content-Type"] == "text/plain; charset=utf-8"
+        assert headers["Cache-Control"] == "no-store" and headers["Content-Security-Policy"] == CSP
 
 
 @pytest.mark.parametrize(
@@ -248,7 +254,7 @@ def test_a_wrong_or_missing_token_is_the_feeds_bare_404(root: Path, path: str) -
         ("outbox/nope", "No campaign 'nope' in the outbox"),
         ("outbox/..", "No campaign '..' in the outbox"),
         ("outbox/.crm", "No campaign '.crm' in the outbox"),
-        ("c/ana/log", "Not found"),
+        ("c/ana/log", "No customer 'ana/log'"),
         ("c/", "Not found"),
         ("crm.toml", "Not found"),
         ("../crm.toml", "Not found"),
@@ -418,7 +424,9 @@ def test_mark_as_sent_marks_the_draft_and_logs_it_back_once(root: Path) -> None:
     log = (root / "ana.md").read_text(encoding="utf-8").splitlines()
     assert log[-1] == f"- 2026-12-01 text: Holiday note [campaign: {CAMPAIGN}]"
     # Marking it again changes nothing: it is sent, and logged once.
-    assert post(app, page, action="sent", id="ana")[0] == "303 See Other"
+    status, headers, _ = post(app, page, action="sent", id="ana")
+    assert (status, headers["Location"]) == ("303 See Other", f"/{TOKEN}/{page}?done=already")
+    assert parsed(call(app, headers["Location"])[2]).text()[3] == "It was marked as sent already."
     assert (root / "ana.md").read_text(encoding="utf-8").splitlines() == log
     text = parsed(call(app, f"/{TOKEN}/{page}?done=sent")[2]).text()
     assert text[3] == "Marked as sent and logged."
@@ -479,7 +487,8 @@ def test_read_only_shows_no_form_and_refuses_every_action(root: Path, how: str) 
     for page in ("c/ana", f"outbox/{CAMPAIGN}"):
         status, _, body = call(app, f"/{TOKEN}/{page}")
         assert status == "200 OK" and b"<form" not in body and b"Mark as sent" not in body
-    assert parsed(call(app, f"/{TOKEN}/c/ana")[2]).text()[11] == "Details"
+    text = parsed(call(app, f"/{TOKEN}/c/ana")[2]).text()
+    assert "Details" in text and "Log a contact" not in text and "Snooze" not in text
     for page, form in (
         ("c/ana", {"action": "log", "kind": "call", "text": "hi"}),
         ("c/ana", {"action": "snooze", "until": "2026-12-20"}),
@@ -582,3 +591,132 @@ def test_crm_serve_read_only_serves_the_page_over_http_without_its_forms(root: P
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "page", "form", "status"),
+    [
+        ("GET", "", None, "308 Permanent Redirect"),
+        ("PUT", "/", None, "405 Method Not Allowed"),
+        ("POST", "/c/ana", {"csrf": csrf_of(TOKEN, "c/ana"), "action": "x"}, "400 Bad Request"),
+        ("POST", "/c/ana", {"csrf": "x" * 70_000}, "413 Content Too Large"),
+        ("POST", "/c/ana", {}, "403 Forbidden"),
+        ("POST", "/c/ana", {"csrf": csrf_of(TOKEN, "c/ana"), "action": "log", "kind": "call", "text": "hi"}, "303 See Other"),
+        ("POST", "/c/ana", {"csrf": csrf_of(TOKEN, "c/ana"), "action": "log", "kind": "call", "text": ""}, "400 Bad Request"),
+        ("POST", "/c/nobody", {"csrf": csrf_of(TOKEN, "c/nobody"), "action": "log", "kind": "call", "text": "hi"}, "404 Not Found"),
+    ],
+)  # fmt: skip
+def test_every_answer_carries_the_safety_headers(
+    root: Path, method: str, page: str, form: dict[str, str] | None, status: str
+) -> None:
+    got, headers, _ = call(app_of(root), f"/{TOKEN}{page}", method, form)
+    assert got == status
+    assert [headers.get(k) for k, _ in HEADERS] == [v for _, v in HEADERS]
+
+
+def test_a_broken_crm_toml_turns_the_actions_off_and_says_so(root: Path) -> None:
+    (root / "crm.toml").write_text('[serve]\nread_only = "no"\n', encoding="utf-8")
+    app = app_of(root)
+    files = {p: p.read_bytes() for p in root.rglob("*.md")}
+    status, _, body = call(app, f"/{TOKEN}/c/ana")
+    text = parsed(body).text()
+    assert status == "200 OK" and b"<form" not in body
+    assert text[3] == (
+        "crm.toml has errors, so this page changes nothing: "
+        "serve.read_only must be true or false, not 'no'"
+    )
+    status, _, body = post(app, "c/ana", action="log", kind="call", text="hi")
+    assert (status, body) == ("403 Forbidden", b"Forbidden: crm.toml has errors\n")
+    assert {p: p.read_bytes() for p in root.rglob("*.md")} == files
+
+
+def test_files_to_fix_are_named_from_the_vault_and_the_rest_still_shows(root: Path) -> None:
+    (root / "bad.md").write_text("---\nname: Bad\nbirthday: 1990-13-45\n---\n", encoding="utf-8")
+    text = parsed(call(app_of(root), f"/{TOKEN}/")[2]).text()
+    fix = text.index("Files to fix (2)")
+    assert text[fix + 1 : fix + 3] == [
+        "bad.md:2: warning: no first_name: add one so greetings can use it",
+        "bad.md:3: birthday: '1990-13-45' is not a real date (month must be in 1..12)",
+    ]
+    assert str(root) not in " ".join(text) and "Ana García" in text
+
+
+def test_a_failure_while_writing_is_a_page_that_says_so_not_a_traceback(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import crm.edit.atomic
+
+    def refuse(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(crm.edit.atomic, "replace", refuse)
+    logs: list[str] = []
+    before = (root / "ana.md").read_bytes()
+    status, headers, body = post(
+        app_of(root, log=logs.append), "c/ana", action="log", kind="call", text="hi"
+    )
+    assert status == "500 Internal Server Error" and headers["Cache-Control"] == "no-store"
+    assert parsed(body).text()[3] == "log failed: [Errno 28] No space left on device"
+    assert logs == ["/c/ana: log failed: [Errno 28] No space left on device"]
+    assert (root / "ana.md").read_bytes() == before
+
+
+def test_a_broken_draft_hides_no_other_and_a_draft_with_a_gap_is_not_offered(root: Path) -> None:
+    folder = root / "outbox" / CAMPAIGN
+    (folder / "zed.md").write_text("---\n: [unclosed\n---\nhi\n", encoding="utf-8")
+    ana = folder / "ana.md"
+    ana.write_text(
+        ana.read_text(encoding="utf-8").replace("see you soon!", "[...] see you soon!"),
+        encoding="utf-8",
+    )
+    app = app_of(root)
+    status, _, body = call(app, f"/{TOKEN}/")
+    page = parsed(body)
+    assert status == "200 OK"
+    assert "sms:+4915123456789" in page.links  # no half-written message in the text
+    assert (
+        "sms:+491519876543?&body=Hi%20Eve%2C%20happy%20holidays%20%26%20see%20you%20soon%21"
+        in page.links
+    )
+    status, _, body = call(app, f"/{TOKEN}/outbox/{CAMPAIGN}")
+    text = parsed(body).text()
+    assert status == "200 OK"
+    assert text[4].startswith(f"outbox/{CAMPAIGN}/zed.md: the draft's front matter is not YAML")
+    assert text[5:10] == ["Ana García", "sms · draft", "Hi Ana, happy holidays & [...] see you soon!", "write the personal line at [...] in the file first", HOSTILE]  # fmt: skip
+    assert post(app, f"outbox/{CAMPAIGN}", action="sent", id="ana")[0] == "400 Bad Request"
+
+
+def test_every_person_of_the_day_can_be_reached_from_the_page(write_vault: WriteVault) -> None:
+    root = write_vault(
+        {
+            "cy.md": (
+                "---\nname: Cy Young\nphone: '+49 30 1234567'\nbirthday: 1990-12-05\n"
+                "likes: [tea]\n---\n\n## Log\n- 2026-11-02 visit: cut\n"
+            ),
+            "team.md": "---\nid: team/bo\nname: Bo Team\ncadence: 7d\n---\n",
+        }
+    )
+    app = app_of(root)
+    page = parsed(call(app, f"/{TOKEN}/")[2])
+    birthday = page.text().index("Next 14 days (1)")
+    assert page.text()[birthday + 1 : birthday + 7] == [
+        "2026-12-05 (Sat):",
+        "Cy Young",
+        ", birthday (turns 36)",
+        "likes tea",
+        "call +49 30 1234567",
+        "text",
+    ]
+    assert "tel:+49301234567" in page.links and f"/{TOKEN}/c/team/bo" in page.links
+    status, _, body = call(app, f"/{TOKEN}/c/team/bo")
+    assert status == "200 OK" and parsed(body).text()[3] == "Bo Team"
+
+
+def test_logging_past_the_contact_cap_says_so(write_vault: WriteVault) -> None:
+    root = write_vault(
+        {"ana.md": "---\nname: Ana\nmax_contacts: 1/30d\n---\n\n## Log\n- 2026-11-20 call: hi\n"}
+    )
+    status, headers, _ = post(app_of(root), "c/ana", action="log", kind="call", text="again")
+    assert (status, headers["Location"]) == ("303 See Other", f"/{TOKEN}/c/ana?done=logged-over")
+    text = parsed(call(app_of(root), headers["Location"])[2]).text()
+    assert text[3] == "Logged. They are over their contact limit now: give them a rest."

@@ -112,6 +112,9 @@ def test_a_phone_sees_today_opens_a_customer_and_logs_a_contact(
     WebDriverWait(browser, 10).until(lambda d: d.current_url == url + "c/bella-rossi")
     assert browser.find_element(By.TAG_NAME, "h1").text == "Bella Rossi"
     no_sideways_scroll(browser)
+    # The style sheet is applied: the Content-Security-Policy allows it by its hash.
+    button = browser.find_element(By.XPATH, "//button[text()='Log it']")
+    assert button.value_of_css_property("background-color") == "rgba(11, 87, 208, 1)"
     before = (root / "bella-rossi.md").read_text(encoding="utf-8")
     Select(browser.find_element(By.NAME, "kind")).select_by_visible_text("visit")
     browser.find_element(By.NAME, "text").send_keys("trim, asked about the spring colours")

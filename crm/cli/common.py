@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import sys
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -134,15 +133,7 @@ def warn_bypassed(why: str) -> None:
 def near(problems: Iterable[Problem]) -> list[Problem]:
     """Return problems with paths shown relative to the working folder when they are inside it."""
     cwd = Path.cwd().resolve()
-    shown = []
-    for p in problems:
-        path = p.location.path
-        if path.is_absolute():
-            # Resolve the folder only: the file itself may be a symlink to somewhere else.
-            with contextlib.suppress(ValueError):
-                path = (path.parent.resolve() / path.name).relative_to(cwd)
-        shown.append(replace(p, location=replace(p.location, path=path)))
-    return shown
+    return [p.seen_from(cwd) for p in problems]
 
 
 pass_session = click.make_pass_decorator(Session)

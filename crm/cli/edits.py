@@ -141,7 +141,7 @@ def log(
       crm log bella "visit: trim" --date yesterday
       crm log zoe "trim and colour" --kind visit --date 2026-11-20 --time 15:30
     """
-    from crm.edit.changes import append_log
+    from crm.edit.contact import log_contact
 
     if kind is None:
         m = re.fullmatch(r"([A-Za-z][\w-]*):[ \t]*(.*)", text.strip(), re.DOTALL)
@@ -151,23 +151,11 @@ def log(
             )
         kind, text = m[1], m[2]
     path = _path(session, name)
-    result = append_log(path, day or today, kind, text, at)
-    number, line = result.added()[-1]
-    click.echo(f"{path}:{number}: {line}")
-    _warn_over_cap(session, path, kind.lower(), today)
-
-
-def _warn_over_cap(session: Session, path: Path, kind: str, today: date) -> None:
-    """Say on stderr when the customer is over max_contacts: logged anyway, it happened."""
-    from crm.rules.cap import too_much_contact
-    from crm.vault.parse import parse_path
-
     config = session.config
-    if not config.kinds.counts(kind):
-        return
-    customer, _ = parse_path(path, session.root, date_order=config.date_order)
-    over = None if customer is None else too_much_contact(customer, config, today)
-    if over is not None:
+    logged = log_contact(path, (day or today, kind, text), at, root=session.root, config=config, today=today)  # fmt: skip
+    number, line = logged.result.added()[-1]
+    click.echo(f"{path}:{number}: {line}")
+    if (over := logged.over) is not None:  # logged anyway: it happened
         click.echo(
             f"warning: {over.customer.name} is over max_contacts {over.cap}: "
             f"{over.count} entries since {over.since}",

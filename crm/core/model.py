@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Literal
@@ -36,6 +37,15 @@ class Problem:
     def __str__(self) -> str:
         prefix = "warning: " if self.severity == "warning" else ""
         return f"{self.location}: {prefix}{self.message}"
+
+    def seen_from(self, base: Path) -> Problem:
+        """Return the problem with its path relative to ``base`` when the file is inside it."""
+        path = self.location.path
+        if path.is_absolute():
+            # Resolve the folder only: the file itself may be a symlink to somewhere else.
+            with contextlib.suppress(ValueError):
+                path = (path.parent.resolve() / path.name).relative_to(base)
+        return replace(self, location=replace(self.location, path=path))
 
 
 @dataclass(frozen=True, slots=True)

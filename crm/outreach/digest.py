@@ -19,12 +19,17 @@ from typing import Any
 
 import jinja2
 
+from crm.core.kinds import Kinds
 from crm.core.model import Customer
 from crm.outreach.links import BadNumber, e164, mailto_link, sms_link, tel_link
 from crm.outreach.outbox import Draft
 from crm.outreach.send import address_of
+from crm.outreach.templates import GAP
 from crm.report.render import cell
+from crm.report.rows import entry_line
 from crm.report.views import Agenda, Section, dated_columns
+from crm.rules.audience import PHONE_CHANNELS
+from crm.rules.rhythm import newest_contact
 
 TEMPLATE = "digest.html"
 
@@ -34,11 +39,13 @@ def contact_links(
 ) -> list[tuple[str, str]]:
     """Return the (label, href) links to reach ``customer``: call, text, email (those they have).
 
-    With a waiting ``draft``, the text and the email come filled in with its message.
+    With a waiting ``draft``, the link of its channel comes filled in with its message (the
+    text for a phone channel, the email for email), unless it still holds ``[...]``.
     """
     if customer is None:
         return []
-    body = "" if draft is None else draft.body.strip()
+    ready = draft if draft is not None and GAP not in draft.body else None
+    body = "" if ready is None else ready.body.strip()
     found = []
     if customer.phones:
         try:
@@ -46,11 +53,12 @@ def contact_links(
         except BadNumber:
             number = None  # shown as written, without links: a link would dial the wrong number
         if number:
-            text = sms_link(number, body)
+            text = sms_link(number, body if ready and ready.channel in PHONE_CHANNELS else "")
             found += [(f"call {customer.phones[0]}", tel_link(number)), ("text", text)]
     if customer.emails:
-        subject = None if draft is None else draft.subject
-        link = mailto_link(customer.emails[0], subject, body)
+        mail = ready is not None and ready.channel == "email"
+        subject = ready.subject if ready is not None and mail else None
+        link = mailto_link(customer.emails[0], subject, body if mail else "")
         found.append((f"email {customer.emails[0]}", link))
     return found
 
@@ -60,13 +68,28 @@ def section_view(
     people: Mapping[str, Customer],
     region: str = "",
     drafts: Mapping[str, Draft] | None = None,
+    kinds: Kinds | None = None,
 ) -> dict[str, Any]:
     """Return one agenda section as a page template reads it: plain texts, escaped there.
 
     ``people``: the customers of its rows, by id; ``drafts``: a waiting draft by customer id.
+    With ``kinds`` (the phone page), every row that names a customer also gets their links,
+    likes and last contact ("reach"), but those of "Too much contact": they need a rest.
     """
     shown: dict[str, Any] = {"title": s.title, "size": s.size, "kind": s.kind, "more": s.more_text}
     waiting = drafts or {}
+
+    def reach(cid: Any) -> dict[str, Any]:
+        c = people.get(cid) if isinstance(cid, str) and kinds and s.key != "noisy" else None
+        if c is None or kinds is None:
+            return {"links": [], "likes": "", "said": None}
+        last = newest_contact(c, kinds)
+        return {
+            "links": contact_links(c, region, waiting.get(c.id)),
+            "likes": cell(list(c.likes)),
+            "said": None if last is None else entry_line(last),
+        }
+
     if s.kind == "people":
         shown["rows"] = [
             {
@@ -85,11 +108,18 @@ def section_view(
         columns = s.columns or dated_columns(s.rows)
         shown["headings"] = [c.heading.capitalize() for c in columns]
         shown["rows"] = [
-            {"id": r.get("id"), "cells": [cell(r.get(c.key)) for c in columns]} for r in s.rows
+            {
+                "id": r.get("id"),
+                "cells": [cell(r.get(c.key)) for c in columns],
+                **reach(r.get("id")),
+            }
+            for r in s.rows
         ]
     else:
         keys = ("id", "date", "when", "name", "what", "note", "campaign", "waiting")
-        shown["rows"] = [{k: cell(r.get(k)) for k in keys} for r in s.rows]
+        shown["rows"] = [
+            {**{k: cell(r.get(k)) for k in keys}, **reach(r.get("id"))} for r in s.rows
+        ]
     return shown
 
 

@@ -48,9 +48,10 @@ def route(rest: str) -> Route | None:
         return ("today", "")
     if rest in ("outbox", "outbox/"):
         return ("outbox", "")
-    for prefix, page in (("c/", "customer"), ("outbox/", "campaign")):
+    # An id set in front matter may hold a "/" (team/bo): the customer's is the rest of the path.
+    for prefix, page, nested in (("c/", "customer", True), ("outbox/", "campaign", False)):
         name = rest.removeprefix(prefix)
-        if name != rest and name and "/" not in name:
+        if name != rest and name and (nested or "/" not in name):
             return (page, name)
     return None
 
@@ -98,7 +99,7 @@ class PageApp:
         given, slash, rest = path.removeprefix("/").partition("/")
         # Compare even when the shape is wrong, so timing says nothing about what exists.
         if not (token_matches(given, self.token) and path.startswith("/")):
-            return plain(start_response, "404 Not Found", b"Not Found\n")
+            return plain(start_response, "404 Not Found", b"Not Found\n", HEADERS)
         base = environ.get("SCRIPT_NAME", "") + f"/{self.token}/"
         if not slash:
             return _answer(start_response, "308 Permanent Redirect", b"", [("Location", base)])
@@ -106,14 +107,14 @@ class PageApp:
             return self.feed(environ, start_response)
         method = environ.get("REQUEST_METHOD", "GET")
         found = route(rest)
-        if found is None:
-            return self._page(start_response, None, base, rest, "404 Not Found")
         if method in ("GET", "HEAD"):
             body = self._page(start_response, found, base, rest, notice=_query(environ, "done"))
             return [] if method == "HEAD" else body
         if method != "POST":
             extra = [("Allow", "GET, HEAD, POST")]
             return _answer(start_response, "405 Method Not Allowed", b"", extra)
+        if found is None:
+            return self._page(start_response, None, base, rest)
         return self._post(environ, start_response, found, base, rest)
 
     def _here(self) -> pages.Here:
@@ -127,8 +128,11 @@ class PageApp:
             use_index=not os.environ.get("CRM_NO_INDEX"),
             settings=(config, problems),
         )
-        actions = not (self._read_only or config.read_only)
-        return pages.Here(collection, today, moment, actions)
+        errors = [p for p in problems if p.severity == "error"]
+        # Defaults in place of a broken crm.toml could turn read_only off: change nothing then.
+        blocked = "" if not errors else f"crm.toml has errors, so this page changes nothing: {errors[0].message}"  # fmt: skip
+        actions = not (self._read_only or config.read_only or errors)
+        return pages.Here(collection, today, moment, actions, blocked)
 
     def _page(
         self,
@@ -141,31 +145,35 @@ class PageApp:
         notice: str = "",
         error: str = "",
     ) -> list[bytes]:
-        here = self._here()
+        context: dict[str, Any] = {"title": "Not found"}
+        template, status = "missing.html", status if found is not None else "404 Not Found"
+        forms, business = False, "crm"
         try:
-            context: dict[str, Any] = {"title": "Not found"}
-            template = "missing.html"
-            if found is not None:
-                page, name = found
-                template, view = _PAGES[page]
-                context = view(here, name)
+            here = self._here()
+            try:
+                forms, business = here.actions, here.collection.config.business.name or "crm"
+                error = error or here.blocked
+                if found is not None:
+                    page, name = found
+                    template, view = _PAGES[page]
+                    context = view(here, name)
+            finally:
+                here.collection.close()
         except pages.NotFound as exc:
             template, context, status = "missing.html", {"title": str(exc)}, "404 Not Found"
         except Exception as exc:  # a broken vault must give a page that says so, not a traceback
             self._log(f"page /{rest} failed: {exc}")
             template, context = "missing.html", {"title": "This page could not be built"}
             status = "500 Internal Server Error"
-        finally:
-            here.collection.close()
         body = render(
             template,
             **context,
             base=base,
             here=base + quote(rest),
-            business=here.collection.config.business.name or "crm",
+            business=business,
             notice=pages.NOTICES.get(notice, ""),
             error=error,
-            forms=here.actions,
+            forms=forms,
             csrf=csrf_of(self.token, rest),
         )
         return _answer(start_response, status, body, [("Content-Type", "text/html; charset=utf-8")])
@@ -184,18 +192,25 @@ class PageApp:
         if not hmac.compare_digest(form.get("csrf", ""), csrf_of(self.token, rest)):
             return _answer(start_response, "403 Forbidden", b"Forbidden: no valid csrf field\n")
         here = self._here()
-        if not here.actions:
-            return _answer(start_response, "403 Forbidden", b"Forbidden: read-only\n")
-        action = _ACTIONS.get((page, form.get("action", "")))
-        if action is None:
-            return _answer(start_response, "400 Bad Request", b"Bad Request: no such action\n")
         try:
+            if here.blocked:
+                return _answer(start_response, "403 Forbidden", b"Forbidden: crm.toml has errors\n")
+            if not here.actions:
+                return _answer(start_response, "403 Forbidden", b"Forbidden: read-only\n")
+            action = _ACTIONS.get((page, form.get("action", "")))
+            if action is None:
+                return _answer(start_response, "400 Bad Request", b"Bad Request: no such action\n")
             done = action(here, name, form)
         except pages.NotFound as exc:
             return self._page(start_response, found, base, rest, "404 Not Found", error=str(exc))
         except CrmError as exc:
             self._log(f"/{rest}: {exc}")
             return self._page(start_response, found, base, rest, "400 Bad Request", error=str(exc))
+        except Exception as exc:  # an unwritable file, a full disk: say so, never a traceback
+            self._log(f"/{rest}: {form.get('action')} failed: {exc}")
+            message = f"{form.get('action')} failed: {exc}"
+            status = "500 Internal Server Error"
+            return self._page(start_response, found, base, rest, status, error=message)
         finally:
             here.collection.close()
         target = base + quote(rest) + f"?done={done}"

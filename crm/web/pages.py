@@ -21,7 +21,14 @@ from crm.index.collection import Collection
 from crm.outreach.agenda import agenda_of
 from crm.outreach.digest import contact_links, section_view
 from crm.outreach.links import link_of
-from crm.outreach.outbox import Draft, campaign_drafts, campaigns, check_campaign, waiting_drafts
+from crm.outreach.outbox import (
+    Draft,
+    campaign_folder,
+    campaigns,
+    check_campaign,
+    read_draft,
+    waiting_drafts,
+)
 from crm.outreach.templates import GAP
 from crm.report import profile, rows
 from crm.rules import rhythm
@@ -29,7 +36,13 @@ from crm.vault.logline import skipped_lines
 from crm.vault.syntax import notes
 
 SNOOZE_DAYS = (("1 week", 7), ("2 weeks", 14), ("1 month", 30))
-NOTICES = {"logged": "Logged.", "snoozed": "Snoozed.", "sent": "Marked as sent and logged."}
+NOTICES = {
+    "logged": "Logged.",
+    "logged-over": "Logged. They are over their contact limit now: give them a rest.",
+    "snoozed": "Snoozed.",
+    "sent": "Marked as sent and logged.",
+    "already": "It was marked as sent already.",
+}
 
 
 class NotFound(Exception):
@@ -38,12 +51,14 @@ class NotFound(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Here:
-    """One request's view: the vault's facade, the day, the clock's reading, and the actions."""
+    """One request's view: the vault's facade, the day, the clock's reading, and whether the
+    actions are on (``blocked``: why not, when crm.toml has errors)."""
 
     collection: Collection
     today: date
     now: datetime
     actions: bool
+    blocked: str = ""
 
     @property
     def outbox(self) -> Path:
@@ -57,38 +72,57 @@ class Here:
             raise NotFound(f"No customer {cid!r}")
         return found
 
-    def drafts(self, campaign: str) -> list[Draft]:
-        """Return the drafts of ``campaign``; ``NotFound`` for a name no campaign has."""
+    def drafts(self, campaign: str) -> tuple[list[Draft], list[str]]:
+        """Return the drafts of ``campaign`` and why any other file there could not be read;
+        ``NotFound`` for a name no campaign has."""
         try:
-            return campaign_drafts(self.outbox, check_campaign(campaign))
+            folder = campaign_folder(self.outbox, check_campaign(campaign))
         except CrmError:
-            raise NotFound(f"No campaign {campaign!r} in the outbox") from None
+            folder = None
+        if folder is None or not folder.is_dir():
+            raise NotFound(f"No campaign {campaign!r} in the outbox")
+        return readable_drafts(folder, self.collection.root)
 
 
-def waiting_by_customer(outbox: Path) -> dict[str, Draft]:
+def readable_drafts(folder: Path, root: Path) -> tuple[list[Draft], list[str]]:
+    """Return the drafts in ``folder`` by file name, and a message for each broken one (a
+    broken draft is no reason to hide the others)."""
+    drafts, broken = [], []
+    for path in sorted(folder.glob("*.md")):
+        try:
+            drafts.append(read_draft(path))
+        except CrmError as exc:
+            broken.append(str(exc).replace(f"{root}/", "", 1))
+    return drafts, broken
+
+
+def waiting_by_customer(outbox: Path, root: Path) -> dict[str, Draft]:
     """Return the first waiting draft of each customer (campaigns by name), by customer id."""
     found: dict[str, Draft] = {}
     for campaign, ids in waiting_drafts(outbox).items():
-        wanted = set(ids) - set(found)
-        if not wanted:
+        if set(ids) <= set(found):
             continue
-        for d in campaign_drafts(outbox, campaign):
-            if d.customer in wanted and d.waiting:
+        for d in readable_drafts(outbox / campaign, root)[0]:
+            if d.waiting:
                 found.setdefault(d.customer, d)
     return found
 
 
 def today_page(here: Here) -> dict[str, Any]:
     """Return the agenda of the day, each person with their links and any waiting draft."""
-    found, customers = agenda_of(here.collection, here.today)
+    root = here.collection.root
+    base = root.resolve()
+    found, customers = agenda_of(
+        here.collection, here.today, shown=lambda problems: [p.seen_from(base) for p in problems]
+    )
     config = here.collection.config
     people = {c.id: c for c in customers}
-    drafts = waiting_by_customer(here.outbox)
+    drafts = waiting_by_customer(here.outbox, root)
     return {
         "title": f"Today, {here.today:%a %d %b %Y}",
         "closed": None if found.closed is None else found.closed["what"],
         "sections": [
-            section_view(s, people, config.business.region, drafts)
+            section_view(s, people, config.business.region, drafts, config.kinds)
             for s in found.sections()
             if s.size
         ],
@@ -99,7 +133,7 @@ def customer_page(here: Here, cid: str) -> dict[str, Any]:
     """Return one customer as ``crm show`` has them: fields, dates, plans, the whole log."""
     c = here.customer(cid)
     config, today = here.collection.config, here.today
-    draft = waiting_by_customer(here.outbox).get(c.id)  # the links come filled in with it
+    draft = waiting_by_customer(here.outbox, here.collection.root).get(c.id)  # fills the links
     kinds = [k for k in config.kinds.named("contact") if k != "-"] + ["note"]
     return {
         "title": c.name,
@@ -133,6 +167,7 @@ def outbox_page(here: Here) -> dict[str, Any]:
 def campaign_page(here: Here, campaign: str) -> dict[str, Any]:
     """Return the drafts of one campaign, each with its tap-to-send link."""
     region = here.collection.config.business.region
+    drafts, broken = here.drafts(campaign)
     shown = [
         {
             "id": d.customer,
@@ -146,19 +181,21 @@ def campaign_page(here: Here, campaign: str) -> dict[str, Any]:
             "gap": GAP in d.body,
             "link": link_of(d.channel, d.to, d.subject, d.body.strip(), region),
         }
-        for d in here.drafts(campaign)
+        for d in drafts
     ]
-    return {"title": campaign, "drafts": shown}
+    return {"title": campaign, "drafts": shown, "broken": broken}
 
 
 def log_contact(here: Here, cid: str, form: Mapping[str, str]) -> str:
     """Append ``- DATE kind: text`` to the customer's ``## Log``, as ``crm log`` does."""
-    from crm.edit.changes import append_log
+    from crm.edit.contact import log_contact as log
 
     c = here.customer(cid)
     day = _day(here, form.get("date", ""), "past") or here.today
-    append_log(c.location.path, day, form.get("kind", "").strip().lower(), form.get("text", ""))
-    return "logged"
+    entry = (day, form.get("kind", "").strip().lower(), form.get("text", ""))
+    config = here.collection.config
+    logged = log(c.location.path, entry, root=here.collection.root, config=config, today=here.today)
+    return "logged" if logged.over is None else "logged-over"
 
 
 def snooze(here: Here, cid: str, form: Mapping[str, str]) -> str:
@@ -178,7 +215,7 @@ def mark_sent(here: Here, campaign: str, form: Mapping[str, str]) -> str:
     from crm.outreach.campaign import mark_sent as mark
 
     wanted = form.get("id", "")
-    draft = next((d for d in here.drafts(campaign) if d.customer == wanted), None)
+    draft = next((d for d in here.drafts(campaign)[0] if d.customer == wanted), None)
     if draft is None:
         raise NotFound(f"No draft for {wanted!r} in {campaign}")
     done = mark(draft, here.collection.by_id(draft.customer), now=here.now, today=here.today)
@@ -186,7 +223,7 @@ def mark_sent(here: Here, campaign: str, form: Mapping[str, str]) -> str:
         raise CrmError(f"not marked: {done.why}")
     if done.why is not None:
         raise CrmError(f"marked as sent, but not logged: {done.why}")
-    return "sent"
+    return "already" if done.outcome == "already" else "sent"
 
 
 def _day(here: Here, text: str, direction: dates.Direction) -> date | None:
