@@ -79,7 +79,7 @@ class Config:
     closures: tuple[Closure, ...] = ()  # by start day
     occasions: tuple[Occasion, ...] = ()
     agenda_rows: int = AGENDA_ROWS  # rows per agenda section ([agenda] rows; 0: all)
-    read_only: bool = False  # ([serve] read_only) the phone page shows, and changes nothing
+    serve_read_only: bool = False  # [serve] read_only: the phone page shows, and changes nothing
 
 
 def load_config(root: Path) -> tuple[Config, list[Problem]]:
@@ -247,7 +247,7 @@ def parse_config(raw: dict[str, Any], where: Location) -> tuple[Config, list[Pro
             kwargs["agenda_rows"] = rows
     if "read_only" in (serve := table("serve")):
         if isinstance(serve["read_only"], bool):
-            kwargs["read_only"] = serve["read_only"]
+            kwargs["serve_read_only"] = serve["read_only"]
         else:
             bad(f"serve.read_only must be true or false, not {serve['read_only']!r}")
     kwargs["smtp"] = parse_smtp(table("smtp"), bad)

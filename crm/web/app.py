@@ -131,7 +131,7 @@ class PageApp:
         errors = [p for p in problems if p.severity == "error"]
         # Defaults in place of a broken crm.toml could turn read_only off: change nothing then.
         blocked = "" if not errors else f"crm.toml has errors, so this page changes nothing: {errors[0].message}"  # fmt: skip
-        actions = not (self._read_only or config.read_only or errors)
+        actions = not (self._read_only or config.serve_read_only or errors)
         return pages.Here(collection, today, moment, actions, blocked)
 
     def _page(
@@ -234,7 +234,11 @@ def _answer(
 
 
 def _query(environ: Environ, key: str) -> str:
-    values = parse_qs(environ.get("QUERY_STRING", ""), max_num_fields=10).get(key, [""])
+    """Return the first value of ``key`` in the query string ("" when none, or a flood)."""
+    try:
+        values = parse_qs(environ.get("QUERY_STRING", ""), max_num_fields=10).get(key, [""])
+    except ValueError:
+        return ""
     return str(values[0])
 
 
