@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+from wsgiref.util import setup_testing_defaults
 
 import pytest
 from hypothesis import settings
@@ -64,3 +68,37 @@ def vevents(data: bytes, prefix: str) -> dict[str, tuple[object, ...]]:
         for e in cal.walk("VEVENT")
         if str(e["UID"]).startswith(prefix)
     }
+
+
+Response = tuple[str, dict[str, str], bytes]
+
+
+def call(
+    app: Callable[[dict[str, Any], Any], Iterable[bytes]],
+    path: str,
+    method: str = "GET",
+    form: dict[str, str] | None = None,
+    **headers: str,
+) -> Response:
+    """Return status, headers and body of one request to a WSGI ``app`` (``form``: a POSTed
+    form; ``path`` may carry a query string and letters beyond ASCII)."""
+    data = urlencode(form or {}).encode()
+    environ: dict[str, Any] = {
+        # WSGI hands the path over as latin-1, as a server does.
+        "PATH_INFO": path.encode("utf-8").decode("latin-1"),
+        "REQUEST_METHOD": method,
+        "CONTENT_LENGTH": str(len(data)),
+        "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "wsgi.input": io.BytesIO(data),
+    }
+    if "?" in path:
+        environ["PATH_INFO"], environ["QUERY_STRING"] = environ["PATH_INFO"].split("?", 1)
+    setup_testing_defaults(environ)
+    environ.update({"HTTP_" + k.upper(): v for k, v in headers.items()})
+    got: dict[str, Any] = {}
+
+    def start_response(status: str, hdrs: list[tuple[str, str]]) -> None:
+        got["status"], got["headers"] = status, dict(hdrs)
+
+    body = b"".join(app(environ, start_response))
+    return got["status"], got["headers"], body

@@ -67,6 +67,21 @@ def test_add_goes_after_the_last_closure_and_keeps_every_other_byte(
     assert toml(root).read_text(encoding="utf-8") == SETTINGS[:at] + SUMMER + SETTINGS[at:]
 
 
+def test_a_closure_with_a_key_crm_does_not_read_can_still_be_added_and_removed(
+    write_vault: WriteVault,
+) -> None:
+    text = SETTINGS.replace(
+        'reason = "winter holiday"\n', 'reason = "winter holiday"\nnote = "x"\n'
+    )
+    root = write_vault({"crm.toml": text})
+    added = run(root, "closed", "1 Aug", "14 Aug", "--today", "2026-11-01")
+    assert (added.exit_code, added.stderr) == (0, "")
+    assert added.stdout.startswith(f"{toml(root)}: closed 2027-08-01 to 2027-08-14\n")
+    removed = run(root, "closed", "--remove", "2027-08-01")
+    assert (removed.exit_code, removed.stderr) == (0, "")
+    assert toml(root).read_text(encoding="utf-8") == text
+
+
 @pytest.mark.parametrize(("bom", "nl"), [(False, "\r\n"), (True, "\n"), (True, "\r\n")])
 def test_crlf_and_a_bom_stay(write_vault: WriteVault, bom: bool, nl: str) -> None:
     root = write_vault({"crm.toml": encode(SETTINGS, bom, nl)})

@@ -443,6 +443,17 @@ def test_a_closure_that_is_over_is_refused_and_one_begun_is_warned_of(
     )
 
 
+def test_a_closure_day_that_is_no_date_names_the_option(write_vault: WriteVault) -> None:
+    root = closure_vault(write_vault, {"ann": ("Ann Due", "", "")})
+    result = explain(root, "--closure", "garbage", "--today", "2026-12-01")
+    assert result.exit_code == 2
+    assert result.stderr.endswith(
+        "Error: Invalid value for '--closure': 'garbage' is not a date (expected YYYY-MM-DD, "
+        "today, yesterday, tomorrow, a weekday (friday, fri), 20 Dec, Dec 20, 20 Dec 2026, "
+        "Dec 20, 2026 or 20.12.2026)\n"
+    )
+
+
 def test_closure_and_occasion_options_do_not_mix(write_vault: WriteVault) -> None:
     root = closure_vault(write_vault, {"ann": ("Ann Due", "", "")})
     result = explain(root, "--closure", "2026-12-24", "--occasion", "x")

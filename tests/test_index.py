@@ -777,3 +777,23 @@ def test_reports_on_generated_vaults_equal_a_plain_parse_after_edits(
     files[1].unlink()
     files[2].rename(files[2].with_name("renamed.md"))
     both([date(2026, 11, 23), date(2026, 6, 1)])
+
+
+def test_customers_by_exact_id_from_the_index_equal_the_plain_parse(
+    write_vault: WriteVault,
+) -> None:
+    from crm.index.collection import Collection
+
+    root = write_vault({**TRICKY_FEED, "crm.toml": FEED_TOML})
+    for path in root.rglob("*.md"):
+        backdate(path)
+    plain = {c.id: c for c in load_vault(root, Config()).customers}
+    assert {"ana", "dup"} <= set(plain)  # the file that lost the clash over "ana" is "dup"
+    wanted = [*plain, "nobody", "ANA", "an"]
+    found = Collection(root, now=wall_clock()).by_ids(iter(wanted))
+    assert {k: (c.name, c.location.path) for k, c in found.items()} == {
+        k: (c.name, c.location.path) for k, c in plain.items()
+    }
+    collection = Collection(root, now=wall_clock())
+    assert collection.by_id("dup") is not None and collection.by_id("dup").name == "Ana Again"  # type: ignore[union-attr]
+    assert collection.by_id("an") is None and collection.by_id("ANA") is None

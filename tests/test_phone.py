@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import os
 import re
 import signal
@@ -17,7 +16,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
-from wsgiref.util import setup_testing_defaults
 
 import pytest
 from click.testing import CliRunner
@@ -25,7 +23,7 @@ from click.testing import CliRunner
 from crm.cli import main
 from crm.web.app import PageApp, csrf_of
 from crm.web.html import CSP, CSS, HEADERS
-from tests.conftest import WriteVault, wall_clock
+from tests.conftest import Response, WriteVault, call, wall_clock
 
 TOKEN = "phone-token-0123456789"
 TODAY = date(2026, 12, 1)
@@ -106,32 +104,6 @@ def parsed(body: bytes) -> Text:
     found = Text()
     found.feed(body.decode("utf-8"))
     return found
-
-
-Response = tuple[str, dict[str, str], bytes]
-
-
-def call(app: PageApp, path: str, method: str = "GET", form: dict[str, str] | None = None,
-         **headers: str) -> Response:  # fmt: skip
-    data = urlencode(form or {}).encode()
-    environ: dict[str, Any] = {
-        "PATH_INFO": path.encode("utf-8").decode("latin-1"),
-        "REQUEST_METHOD": method,
-        "CONTENT_LENGTH": str(len(data)),
-        "CONTENT_TYPE": "application/x-www-form-urlencoded",
-        "wsgi.input": io.BytesIO(data),
-    }
-    if "?" in path:
-        environ["PATH_INFO"], environ["QUERY_STRING"] = environ["PATH_INFO"].split("?", 1)
-    setup_testing_defaults(environ)
-    environ.update({"HTTP_" + k.upper(): v for k, v in headers.items()})
-    got: dict[str, Any] = {}
-
-    def start_response(status: str, hdrs: list[tuple[str, str]]) -> None:
-        got["status"], got["headers"] = status, dict(hdrs)
-
-    body = b"".join(app(environ, start_response))
-    return got["status"], got["headers"], body
 
 
 def post(app: PageApp, page: str, **form: str) -> Response:

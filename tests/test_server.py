@@ -19,7 +19,6 @@ from datetime import UTC, date, datetime, timedelta
 from email.message import Message
 from pathlib import Path
 from typing import Any
-from wsgiref.util import setup_testing_defaults
 
 import icalendar
 import pytest
@@ -33,7 +32,7 @@ from crm.core.errors import CrmError
 from crm.feed.live import FeedJob, LiveFeed
 from crm.feed.server import FeedApp, feed_path, make_server
 from crm.feed.token import TOKEN_FILE, feed_token, token_matches
-from tests.conftest import WriteVault, wall_clock
+from tests.conftest import WriteVault, call, wall_clock
 
 TOKEN = "s3cret-token-0123456789"
 T0 = datetime(2026, 11, 23, 9, 0, 0, tzinfo=UTC)
@@ -45,21 +44,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-def call(
-    app: FeedApp, path: str, method: str = "GET", **headers: str
-) -> tuple[str, dict[str, str], bytes]:
-    environ: dict[str, Any] = {"PATH_INFO": path, "REQUEST_METHOD": method}
-    setup_testing_defaults(environ)
-    environ.update({"HTTP_" + k.upper(): v for k, v in headers.items()})
-    got: dict[str, Any] = {}
-
-    def start_response(status: str, hdrs: list[tuple[str, str]]) -> None:
-        got["status"], got["headers"] = status, dict(hdrs)
-
-    body = b"".join(app(environ, start_response))
-    return got["status"], got["headers"], body
 
 
 def app_with(bodies: list[bytes | Exception], clock: Clock | None = None) -> FeedApp:

@@ -95,9 +95,9 @@ def ics(
     from crm.feed.live import feed_from_index, open_for_feed
 
     # With the day, a cold build renders the calendar in the parse workers.
-    index = open_for_feed(session.collection, today)
+    index, blocks = open_for_feed(session.collection, today)
     try:
-        data = feed_from_index(index, session.config, today, filters)
+        data = feed_from_index(index, session.config, blocks, filters)
         problems = [*session.config_problems, *index.problems()]
     finally:
         session.collection.close()

@@ -19,6 +19,7 @@ from crm.cli.common import (
     typed_day,
 )
 from crm.cli.reports import filter_options
+from crm.cli.when import param_named
 from crm.core.errors import CrmError
 from crm.report.render import Column, Format, to_json
 from crm.rules.audience import REPORTS
@@ -47,7 +48,7 @@ CAMPAIGN_COLUMNS = (
 
 
 def outbox_of(session: Session) -> Path:
-    return session.root / session.config.outreach.outbox
+    return session.collection.outbox
 
 
 def refuse_config_errors(session: Session) -> Config:
@@ -295,7 +296,8 @@ def pick_closure(config: Config, today: date, template: str, start: str | None) 
 
     if start is None:
         return closure_for(config, today, template)
-    day = typed_day(start, "future", click.get_current_context(), today=today)
+    ctx = click.get_current_context()
+    day = typed_day(start, "future", ctx, param_named(ctx, "closure_day"), today=today)
     for c in config.closures:
         if c.start == day:
             if c.end < today:

@@ -20,9 +20,9 @@ if TYPE_CHECKING:
     from crm.outreach.outbox import Draft
 
 
-def _customers(session: Session) -> dict[str, Customer]:
-    """Return the vault's customers by exact id (a draft names its customer by id)."""
-    return {c.id: c for c in session.vault().customers}
+def _customers(session: Session, drafts: list[Draft]) -> dict[str, Customer]:
+    """Return the customers of ``drafts`` by exact id (a draft names its customer by id)."""
+    return session.collection.by_ids(d.customer for d in drafts)
 
 
 def _log(d: Draft, customers: dict[str, Customer], day: date) -> str | None:
@@ -70,7 +70,7 @@ def send(
     folder = campaign_folder(outbox_of(session), campaign)
     found = campaign_drafts(outbox_of(session), campaign)
     with atomic.locked(folder / "send", timeout=0):
-        customers = _customers(session)
+        customers = _customers(session, found)
         for d in found:
             if d.status == "sent" and d.log and not _logged(d, customers):
                 why = _log(d, customers, today)
@@ -198,7 +198,7 @@ def sent(session: Session, campaign: str, ids: tuple[str, ...], today: date) -> 
     if unknown:
         raise CrmError(f"no draft for {', '.join(unknown)} in {campaign}", exit_code=2)
     chosen = [by_id[i] for i in dict.fromkeys(ids)] if ids else [d for d in found if d.offered]
-    customers = _customers(session)
+    customers = _customers(session, chosen)
     marked = 0
     for d in chosen:
         done = mark_sent(d, customers.get(d.customer), now=clock.now(), today=today)

@@ -177,8 +177,8 @@ def _key(problem: Problem) -> str:
     return re.sub(r"^closures\[\d+\]", "closures[]", problem.message)
 
 
-def _ignore(message: str) -> None:
-    """Drop a problem: crm check reports the closures that do not parse."""
+def _ignore(message: str, severity: str = "error") -> None:
+    """Drop a problem (an error or a warning): crm check reports the closures that do not parse."""
 
 
 def _each(text: str) -> list[Closure | None]:

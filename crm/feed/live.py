@@ -33,12 +33,14 @@ if TYPE_CHECKING:
     from crm.outreach.occasions import OccasionDue
 
 
-def open_for_feed(collection: Collection, today: date) -> Index:
-    """Return the collection's index, with the calendar blocks of changed files rendered for ``today``.
+def open_for_feed(collection: Collection, today: date) -> tuple[Index, FeedBlocks]:
+    """Return the collection's index, with the calendar blocks of changed files rendered for
+    ``today``, and how they are rendered (for ``feed_from_index``).
 
     The blocks are rendered while the files are parsed, across the pool's workers.
     """
-    return collection.index(blocks=feed_blocks(collection.root, collection.config, today))
+    blocks = feed_blocks(collection.root, collection.config, today)
+    return collection.index(blocks=blocks), blocks
 
 
 def feed_blocks(root: Path, config: Config, today: date) -> FeedBlocks:
@@ -52,12 +54,15 @@ def feed_blocks(root: Path, config: Config, today: date) -> FeedBlocks:
     return FeedBlocks(today, functools.partial(render_block, messages=messages), messages.key)
 
 
-def feed_from_index(index: Index, config: Config, today: date, filters: CustomerFilter) -> bytes:
-    """Return the feed of the customers ``filters`` keeps, rendering only uncached customers."""
+def feed_from_index(
+    index: Index, config: Config, blocks: FeedBlocks, filters: CustomerFilter
+) -> bytes:
+    """Return the feed of ``blocks.day`` for the customers ``filters`` keeps, rendering only
+    uncached customers."""
     from crm.feed.render import Entry, feed_from_entries
 
     keep = None if filters.everyone else filters.matches
-    blocks = feed_blocks(index.root, config, today)
+    today = blocks.day
     try:
         parts = list(index.feed_parts(config, blocks, keep))
     except sqlite3.DatabaseError as exc:  # damaged pages met mid-feed: a plain parse instead
@@ -115,8 +120,8 @@ class FeedJob:
         # Through the index: a rebuild after an edit re-parses and re-renders only that file.
         today = collection.today = self.fixed_today or vault_day(config, moment)
         try:
-            index = open_for_feed(collection, today)
-            data = feed_from_index(index, config, today, self.filters)
+            index, blocks = open_for_feed(collection, today)
+            data = feed_from_index(index, config, blocks, self.filters)
             problems = tuple(index.problems())
         finally:
             collection.close()

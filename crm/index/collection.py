@@ -9,7 +9,7 @@ directly and ``on_bypass`` hears why, once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -46,6 +46,11 @@ class Collection:
         return self._config_and_problems()[0]
 
     @property
+    def outbox(self) -> Path:
+        """Return the vault's outbox folder (``[outreach] outbox``)."""
+        return self.root / self.config.outreach.outbox
+
+    @property
     def config_problems(self) -> list[Problem]:
         """Return the problems found in ``crm.toml``."""
         return self._config_and_problems()[1]
@@ -65,7 +70,6 @@ class Collection:
         self,
         *,
         overdue: bool = False,
-        due_today: bool = False,
         upcoming_days: int | None = None,
         lost_worth: float | None = None,
     ) -> list[Customer]:
@@ -74,7 +78,6 @@ class Collection:
         return self.index().candidates(
             self.day(),
             overdue=overdue,
-            due_today=due_today,
             upcoming_days=upcoming_days,
             lost_worth=lost_worth,
         )
@@ -152,7 +155,14 @@ class Collection:
 
     def by_id(self, cid: str) -> Customer | None:
         """Return the customer whose id is exactly ``cid``, else None (no prefix, no name)."""
-        return next((c for c in self.index().named(cid) if c.id == cid), None)
+        return self.by_ids([cid]).get(cid)
+
+    def by_ids(self, ids: Iterable[str]) -> dict[str, Customer]:
+        """Return the customers whose id is one of ``ids`` (exactly), by id."""
+        wanted = frozenset(ids)
+        if self._vault is not None:
+            return {c.id: c for c in self._vault.customers if c.id in wanted}
+        return self.index().with_ids(wanted)
 
     def customer(self, name: str) -> Customer:
         """Return the customer ``name`` means (see ``resolve``), decoding only likely matches."""

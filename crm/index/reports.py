@@ -49,7 +49,6 @@ class Reports(IndexBase):
         today: date,
         *,
         overdue: bool = False,
-        due_today: bool = False,
         upcoming_days: int | None = None,
         lost_worth: float | None = None,
     ) -> list[Customer]:
@@ -64,15 +63,13 @@ class Reports(IndexBase):
             return list(self._vault.customers)
         t = today.toordinal()
         fids: set[int] = set()
-        if overdue or due_today or upcoming_days is not None:
+        if overdue or upcoming_days is not None:
             # A contact entry after today is a plan: the stored due date is not yet today's.
             fids |= self._fids(f"SELECT fid FROM marks WHERE kind = {LAST} AND value > ?", [t])
         if overdue:
             fids |= self._fids(
                 "SELECT fid FROM files WHERE tracked = 1 AND (due IS NULL OR due < ?)", [t]
             )
-        if due_today:
-            fids |= self._fids(f"SELECT fid FROM marks WHERE kind = {DAY} AND value = ?", [t])
         if upcoming_days is not None:
             end = today + timedelta(days=upcoming_days)
             if upcoming_days >= 366:
@@ -84,11 +81,11 @@ class Reports(IndexBase):
                     f"UNION SELECT fid FROM marks WHERE kind = {DAY} AND value BETWEEN ? AND ?",
                     [t, end.toordinal()],
                 )
-        if (due_today or upcoming_days is not None) and self.config is not None:
+        if upcoming_days is not None and self.config is not None:
             # A closure moves the reach-outs and follow-ups inside it to the day it reopens,
             # and while it lasts whoever is late waits for that day: on and before it,
             # everyone due by its end, or with a dated plan inside it, may show.
-            last = today + timedelta(days=upcoming_days or 0)
+            last = today + timedelta(days=upcoming_days)
             for c in self.config.closures:
                 if today <= reopens(c, self.config.closures) <= last:
                     fids |= self._fids(

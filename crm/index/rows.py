@@ -119,12 +119,13 @@ def make_row(
     is_tracked = rhythm.tracked(c, config)
     if is_tracked and r.last is not None:
         marks.append((LAST, r.last.day.toordinal()))
-    noisy = cap.noisy_until(c, config)
-    loyal = loyalty.loyal_until(c, config.loyalty)
-    newest = rhythm.newest_contact(c, config.kinds)
-    visits = loyalty.visits_of(c)
-    head, rest = codec.encode_parts(c, newest)
     limit = cap.cap_of(c, config)
+    outreach = [] if limit is None else cap.outreach_days(c, config)
+    noisy = cap.noisy_until(c, config, outreach)
+    visits = loyalty.visits_of(c)
+    loyal = loyalty.loyal_until(c, config.loyalty, visits)
+    newest = rhythm.newest_contact(c, config.kinds)
+    head, rest = codec.encode_parts(c, newest)
     return Row(
         path=rel,
         size=size,
@@ -148,9 +149,7 @@ def make_row(
         value=c.value,
         visits=codec.encode_visits(visits),
         thanked_last=visits.thanked[-1] if visits.thanked else None,
-        outreach=None
-        if noisy is None or limit is None
-        else codec.encode_outreach(limit, cap.outreach_days(c, config)),
+        outreach=None if noisy is None or limit is None else codec.encode_outreach(limit, outreach),
         text=haystack(c),
         marks=tuple(sorted(set(marks))),
         block=None if blocks is None else _block(c, config, blocks),

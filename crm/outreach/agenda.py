@@ -31,7 +31,7 @@ def agenda_of(
         upcoming_days=views.AGENDA_DAYS, lost_worth=config.loyalty.winback_min_value
     )
     problems = [*collection.config_problems, *collection.index().problems()]
-    drafts = waiting(collection.root / config.outreach.outbox)
+    drafts = waiting(collection.outbox)
     occasions = occasion_rows(collection, today)
     keep = config.agenda_rows if limit is None else limit
     noisy, thanked = collection.noisy(), collection.thanked(limit=keep)

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime, getaddresses
 from importlib import resources
 from typing import Any
 
@@ -23,7 +20,7 @@ from crm.core.kinds import Kinds
 from crm.core.model import Customer
 from crm.outreach.links import BadNumber, e164, mailto_link, sms_link, tel_link
 from crm.outreach.outbox import Draft
-from crm.outreach.send import address_of
+from crm.outreach.send import address_of, text_email
 from crm.outreach.templates import GAP
 from crm.report.render import cell
 from crm.report.rows import entry_line
@@ -147,15 +144,9 @@ def message(
     now: datetime,
 ) -> EmailMessage:
     """Return the digest email: the agenda's text, and its HTML as the alternative."""
-    msg = EmailMessage(policy=SMTP)
-    msg["From"] = from_header
-    name = getaddresses([to])[0][0]
-    msg["To"] = str(Address(display_name=name, addr_spec=address_of(to)))
-    msg["Subject"] = " ".join(subject.split())
-    msg["Date"] = format_datetime(now)
     domain = address_of(from_header).rsplit("@", 1)[-1]
-    msg["Message-ID"] = f"<crm-digest.{agenda.today}.{now:%Y%m%dT%H%M%S}@{domain}>"
-    msg.set_content(agenda.as_text(count), charset="utf-8", cte="quoted-printable")
+    mid = f"<crm-digest.{agenda.today}.{now:%Y%m%dT%H%M%S}@{domain}>"
+    msg = text_email(from_header, to, subject, agenda.as_text(count), now=now, mid=mid)
     by_id = {c.id: c for c in people}
     html = html_of(agenda, count, by_id, region)
     msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")

@@ -78,14 +78,23 @@ def message_id(draft: Draft, from_addr: str) -> str:
 
 def email_of(draft: Draft, from_header: str, now: datetime) -> EmailMessage:
     """Return the email of ``draft``: UTF-8 text, the customer's display name in ``To``."""
+    mid = message_id(draft, address_of(from_header))
+    return text_email(from_header, draft.to, draft.subject or "", draft.body, now=now, mid=mid)
+
+
+def text_email(
+    from_header: str, to: str, subject: str, body: str, *, now: datetime, mid: str
+) -> EmailMessage:
+    """Return a UTF-8 text email (quoted-printable) to ``to``, with its display name kept, and
+    ``subject`` on one line: a draft's, or the digest's before its HTML part."""
     msg = EmailMessage(policy=SMTP)
     msg["From"] = from_header
-    name = getaddresses([draft.to])[0][0]
-    msg["To"] = str(Address(display_name=name, addr_spec=address_of(draft.to)))
-    msg["Subject"] = " ".join((draft.subject or "").split())
+    name = getaddresses([to])[0][0]
+    msg["To"] = str(Address(display_name=name, addr_spec=address_of(to)))
+    msg["Subject"] = " ".join(subject.split())
     msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = message_id(draft, address_of(from_header))
-    msg.set_content(draft.body, charset="utf-8", cte="quoted-printable")
+    msg["Message-ID"] = mid
+    msg.set_content(body, charset="utf-8", cte="quoted-printable")
     return msg
 
 

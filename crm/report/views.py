@@ -163,62 +163,36 @@ class Agenda:
         drafts = [
             {"campaign": c, "waiting": n, "what": f"{c}: {n}: crm send {c}"} for c, n in self.drafts
         ]
-        more = self.more
         problems = [{"what": str(p)} for p in self.problems]
+
+        def cut(
+            title: str, items: Sequence[dict[str, Any]], kind: SectionKind, key: str,
+            columns: Sequence[Column] = (),
+        ) -> Section:  # fmt: skip
+            return Section(title, items, kind, columns, None, key, self.more.get(key, 0))
+
         return [
-            Section(
-                "Contact now", self.overdue, "people", (), None, "overdue", more.get("overdue", 0)
-            ),  # fmt: skip
-            Section(
-                "Due today",
-                self.due_today,
-                "people",
-                (),
-                None,
-                "due_today",
-                more.get("due_today", 0),
-            ),  # fmt: skip
-            Section(
+            cut("Contact now", self.overdue, "people", "overdue"),
+            cut("Due today", self.due_today, "people", "due_today"),
+            cut(
                 f"Next {AGENDA_DAYS} days",
                 self.upcoming,
                 "dated",
-                rows.UPCOMING_COLUMNS,
-                None,
                 "upcoming",
-                more.get("upcoming", 0),
-            ),  # fmt: skip
-            Section(
+                rows.UPCOMING_COLUMNS,
+            ),
+            cut(
                 "Too much contact: give them a rest",
                 self.noisy,
                 "table",
-                rows.NOISY_COLUMNS,
-                None,
                 "noisy",
-                more.get("noisy", 0),
-            ),  # fmt: skip
-            Section(
-                "Say thank you",
-                self.thanks,
-                "table",
-                rows.THANKS_COLUMNS,
-                None,
-                "thanks",
-                more.get("thanks", 0),
-            ),  # fmt: skip
-            Section(
-                "Worth winning back",
-                self.winback,
-                "table",
-                rows.WINBACK_COLUMNS,
-                None,
-                "winback",
-                more.get("winback", 0),
-            ),  # fmt: skip
+                rows.NOISY_COLUMNS,
+            ),
+            cut("Say thank you", self.thanks, "table", "thanks", rows.THANKS_COLUMNS),
+            cut("Worth winning back", self.winback, "table", "winback", rows.WINBACK_COLUMNS),
             Section("Drafts waiting in the outbox", drafts, "lines", total=waiting),
             Section("Closures and occasions", self.coming(), "lines"),
-            Section(
-                "Files to fix", problems, "lines", (), None, "problems", more.get("problems", 0)
-            ),  # fmt: skip
+            cut("Files to fix", problems, "lines", "problems"),
         ]
 
     def coming(self) -> list[dict[str, Any]]:

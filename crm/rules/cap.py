@@ -99,16 +99,19 @@ def at_most_days(span: Span) -> int:
     return span.amount * _MOST_DAYS[span.unit]
 
 
-def noisy_until(customer: Customer, config: Config) -> date | None:
+def noisy_until(
+    customer: Customer, config: Config, days: Sequence[date] | None = None
+) -> date | None:
     """Return the last day on which ``too_much_contact`` can find an overload (None: never).
 
     Today-independent, so the index can store it: some cap period held more outreach than the
-    cap, and the last outreach entry is still inside the period on that day.
+    cap, and the last outreach entry is still inside the period on that day. ``days``: the
+    ``outreach_days``, when the caller has them.
     """
     cap = cap_of(customer, config)
     if cap is None:
         return None
-    days = outreach_days(customer, config)
+    days = outreach_days(customer, config) if days is None else days
     if not days or busiest(days, cap.period) <= cap.count:
         return None
     return days[-1] + timedelta(days=at_most_days(cap.period))

@@ -91,17 +91,21 @@ def is_loyal(visits: int, value: float | None, *, min_visits: int, min_value: fl
     return (min_visits > 0 and visits >= min_visits) or (value is not None and value >= min_value)
 
 
-def loyal_until(customer: Customer, settings: LoyaltyConfig) -> date | None:
+def loyal_until(
+    customer: Customer, settings: LoyaltyConfig, visits: Visits | None = None
+) -> date | None:
     """Return the last day on which ``thanks`` can count the customer as loyal (None: never).
 
     Today-independent, so the index can store it: by value for ever, by visits up to a year
-    after the last visit, if any one year held enough of them.
+    after the last visit, if any one year held enough of them. ``visits``: the customer's
+    ``visits_of``, when the caller has them.
     """
     if not is_active(customer):
         return None
     if is_loyal(0, customer.value, min_visits=0, min_value=settings.min_value):
         return date.max
-    days = [date.fromordinal(d) for d in visits_of(customer).visits]
+    found = visits if visits is not None else visits_of(customer)
+    days = [date.fromordinal(d) for d in found.visits]
     if not is_loyal(busiest(days, YEAR), None, min_visits=settings.min_visits, min_value=0):
         return None
     return days[-1] + timedelta(days=at_most_days(YEAR))

@@ -60,11 +60,6 @@ class Here:
     actions: bool
     blocked: str = ""
 
-    @property
-    def outbox(self) -> Path:
-        """Return the outbox folder (``[outreach] outbox``)."""
-        return self.collection.root / self.collection.config.outreach.outbox
-
     def customer(self, cid: str) -> Customer:
         """Return the customer with exactly this id; ``NotFound`` when there is none."""
         found = self.collection.by_id(cid)
@@ -76,7 +71,7 @@ class Here:
         """Return the drafts of ``campaign`` and why any other file there could not be read;
         ``NotFound`` for a name no campaign has."""
         try:
-            folder = campaign_folder(self.outbox, check_campaign(campaign))
+            folder = campaign_folder(self.collection.outbox, check_campaign(campaign))
         except CrmError:
             folder = None
         if folder is None or not folder.is_dir():
@@ -117,7 +112,7 @@ def today_page(here: Here) -> dict[str, Any]:
     )
     config = here.collection.config
     people = {c.id: c for c in customers}
-    drafts = waiting_by_customer(here.outbox, root)
+    drafts = waiting_by_customer(here.collection.outbox, root)
     return {
         "title": f"Today, {here.today:%a %d %b %Y}",
         "closed": None if found.closed is None else found.closed["what"],
@@ -133,13 +128,17 @@ def customer_page(here: Here, cid: str) -> dict[str, Any]:
     """Return one customer as ``crm show`` has them: fields, dates, plans, the whole log."""
     c = here.customer(cid)
     config, today = here.collection.config, here.today
-    draft = waiting_by_customer(here.outbox, here.collection.root).get(c.id)  # fills the links
+    draft = waiting_by_customer(here.collection.outbox, here.collection.root).get(
+        c.id
+    )  # fills the links
     kinds = [k for k in config.kinds.named("contact") if k != "-"] + ["note"]
     return {
         "title": c.name,
         "c": c,
         "links": contact_links(c, config.business.region, draft),
-        "drafts": [name for name, ids in waiting_drafts(here.outbox).items() if c.id in ids],
+        "drafts": [
+            name for name, ids in waiting_drafts(here.collection.outbox).items() if c.id in ids
+        ],
         "items": profile.profile_items(c, config, today),
         "coming": [(u.day, rows.describe(u)) for u in rhythm.upcoming([c], config, today, 366)][
             :10
@@ -156,10 +155,10 @@ def customer_page(here: Here, cid: str) -> dict[str, Any]:
 
 def outbox_page(here: Here) -> dict[str, Any]:
     """Return the campaigns of the outbox with how many drafts each has and how many wait."""
-    waiting = {c: len(ids) for c, ids in waiting_drafts(here.outbox).items()}
+    waiting = {c: len(ids) for c, ids in waiting_drafts(here.collection.outbox).items()}
     listed = [
-        (name, len(list((here.outbox / name).glob("*.md"))), waiting.get(name, 0))
-        for name in campaigns(here.outbox)
+        (name, len(list((here.collection.outbox / name).glob("*.md"))), waiting.get(name, 0))
+        for name in campaigns(here.collection.outbox)
     ]
     return {"title": "Outbox", "campaigns": listed}
 
