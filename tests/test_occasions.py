@@ -184,26 +184,6 @@ def test_the_agenda_counts_the_messages_to_send_through_the_lead_time(
         assert result.output == head + "Closures and occasions (1)\n" + line
 
 
-def test_the_count_to_send_is_what_crm_draft_would_write_now(holiday_vault: Path) -> None:
-    line = "  2026-12-20  Holiday greetings: {} to send by 12-20: crm draft holiday\n"
-    assert run(holiday_vault, "agenda", "--today", "2026-12-15").output.endswith(line.format(3))
-    # A draft of another campaign waits for Ada: she gets one message at a time.
-    waiting = holiday_vault / "outbox" / "closure-2026" / "ada.md"
-    waiting.parent.mkdir(parents=True)
-    waiting.write_text("---\ncustomer: ada\nstatus: draft\n---\nWe close soon.\n", encoding="utf-8")
-    assert run(holiday_vault, "agenda", "--today", "2026-12-15").output.endswith(line.format(2))
-    drafted = run(holiday_vault, "draft", "holiday", "--today", "2026-12-15")
-    assert drafted.output == (
-        "holiday-greetings-2026: 2 drafts; held back: 1 already in this campaign, "
-        "1 had it this year, 1 draft waiting\n"
-        "Wrote 2 to outbox/holiday-greetings-2026/; read and edit them, then: "
-        "crm send holiday-greetings-2026\n"
-    )
-    # Drafted: the drafts wait in the outbox, and the occasion has nothing left to draft.
-    after = run(holiday_vault, "agenda", "--today", "2026-12-15").output
-    assert "Holiday greetings" not in after and "holiday-greetings-2026: 2: crm send" in after
-
-
 def test_the_agenda_json_has_the_occasion(holiday_vault: Path) -> None:
     result = run(holiday_vault, "agenda", "--today", "2026-12-15", "--format", "json")
     assert json.loads(result.output)["occasions"] == [

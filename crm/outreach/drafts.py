@@ -59,16 +59,6 @@ def recipient(customer: Customer, channel: str, region: str) -> str:
     return str(Address(display_name=customer.name, addr_spec=customer.emails[0]))
 
 
-def in_outbox(c: Customer, campaign: str, outbox: Path, waiting: Mapping[str, str]) -> Held | None:
-    """Return why the outbox holds ``c`` back from ``campaign``: drafted in it already, or a
-    draft of another campaign still waiting (``waiting``: its campaign by customer id)."""
-    if draft_path(outbox, campaign, c.id).exists():
-        return Held(c, "already in this campaign", "drafted")
-    if waiting.get(c.id, campaign) != campaign:
-        return Held(c, "draft waiting", f"in {waiting[c.id]}")
-    return None
-
-
 def plan(
     template: Template,
     customers: Sequence[Customer],
@@ -110,7 +100,11 @@ def plan(
     others = waiting or {}
     for c in customers:
         path = draft_path(outbox, campaign, c.id)
-        why = held(c, audience, config) or in_outbox(c, campaign, outbox, others)
+        why = held(c, audience, config)
+        if why is None and path.exists():
+            why = Held(c, "already in this campaign", "drafted")
+        if why is None and others.get(c.id, campaign) != campaign:
+            why = Held(c, "draft waiting", f"in {others[c.id]}")
         if why is not None:
             holds.append(why)
             continue

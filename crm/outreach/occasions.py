@@ -17,8 +17,6 @@ from crm.core.config import CONFIG_NAME, Config, located
 from crm.core.errors import CrmError
 from crm.core.model import Customer, Location, Problem
 from crm.core.occasions import Occasion
-from crm.outreach.drafts import in_outbox
-from crm.outreach.outbox import waiting_drafts
 from crm.outreach.templates import Fields, available, load_template
 from crm.rules.audience import Audience, chosen, held
 from crm.rules.filters import CustomerFilter, with_defaults
@@ -85,13 +83,9 @@ def recipients(
     topic: str | None = None,
     nameless: bool = False,
     template_audience: Mapping[str, Any] | None = None,
-    outbox: Path | None = None,
-    waiting: Mapping[str, str] | None = None,
 ) -> list[Customer]:
     """Return who gets the occasion's message on ``today``: its audience (over the template's
-    ``audience``), minus everyone the audience rules hold back (whoever had it this year), and
-    with an ``outbox``, as ``crm draft`` does, whoever is drafted already or has another
-    campaign's draft ``waiting`` (its campaign by customer id)."""
+    ``audience``), minus everyone the audience rules hold back (whoever had it this year)."""
     day = occasion.next_on(today, config.feb29)
     filters, rest = occasion_filters(occasion, template_audience)
     likes = None if rest.get("likes") is None else str(rest["likes"])
@@ -115,13 +109,7 @@ def recipients(
         occasion=occasion,
         occasion_day=day,
     )
-    campaign, others = audience.campaign, waiting or {}
-    return [
-        c
-        for c in found
-        if held(c, audience, config) is None
-        and (outbox is None or in_outbox(c, campaign, outbox, others) is None)
-    ]
+    return [c for c in found if held(c, audience, config) is None]
 
 
 def due_occasions(
@@ -129,13 +117,9 @@ def due_occasions(
 ) -> list[OccasionDue]:
     """Return the occasions whose lead time runs on ``today``, with the messages still to send."""
     found = []
-    outbox = root / config.outreach.outbox
-    waiting: dict[str, str] | None = None
     for o in config.occasions:
         if not o.in_lead(today, config.feb29):
             continue
-        if waiting is None:
-            waiting = {i: c for c, ids in waiting_drafts(outbox).items() for i in ids}
         day = o.next_on(today, config.feb29)
         try:
             t = load_template(root, o.template)
@@ -144,8 +128,7 @@ def due_occasions(
         n = len(
             recipients(
                 o, customers, config, today, channel=t.channel, topic=t.topic,
-                nameless=t.nameless, template_audience=t.audience, outbox=outbox,
-                waiting=waiting,
+                nameless=t.nameless, template_audience=t.audience,
             )
         )  # fmt: skip
         found.append(OccasionDue(o, day, o.campaign(day.year), n))
