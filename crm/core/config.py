@@ -25,6 +25,7 @@ from crm.core.outreach import (
     parse_outreach,
     parse_smtp,
 )
+from crm.core.rewards import Reward, parse_rewards
 
 CONFIG_NAME = "crm.toml"
 MAX_FEED_DAYS = 3660
@@ -78,6 +79,7 @@ class Config:
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     closures: tuple[Closure, ...] = ()  # by start day
     occasions: tuple[Occasion, ...] = ()
+    rewards: tuple[Reward, ...] = ()
     agenda_rows: int = AGENDA_ROWS  # rows per agenda section ([agenda] rows; 0: all)
     serve_read_only: bool = False  # [serve] read_only: the phone page shows, and changes nothing
 
@@ -114,7 +116,7 @@ def located(root: Path, problems: list[Problem]) -> list[Problem]:
     return [_locate(p, text) for p in problems]
 
 
-_ARRAY = re.compile(r"(closures|occasions)\[(\d+)\](?:\.([\w-]+))?")
+_ARRAY = re.compile(r"(closures|occasions|rewards)\[(\d+)\](?:\.([\w-]+))?")
 
 
 def _locate(problem: Problem, text: str) -> Problem:
@@ -255,6 +257,8 @@ def parse_config(raw: dict[str, Any], where: Location) -> tuple[Config, list[Pro
         kwargs["closures"] = parse_closures(raw["closures"], bad)
     if "occasions" in raw:
         kwargs["occasions"] = parse_occasions(raw["occasions"], bad)
+    if "rewards" in raw:
+        kwargs["rewards"] = parse_rewards(raw["rewards"], bad)
     return Config(**kwargs), problems
 
 
@@ -277,8 +281,9 @@ KNOWN_KEYS: dict[str, tuple[str, ...] | None] = {
     # Arrays of tables, their keys checked where they are read: [[closures]], [[occasions]].
     "closures": None,
     "occasions": None,
+    "rewards": None,
 }
-ARRAYS = ("closures", "occasions")
+ARRAYS = ("closures", "occasions", "rewards")
 
 
 def unknown_keys(raw: dict[str, Any]) -> list[str]:

@@ -2,7 +2,10 @@
 
 A *contact* kind (a call, a visit) resets the contact rhythm and counts toward ``max_contacts``;
 a *broadcast* kind (a holiday greeting to everyone) counts toward ``max_contacts`` but does not
-reset the rhythm; a *note* is neither. A kind no class names is contact, and ``crm check`` lists it.
+reset the rhythm; an *inbound* kind (a question, a missed call) comes from the customer: it resets
+the rhythm (the relationship is alive) but is never outreach, and until a contact entry follows
+it is a reply you owe; a *note* is none of these. A kind no class names is contact, and
+``crm check`` lists it.
 """
 
 from __future__ import annotations
@@ -12,9 +15,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-KindClass = Literal["contact", "broadcast", "note"]
-CLASSES: tuple[KindClass, ...] = ("contact", "broadcast", "note")
+KindClass = Literal["contact", "broadcast", "inbound", "note"]
+CLASSES: tuple[KindClass, ...] = ("contact", "broadcast", "inbound", "note")
 NO_KIND = "-"  # the kind of an entry written without one
+FROM_THEM = (
+    "received"  # the kind ``crm log --from-them`` writes, unless [kinds] inbound lists others
+)
+REWARD = "reward"  # the kind of a reward given: it resets the count of every reward it names
 DEFAULT_KINDS: Mapping[KindClass, tuple[str, ...]] = {
     "contact": (
         NO_KIND,
@@ -27,6 +34,7 @@ DEFAULT_KINDS: Mapping[KindClass, tuple[str, ...]] = {
         "meeting",
         "message",
         "purchase",
+        REWARD,
         "sms",
         "text",
         "thanks",
@@ -35,6 +43,7 @@ DEFAULT_KINDS: Mapping[KindClass, tuple[str, ...]] = {
         "voicemail",
     ),
     "broadcast": ("greeting", "newsletter", "notice", "offer"),
+    "inbound": ("missed-call", "question", FROM_THEM, "request"),
     "note": ("note",),
 }
 _KIND = re.compile(r"^(?:-|[a-z][\w-]*)$")
@@ -51,6 +60,7 @@ class Kinds:
     table: tuple[tuple[str, KindClass], ...] = _table(DEFAULT_KINDS)
     # The deprecated ``[contact] outreach``: when set, exactly these count toward max_contacts.
     counted: tuple[str, ...] | None = None
+    from_them: str = FROM_THEM  # the first kind [kinds] inbound lists: what --from-them writes
     _classes: dict[str, KindClass] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -65,11 +75,23 @@ class Kinds:
         return kind in self._classes or (self.counted is not None and kind in self.counted)
 
     def resets(self, kind: str) -> bool:
-        """Return True when an entry of ``kind`` is contact: it resets the contact rhythm."""
+        """Return True when an entry of ``kind`` resets the contact rhythm: contact, or inbound
+        (they were in touch)."""
+        return self.class_of(kind) in ("contact", "inbound")
+
+    def answers(self, kind: str) -> bool:
+        """Return True when an entry of ``kind`` is contact from you: it answers what came in."""
         return self.class_of(kind) == "contact"
 
+    def inbound(self, kind: str) -> bool:
+        """Return True when an entry of ``kind`` came from the customer (a reply may be owed)."""
+        return self.class_of(kind) == "inbound"
+
     def counts(self, kind: str) -> bool:
-        """Return True when an entry of ``kind`` counts toward ``max_contacts``."""
+        """Return True when an entry of ``kind`` counts toward ``max_contacts``: outreach, never
+        what came from the customer."""
+        if self.class_of(kind) == "inbound":
+            return False
         if self.counted is not None:
             return kind in self.counted
         return self.class_of(kind) != "note"
@@ -85,6 +107,7 @@ def parse_kinds(
     """Return the defaults with the ``[kinds]`` lists moved in (a kind named moves to that class)."""
     classes = {kind: cls for kind, cls in _table(DEFAULT_KINDS)}
     named: dict[str, KindClass] = {}
+    from_them = FROM_THEM
     for cls in CLASSES:
         value = tab.get(cls)
         if value is None:
@@ -99,6 +122,10 @@ def parse_kinds(
             elif named.get(kind, cls) != cls:
                 bad(f"kinds.{cls}: {kind!r} is also in kinds.{named[kind]}")
             else:
+                if cls == "inbound" and "inbound" not in named.values():
+                    from_them = kind
                 named[kind] = classes[kind] = cls
+    if classes.get(from_them) != "inbound":  # "received" moved to another class
+        from_them = next((k for k, c in sorted(classes.items()) if c == "inbound"), from_them)
     counted = None if outreach is None else tuple(sorted({k.lower() for k in outreach}))
-    return Kinds(tuple(sorted(classes.items())), counted)
+    return Kinds(tuple(sorted(classes.items())), counted, from_them)

@@ -36,6 +36,7 @@ class OutreachConfig:
     outbox: str = "outbox"  # a folder of the vault, never read as customers
     quiet: Span = Span(7, "d")
     regulars: tuple[str, ...] = ()  # tags or segments of the regulars: told of every closure
+    reply_within: Span = Span(2, "d")  # a reply you owe is late this long after they asked
 
 
 Security = Literal["starttls", "ssl", "none"]
@@ -127,6 +128,14 @@ def parse_outreach(tab: dict[str, Any], bad: Callable[[str], None]) -> OutreachC
             values["quiet"] = parse_quiet(str(tab["quiet"]))
         except ValueError as exc:
             bad(f"outreach.quiet: {exc}")
+    if "reply_within" in tab:
+        try:
+            values["reply_within"] = parse_quiet(str(tab["reply_within"]))
+        except ValueError:
+            bad(
+                f"outreach.reply_within: {tab['reply_within']!r} is not a span "
+                "(2d, 1w, or 0d: late the day they ask)"
+            )
     if "regulars" in tab:
         regulars = tab["regulars"]
         if isinstance(regulars, str):
