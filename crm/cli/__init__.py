@@ -17,7 +17,7 @@ from crm import __version__
 TABLE: dict[str, tuple[str, str]] = {
     "agenda": (
         "reports",
-        "Today's digest: overdue, due today, the next 14 days, too much contact, problems.",
+        "Today's digest: replies owed, overdue, due, the next 14 days, rewards, problems.",
     ),
     "away": (
         "edits",
@@ -68,6 +68,11 @@ TABLE: dict[str, tuple[str, str]] = {
         "List the campaigns in the outbox, or the drafts of CAMPAIGN and their status.",
     ),
     "overdue": ("reports", "Who to contact now, most overdue first, with what they like."),
+    "replies": (
+        "reports",
+        "Replies you owe: customers who asked something you have not answered yet.",
+    ),
+    "rewards": ("reports", "Rewards due, or one visit away, by the [[rewards]] of crm.toml."),
     "search": ("reports", "Find customers whose name, fields or notes contain every word of TEXT."),
     "send": ("sending", "Send the email drafts of CAMPAIGN by SMTP, and write links for texts."),
     "sent": ("sending", "Mark drafts you sent by hand (the links) as sent, and log them back."),

@@ -110,6 +110,9 @@ def new(
 @click.argument("text")
 @click.option("--kind", help="The entry's kind (call, visit, email, note, ...).")
 @click.option(
+    "--from-them", is_flag=True, help="They got in touch: a reply you owe ([kinds] inbound)."
+)
+@click.option(
     "--date",
     "day",
     type=PAST,
@@ -125,6 +128,7 @@ def log(
     name: str,
     text: str,
     kind: str | None,
+    from_them: bool,
     day: date | None,
     at: time | None,
     today: date,
@@ -134,15 +138,24 @@ def log(
     TEXT starts with its kind ("call: ...") unless --kind gives it. A log line with
     today's date is how contact is recorded; nothing else in the file changes.
     A --date without a year, or a weekday, is the last such day on or before today.
+    --from-them writes the first inbound kind (received): crm replies lists it
+    until a contact entry answers it.
 
     \b
     Examples:
       crm log bella "call: asked about the spring offers"
+      crm log bella --from-them "asked about prices"
       crm log bella "visit: trim" --date yesterday
       crm log zoe "trim and colour" --kind visit --date 2026-11-20 --time 15:30
     """
     from crm.edit.contact import log_contact
 
+    if from_them and kind is not None:
+        raise CrmError(
+            "--from-them writes the inbound kind: give it or --kind, not both", exit_code=2
+        )
+    if from_them:
+        kind = session.config.kinds.from_them
     if kind is None:
         m = re.fullmatch(r"([A-Za-z][\w-]*):[ \t]*(.*)", text.strip(), re.DOTALL)
         if m is None:

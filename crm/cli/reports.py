@@ -1,4 +1,5 @@
-"""Report commands: ``list``, ``overdue``, ``upcoming``, ``noisy``, ``agenda``, ``show``, ``search``."""
+"""Report commands: ``list``, ``overdue``, ``upcoming``, ``noisy``, ``replies``, ``rewards``,
+``agenda``, ``show``, ``search``."""
 
 from __future__ import annotations
 
@@ -185,6 +186,65 @@ def noisy(session: Session, limit: int | None, fmt: Format, today: date) -> None
 
 
 @click.command()
+@limit_option
+@format_option
+@today_option
+@pass_session
+def replies(session: Session, limit: int | None, fmt: Format, today: date) -> None:
+    """Replies you owe: customers who asked something you have not answered yet.
+
+    An entry of an inbound kind (received, question, request, missed-call; see
+    [kinds] inbound) waits for the first contact entry from you on its day or
+    later. It is late [outreach] reply_within (default 2d) after it came in. The
+    longest waiting come first; lost customers are left out.
+
+    \b
+    Examples:
+      crm replies
+      crm replies --today 2026-12-01 --format json
+      crm log "Ana Lima" --from-them "asked about prices"    one more to answer
+      crm log "Ana Lima" --kind call "sent the price list"   answered
+    """
+    found = session.collection.replies()
+    emit_rows(
+        [rows.reply_row(o, today) for o in first(found, limit)],
+        rows.REPLY_COLUMNS,
+        fmt,
+        "No replies owed.",
+    )
+
+
+@click.command()
+@limit_option
+@format_option
+@today_option
+@pass_session
+def rewards(session: Session, limit: int | None, fmt: Format, today: date) -> None:
+    """Rewards due, or one visit away, by the [[rewards]] of crm.toml.
+
+    A reward with every = N is due on the Nth entry of its kind (visit by
+    default) since the last reward entry that names it (or names none); one with
+    spent = X is due when the value reaches one more X than the rewards given.
+    Log the reward to start counting again. Lost and paused customers are left out.
+
+    \b
+    Examples:
+      crm rewards
+      crm rewards --today 2026-12-01 --format csv
+      crm log "Ana Lima" --kind reward "free blow-dry"     given: counting restarts
+    """
+    found = session.collection.rewards()
+    emit_rows(
+        [rows.reward_row(e) for e in first(found, limit)],
+        rows.REWARD_COLUMNS,
+        fmt,
+        "No rewards due or coming."
+        if session.config.rewards
+        else "No rewards set: add a [[rewards]] table to crm.toml (see docs/loyalty.md).",
+    )
+
+
+@click.command()
 @click.option(
     "--limit",
     type=click.IntRange(0),
@@ -195,7 +255,7 @@ def noisy(session: Session, limit: int | None, fmt: Format, today: date) -> None
 @today_option
 @pass_session
 def agenda(session: Session, limit: int | None, fmt: Format, today: date) -> None:
-    """Today's digest: overdue, due today, the next 14 days, too much contact, problems.
+    """Today's digest: replies owed, overdue, due, the next 14 days, rewards, problems.
 
     Each section shows its first 20 rows ([agenda] rows) and says how many more there
     are and which report lists them all.
@@ -265,4 +325,4 @@ def search(session: Session, text: tuple[str, ...], fmt: Format, today: date) ->
     emit_rows([rows.customer_row(c) for c in found], rows.LIST_COLUMNS, fmt, "No match.")
 
 
-COMMANDS = [list_, overdue, upcoming, noisy, agenda, show, search]
+COMMANDS = [list_, overdue, upcoming, noisy, replies, rewards, agenda, show, search]

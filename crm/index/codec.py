@@ -24,6 +24,7 @@ from crm.core.model import (
     Span,
 )
 from crm.rules.loyalty import Visits
+from crm.rules.rewards import Days
 
 NO_VISITS = Visits((), ())
 
@@ -171,6 +172,16 @@ def decode_outreach(text: str) -> tuple[ContactCap, list[int]]:
     """Return the cap and days (ordinals) ``encode_outreach`` stored."""
     count, amount, unit, days = _loads(text)
     return ContactCap(count, Span(amount, unit)), days
+
+
+def encode_rewards(days: tuple[Days, ...]) -> str:
+    """Return each reward's counted and given days (ordinals) as JSON."""
+    return _dumps(days)
+
+
+def decode_rewards(text: str) -> tuple[Days, ...]:
+    """Return the days ``encode_rewards`` stored."""
+    return tuple((tuple(counted), tuple(given)) for counted, given in _loads(text))
 
 
 _store_address = TYPES["address"].store

@@ -17,7 +17,7 @@ from typing import Any
 from crm.core.config import Config
 from crm.core.model import Customer
 from crm.index import codec
-from crm.rules import cap, loyalty, rhythm
+from crm.rules import cap, loyalty, replies, rewards, rhythm
 from crm.rules.search import haystack
 from crm.vault.parse import parse_path
 
@@ -71,6 +71,11 @@ class Row:
     visits: str | None = None  # the loyalty rules' days (``codec.encode_visits``)
     thanked_last: int | None = None  # the newest thank-you's day
     outreach: str | None = None  # the cap and the outreach days, when it can be over the cap
+    owed_from: int | None = None  # a reply can be owed from this day (``replies.owed_span``)
+    owed_until: int | None = None  # ... until the day before this one (None: not answered yet)
+    rewards: str | None = (
+        None  # each reward's days, when one can come due (``codec.encode_rewards``)
+    )
     text: str | None = None  # what ``crm search`` looks in (``rules.search.haystack``)
     marks: tuple[tuple[int, int], ...] = ()
     # The calendar block for the feed's day, when the build was asked for one (``FeedBlocks``):
@@ -126,6 +131,9 @@ def make_row(
     loyal = loyalty.loyal_until(c, config.loyalty, visits)
     newest = rhythm.newest_contact(c, config.kinds)
     head, rest = codec.encode_parts(c, newest)
+    owed = replies.owed_span(c, config.kinds)
+    earning = rewards.days_of(c, config.rewards)
+    may = any(rewards.may_earn(r, d, c.value) for r, d in zip(config.rewards, earning, strict=True))
     return Row(
         path=rel,
         size=size,
@@ -150,6 +158,9 @@ def make_row(
         visits=codec.encode_visits(visits),
         thanked_last=visits.thanked[-1] if visits.thanked else None,
         outreach=None if noisy is None or limit is None else codec.encode_outreach(limit, outreach),
+        owed_from=None if owed is None else owed[0].toordinal(),
+        owed_until=None if owed is None or owed[1] is None else owed[1].toordinal(),
+        rewards=codec.encode_rewards(earning) if may else None,
         text=haystack(c),
         marks=tuple(sorted(set(marks))),
         block=None if blocks is None else _block(c, config, blocks),

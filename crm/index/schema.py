@@ -19,7 +19,7 @@ from pathlib import Path
 from crm import __version__
 from crm.core.config import Config
 
-SCHEMA = 13
+SCHEMA = 14
 INDEX_DIR = ".crm"
 INDEX_NAME = "index.sqlite"
 # The meta key of a token each rebuild writes: a reader notices when the index was rebuilt under it.
@@ -50,7 +50,10 @@ CREATE TABLE files (
     value REAL,
     visits TEXT,
     thanked_last INTEGER,
-    outreach TEXT
+    outreach TEXT,
+    owed_from INTEGER,
+    owed_until INTEGER,
+    rewards TEXT
 );
 CREATE INDEX files_stat ON files (path, size, mtime_ns);
 CREATE INDEX files_cid ON files (cid);
@@ -64,6 +67,8 @@ CREATE INDEX files_loyal ON files (loyal_until);
 CREATE INDEX files_lost ON files (status, value) WHERE status = 'lost';
 CREATE INDEX files_problems ON files (fid) WHERE problems != '[]';
 CREATE INDEX files_last ON files (last) WHERE last IS NOT NULL;
+CREATE INDEX files_owed ON files (owed_from) WHERE owed_from IS NOT NULL;
+CREATE INDEX files_rewards ON files (fid) WHERE rewards IS NOT NULL;
 CREATE TABLE parts (fid INTEGER PRIMARY KEY, head TEXT NOT NULL, rest TEXT NOT NULL);
 CREATE TABLE marks (fid INTEGER NOT NULL, kind INTEGER NOT NULL, value INTEGER NOT NULL);
 CREATE INDEX marks_value ON marks (kind, value, fid);
@@ -164,6 +169,7 @@ def _fingerprint(config: Config) -> dict[str, str]:
         config.cadence_by_tag,
         config.kinds,
         config.loyalty,
+        config.rewards,
         config.date_order,  # how the log's slash dates read: the parsed rows depend on it
     )
     return {

@@ -25,6 +25,7 @@ from crm.core.config import Config
 from crm.core.model import Address, Customer, Problem
 from crm.index import codec
 from crm.index.base import or_plain
+from crm.index.owed import Owing
 from crm.index.reports import Reports
 from crm.index.rows import (
     BlockRenderer,
@@ -48,7 +49,7 @@ INSERT_BLOCK = (
 StoredBlock = tuple[str, bool, bytes]
 
 
-class Index(Reports):
+class Index(Reports, Owing):
     """An up-to-date view of one vault, answered from the index (or from a plain parse)."""
 
     @or_plain

@@ -36,6 +36,7 @@ def agenda_of(
     keep = config.agenda_rows if limit is None else limit
     noisy, thanked = collection.noisy(), collection.thanked(limit=keep)
     contact = collection.contact_lists(keep)
+    owed, earned = collection.replies(), collection.rewards()
     found = views.agenda(
         customers,
         shown(problems),
@@ -47,10 +48,15 @@ def agenda_of(
         thanked=thanked,
         contact=contact,
         limit=keep,
+        owed=owed,
+        earned=earned,
     )
     # Everyone its rows may name (for their links): the noisy, loyal and late ones too.
     late = [*contact[0].shown, *contact[1].shown]
     named = [*(x.customer for x in thanked.shown), *(s.customer for s in late), *noisy]
+    named += [o.customer for o in owed[: keep or None]] + [
+        e.customer for e in earned[: keep or None]
+    ]
     return found, list({c.location.path: c for c in [*named, *customers]}.values())
 
 

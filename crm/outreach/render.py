@@ -17,8 +17,9 @@ from crm.core.fields import FIELDS, field, value_of
 from crm.core.model import Address, Customer, ImportantDate, Relative
 from crm.outreach.localdates import LOCALE_KEY, locale_of
 from crm.outreach.templates import IMPERSONAL, Fields, Template
-from crm.rules.audience import channel_for, folded
+from crm.rules.audience import channel_for
 from crm.rules.rhythm import last_contact
+from crm.rules.words import folded
 
 
 @dataclass(frozen=True, slots=True)

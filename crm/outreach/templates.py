@@ -28,7 +28,8 @@ from crm.core.kinds import Kinds
 from crm.core.model import Location, Problem
 from crm.core.outreach import AUDIENCE_KEYS, BusinessConfig
 from crm.outreach.localdates import date_filter
-from crm.rules.audience import REPORTS, folded
+from crm.rules.audience import REPORTS
+from crm.rules.words import folded
 from crm.vault.syntax import front_matter_end
 
 TEMPLATE_FOLDER = Path("templates") / "messages"

@@ -12,6 +12,8 @@ from crm.report.render import Column
 from crm.rules.audience import PHONE_CHANNELS, channel_for
 from crm.rules.cap import Noisy
 from crm.rules.loyalty import Lost, Loyal, ago
+from crm.rules.replies import Owed, asked_texts, due_text, waiting
+from crm.rules.rewards import Earned
 from crm.rules.rhythm import CUSTOMER_SINCE, ContactState, Upcoming
 
 LIST_COLUMNS = (
@@ -228,6 +230,65 @@ def winback_row(x: Lost) -> dict[str, Any]:
         "last_contact": x.last_contact,
         "days_gone": x.days_gone,
         "left": ago(x.days_gone) + (" ago" if x.days_gone is not None else ""),
+        "likes": list(c.likes),
+        "path": str(c.location.path),
+    }
+
+
+REPLY_COLUMNS = (
+    Column("name", "NAME", flexible=True),
+    Column("said", "ASKED", flexible=True),
+    Column("waiting", "WAITING"),
+    Column("due", "REPLY"),
+    Column("reach", "REACH"),
+)
+
+
+def reply_row(o: Owed, today: date) -> dict[str, Any]:
+    """Return the ``crm replies`` row of one customer waiting for an answer."""
+    c = o.customer
+    asked = list(asked_texts(o))
+    return {
+        "id": c.id,
+        "name": c.name,
+        "first_name": c.first_name,
+        "since": o.since,
+        "waiting": waiting(o.since, today),
+        "late_on": o.late_on,
+        "late": o.late(today),
+        "due": due_text(o, today),
+        "kind": o.asked[0].kind,
+        "asked": asked,
+        "said": "; ".join(asked),
+        "reach": reach(c),
+        "path": str(c.location.path),
+    }
+
+
+REWARD_COLUMNS = (
+    Column("name", "NAME", flexible=True),
+    Column("reward", "REWARD", flexible=True),
+    Column("where", "STANDING"),
+    Column("rule", "EARNED"),
+    Column("given", "LAST GIVEN"),
+)
+
+
+def reward_row(e: Earned) -> dict[str, Any]:
+    """Return the ``crm rewards`` row of one reward due or coming."""
+    c, r = e.customer, e.reward
+    return {
+        "id": c.id,
+        "name": c.name,
+        "first_name": c.first_name,
+        "reward": r.name,
+        "rule": r.rule,
+        "standing": e.standing,
+        "where": "due" if e.standing == "due" else f"1 {r.kind} to go",
+        "count": e.count,
+        "last_given": e.last_given,
+        "given": str(e.last_given) if e.last_given else "never",
+        "template": r.template,
         "likes": list(c.likes),
         "path": str(c.location.path),
     }

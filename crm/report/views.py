@@ -12,17 +12,19 @@ from crm.core.model import Customer, Problem
 from crm.report import rows
 from crm.report.render import Column, cell, problem_rows, to_csv
 from crm.report.render import table as render_table
-from crm.rules import cap, closures, loyalty, rhythm
+from crm.rules import cap, closures, loyalty, replies, rewards, rhythm
 
 AGENDA_DAYS = 14
 T = TypeVar("T")
 # Where each cut section lists everyone: "… and 10,771 more: crm overdue".
 MORE = {
+    "replies": "crm replies",
     "overdue": "crm overdue",
     "due_today": "crm upcoming --days 0",
     "upcoming": f"crm upcoming --days {AGENDA_DAYS}",
     "noisy": "crm noisy",
     "thanks": "crm thanks",
+    "rewards": "crm rewards",
     "winback": "crm winback",
     "problems": "crm check",
 }
@@ -102,6 +104,9 @@ class Agenda:
     closures: list[dict[str, Any]] = field(default_factory=list)
     # Occasions in their lead time, with the messages still to send (``occasion_row``).
     occasions: list[dict[str, Any]] = field(default_factory=list)
+    # Replies owed (``reply_row``) and rewards due or coming (``reward_row``).
+    replies: list[dict[str, Any]] = field(default_factory=list)
+    rewards: list[dict[str, Any]] = field(default_factory=list)
     # How many rows each cut section left out, by section key (``MORE``).
     more: dict[str, int] = field(default_factory=dict)
 
@@ -114,12 +119,14 @@ class Agenda:
         """Return the digest as one JSON object with a list per section."""
         return {
             "today": self.today,
+            "replies": self.replies,
             "overdue": self.overdue,
             "due_today": self.due_today,
             "upcoming": self.upcoming,
             "noisy": self.noisy,
             "problems": problem_rows(self.problems),
             "thanks": self.thanks,
+            "rewards": self.rewards,
             "winback": self.winback,
             "drafts": [{"campaign": c, "waiting": n} for c, n in self.drafts],
             "closures": self.closures,
@@ -130,6 +137,8 @@ class Agenda:
     def as_csv(self) -> str:
         """Return every section's items as CSV rows ``section,date,id,name,detail``."""
         flat: list[dict[str, Any]] = []
+        for r in self.replies:
+            flat.append({"section": "replies", "date": r["since"], **r, "detail": f"{r['due']}: {r['said']}"})  # fmt: skip
         for r in self.overdue:
             flat.append(
                 {"section": "overdue", "date": r["due"], **r, "detail": f"late {r['late']}"}
@@ -142,6 +151,8 @@ class Agenda:
             flat.append({"section": "noisy", "date": None, **r, "detail": r["max_contacts"]})
         for r in self.thanks:
             flat.append({"section": "thanks", "date": r["last_thanked"], **r, "detail": _why(r)})
+        for r in self.rewards:
+            flat.append({"section": "rewards", "date": r["last_given"], **r, "detail": f"{r['reward']}: {r['where']}"})  # fmt: skip
         for r in self.winback:
             flat.append({"section": "winback", "date": r["last_contact"], **r, "detail": r["left"]})
         for campaign, waiting in self.drafts:
@@ -172,6 +183,7 @@ class Agenda:
             return Section(title, items, kind, columns, None, key, self.more.get(key, 0))
 
         return [
+            cut("Replies you owe", self.replies, "table", "replies", rows.REPLY_COLUMNS),
             cut("Contact now", self.overdue, "people", "overdue"),
             cut("Due today", self.due_today, "people", "due_today"),
             cut(
@@ -189,6 +201,7 @@ class Agenda:
                 rows.NOISY_COLUMNS,
             ),
             cut("Say thank you", self.thanks, "table", "thanks", rows.THANKS_COLUMNS),
+            cut("Rewards", self.rewards, "table", "rewards", rows.REWARD_COLUMNS),
             cut("Worth winning back", self.winback, "table", "winback", rows.WINBACK_COLUMNS),
             Section("Drafts waiting in the outbox", drafts, "lines", total=waiting),
             Section("Closures and occasions", self.coming(), "lines"),
@@ -240,6 +253,8 @@ def agenda(
     contact: tuple[rhythm.Counted[rhythm.ContactState], rhythm.Counted[rhythm.ContactState]]
     | None = None,
     limit: int | None = None,
+    owed: Sequence[replies.Owed] | None = None,
+    earned: Sequence[rewards.Earned] | None = None,
 ) -> Agenda:
     """Return the daily digest for ``today``; ``occasions`` are the rows of the occasions in
     their lead time (``occasion_row``: counting their messages takes the templates).
@@ -247,8 +262,8 @@ def agenda(
     Each section keeps its first ``limit`` rows (default ``[agenda] rows``; 0: all) and
     counts the rest in ``more``: a digest, where the reports list everyone. ``noisy`` (whole
     customers), ``thanked`` and ``contact`` ("Contact now" and "Due today"), cut to ``limit``,
-    are what the index found, when ``customers`` are its briefs; else they come from
-    ``customers``.
+    are what the index found, when ``customers`` are its briefs, as are ``owed`` (replies)
+    and ``earned`` (rewards); else they come from ``customers``.
     """
     keep = config.agenda_rows if limit is None else limit
     more: dict[str, int] = {}
@@ -278,6 +293,8 @@ def agenda(
     if thanked is None:
         thanked = rhythm.counted(loyalty.thanks(customers, config.loyalty, today), keep)
     thanks = first("thanks", thanked)
+    owed = replies.replies(customers, config, today) if owed is None else owed
+    earned = rewards.earned(customers, config, today) if earned is None else earned
     lost = first("winback", loyalty.winback(customers, config.loyalty, today, kinds=config.kinds))
     return Agenda(
         today=today,
@@ -288,6 +305,8 @@ def agenda(
         problems=list(first("problems", problems)),
         thanks=[rows.thanks_row(x) for x in thanks],
         winback=[rows.winback_row(x) for x in lost],
+        replies=[rows.reply_row(o, today) for o in first("replies", owed)],
+        rewards=[rows.reward_row(e) for e in first("rewards", earned)],
         drafts=list(drafts),
         closures=[notice_row(n) for n in closures.notices(config, today, AGENDA_DAYS)],
         occasions=list(occasions),

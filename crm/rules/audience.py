@@ -8,9 +8,7 @@ campaign, or with nothing to greet them by, nobody gets a message.
 
 from __future__ import annotations
 
-import functools
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -20,9 +18,10 @@ from crm.core.config import Config
 from crm.core.dates import add_span
 from crm.core.model import Customer, Span
 from crm.core.occasions import Occasion
-from crm.rules import loyalty, rhythm
+from crm.rules import loyalty, replies, rewards, rhythm
 from crm.rules.cap import in_cap_period, outreach
 from crm.rules.filters import CustomerFilter
+from crm.rules.words import folded
 
 # The reasons, in the order the rules ask; the summary and --explain print these names.
 REASONS = (
@@ -61,6 +60,9 @@ class Audience:
     quiet: Span = Span(7, "d")
     nameless: bool = False  # the template greets without a name
     winback: bool = False  # --report winback: lost customers are the audience
+    # --report replies: an answer they wait for, never held back as contact would be (the
+    # quiet period, max_contacts, a pause, a snooze or an absence).
+    reply: bool = False
     occasion: Occasion | None = None  # a yearly occasion: one message of it a year
     occasion_day: date | None = None  # the day of it this message is for
 
@@ -75,18 +77,6 @@ class Held:
 
     def __str__(self) -> str:
         return f"{self.reason} ({self.detail})" if self.detail else self.reason
-
-
-@functools.lru_cache(maxsize=4096)
-def folded(text: str) -> str:
-    """Return ``text`` for matching: case-folded, accents removed (``Café`` matches ``cafe``).
-
-    Cached: a vault's likes and topics repeat from customer to customer.
-    """
-    if text.isascii():
-        return text.lower()  # casefold and NFKD change no ASCII text but its case
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def mentions(text: str, word: str) -> bool:
@@ -172,12 +162,13 @@ def _rules(customer: Customer, a: Audience, config: Config) -> Iterable[tuple[st
     day = a.day
     if customer.status == "lost" and not a.winback:
         yield "lost", ""
-    if customer.status == "paused":
+    contact = not a.reply  # what holds back contact from you, not an answer
+    if contact and customer.status == "paused":
         yield "paused", ""
     away = customer.away
-    if away is not None and away.start <= day <= away.end:
+    if contact and away is not None and away.start <= day <= away.end:
         yield "away", f"until {away.end}"
-    if customer.snooze_until is not None and customer.snooze_until > day:
+    if contact and customer.snooze_until is not None and customer.snooze_until > day:
         yield "snoozed", f"until {customer.snooze_until}"
     channel = channel_for(customer, a.channel)
     for topic in opted_out(customer, channel, (a.topic, a.likes)):
@@ -190,10 +181,10 @@ def _rules(customer: Customer, a: Audience, config: Config) -> Iterable[tuple[st
         and (had := had_occasion(customer, a.occasion, a.occasion_day))
     ):
         yield "had it this year", had
-    last = latest_outreach(customer, config, day)
+    last = latest_outreach(customer, config, day) if contact else None
     if last is not None and a.quiet.amount and last > add_span(day, a.quiet, -1):
         yield "contacted lately", f"{last}, within {a.quiet}"
-    window = in_cap_period(customer, config, day)
+    window = in_cap_period(customer, config, day) if contact else None
     if window is not None and len(window[2]) + 1 > window[0].count:
         cap, _, entries = window
         yield "at max_contacts", f"{len(entries)} in {cap.period}, at most {cap.count}"
@@ -258,8 +249,8 @@ def summary(held: Iterable[Held], quiet: Span) -> str:
     return ", ".join(f"{counts[r]} {label.get(r, r)}" for r in REASONS if r in counts)
 
 
-Report = Literal["overdue", "thanks", "winback"]
-REPORTS: tuple[Report, ...] = ("overdue", "thanks", "winback")
+Report = Literal["overdue", "thanks", "winback", "replies", "rewards"]
+REPORTS: tuple[Report, ...] = ("overdue", "thanks", "winback", "replies", "rewards")
 
 
 def chosen(
@@ -276,7 +267,7 @@ def chosen(
     """Return whom a campaign is for, before the rules hold anyone back, sorted by name.
 
     ``report`` takes the customers that report lists (``winback``: the lost worth winning
-    back); ``likes_word`` those with a like that mentions it; ``to`` these ids only;
+    back; ``rewards``: those with a reward due, not one coming); ``likes_word`` those with a like that mentions it; ``to`` these ids only;
     ``within`` those with contact in that span up to ``day`` (an occasion's audience).
     """
     found = filters.select(customers) if filters is not None else list(customers)
@@ -290,6 +281,12 @@ def chosen(
         lost = loyalty.winback(found, config.loyalty, day, kinds=config.kinds)
         ids = {x.customer.id for x in lost}
         found = [c for c in found if c.id in ids]
+    elif report == "replies":
+        owed = {o.customer.id for o in replies.replies(found, config, day)}
+        found = [c for c in found if c.id in owed]
+    elif report == "rewards":
+        due = {e.customer.id for e in rewards.earned(found, config, day) if e.standing == "due"}
+        found = [c for c in found if c.id in due]
     if likes_word:
         found = [c for c in found if likes(c, likes_word)]
     if to:

@@ -21,8 +21,8 @@ from crm.core.config import Config
 from crm.core.kinds import REWARD
 from crm.core.model import Customer
 from crm.core.rewards import Reward
-from crm.rules.audience import folded
 from crm.rules.rhythm import INACTIVE
+from crm.rules.words import folded
 
 Standing = Literal["due", "coming"]
 # One reward's days, as ordinals: the entries it counts and the rewards given, both sorted.
