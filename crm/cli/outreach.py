@@ -190,10 +190,19 @@ def draft(
         )
 
     # Whom it is for, picked from briefs, so that only they are read whole; "thanks" counts
-    # visits in the log, so it picks from whole customers.
-    customers = pick(
-        session.vault().customers if report == "thanks" else session.collection.picked(pick)
-    )
+    # visits in the log, so it picks from whole customers, and replies and rewards from
+    # those their reports list (a reward's own template goes to those due that reward).
+    pool: Sequence[Customer]
+    if report == "replies":
+        pool = [o.customer for o in session.collection.replies()]
+    elif report == "rewards":
+        due = [e for e in session.collection.rewards() if e.standing == "due"]
+        if any(e.reward.template == template.name for e in due):
+            due = [e for e in due if e.reward.template == template.name]
+        pool = list({e.customer.id: e.customer for e in due}.values())
+    else:
+        pool = session.vault().customers if report == "thanks" else session.collection.picked(pick)
+    customers = pick(pool)
     why_in: dict[str, str] = {}
     extra: dict[str, Any] = {}
     if closure is not None:
@@ -220,13 +229,16 @@ def draft(
         quiet=span,
         likes=likes_word,
         winback=report == "winback",
+        reply=report == "replies",
         waiting=waiting,
         left_out=left_out,
         extra=extra,
         occasion=occasion,
     )
     if not dry_run:
-        drafts.write(plan, template, config, today, winback=report == "winback")
+        drafts.write(
+            plan, template, config, today, winback=report == "winback", reply=report == "replies"
+        )
     folder = shown_path(session, plan.folder) + "/"
     if fmt != "table":
         rows = [

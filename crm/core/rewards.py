@@ -31,9 +31,9 @@ class Reward:
 
     @property
     def rule(self) -> str:
-        """Return how it is earned: 'every 10 visit', 'every 500 spent'."""
+        """Return how it is earned: 'every 10 visits', 'every 500 spent'."""
         if self.every is not None:
-            return f"every {self.every} {self.kind}"
+            return f"every {self.every} {self.kind}{'' if self.every == 1 else 's'}"
         return f"every {self.spent:g} spent"
 
 

@@ -19,12 +19,23 @@ from typing import Literal
 from crm.core.config import Config
 from crm.core.dates import Feb29Rule, occurrence_in
 from crm.core.model import Customer, PartialDate
+from crm.rules.replies import asked_texts, reply_owed
 from crm.rules.rhythm import contact_state, planned_day, planned_shown
 
 EventKind = Literal[
-    "reachout", "followup", "birthday", "lead", "anniversary", "since", "date", "closed", "occasion"
+    "reply",
+    "reachout",
+    "followup",
+    "birthday",
+    "lead",
+    "anniversary",
+    "since",
+    "date",
+    "closed",
+    "occasion",
 ]
 _KIND_ORDER: tuple[EventKind, ...] = (
+    "reply",
     "reachout",
     "followup",
     "birthday",
@@ -38,6 +49,7 @@ _KIND_ORDER: tuple[EventKind, ...] = (
 )
 _KIND_RANK = {kind: rank for rank, kind in enumerate(_KIND_ORDER)}
 CATEGORY: dict[EventKind, str] = {
+    "reply": "Reply",
     "reachout": "Reach out",
     "followup": "Follow-up",
     "birthday": "Birthday",
@@ -172,6 +184,7 @@ def _occurrences(c: Customer, ctx: Context) -> Iterator[FeedEvent]:
                     c,
                 )
     yield from _contact_events(c, name, slug, ctx.config, ctx.today)
+    yield from _reply_event(c, name, slug, ctx.config, ctx.today)
 
 
 def _labelled(
@@ -245,6 +258,25 @@ def _contact_events(
             f"Reach out to {name}",
             c,
         )
+
+
+def _reply_event(
+    c: Customer, name: str, slug: str, config: Config, today: date
+) -> Iterator[FeedEvent]:
+    """Yield the reply owed: on the day it turns late, then (late) on today; one UID throughout."""
+    owed = reply_owed(c, config, today)
+    if owed is None:
+        return
+    asked = clean("; ".join(asked_texts(owed)))
+    late = (today - owed.late_on).days
+    status = f"late {late} day{'s' if late != 1 else ''}" if late > 0 else "late today"
+    yield FeedEvent(
+        f"reply-{slug}-{_compact(owed.since)}@crm",
+        "reply",
+        max(owed.late_on, today),
+        f"Reply to {name}: {asked}" + (f" ({status})" if late >= 0 else ""),
+        c,
+    )
 
 
 def _key(text: str) -> str:

@@ -31,6 +31,7 @@ def recheck(draft: Draft, customer: Customer | None, config: Config, day: date) 
         quiet=config.outreach.quiet,
         nameless=True,  # the greeting is written already
         winback=draft.winback,
+        reply=draft.reply,
     )
     why = held(customer, audience, config)
     return None if why is None else f"held back now: {why}"

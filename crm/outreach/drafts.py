@@ -70,6 +70,7 @@ def plan(
     quiet: Span,
     likes: str | None = None,
     winback: bool = False,
+    reply: bool = False,
     waiting: Mapping[str, str] | None = None,
     left_out: Sequence[Customer] = (),
     extra: Mapping[str, Any] | None = None,
@@ -92,6 +93,7 @@ def plan(
         quiet=quiet,
         nameless=template.nameless,
         winback=winback,
+        reply=reply,
         occasion=occasion,
         occasion_day=occasion.nearest(day, config.feb29) if occasion else None,
     )
@@ -122,7 +124,9 @@ def plan(
     return Plan(campaign, outbox / campaign, tuple(drafts), tuple(holds))
 
 
-def front_of(p: Planned, template: Template, campaign: str, winback: bool) -> dict[str, Any]:
+def front_of(
+    p: Planned, template: Template, campaign: str, winback: bool, reply: bool = False
+) -> dict[str, Any]:
     """Return the draft's front matter keys, in the order the file shows them."""
     return {
         "to": p.to,
@@ -136,6 +140,7 @@ def front_of(p: Planned, template: Template, campaign: str, winback: bool) -> di
         "log": log_summary(template),
         "topic": template.topic,
         "winback": True if winback else None,
+        "reply": True if reply else None,
         "status": "draft",
     }
 
@@ -165,12 +170,18 @@ def log_summary(template: Template) -> str:
 
 
 def write(
-    p: Plan, template: Template, config: Config, day: date, *, winback: bool = False
+    p: Plan,
+    template: Template,
+    config: Config,
+    day: date,
+    *,
+    winback: bool = False,
+    reply: bool = False,
 ) -> list[Path]:
     """Write the plan's drafts; return their paths."""
     written = []
     for item in p.drafts:
-        front = front_of(item, template, p.campaign, winback)
+        front = front_of(item, template, p.campaign, winback, reply)
         context = sender_context(item.customer, config, day)
         write_draft(item.path, draft_text(front, context, item.message.body))
         written.append(item.path)

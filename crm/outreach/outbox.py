@@ -57,6 +57,7 @@ class Draft:
     body: str
     topic: str | None = None  # the template's: the rules ask again when it is sent
     winback: bool = False  # drafted for a lost customer by ``--report winback``
+    reply: bool = False  # an answer owed, drafted by ``--report replies``
     offered: str | None = None  # the day ``crm send`` put it on the links page
 
     @property
@@ -151,6 +152,7 @@ def read_draft(path: Path) -> Draft:
         body=body,
         topic=text_of("topic"),
         winback=meta.get("winback") is True,
+        reply=meta.get("reply") is True,
         offered=text_of("offered"),
     )
 
