@@ -35,7 +35,19 @@ LIKES = (
     "English breakfast tea", "undercuts", "updos", "peppermint tea", "football", "crime novels",
     "sailing", "short pixie cuts", "matcha", "flat white", "dogs", "hiking in the Alps",
 )  # fmt: skip
-KINDS = ("visit", "visit", "visit", "call", "email", "text", "note", "offer", "meeting")
+KINDS = (
+    "visit",
+    "visit",
+    "visit",
+    "call",
+    "email",
+    "text",
+    "note",
+    "offer",
+    "meeting",
+    "question",
+    "reward",
+)
 TEXTS = (
     "cut and gloss; wants to go lighter for winter",
     "balayage refresh, very happy",
@@ -172,6 +184,9 @@ def customer(n: int, rng: random.Random, imported: bool = False) -> tuple[str, s
         )
         kind = "visit" if i == entries - 1 else rng.choice(KINDS)
         body.append(f"- {day}{at} {kind}: {rng.choice(TEXTS)}")
+    if rng.random() < 0.08:
+        # A question after the last visit, not answered yet: a reply owed (crm replies).
+        body.append(f"- {last_seen + timedelta(days=1)} question: {rng.choice(TEXTS)}")
     if rng.random() < 0.9 and not (imported and late):
         # Loyal customers get thanked now and then (crm thanks / the agenda's "Say thank you").
         thanked = TODAY - timedelta(days=rng.randrange(1, 80))
@@ -215,7 +230,9 @@ def generate(count: int, seed: int, out: Path, imported: bool = False) -> None:
     (out / "crm.toml").write_text(
         '[defaults]\ncadence = "90d"\nmax_contacts = "4/30d"\n\n[cadence]\nvip = "21d"\n'
         'regular = "6w"\n\n[business]\nname = "Lumen Hair Studio"\n'
-        'signature = "Mara from Lumen Hair Studio"\nregion = "DE"\n',
+        'signature = "Mara from Lumen Hair Studio"\nregion = "DE"\n\n'
+        '[[rewards]]\nname = "free blow-dry"\nevery = 5\n\n'
+        '[[rewards]]\nname = "gift box"\nspent = 1500\n',
         encoding="utf-8",
     )
     messages = out / "templates" / "messages"

@@ -255,8 +255,12 @@ def emit_rows(rows: Sequence[Row], columns: Sequence[Column], fmt: Format, empty
         return
     from crm.report.render import render
 
-    width = 80 if not sys.stdout.isatty() else max(80, shutil.get_terminal_size().columns)
-    click.echo(render(rows, columns, fmt, width), nl=False)
+    click.echo(render(rows, columns, fmt, table_width()), nl=False)
+
+
+def table_width() -> int:
+    """Return how wide a table may be: 80 columns, or the terminal's when wider."""
+    return 80 if not sys.stdout.isatty() else max(80, shutil.get_terminal_size().columns)
 
 
 def _complete_customers(

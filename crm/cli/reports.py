@@ -20,6 +20,7 @@ from crm.cli.common import (
     near,
     parse_today,
     pass_session,
+    table_width,
     text_argument,
     today_option,
 )
@@ -205,13 +206,11 @@ def replies(session: Session, limit: int | None, fmt: Format, today: date) -> No
       crm log "Ana Lima" --from-them "asked about prices"    one more to answer
       crm log "Ana Lima" --kind call "sent the price list"   answered
     """
-    found = session.collection.replies()
-    emit_rows(
-        [rows.reply_row(o, today) for o in first(found, limit)],
-        rows.REPLY_COLUMNS,
-        fmt,
-        "No replies owed.",
-    )
+    found = [rows.reply_row(o, today) for o in first(session.collection.replies(), limit)]
+    if fmt != "table" or not found:
+        emit_rows(found, rows.REPLY_COLUMNS, fmt, "No replies owed.")
+        return
+    click.echo(views.with_said(found, rows.REPLY_COLUMNS, table_width()), nl=False)
 
 
 @click.command()

@@ -235,9 +235,9 @@ def winback_row(x: Lost) -> dict[str, Any]:
     }
 
 
+# What they asked goes under each person (``views.with_said``), or in the "said" column.
 REPLY_COLUMNS = (
     Column("name", "NAME", flexible=True),
-    Column("said", "ASKED", flexible=True),
     Column("waiting", "WAITING"),
     Column("due", "REPLY"),
     Column("reach", "REACH"),
@@ -259,7 +259,7 @@ def reply_row(o: Owed, today: date) -> dict[str, Any]:
         "due": due_text(o, today),
         "kind": o.asked[0].kind,
         "asked": asked,
-        "said": "; ".join(asked),
+        "said": "; ".join(entry_line(i) for i in o.asked),
         "reach": reach(c),
         "path": str(c.location.path),
     }

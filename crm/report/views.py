@@ -227,8 +227,8 @@ class Agenda:
             if not s.size:
                 continue
             out.append(f"\n{s.title} ({s.size})\n")
-            if s.kind == "people":
-                out.append(_indent(_with_said(s.rows)))
+            if s.kind == "people" or s.key == "replies":
+                out.append(_indent(with_said(s.rows, s.columns or rows.CONTACT_NOW_COLUMNS)))
             elif s.kind == "lines":
                 out.extend(f"  {r['what']}\n" for r in s.rows)
             else:
@@ -335,14 +335,15 @@ def _why(row: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def _with_said(items: Sequence[dict[str, Any]]) -> str:
-    """Return the "Contact now" table with the last thing said under each person."""
-    lines = render_table(items, rows.CONTACT_NOW_COLUMNS, 78).split("\n")[:-1]
+def with_said(items: Sequence[dict[str, Any]], columns: Sequence[Column], width: int = 78) -> str:
+    """Return a table of people with what was said under each ("Contact now": the last
+    contact; "Replies you owe": what they asked), cut to ``width``."""
+    lines = render_table(items, columns, width).split("\n")[:-1]
     out = [lines[0]]
     for row, line in zip(items, lines[1:], strict=True):
         out.append(line)
         if row["said"]:
-            out.append(_cut(f"  {row['said']}", 78))
+            out.append(_cut(f"  {row['said']}", width))
     return "\n".join(out) + "\n"
 
 
