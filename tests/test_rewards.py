@@ -1,0 +1,158 @@
+"""Rewards: due on the Nth visit since the last reward entry, or by value; crm rewards."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from crm.cli import main
+from tests.conftest import EXAMPLE, WriteVault
+
+TOML = """\
+[[rewards]]
+name = "free blow-dry"
+every = 3
+template = "reward"
+
+[[rewards]]
+name = "gift box"
+spent = 1000
+"""
+
+
+def customer(name: str, front: str = "", log: tuple[str, ...] = ()) -> str:
+    """Return a customer file with ``front`` matter lines and a log."""
+    lines = "".join(f"- {entry}\n" for entry in log)
+    return f"---\nname: {name}\nfirst_name: {name.split()[0]}\n{front}---\n\n## Log\n{lines}"
+
+
+VISITS = ("2026-10-01 visit: cut", "2026-10-20 visit: colour", "2026-11-10 visit: trim")
+
+
+def run(root: Path, *args: str, today: str = "2026-11-21") -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["--vault", str(root), *args, "--today", today])
+    return result.exit_code, result.output
+
+
+def test_a_reward_comes_due_on_the_nth_visit_and_is_coming_one_before(
+    write_vault: WriteVault,
+) -> None:
+    root = write_vault(
+        {
+            "crm.toml": TOML,
+            "ada.md": customer("Ada Lovelace", "", VISITS),
+            "ben.md": customer("Ben Ode", "value: 1200\n", VISITS[:2]),
+            "cara.md": customer("Cara Diaz", "", VISITS[:1]),
+            "dan.md": customer("Dan Park", "status: paused\n", VISITS),
+        }
+    )
+    assert run(root, "rewards") == (
+        0,
+        "NAME          REWARD         STANDING       EARNED            LAST GIVEN\n"
+        "Ada Lovelace  free blow-dry  due            every 3 visits    never\n"
+        "Ben Ode       gift box       due            every 1000 spent  never\n"
+        "Ben Ode       free blow-dry  1 visit to go  every 3 visits    never\n",
+    )
+    # On the day before the third visit, Ada was one away.
+    code, out = run(root, "rewards", "--format", "json", today="2026-11-09")
+    assert [(r["id"], r["reward"], r["standing"], r["count"]) for r in json.loads(out)] == [
+        ("ben", "gift box", "due", 1),
+        ("ada", "free blow-dry", "coming", 2),
+        ("ben", "free blow-dry", "coming", 2),
+    ]
+
+
+def test_a_reward_entry_resets_the_count_of_the_reward_it_names(
+    write_vault: WriteVault,
+) -> None:
+    root = write_vault(
+        {
+            "crm.toml": TOML,
+            "ada.md": customer("Ada Lovelace", "value: 1500\n", VISITS),
+        }
+    )
+    result = CliRunner().invoke(
+        main,
+        [
+            "--vault",
+            str(root),
+            "log",
+            "ada",
+            "reward: free blow-dry",
+            "--today",
+            "2026-11-21",
+        ],  # fmt: skip
+    )
+    assert result.exit_code == 0, result.output
+    code, out = run(root, "rewards", "--format", "json")
+    # The gift box is still due: the entry named the blow-dry only.
+    assert [(r["reward"], r["standing"], r["last_given"]) for r in json.loads(out)] == [
+        ("gift box", "due", None),
+    ]
+    # Two visits later the blow-dry is one away again; a reward naming none resets both.
+    more = ("2026-11-25 visit: cut", "2026-12-02 visit: cut")
+    (root / "ada.md").write_text(
+        customer(
+            "Ada Lovelace", "value: 1500\n", (*VISITS, "2026-11-21 reward: free blow-dry", *more)
+        ),  # fmt: skip
+        encoding="utf-8",
+    )
+    code, out = run(root, "rewards", "--format", "json", today="2026-12-02")
+    assert [(r["reward"], r["standing"], r["count"], r["last_given"]) for r in json.loads(out)] == [
+        ("gift box", "due", 1, None),
+        ("free blow-dry", "coming", 2, "2026-11-21"),
+    ]
+    (root / "ada.md").write_text(
+        customer(
+            "Ada Lovelace", "value: 1500\n", (*VISITS, "2026-11-21 reward: a thank-you", *more)
+        ),  # fmt: skip
+        encoding="utf-8",
+    )
+    code, out = run(root, "rewards", "--format", "json", today="2026-12-02")
+    assert [(r["reward"], r["standing"]) for r in json.loads(out)] == [
+        ("free blow-dry", "coming"),
+    ]
+
+
+def test_rewards_say_when_none_are_set(write_vault: WriteVault) -> None:
+    root = write_vault({"ada.md": customer("Ada Lovelace", "", VISITS)})
+    assert run(root, "rewards") == (
+        0,
+        "No rewards set: add a [[rewards]] table to crm.toml (see docs/loyalty.md).\n",
+    )
+    assert run(root, "rewards", "--format", "json") == (0, "[]\n")
+
+
+def test_a_bad_rewards_table_is_named_by_line(write_vault: WriteVault) -> None:
+    root = write_vault(
+        {
+            "crm.toml": '[[rewards]]\nname = "x"\n\n[[rewards]]\nname = "y"\nevery = 0\n'
+            '\n[[rewards]]\nname = "z"\nevery = 2\n\n[[rewards]]\nname = "Z"\nspent = 10\n',
+        }
+    )
+    code, out = run(root, "check")
+    toml = root / "crm.toml"
+    assert (code, out) == (
+        1,
+        f"{toml}:1: rewards[1]: give every (a number of visits) or spent (a value), one of them\n"
+        f"{toml}:6: rewards[2].every must be a whole number of entries, 1 or more\n"
+        f"{toml}:13: rewards[4].name: 'Z' is already a reward; give it another name\n",
+    )
+
+
+def test_the_example_vault_has_a_reward_due_and_drafts_its_message(tmp_path: Path) -> None:
+    code, out = run(EXAMPLE, "rewards", today="2026-12-01")
+    assert (code, out) == (
+        0,
+        "NAME          REWARD         STANDING  EARNED          LAST GIVEN\n"
+        "Grace Okafor  free blow-dry  due       every 4 visits  never\n",
+    )
+    code, out = run(EXAMPLE, "draft", "reward", "--dry-run", "--explain", today="2026-12-01")
+    assert (code, out) == (
+        0,
+        "reward-2026-12-01: 1 draft\n"
+        "  draft  Grace Okafor (grace-okafor): email Grace Okafor <grace.okafor@example.ng>\n"
+        "Dry run: nothing written.\n",
+    )
