@@ -142,6 +142,15 @@ def test_a_bad_rewards_table_is_named_by_line(write_vault: WriteVault) -> None:
     )
 
 
+def test_check_names_a_reward_template_the_vault_lacks(write_vault: WriteVault) -> None:
+    root = write_vault({"crm.toml": TOML})
+    assert run(root, "check") == (
+        1,
+        f"{root / 'crm.toml'}:4: rewards[1].template: no message template 'reward' in "
+        "templates/messages/\n",
+    )
+
+
 def test_the_example_vault_has_a_reward_due_and_drafts_its_message(tmp_path: Path) -> None:
     code, out = run(EXAMPLE, "rewards", today="2026-12-01")
     assert (code, out) == (

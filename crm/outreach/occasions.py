@@ -137,14 +137,17 @@ def due_occasions(
 
 
 def check_names(root: Path, config: Config, today: date) -> list[Problem]:
-    """Return a problem for each occasion (error) or coming closure (warning) whose template
-    the vault does not have, for ``crm check``."""
+    """Return a problem for each occasion or reward (error) or coming closure (warning) whose
+    template the vault does not have, for ``crm check``."""
     have = set(available(root))
     where = Location(root / CONFIG_NAME)
     found = []
     for o in config.occasions:
         if o.template not in have:
             found.append(Problem(where, f"occasions[{o.number}].template: no message template {o.template!r} in templates/messages/"))  # fmt: skip
+    for r in config.rewards:
+        if r.template is not None and r.template not in have:
+            found.append(Problem(where, f"rewards[{r.number}].template: no message template {r.template!r} in templates/messages/"))  # fmt: skip
     for c in config.closures:
         if c.end >= today and c.notice not in have:
             message = f"closures[{c.number}].notice: no message template {c.notice!r} in templates/messages/ to tell customers with (crm init writes a starter)"

@@ -131,7 +131,10 @@ def customer_page(here: Here, cid: str) -> dict[str, Any]:
     draft = waiting_by_customer(here.collection.outbox, here.collection.root).get(
         c.id
     )  # fills the links
-    kinds = [k for k in config.kinds.named("contact") if k != "-"] + ["note"]
+    kinds = [k for k in config.kinds.named("contact") if k != "-"] + [
+        config.kinds.from_them,
+        "note",
+    ]
     return {
         "title": c.name,
         "c": c,
