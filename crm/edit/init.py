@@ -40,10 +40,13 @@ max_contacts = "4/30d"
 [kinds]
 # What each log kind is. contact (call, email, text, visit, meeting, ...) resets the
 # rhythm and counts toward max_contacts; broadcast (greeting, newsletter, offer, notice)
-# only counts toward max_contacts; note counts for neither. A kind named here moves to
-# that class; a kind named nowhere is contact, and crm check lists it.
+# only counts toward max_contacts; inbound (received, question, request, missed-call)
+# came from the customer: a reply you owe until a contact follows, never outreach; note
+# counts for none of these. A kind named here moves to that class; a kind named nowhere
+# is contact, and crm check lists it.
 # contact = ["consultation"]
 # broadcast = ["flyer"]
+# inbound = ["enquiry"]
 # note = ["idea"]
 
 [feed]
@@ -71,6 +74,8 @@ language = "{language}"
 # outbox = "outbox"
 # Nobody gets a message within this many days of any outreach.
 # quiet = "7d"
+# A reply they wait for (crm replies) is late this long after they asked.
+# reply_within = "2d"
 # Tags or segments of your regulars: told of every closure.
 # regulars = ["regular"]
 
@@ -87,6 +92,14 @@ language = "{language}"
 # date = "12-20"
 # template = "holiday"
 # lead_days = 7
+
+# A reward for loyal customers (crm rewards): every N visits, or per step of value.
+# Log "reward: free blow-dry" when it is given; the count starts again.
+# [[rewards]]
+# name = "free blow-dry"
+# every = 10
+# kind = "visit"
+# template = "reward"
 
 # [smtp]
 # How crm send reaches your mail server.

@@ -210,11 +210,14 @@ def check_templates(root: Path, kinds: Kinds) -> list[Problem]:
 
 
 def note_kind(template: Template, kinds: Kinds) -> None:
-    """Refuse a template whose kind is a note: a message sent always counts as outreach."""
-    if kinds.class_of(template.kind) == "note":
+    """Refuse a template whose kind is a note or inbound: a message sent always counts as
+    outreach (and an inbound kind says it came from the customer)."""
+    cls = kinds.class_of(template.kind)
+    if cls in ("note", "inbound"):
+        article = "an" if cls == "inbound" else "a"
         raise TemplateError(
             Location(template.path, template.kind_line),
-            f"kind {template.kind!r} is a note in [kinds]: a message you send always counts as "
+            f"kind {template.kind!r} is {article} {cls} in [kinds]: a message you send always counts as "
             "outreach, so give it a contact or broadcast kind",
         )
 
