@@ -692,3 +692,40 @@ def test_logging_past_the_contact_cap_says_so(write_vault: WriteVault) -> None:
     assert (status, headers["Location"]) == ("303 See Other", f"/{TOKEN}/c/ana?done=logged-over")
     text = parsed(call(app_of(root), headers["Location"])[2]).text()
     assert text[3] == "Logged. They are over their contact limit now: give them a rest."
+
+
+def test_today_puts_replies_owed_first_and_shows_rewards_with_their_links(
+    write_vault: WriteVault,
+) -> None:
+    vault = write_vault(
+        {
+            "crm.toml": '[[rewards]]\nname = "free trim"\nevery = 2\n',
+            "bo.md": "---\nname: Bo Li\nfirst_name: Bo\nphone: +49 151 1112223\n---\n## Log\n"
+            "- 2026-11-20 visit: cut\n- 2026-11-29 question: a slot on Saturday?\n",
+            "cy.md": "---\nname: Cy Ode\nfirst_name: Cy\nemail: cy@example.com\n---\n## Log\n"
+            "- 2026-11-02 visit: cut\n- 2026-11-25 visit: colour\n",
+        }
+    )
+    status, _, body = call(app_of(vault), f"/{TOKEN}/")
+    assert status == "200 OK"
+    page = parsed(body)
+    text = page.text()
+    assert text[text.index("Replies you owe (1)") :] == [
+        "Replies you owe (1)",
+        "Bo Li",
+        "· waiting 2 days · reply late today · reach +49 151 1112223",
+        "call +49 151 1112223",
+        "text",
+        "2026-11-29 question: a slot on Saturday?",
+        "Rewards (2)",
+        "Cy Ode",
+        "· reward free trim · standing due · earned every 2 visits · last given never",
+        "email cy@example.com",
+        "2026-11-25 visit: colour",
+        "Bo Li",
+        "· reward free trim · standing 1 visit to go · earned every 2 visits · last given never",
+        "call +49 151 1112223",
+        "text",
+        "2026-11-29 question: a slot on Saturday?",
+    ]
+    assert page.links[2:5] == [f"/{TOKEN}/c/bo", "tel:+491511112223", "sms:+491511112223"]

@@ -165,3 +165,25 @@ def test_the_example_vault_has_a_reward_due_and_drafts_its_message(tmp_path: Pat
         "  draft  Grace Okafor (grace-okafor): email Grace Okafor <grace.okafor@example.ng>\n"
         "Dry run: nothing written.\n",
     )
+
+
+def test_the_appreciation_event_of_docs_loyalty_drafts_to_loyal_customers(tmp_path: Path) -> None:
+    import re
+    import shutil
+
+    docs = (Path(__file__).parent.parent / "docs" / "loyalty.md").read_text(encoding="utf-8")
+    found = re.search(r"```markdown\n(---\nkind: email.*?)```", docs, re.S)
+    assert found is not None
+    root = tmp_path / "vault"
+    shutil.copytree(EXAMPLE, root)
+    (root / "templates" / "messages" / "evening.md").write_text(found[1], encoding="utf-8")
+    code, out = run(root, "draft", "evening", "--explain", today="2026-12-01")
+    assert (code, out) == (
+        0,
+        "evening-2026-12-01: 2 drafts\n"
+        "  draft  Ana García (ana-garcia): email Ana García <ana.garcia@example.com>\n"
+        "  draft  Grace Okafor (grace-okafor): email Grace Okafor <grace.okafor@example.ng>\n"
+        "Wrote 2 to outbox/evening-2026-12-01/; read and edit them, then: crm send evening-2026-12-01\n",
+    )
+    grace = (root / "outbox" / "evening-2026-12-01" / "grace-okafor.md").read_text(encoding="utf-8")
+    assert "You have been with us since March 3, 2017,\n" in grace
