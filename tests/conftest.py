@@ -102,3 +102,19 @@ def call(
 
     body = b"".join(app(environ, start_response))
     return got["status"], got["headers"], body
+
+
+def customer(name: str, front: str = "", log: tuple[str, ...] = ()) -> str:
+    """Return a customer file: name, first name, ``front`` matter lines, and a ``## Log``."""
+    lines = "".join(f"- {entry}\n" for entry in log)
+    return f"---\nname: {name}\nfirst_name: {name.split()[0]}\n{front}---\n\n## Log\n{lines}"
+
+
+def run_at(root: Path, today: str, *args: str) -> tuple[int, str]:
+    """Run ``crm --vault ROOT ARGS --today TODAY``; return its exit code and output."""
+    from click.testing import CliRunner
+
+    from crm.cli import main
+
+    result = CliRunner().invoke(main, ["--vault", str(root), *args, "--today", today])
+    return result.exit_code, result.output

@@ -15,16 +15,9 @@ from crm.core.kinds import Kinds
 from crm.core.model import Location, Problem, Span
 from crm.rules.loyalty import ago, thanks, winback
 from crm.vault.load import load_vault
-from tests.conftest import EXAMPLE, WriteVault
+from tests.conftest import EXAMPLE, WriteVault, customer
 
 TODAY = "2026-11-23"
-
-
-def customer(name: str, front: str = "", log: tuple[str, ...] = ()) -> str:
-    """Return a customer file with ``front`` matter lines and a log."""
-    first = name.split()[0]
-    lines = "".join(f"- {entry}\n" for entry in log)
-    return f"---\nname: {name}\nfirst_name: {first}\n{front}---\n\n## Log\n{lines}"
 
 
 FILES: dict[str, str | bytes] = {

@@ -5,17 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from crm.cli import main
-from tests.conftest import EXAMPLE, WriteVault
-
-
-def customer(name: str, front: str = "", log: tuple[str, ...] = ()) -> str:
-    """Return a customer file with ``front`` matter lines and a log."""
-    lines = "".join(f"- {entry}\n" for entry in log)
-    return f"---\nname: {name}\nfirst_name: {name.split()[0]}\n{front}---\n\n## Log\n{lines}"
-
+from tests.conftest import EXAMPLE, WriteVault, customer, run_at
 
 FILES: dict[str, str | bytes] = {
     "ada.md": customer(
@@ -38,8 +28,7 @@ FILES: dict[str, str | bytes] = {
 
 
 def run(root: Path, *args: str, today: str = "2026-11-21") -> tuple[int, str]:
-    result = CliRunner().invoke(main, ["--vault", str(root), *args, "--today", today])
-    return result.exit_code, result.output
+    return run_at(root, today, *args)
 
 
 def test_replies_lists_who_waits_oldest_first_with_what_they_asked(
@@ -77,23 +66,8 @@ def test_a_reply_turns_late_after_reply_within_and_goes_once_answered(
         "missed-call",
     )
     # Answered: a call back on the next day.
-    result = CliRunner().invoke(
-        main,
-        [
-            "--vault",
-            str(root),
-            "log",
-            "ben",
-            "--kind",
-            "call",
-            "rang back",
-            "--date",
-            "2026-11-22",
-            "--today",
-            "2026-11-24",
-        ],  # fmt: skip
-    )
-    assert result.exit_code == 0, result.output
+    logged = run(root, "log", "ben", "--kind", "call", "rang back", "--date", "2026-11-22")
+    assert logged[0] == 0, logged[1]
     assert run(root, "replies", "--format", "csv", today="2026-11-24")[1].splitlines()[1:] == [
         "ada,Ada Lovelace,Ada,2026-11-20,4 days,2026-11-22,True,late 2 days,question,"
         "do you sell gift vouchers?,2026-11-20 question: do you sell gift vouchers?,"
@@ -131,20 +105,7 @@ def test_log_from_them_writes_the_inbound_kind_and_it_is_not_outreach(
             )
         }
     )
-    result = CliRunner().invoke(
-        main,
-        [
-            "--vault",
-            str(root),
-            "log",
-            "ada",
-            "--from-them",
-            "asked about prices",
-            "--today",
-            "2026-11-21",
-        ],  # fmt: skip
-    )
-    assert (result.exit_code, result.output) == (
+    assert run(root, "log", "ada", "--from-them", "asked about prices") == (
         0,
         f"{root / 'ada.md'}:9: - 2026-11-21 received: asked about prices\n",
     )
@@ -154,8 +115,7 @@ def test_log_from_them_writes_the_inbound_kind_and_it_is_not_outreach(
         "Ada Lovelace  today    by Mon 11-23",
         "  2026-11-21 received: asked about prices",
     ]
-    both = CliRunner().invoke(main, ["--vault", str(root), "log", "ada", "--kind", "call", "--from-them", "x"])  # fmt: skip
-    assert (both.exit_code, both.output) == (
+    assert run(root, "log", "ada", "--kind", "call", "--from-them", "x") == (
         2,
         "crm: --from-them writes the inbound kind: give it or --kind, not both\n",
     )
@@ -168,20 +128,9 @@ def test_inbound_kinds_come_from_crm_toml(write_vault: WriteVault) -> None:
             "ada.md": customer("Ada Lovelace", "", ("2026-11-20 enquiry: wedding hair?",)),
         }
     )
-    result = CliRunner().invoke(
-        main,
-        [
-            "--vault",
-            str(root),
-            "log",
-            "ada",
-            "--from-them",
-            "and her sister?",
-            "--today",
-            "2026-11-21",
-        ],  # fmt: skip
+    assert run(root, "log", "ada", "--from-them", "and her sister?")[1].endswith(
+        "- 2026-11-21 enquiry: and her sister?\n"
     )
-    assert result.output.endswith("- 2026-11-21 enquiry: and her sister?\n")
     code, out = run(root, "replies", "--format", "json")
     assert json.loads(out)[0]["asked"] == ["wedding hair?", "and her sister?"]
 

@@ -5,10 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from crm.cli import main
-from tests.conftest import EXAMPLE, WriteVault
+from tests.conftest import EXAMPLE, WriteVault, customer, run_at
 
 TOML = """\
 [[rewards]]
@@ -22,18 +19,11 @@ spent = 1000
 """
 
 
-def customer(name: str, front: str = "", log: tuple[str, ...] = ()) -> str:
-    """Return a customer file with ``front`` matter lines and a log."""
-    lines = "".join(f"- {entry}\n" for entry in log)
-    return f"---\nname: {name}\nfirst_name: {name.split()[0]}\n{front}---\n\n## Log\n{lines}"
-
-
 VISITS = ("2026-10-01 visit: cut", "2026-10-20 visit: colour", "2026-11-10 visit: trim")
 
 
 def run(root: Path, *args: str, today: str = "2026-11-21") -> tuple[int, str]:
-    result = CliRunner().invoke(main, ["--vault", str(root), *args, "--today", today])
-    return result.exit_code, result.output
+    return run_at(root, today, *args)
 
 
 def test_a_reward_comes_due_on_the_nth_visit_and_is_coming_one_before(
@@ -64,6 +54,13 @@ def test_a_reward_comes_due_on_the_nth_visit_and_is_coming_one_before(
     ]
 
 
+def given(root: Path, reward: str, later: tuple[str, ...]) -> tuple[int, str]:
+    """Rewrite Ada with ``reward`` given on 2026-11-21 and the ``later`` entries; list rewards."""
+    log = (*VISITS, f"2026-11-21 reward: {reward}", *later)
+    (root / "ada.md").write_text(customer("Ada Lovelace", "value: 1500\n", log), encoding="utf-8")
+    return run(root, "rewards", "--format", "json", today="2026-12-02")
+
+
 def test_a_reward_entry_resets_the_count_of_the_reward_it_names(
     write_vault: WriteVault,
 ) -> None:
@@ -73,19 +70,8 @@ def test_a_reward_entry_resets_the_count_of_the_reward_it_names(
             "ada.md": customer("Ada Lovelace", "value: 1500\n", VISITS),
         }
     )
-    result = CliRunner().invoke(
-        main,
-        [
-            "--vault",
-            str(root),
-            "log",
-            "ada",
-            "reward: free blow-dry",
-            "--today",
-            "2026-11-21",
-        ],  # fmt: skip
-    )
-    assert result.exit_code == 0, result.output
+    logged = run(root, "log", "ada", "reward: free blow-dry")
+    assert logged[0] == 0, logged[1]
     code, out = run(root, "rewards", "--format", "json")
     # The gift box is still due: the entry named the blow-dry only.
     assert [(r["reward"], r["standing"], r["last_given"]) for r in json.loads(out)] == [
@@ -93,24 +79,12 @@ def test_a_reward_entry_resets_the_count_of_the_reward_it_names(
     ]
     # Two visits later the blow-dry is one away again; a reward naming none resets both.
     more = ("2026-11-25 visit: cut", "2026-12-02 visit: cut")
-    (root / "ada.md").write_text(
-        customer(
-            "Ada Lovelace", "value: 1500\n", (*VISITS, "2026-11-21 reward: free blow-dry", *more)
-        ),  # fmt: skip
-        encoding="utf-8",
-    )
-    code, out = run(root, "rewards", "--format", "json", today="2026-12-02")
+    code, out = given(root, "free blow-dry", more)
     assert [(r["reward"], r["standing"], r["count"], r["last_given"]) for r in json.loads(out)] == [
         ("gift box", "due", 1, None),
         ("free blow-dry", "coming", 2, "2026-11-21"),
     ]
-    (root / "ada.md").write_text(
-        customer(
-            "Ada Lovelace", "value: 1500\n", (*VISITS, "2026-11-21 reward: a thank-you", *more)
-        ),  # fmt: skip
-        encoding="utf-8",
-    )
-    code, out = run(root, "rewards", "--format", "json", today="2026-12-02")
+    code, out = given(root, "a thank-you", more)
     assert [(r["reward"], r["standing"]) for r in json.loads(out)] == [
         ("free blow-dry", "coming"),
     ]

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, get_args
 
 from crm.core.config import Config
 from crm.core.dates import Feb29Rule, occurrence_in
@@ -34,19 +34,9 @@ EventKind = Literal[
     "closed",
     "occasion",
 ]
-_KIND_ORDER: tuple[EventKind, ...] = (
-    "reply",
-    "reachout",
-    "followup",
-    "birthday",
-    "lead",
-    "anniversary",
-    "since",
-    "date",
-    # The business's own events (``crm.feed.business``), after every customer's.
-    "closed",
-    "occasion",
-)
+# The order of a day's events; the business's own (``crm.feed.business``) come after every
+# customer's.
+_KIND_ORDER: tuple[EventKind, ...] = get_args(EventKind)
 _KIND_RANK = {kind: rank for rank, kind in enumerate(_KIND_ORDER)}
 CATEGORY: dict[EventKind, str] = {
     "reply": "Reply",
