@@ -117,7 +117,7 @@ def test_log_from_them_writes_the_inbound_kind_and_it_is_not_outreach(
     ]
     assert run(root, "log", "ada", "--kind", "call", "--from-them", "x") == (
         2,
-        "crm: --from-them writes the inbound kind: give it or --kind, not both\n",
+        "crm: give --from-them or --kind, not both (--from-them writes the inbound kind)\n",
     )
 
 

@@ -152,7 +152,8 @@ def log(
 
     if from_them and kind is not None:
         raise CrmError(
-            "--from-them writes the inbound kind: give it or --kind, not both", exit_code=2
+            "give --from-them or --kind, not both (--from-them writes the inbound kind)",
+            exit_code=2,
         )
     if from_them:
         kind = session.config.kinds.from_them

@@ -194,9 +194,9 @@ def draft(
     # those their reports list (a reward's own template goes to those due that reward).
     pool: Sequence[Customer]
     if report == "replies":
-        pool = [o.customer for o in session.collection.replies()]
+        pool = [o.customer for o in session.collection.replies().shown]
     elif report == "rewards":
-        due = [e for e in session.collection.rewards() if e.standing == "due"]
+        due = [e for e in session.collection.rewards().shown if e.standing == "due"]
         if any(e.reward.template == template.name for e in due):
             due = [e for e in due if e.reward.template == template.name]
         pool = list({e.customer.id: e.customer for e in due}.values())

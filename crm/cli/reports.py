@@ -206,7 +206,7 @@ def replies(session: Session, limit: int | None, fmt: Format, today: date) -> No
       crm log "Ana Lima" --from-them "asked about prices"    one more to answer
       crm log "Ana Lima" --kind call "sent the price list"   answered
     """
-    found = [rows.reply_row(o, today) for o in first(session.collection.replies(), limit)]
+    found = [rows.reply_row(o, today) for o in session.collection.replies(limit or 0).shown]
     if fmt != "table" or not found:
         emit_rows(found, rows.REPLY_COLUMNS, fmt, "No replies owed.")
         return
@@ -232,9 +232,9 @@ def rewards(session: Session, limit: int | None, fmt: Format, today: date) -> No
       crm rewards --today 2026-12-01 --format csv
       crm log "Ana Lima" --kind reward "free blow-dry"     given: counting restarts
     """
-    found = session.collection.rewards()
+    found = session.collection.rewards(limit or 0).shown
     emit_rows(
-        [rows.reward_row(e) for e in first(found, limit)],
+        [rows.reward_row(e) for e in found],
         rows.REWARD_COLUMNS,
         fmt,
         "No rewards due or coming."

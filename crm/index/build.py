@@ -177,8 +177,8 @@ def _write(
         insert = (
             "INSERT INTO files (path, size, mtime_ns, cid, id_key, name_key, nick_key, "
             "problems, status, tracked, due, back, noisy_until, loyal_until, newest, last, "
-            "away_from, snooze, value, visits, thanked_last, outreach, owed_from, owed_until, rewards) "
-            f"VALUES ({', '.join('?' * 25)})"
+            "away_from, snooze, value, visits, thanked_last, outreach, owed_from, owed_until, owed, rewards) "
+            f"VALUES ({', '.join('?' * 26)})"
         )
         day, key = (
             (0, "") if blocks is None else (blocks.day.toordinal(), feed_key(config) + blocks.key)
@@ -212,6 +212,7 @@ def _write(
                     row.outreach,
                     row.owed_from,
                     row.owed_until,
+                    row.owed,
                     row.rewards,
                 ),
             ).lastrowid

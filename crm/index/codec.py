@@ -174,6 +174,11 @@ def decode_outreach(text: str) -> tuple[ContactCap, list[int]]:
     return ContactCap(count, Span(amount, unit)), days
 
 
+def decode_owed(text: str) -> list[tuple[int, str, int | None]]:
+    """Return the inbound entries ``replies.owed_spans`` gave, as the row stored them."""
+    return [(day, at, end) for day, at, end in _loads(text)]
+
+
 def encode_rewards(days: tuple[Days, ...]) -> str:
     """Return each reward's counted and given days (ordinals) as JSON."""
     return _dumps(days)

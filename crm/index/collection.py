@@ -21,8 +21,8 @@ from crm.index.build import open_index
 from crm.index.rows import FeedBlocks, Progress
 from crm.index.store import Index
 from crm.rules.loyalty import Loyal
-from crm.rules.replies import Owed, replies
-from crm.rules.rewards import Earned, earned
+from crm.rules.replies import Owed
+from crm.rules.rewards import Earned
 from crm.rules.rhythm import ContactState, Counted
 from crm.vault.load import Vault
 
@@ -101,13 +101,15 @@ class Collection:
             self.day(), self.config.loyalty, period, min_visits, min_value, limit
         )
 
-    def replies(self) -> list[Owed]:
-        """Return the replies owed on the collection's day, the longest waiting first."""
-        return replies(self.index().owing(self.day()), self.config, self.day())
+    def replies(self, limit: int = 0) -> Counted[Owed]:
+        """Return the first ``limit`` (0: all) replies owed on the collection's day, the
+        longest waiting first, and how many there are."""
+        return self.index().replies(self.day(), limit)
 
-    def rewards(self) -> list[Earned]:
-        """Return the rewards due or coming on the collection's day, due first."""
-        return earned(self.index().rewarded(self.day()), self.config, self.day())
+    def rewards(self, limit: int = 0) -> Counted[Earned]:
+        """Return the first ``limit`` (0: all) rewards due or coming on the collection's day,
+        due first, and how many there are."""
+        return self.index().rewards(self.day(), limit)
 
     def picked(self, keep: Callable[[Sequence[Customer]], Sequence[Customer]]) -> list[Customer]:
         """Return, whole, the customers ``keep`` picks on the collection's day (``Index.picked``)."""

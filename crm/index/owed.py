@@ -1,50 +1,67 @@
-"""The index's answers to ``crm replies`` and ``crm rewards``: who can appear, from narrow columns.
+"""The index's answers to ``crm replies`` and ``crm rewards``: who appears, from narrow columns.
 
-A row stores the days a reply can be owed (``replies.owed_span``) and each reward's counted
-and given days (``rewards.days_of``); the rules decide from those, so that only the customers
-listed are decoded. The reports then run the rules on them, exactly as over the whole vault.
+A row stores each inbound entry's owed span (``replies.owed_spans``) and each reward's counted
+and given days (``rewards.days_of``). The rules' own tests decide from those and the order comes
+from the same values, so that only the customers shown are decoded; the rules then run on them,
+and give exactly the rows they give over the whole vault (the tests compare them).
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from crm.core.model import Customer
+from crm.core.config import Config
 from crm.index import codec
 from crm.index.base import IndexBase, or_plain
-from crm.rules.rewards import standing
-from crm.rules.rhythm import INACTIVE
+from crm.rules.replies import Owed, oldest_owed, order_key, replies
+from crm.rules.rewards import Earned, earned, earned_key, standing
+from crm.rules.rhythm import INACTIVE, Counted, counted
 
 
 class Owing(IndexBase):
     """The queries of ``replies`` and ``rewards``."""
 
     @or_plain
-    def owing(self, today: date) -> list[Customer]:
-        """Return, whole and in vault order, the customers who may owe a reply on ``today``."""
+    def replies(self, today: date, limit: int = 0) -> Counted[Owed]:
+        """Return the first ``limit`` (0: all) replies owed on ``today``, and how many there are."""
+        config = self.config or Config()
         if self._vault is not None:
-            return list(self._vault.customers)
+            return counted(replies(self._vault.customers, config, today), limit)
         t = today.toordinal()
-        return self._customers(
-            self._fids(
-                "SELECT fid FROM files WHERE owed_from <= ? AND (owed_until IS NULL OR owed_until > ?)",
-                [t, t],
-            )
-        )
+        renamed = self._renamed()
+        order = []
+        for fid, cid, name, text in self._db().execute(
+            "SELECT fid, cid, name_key, owed FROM files "
+            "WHERE owed_from <= ? AND (owed_until IS NULL OR owed_until > ?)",
+            (t, t),
+        ):
+            asked = oldest_owed(codec.decode_owed(text), today)
+            if asked is not None:
+                order.append((order_key(asked, name, renamed.get(fid, cid)), fid))
+        order.sort()
+        shown = [fid for _, fid in (order[:limit] if limit else order)]
+        return Counted(replies(self._customers(shown), config, today), len(order))
 
     @or_plain
-    def rewarded(self, today: date) -> list[Customer]:
-        """Return, whole and in vault order, the customers with a reward due or coming on ``today``."""
+    def rewards(self, today: date, limit: int = 0) -> Counted[Earned]:
+        """Return the first ``limit`` (0: all) rewards due or coming on ``today``, and how many."""
+        config = self.config or Config()
         if self._vault is not None:
-            return list(self._vault.customers)
-        rewards = (self.config.rewards if self.config is not None else ()) or ()
+            return counted(earned(self._vault.customers, config, today), limit)
+        rewards = config.rewards
+        renamed = self._renamed()
         inactive = ",".join(f"'{s}'" for s in sorted(INACTIVE))
-        found = set()
-        for fid, value, text in self._db().execute(
-            "SELECT fid, value, rewards FROM files WHERE rewards IS NOT NULL "
+        order = []
+        for fid, cid, name, value, text in self._db().execute(
+            "SELECT fid, cid, name_key, value, rewards FROM files WHERE rewards IS NOT NULL "
             f"AND status NOT IN ({inactive})"
         ):
             days = codec.decode_rewards(text)
-            if any(standing(r, d, value, today) for r, d in zip(rewards, days, strict=True)):
-                found.add(fid)
-        return self._customers(found)
+            for reward, d in zip(rewards, days, strict=True):
+                got = standing(reward, d, value, today)
+                if got is not None:
+                    order.append((earned_key(got[0], name, renamed.get(fid, cid), reward), fid))
+        order.sort()
+        shown = {fid for _, fid in (order[:limit] if limit else order)}
+        found = earned(self._customers(shown), config, today)
+        return Counted(found[: limit or None], len(order))

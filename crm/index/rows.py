@@ -71,8 +71,9 @@ class Row:
     visits: str | None = None  # the loyalty rules' days (``codec.encode_visits``)
     thanked_last: int | None = None  # the newest thank-you's day
     outreach: str | None = None  # the cap and the outreach days, when it can be over the cap
-    owed_from: int | None = None  # a reply can be owed from this day (``replies.owed_span``)
+    owed_from: int | None = None  # a reply can be owed from this day ...
     owed_until: int | None = None  # ... until the day before this one (None: not answered yet)
+    owed: str | None = None  # the inbound entries owed on some day (``replies.owed_spans``)
     rewards: str | None = (
         None  # each reward's days, when one can come due (``codec.encode_rewards``)
     )
@@ -131,7 +132,8 @@ def make_row(
     loyal = loyalty.loyal_until(c, config.loyalty, visits)
     newest = rhythm.newest_contact(c, config.kinds)
     head, rest = codec.encode_parts(c, newest)
-    owed = replies.owed_span(c, config.kinds)
+    owed = replies.owed_spans(c, config.kinds)
+    answered = [end for *_, end in owed]
     earning = rewards.days_of(c, config.rewards)
     may = any(rewards.may_earn(r, d, c.value) for r, d in zip(config.rewards, earning, strict=True))
     return Row(
@@ -158,8 +160,9 @@ def make_row(
         visits=codec.encode_visits(visits),
         thanked_last=visits.thanked[-1] if visits.thanked else None,
         outreach=None if noisy is None or limit is None else codec.encode_outreach(limit, outreach),
-        owed_from=None if owed is None else owed[0].toordinal(),
-        owed_until=None if owed is None or owed[1] is None else owed[1].toordinal(),
+        owed_from=owed[0][0] if owed else None,
+        owed_until=None if not owed or None in answered else max(e for e in answered if e),
+        owed=codec.dumps(owed) if owed else None,
         rewards=codec.encode_rewards(earning) if may else None,
         text=haystack(c),
         marks=tuple(sorted(set(marks))),

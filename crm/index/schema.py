@@ -53,6 +53,7 @@ CREATE TABLE files (
     outreach TEXT,
     owed_from INTEGER,
     owed_until INTEGER,
+    owed TEXT,
     rewards TEXT
 );
 CREATE INDEX files_stat ON files (path, size, mtime_ns);

@@ -36,7 +36,7 @@ def agenda_of(
     keep = config.agenda_rows if limit is None else limit
     noisy, thanked = collection.noisy(), collection.thanked(limit=keep)
     contact = collection.contact_lists(keep)
-    owed, earned = collection.replies(), collection.rewards()
+    owed, earned = collection.replies(keep), collection.rewards(keep)
     found = views.agenda(
         customers,
         shown(problems),
@@ -54,9 +54,7 @@ def agenda_of(
     # Everyone its rows may name (for their links): the noisy, loyal and late ones too.
     late = [*contact[0].shown, *contact[1].shown]
     named = [*(x.customer for x in thanked.shown), *(s.customer for s in late), *noisy]
-    named += [o.customer for o in owed[: keep or None]] + [
-        e.customer for e in earned[: keep or None]
-    ]
+    named += [o.customer for o in owed.shown] + [e.customer for e in earned.shown]
     return found, list({c.location.path: c for c in [*named, *customers]}.values())
 
 

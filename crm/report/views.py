@@ -253,8 +253,8 @@ def agenda(
     contact: tuple[rhythm.Counted[rhythm.ContactState], rhythm.Counted[rhythm.ContactState]]
     | None = None,
     limit: int | None = None,
-    owed: Sequence[replies.Owed] | None = None,
-    earned: Sequence[rewards.Earned] | None = None,
+    owed: rhythm.Counted[replies.Owed] | None = None,
+    earned: rhythm.Counted[rewards.Earned] | None = None,
 ) -> Agenda:
     """Return the daily digest for ``today``; ``occasions`` are the rows of the occasions in
     their lead time (``occasion_row``: counting their messages takes the templates).
@@ -293,8 +293,10 @@ def agenda(
     if thanked is None:
         thanked = rhythm.counted(loyalty.thanks(customers, config.loyalty, today), keep)
     thanks = first("thanks", thanked)
-    owed = replies.replies(customers, config, today) if owed is None else owed
-    earned = rewards.earned(customers, config, today) if earned is None else earned
+    if owed is None:
+        owed = rhythm.counted(replies.replies(customers, config, today), keep)
+    if earned is None:
+        earned = rhythm.counted(rewards.earned(customers, config, today), keep)
     lost = first("winback", loyalty.winback(customers, config.loyalty, today, kinds=config.kinds))
     return Agenda(
         today=today,

@@ -41,6 +41,11 @@ def _at(entry: Interaction) -> tuple[date, time]:
     return entry.day, entry.time or time.min
 
 
+def _key(entry: Interaction) -> tuple[int, str]:
+    day, at = _at(entry)
+    return day.toordinal(), at.isoformat()
+
+
 def _answers(answer: Interaction, asked: Interaction) -> bool:
     """Return True when ``answer`` came on or after ``asked`` (times compared when both have one)."""
     if answer.day != asked.day or answer.time is None or asked.time is None:
@@ -70,28 +75,43 @@ def reply_owed(customer: Customer, config: Config, today: date) -> Owed | None:
 def replies(customers: Iterable[Customer], config: Config, today: date) -> list[Owed]:
     """Return every reply owed on ``today``, the longest waiting first (then by name)."""
     found = [o for c in customers if (o := reply_owed(c, config, today)) is not None]
-    found.sort(key=lambda o: (_at(o.asked[0]), o.customer.name.casefold(), o.customer.id))
+    found.sort(key=lambda o: order_key(_key(o.asked[0]), o.customer.name.casefold(), o.customer.id))
     return found
 
 
-def owed_span(customer: Customer, kinds: Kinds) -> tuple[date, date | None] | None:
-    """Return the first day a reply can be owed and the day from which none is (None: never
-    answered), over every day; None when no day owes one. Today-independent: the index stores it.
-    """
+# One inbound entry as the index stores it: its day's ordinal, its time ("00:00:00" when it
+# has none), and the ordinal of the day a contact entry answers it (None: not yet).
+Span_ = tuple[int, str, int | None]
+
+
+def owed_spans(customer: Customer, kinds: Kinds) -> list[Span_]:
+    """Return the inbound entries that are owed on some day, with the day each is answered:
+    today-independent, so the index stores them (``oldest_owed`` reads them). Lost: none."""
     if customer.status == "lost":
-        return None
+        return []
     done = [i for i in customer.log if i.done]
     answers = [i for i in done if kinds.answers(i.kind)]
-    first: date | None = None
-    until: date | None = date.min
+    found = []
     for asked in (i for i in done if kinds.inbound(i.kind)):
-        later = [a.day for a in answers if _answers(a, asked)]
-        end = min(later, default=None)
-        if end is not None and end == asked.day:
-            continue  # answered the day it came: owed on no day
-        first = asked.day if first is None else min(first, asked.day)
-        until = None if end is None or until is None else max(until, end)
-    return None if first is None else (first, until)
+        end = min((a.day for a in answers if _answers(a, asked)), default=None)
+        if end != asked.day:  # answered the day it came: owed on no day
+            day, at = _at(asked)
+            found.append(
+                (day.toordinal(), at.isoformat(), None if end is None else end.toordinal())
+            )
+    return sorted(found, key=lambda s: (s[0], s[1]))
+
+
+def oldest_owed(spans: list[Span_], today: date) -> tuple[int, str] | None:
+    """Return the day and time of the oldest entry owed on ``today`` (``reply_owed`` sorts by
+    it), or None when none is."""
+    t = today.toordinal()
+    return next(((d, at) for d, at, end in spans if d <= t and (end is None or end > t)), None)
+
+
+def order_key(asked: tuple[int, str], name: str, cid: str) -> tuple[int, str, str, str]:
+    """Return where a reply owed sorts: the oldest first, then by name (case-folded) and id."""
+    return asked[0], asked[1], name, cid
 
 
 def waiting(since: date, today: date) -> str:

@@ -116,5 +116,12 @@ def earned(
             got = standing(reward, d, c.value, today)
             if got is not None:
                 found.append(Earned(c, reward, *got))
-    found.sort(key=lambda e: (e.standing != "due", e.customer.name.casefold(), e.customer.id, e.reward.number))  # fmt: skip
+    found.sort(key=lambda e: earned_key(e.standing, e.customer.name.casefold(), e.customer.id, e.reward))  # fmt: skip
     return found
+
+
+def earned_key(
+    standing: Standing, name: str, cid: str, reward: Reward
+) -> tuple[bool, str, str, int]:
+    """Return where a reward sorts: due first, then by name (case-folded), id and reward."""
+    return standing != "due", name, cid, reward.number
