@@ -167,6 +167,8 @@ def bench_size(
         ("warm `crm upcoming`", ["upcoming", "--today", TODAY]),
         ("warm `crm noisy`", ["noisy", "--today", TODAY]),
         ("warm `crm thanks`", ["thanks", "--today", TODAY]),
+        ("warm `crm replies`", ["replies", "--today", TODAY]),
+        ("warm `crm rewards`", ["rewards", "--today", TODAY]),
     ):
         seconds, rss = median([*base, *args], runs)
         peak = max(peak, rss)
