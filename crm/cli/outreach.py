@@ -199,7 +199,7 @@ def draft(
         due = [e for e in session.collection.rewards().shown if e.standing == "due"]
         if any(e.reward.template == template.name for e in due):
             due = [e for e in due if e.reward.template == template.name]
-        pool = list({e.customer.id: e.customer for e in due}.values())
+        pool = list(session.collection.by_ids(e.customer.id for e in due).values())
     else:
         pool = session.vault().customers if report == "thanks" else session.collection.picked(pick)
     customers = pick(pool)

@@ -44,7 +44,11 @@ class Owing(IndexBase):
 
     @or_plain
     def rewards(self, today: date, limit: int = 0) -> Counted[Earned]:
-        """Return the first ``limit`` (0: all) rewards due or coming on ``today``, and how many."""
+        """Return the first ``limit`` (0: all) rewards due or coming on ``today``, and how many.
+
+        Decided by the rules' ``standing`` on the stored days; the customers come as briefs
+        (``codec.decode_brief``: the front matter, not the log), enough for the rows.
+        """
         config = self.config or Config()
         if self._vault is not None:
             return counted(earned(self._vault.customers, config, today), limit)
@@ -60,8 +64,10 @@ class Owing(IndexBase):
             for reward, d in zip(rewards, days, strict=True):
                 got = standing(reward, d, value, today)
                 if got is not None:
-                    order.append((earned_key(got[0], name, renamed.get(fid, cid), reward), fid))
-        order.sort()
-        shown = {fid for _, fid in (order[:limit] if limit else order)}
-        found = earned(self._customers(shown), config, today)
-        return Counted(found[: limit or None], len(order))
+                    key = earned_key(got[0], name, renamed.get(fid, cid), reward)
+                    order.append((key, fid, reward, got))
+        order.sort(key=lambda x: x[0])
+        shown = order[:limit] if limit else order
+        people = self._by_fid((fid for _, fid, _, _ in shown), brief_on=today.toordinal())
+        found = [Earned(people[fid], reward, *got) for _, fid, reward, got in shown]
+        return Counted(found, len(order))

@@ -53,13 +53,25 @@ def _answers(answer: Interaction, asked: Interaction) -> bool:
     return answer.time >= asked.time
 
 
+def _asked(customer: Customer, kinds: Kinds) -> list[tuple[Interaction, date | None]]:
+    """Return each inbound entry owed on some day, oldest first, with the day the first contact
+    entry answers it (None: none yet); one answered on its own day is owed on no day."""
+    done = [i for i in customer.log if i.done]
+    answers = [i for i in done if kinds.answers(i.kind)]
+    found = []
+    for asked in sorted((i for i in done if kinds.inbound(i.kind)), key=_at):
+        end = min((a.day for a in answers if _answers(a, asked)), default=None)
+        if end != asked.day:
+            found.append((asked, end))
+    return found
+
+
 def unanswered(customer: Customer, kinds: Kinds, today: date) -> tuple[Interaction, ...]:
     """Return the inbound entries on or before ``today`` that no contact entry by ``today``
     answers, oldest first."""
-    done = [i for i in customer.log if i.done and i.day <= today]
-    answers = [i for i in done if kinds.answers(i.kind)]
-    asked = (i for i in done if kinds.inbound(i.kind))
-    return tuple(sorted((i for i in asked if not any(_answers(a, i) for a in answers)), key=_at))
+    return tuple(
+        i for i, end in _asked(customer, kinds) if i.day <= today and (end is None or end > today)
+    )
 
 
 def reply_owed(customer: Customer, config: Config, today: date) -> Owed | None:
@@ -89,17 +101,9 @@ def owed_spans(customer: Customer, kinds: Kinds) -> list[Span_]:
     today-independent, so the index stores them (``oldest_owed`` reads them). Lost: none."""
     if customer.status == "lost":
         return []
-    done = [i for i in customer.log if i.done]
-    answers = [i for i in done if kinds.answers(i.kind)]
-    found = []
-    for asked in (i for i in done if kinds.inbound(i.kind)):
-        end = min((a.day for a in answers if _answers(a, asked)), default=None)
-        if end != asked.day:  # answered the day it came: owed on no day
-            day, at = _at(asked)
-            found.append(
-                (day.toordinal(), at.isoformat(), None if end is None else end.toordinal())
-            )
-    return sorted(found, key=lambda s: (s[0], s[1]))
+    return [
+        (*_key(i), None if end is None else end.toordinal()) for i, end in _asked(customer, kinds)
+    ]
 
 
 def oldest_owed(spans: list[Span_], today: date) -> tuple[int, str] | None:
