@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import EXAMPLE, WriteVault, customer, run_at
 
 FILES: dict[str, str | bytes] = {
@@ -182,8 +184,9 @@ def test_the_feed_reminds_on_the_day_a_reply_turns_late(write_vault: WriteVault)
         ]
 
 
-def test_the_example_vault_owes_a_reply_at_the_top_of_the_agenda() -> None:
-    code, out = run(EXAMPLE, "agenda", today="2026-12-01")
+@pytest.mark.parametrize("command", ["agenda", "digest"])
+def test_the_example_vault_owes_a_reply_at_the_top_of_the_agenda(command: str) -> None:
+    code, out = run(EXAMPLE, command, today="2026-12-01")
     assert code == 0
     assert out.split("\n\n")[1] == (
         "Replies you owe (1)\n"
