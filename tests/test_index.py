@@ -452,7 +452,7 @@ def test_cached_blocks_are_not_rendered_again(
     # The cold build renders every parsed file; the file that lost its id to ana.md is
     # rendered again under the id it gets, and so on every run (its block is never stored).
     assert run("--today", "2026-11-23") == sorted([*everyone, "Ana Again", "Ana Again"])
-    assert run("--today", "2026-11-23") == ["Ana Again"]
+    assert run("--today", "2026-11-23") == []  # the whole feed is stored for the day
     assert run("--today", "2026-11-23", "--tag", "vip") == []  # filters use the stored columns
     (root / "ben.md").write_text(BEN.replace("2w", "3w"), encoding="utf-8")
     backdate(root / "ben.md")
@@ -461,6 +461,33 @@ def test_cached_blocks_are_not_rendered_again(
     (root / "crm.toml").write_text(FEED_TOML + "alarms = true\n", encoding="utf-8")
     assert run("--today", "2026-11-24") == sorted([*everyone, "Ana Again"])  # a config too
     assert {day for _, day in block_rows(root)} == {date(2026, 11, 24).toordinal()}
+
+
+def feed_rows(root: Path) -> list[tuple[str, int]]:
+    with sqlite3.connect(index_path(root)) as db:
+        return db.execute("SELECT key, day FROM feeds ORDER BY key").fetchall()
+
+
+def test_the_whole_feed_is_kept_until_a_file_changes(
+    write_vault: WriteVault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_vault({**TRICKY_FEED, "crm.toml": FEED_TOML})
+    for path in root.rglob("*.md"):
+        backdate(path)
+    day = date(2026, 11, 23).toordinal()
+    first = ics_both_ways(root, ["--today", "2026-11-23"], monkeypatch)
+    assert [d for _, d in feed_rows(root)] == [day]
+    assert ics_both_ways(root, ["--today", "2026-11-23"], monkeypatch) == first  # read back
+    ics_both_ways(root, ["--today", "2026-11-23", "--tag", "vip"], monkeypatch)
+    assert [d for _, d in feed_rows(root)] == [day, day]  # one per filter
+    # An edit drops every stored feed: the next one shows it, byte for byte the plain feed.
+    (root / "ben.md").write_text(BEN.replace("Ben Okafor", "Benedict Okafor"), encoding="utf-8")
+    backdate(root / "ben.md")
+    edited = ics_both_ways(root, ["--today", "2026-11-23"], monkeypatch)
+    assert edited != first and b"Benedict Okafor" in edited[1]
+    assert len(feed_rows(root)) == 1
+    ics_both_ways(root, ["--today", "2026-11-24"], monkeypatch)
+    assert [d for _, d in feed_rows(root)] == [day + 1]  # another day replaces it
 
 
 def test_feed_without_a_writable_index_still_renders(

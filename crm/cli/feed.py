@@ -13,7 +13,7 @@ import click
 
 from crm.cli import clock
 from crm.cli.common import Session, pass_session, today_option
-from crm.cli.reports import filter_options
+from crm.cli.filters import filter_options
 from crm.cli.when import FUTURE
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from crm.cli.common import (
     today_option,
     typed_day,
 )
-from crm.cli.reports import filter_options
+from crm.cli.filters import filter_options
 from crm.cli.when import param_named
 from crm.core.errors import CrmError
 from crm.report.render import Column, Format, to_json

@@ -3,10 +3,7 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from datetime import date
-from typing import Any, TypeVar, cast
 
 import click
 
@@ -24,46 +21,12 @@ from crm.cli.common import (
     text_argument,
     today_option,
 )
-from crm.core.model import STATUSES
+from crm.cli.filters import filter_options
 from crm.report import profile, rows, views
 from crm.report.render import Format, to_json
 from crm.rules import cap, rhythm
 from crm.rules.filters import CustomerFilter
 from crm.vault.logline import skipped_lines
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def filter_options(f: F) -> F:
-    """Add the report filters (``--tag``, ``--segment``, ...), handed on as ``filters``."""
-
-    @functools.wraps(f)
-    def with_filters(
-        *args: Any,
-        tags: tuple[str, ...],
-        segment: str | None,
-        status: str | None,
-        company: str | None,
-        city: str | None,
-        country: str | None,
-        **kwargs: Any,
-    ) -> Any:
-        chosen = CustomerFilter(tags, segment, status, company, city, country)
-        return f(*args, filters=chosen, **kwargs)
-
-    wrapped: Any = with_filters
-    for option in reversed(
-        [
-            click.option("--tag", "tags", multiple=True, help="Only customers with this tag."),
-            click.option("--segment", help="Only customers in this segment."),
-            click.option("--status", type=click.Choice(STATUSES), help="Only this status."),
-            click.option("--company", help="Only customers of this company (case-insensitive)."),
-            click.option("--city", help="Only customers living in this city (case-insensitive)."),
-            click.option("--country", help="Only customers living in this country."),
-        ]
-    ):
-        wrapped = option(wrapped)
-    return cast(F, wrapped)
 
 
 @click.command("list")

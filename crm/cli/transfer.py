@@ -18,7 +18,7 @@ from crm.cli.common import (
     pass_session,
     today_option,
 )
-from crm.cli.reports import filter_options
+from crm.cli.filters import filter_options
 from crm.core.dates import parse_span
 from crm.core.errors import CrmError
 from crm.core.model import Span

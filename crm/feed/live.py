@@ -26,6 +26,7 @@ from crm.feed.blocks import render_block, stored_entries
 from crm.feed.business import business_entries
 from crm.feed.server import FeedApp
 from crm.index.collection import Collection
+from crm.index.schema import feed_key
 from crm.index.store import FeedBlocks, Index
 from crm.rules.filters import CustomerFilter
 
@@ -58,11 +59,22 @@ def feed_from_index(
     index: Index, config: Config, blocks: FeedBlocks, filters: CustomerFilter
 ) -> bytes:
     """Return the feed of ``blocks.day`` for the customers ``filters`` keeps, rendering only
-    uncached customers."""
+    uncached customers.
+
+    The whole feed is kept in the index until a file changes (or the day, the config, the
+    filters or the messages do): the next ``crm ics`` or rebuild of ``crm serve`` reads it
+    back. Not while an occasion is in its lead time: its messages come from the templates.
+    """
+    today = blocks.day
+    occasions = any_in_lead(config.occasions, today, config.feb29)
+    key = f"{feed_key(config)}{blocks.key} {filters!r}"
+    if not occasions:
+        stored = index.stored_feed(today, key)
+        if stored is not None:
+            return stored
     from crm.feed.render import Entry, feed_from_entries
 
     keep = None if filters.everyone else filters.matches
-    today = blocks.day
     try:
         parts = list(index.feed_parts(config, blocks, keep))
     except sqlite3.DatabaseError as exc:  # damaged pages met mid-feed: a plain parse instead
@@ -73,7 +85,10 @@ def feed_from_index(
         entries += stored_entries(name.encode(), data)
     entries += business_entries(config, today, occasions_due(index, config, today))
     timed = any(has_time for _, has_time, _ in parts)
-    return feed_from_entries(entries, timed, config, today)
+    feed = feed_from_entries(entries, timed, config, today)
+    if not occasions:
+        index.store_feed(today, key, feed)
+    return feed
 
 
 def occasions_due(index: Index, config: Config, today: date) -> list[OccasionDue]:

@@ -67,6 +67,7 @@ class IndexBase:
         plain: Vault | None = None,
         config: Config | None = None,
         build: str | None = None,
+        changes: str = "",
     ) -> None:
         self.root = root
         self.config = config
@@ -77,6 +78,7 @@ class IndexBase:
         self._vault: Vault | None = plain
         self._losers: dict[int, str] | None = None
         self._build = build
+        self._changes = changes  # the rows' state when opened (``schema.changes_of``)
 
     @property
     def bypassed(self) -> bool:

@@ -14,7 +14,17 @@ from time import perf_counter
 from crm.core.config import Config
 from crm.index.base import Stats
 from crm.index.rows import FeedBlocks, Progress, parse_changed
-from crm.index.schema import build_of, connect, feed_key, index_path, is_busy, prepare, remove
+from crm.index.schema import (
+    build_of,
+    changes_of,
+    connect,
+    feed_key,
+    index_path,
+    is_busy,
+    mark_changed,
+    prepare,
+    remove,
+)
 from crm.index.store import INSERT_BLOCK, Index
 from crm.vault.files import path_key, scan
 from crm.vault.load import load_vault
@@ -124,7 +134,7 @@ def _open(
             _write(conn, root, config, changed, gone, racy_after, progress, workers, blocks)
         elif conn.in_transaction:
             conn.execute("COMMIT")  # the rebuild of an empty vault
-        build = build_of(conn)
+        build, changes = build_of(conn), changes_of(conn)
         t2 = perf_counter()
         stats.phases["parse+write"] = t2 - t1
         stats.files = len(found)
@@ -135,7 +145,7 @@ def _open(
             conn.execute("ROLLBACK")
         conn.close()
         raise
-    return Index(root, conn, scan_problems, stats, config=config, build=build)
+    return Index(root, conn, scan_problems, stats, config=config, build=build, changes=changes)
 
 
 def _write(
@@ -230,6 +240,7 @@ def _write(
                 )
             if row.block is not None:
                 conn.execute(INSERT_BLOCK, (fid, day, key, *row.block))
+        mark_changed(conn)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:

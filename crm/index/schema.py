@@ -19,11 +19,14 @@ from pathlib import Path
 from crm import __version__
 from crm.core.config import Config
 
-SCHEMA = 14
+SCHEMA = 15
 INDEX_DIR = ".crm"
 INDEX_NAME = "index.sqlite"
 # The meta key of a token each rebuild writes: a reader notices when the index was rebuilt under it.
 BUILD = "build"
+# The meta key of a token each write of changed files sets: a stored whole feed names the one
+# it was made with, so that any change since (by this crm or another) makes it stale.
+CHANGES = "changes"
 BUSY_SECONDS = 10.0
 TABLES = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -90,6 +93,12 @@ CREATE TABLE blocks (
 );
 CREATE UNIQUE INDEX blocks_key ON blocks (day, key, fid);
 CREATE INDEX blocks_fid ON blocks (fid);
+CREATE TABLE feeds (
+    key TEXT PRIMARY KEY,
+    day INTEGER NOT NULL,
+    changes TEXT NOT NULL,
+    data BLOB NOT NULL
+);
 """
 
 
@@ -230,7 +239,17 @@ def prepare(conn: sqlite3.Connection, config: Config, rebuild: bool) -> str | No
             else "crm.toml changed"
         )
         # fts and fts_done: the full-text tables of indexes before schema 12.
-        for name in ("meta", "files", "parts", "texts", "marks", "fts_done", "fts", "blocks"):
+        for name in (
+            "meta",
+            "files",
+            "parts",
+            "texts",
+            "marks",
+            "fts_done",
+            "fts",
+            "blocks",
+            "feeds",
+        ):
             conn.execute(f"DROP TABLE IF EXISTS {name}")
         for statement in TABLES.split(";"):
             if statement.strip():
@@ -253,3 +272,18 @@ def build_of(conn: sqlite3.Connection) -> str | None:
             return None
         raise
     return None if row is None else str(row[0])
+
+
+def changes_of(conn: sqlite3.Connection) -> str:
+    """Return the token of the last write of changed files ("" before the first)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (CHANGES,)).fetchone()
+    return "" if row is None else str(row[0])
+
+
+def mark_changed(conn: sqlite3.Connection) -> None:
+    """Record, inside the caller's write transaction, that stored rows changed: every stored
+    whole feed is stale (``changes_of``)."""
+    conn.execute("DELETE FROM feeds")
+    conn.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (CHANGES, secrets.token_hex(8))
+    )

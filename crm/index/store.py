@@ -31,7 +31,7 @@ from crm.index.rows import (
     BlockRenderer,
     FeedBlocks,
 )
-from crm.index.schema import build_of, feed_key
+from crm.index.schema import build_of, changes_of, feed_key
 from crm.rules.search import matches
 from crm.vault.files import path_key
 from crm.vault.load import Vault, assemble
@@ -235,6 +235,40 @@ class Index(Reports, Owing):
                     yield name, timed, events
             if storing:
                 storing = self._store_blocks(rows)
+
+    @or_plain
+    def stored_feed(self, day: date, key: str) -> bytes | None:
+        """Return the whole feed ``store_feed`` kept under ``key`` for ``day``, when no file
+        has changed since (None: render it)."""
+        if self._vault is not None:
+            return None
+        row = (
+            self._db()
+            .execute(
+                "SELECT data FROM feeds WHERE key = ? AND day = ? AND changes = ?",
+                (key, day.toordinal(), self._changes),
+            )
+            .fetchone()
+        )
+        return None if row is None else bytes(row[0])
+
+    def store_feed(self, day: date, key: str, data: bytes) -> None:
+        """Keep the whole feed of ``day`` under ``key`` (the config, filters...) until a file
+        changes; the feeds of other days or states are dropped."""
+        if self._vault is not None:
+            return
+        t = day.toordinal()
+
+        def store(db: sqlite3.Connection) -> None:
+            if changes_of(db) != self._changes:
+                return  # files changed since this index was opened: the feed is stale already
+            db.execute("DELETE FROM feeds WHERE day != ? OR changes != ?", (t, self._changes))
+            db.execute(
+                "INSERT OR REPLACE INTO feeds (key, day, changes, data) VALUES (?, ?, ?, ?)",
+                (key, t, self._changes, data),
+            )
+
+        self._in_transaction(store)
 
     def _prune_blocks(self, day: int, key: str) -> bool:
         """Drop the blocks of other days or configs; return False when the index cannot be written."""
