@@ -22,8 +22,6 @@ from crm.core.config import Config, load_config, vault_day
 from crm.core.errors import CrmError
 from crm.core.model import Problem
 from crm.core.occasions import any_in_lead
-from crm.feed.blocks import render_block, stored_entries
-from crm.feed.business import business_entries
 from crm.feed.server import FeedApp
 from crm.index.collection import Collection
 from crm.index.schema import feed_key
@@ -31,7 +29,19 @@ from crm.index.store import FeedBlocks, Index
 from crm.rules.filters import CustomerFilter
 
 if TYPE_CHECKING:
+    from crm.core.model import Customer
+    from crm.feed.messages import Messages
     from crm.outreach.occasions import OccasionDue
+
+
+def render_block(
+    c: Customer, config: Config, today: date, messages: Messages | None = None
+) -> tuple[str, bool, bytes]:
+    """``crm.feed.blocks.render_block``, imported on the first block to render: a feed read
+    back whole from the index never loads icalendar."""
+    from crm.feed import blocks
+
+    return blocks.render_block(c, config, today, messages)
 
 
 def open_for_feed(collection: Collection, today: date) -> tuple[Index, FeedBlocks]:
@@ -72,6 +82,8 @@ def feed_from_index(
         stored = index.stored_feed(today, key)
         if stored is not None:
             return stored
+    from crm.feed.blocks import stored_entries
+    from crm.feed.business import business_entries
     from crm.feed.render import Entry, feed_from_entries
 
     keep = None if filters.everyone else filters.matches
