@@ -87,17 +87,24 @@ def feed_from_index(
     from crm.feed.render import Entry, feed_from_entries
 
     keep = None if filters.everyone else filters.matches
+
+    def collect() -> tuple[list[Entry], bool]:
+        # Block by block: a block is split into its events and let go (flat memory at 100k).
+        entries: list[Entry] = []
+        timed = False
+        for name, has_time, data in index.feed_parts(config, blocks, keep):
+            entries += stored_entries(name.encode(), data)
+            timed = timed or has_time
+        return entries, timed
+
     try:
-        parts = list(index.feed_parts(config, blocks, keep))
+        entries, timed = collect()
     except sqlite3.DatabaseError as exc:  # damaged pages met mid-feed: a plain parse instead
         index.fall_back(exc)
-        parts = list(index.feed_parts(config, blocks, keep))
-    entries: list[Entry] = []
-    for name, _, data in parts:
-        entries += stored_entries(name.encode(), data)
+        entries, timed = collect()
     entries += business_entries(config, today, occasions_due(index, config, today))
-    timed = any(has_time for _, has_time, _ in parts)
     feed = feed_from_entries(entries, timed, config, today)
+    del entries
     if not occasions:
         index.store_feed(today, key, feed)
     return feed

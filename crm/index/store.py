@@ -242,15 +242,15 @@ class Index(Reports, Owing):
         has changed since (None: render it)."""
         if self._vault is not None:
             return None
-        row = (
-            self._db()
-            .execute(
-                "SELECT data FROM feeds WHERE key = ? AND day = ? AND changes = ?",
-                (key, day.toordinal(), self._changes),
-            )
-            .fetchone()
-        )
-        return None if row is None else bytes(row[0])
+        db = self._db()
+        row = db.execute(
+            "SELECT rowid FROM feeds WHERE key = ? AND day = ? AND changes = ?",
+            (key, day.toordinal(), self._changes),
+        ).fetchone()
+        if row is None:
+            return None
+        with db.blobopen("feeds", "data", row[0], readonly=True) as blob:
+            return blob.read()  # straight into one bytes object: the feed may be 80 MB
 
     def store_feed(self, day: date, key: str, data: bytes) -> None:
         """Keep the whole feed of ``day`` under ``key`` (the config, filters...) until a file
@@ -263,10 +263,17 @@ class Index(Reports, Owing):
             if changes_of(db) != self._changes:
                 return  # files changed since this index was opened: the feed is stale already
             db.execute("DELETE FROM feeds WHERE day != ? OR changes != ?", (t, self._changes))
-            db.execute(
-                "INSERT OR REPLACE INTO feeds (key, day, changes, data) VALUES (?, ?, ?, ?)",
-                (key, t, self._changes, data),
-            )
+            rowid = db.execute(
+                "INSERT OR REPLACE INTO feeds (key, day, changes, data) "
+                "VALUES (?, ?, ?, zeroblob(?))",
+                (key, t, self._changes, len(data)),
+            ).lastrowid
+            assert rowid is not None  # an INSERT always sets it
+            # Written a megabyte at a time, so SQLite holds no second copy of a big feed.
+            view = memoryview(data)
+            with db.blobopen("feeds", "data", rowid) as blob:
+                for start in range(0, len(data), 1 << 20):
+                    blob.write(view[start : start + (1 << 20)])
 
         self._in_transaction(store)
 
