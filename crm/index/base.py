@@ -127,7 +127,7 @@ class IndexBase:
                 db.execute("COMMIT")  # it only read: nothing to lose
 
     def _decode(
-        self, rel: str, head: str | None, rest: str | None, problems: str
+        self, rel: str, head: str | None, rest: bytes | None, problems: str
     ) -> tuple[Customer | None, list[Problem]]:
         path = self.root / rel
         customer = None if head is None or rest is None else codec.decode_parts(head, rest, path)
@@ -164,7 +164,7 @@ class IndexBase:
             self._losers = self._duplicates()[0]
         return self._losers
 
-    def _decode_row(self, fid: int, rel: str, head: str, rest: str | None) -> Customer:
+    def _decode_row(self, fid: int, rel: str, head: str, rest: bytes | None) -> Customer:
         """Return the customer of one row, under its new id when it lost an id clash: whole,
         or with ``rest`` None its brief (``codec.decode_brief``)."""
         path = self.root / rel

@@ -53,7 +53,7 @@ class Row:
     mtime_ns: int
     cid: str | None
     head: str | None
-    rest: str | None
+    rest: bytes | None
     name: str | None
     problems: str
     status: str | None = None

@@ -19,7 +19,7 @@ from pathlib import Path
 from crm import __version__
 from crm.core.config import Config
 
-SCHEMA = 15
+SCHEMA = 16
 INDEX_DIR = ".crm"
 INDEX_NAME = "index.sqlite"
 # The meta key of a token each rebuild writes: a reader notices when the index was rebuilt under it.
@@ -73,7 +73,7 @@ CREATE INDEX files_problems ON files (fid) WHERE problems != '[]';
 CREATE INDEX files_last ON files (last) WHERE last IS NOT NULL;
 CREATE INDEX files_owed ON files (owed_from) WHERE owed_from IS NOT NULL;
 CREATE INDEX files_rewards ON files (fid) WHERE rewards IS NOT NULL;
-CREATE TABLE parts (fid INTEGER PRIMARY KEY, head TEXT NOT NULL, rest TEXT NOT NULL);
+CREATE TABLE parts (fid INTEGER PRIMARY KEY, head TEXT NOT NULL, rest BLOB NOT NULL);
 CREATE TABLE marks (fid INTEGER NOT NULL, kind INTEGER NOT NULL, value INTEGER NOT NULL);
 CREATE INDEX marks_value ON marks (kind, value, fid);
 CREATE INDEX marks_fid ON marks (fid);
