@@ -71,8 +71,8 @@ def feed_from_index(
     """Return the feed of ``blocks.day`` for the customers ``filters`` keeps, rendering only
     uncached customers.
 
-    The whole feed is kept in the index until a file changes (or the day, the config, the
-    filters or the messages do): the next ``crm ics`` or rebuild of ``crm serve`` reads it
+    The whole feed is kept in the index until a file changes (or the day, the config or the
+    filters do): the next ``crm ics`` or rebuild of ``crm serve`` reads it
     back. Not while an occasion is in its lead time: its messages come from the templates.
     """
     today = blocks.day

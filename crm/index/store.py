@@ -243,14 +243,15 @@ class Index(Reports, Owing):
         if self._vault is not None:
             return None
         db = self._db()
-        row = db.execute(
-            "SELECT rowid FROM feeds WHERE key = ? AND day = ? AND changes = ?",
-            (key, day.toordinal(), self._changes),
-        ).fetchone()
-        if row is None:
-            return None
-        with db.blobopen("feeds", "data", row[0], readonly=True) as blob:
-            return blob.read()  # straight into one bytes object: the feed may be 80 MB
+        with self._snapshot():  # the row and its bytes from one state of the index
+            row = db.execute(
+                "SELECT rowid FROM feeds WHERE key = ? AND day = ? AND changes = ?",
+                (key, day.toordinal(), self._changes),
+            ).fetchone()
+            if row is None:
+                return None
+            with db.blobopen("feeds", "data", row[0], readonly=True) as blob:
+                return blob.read()  # straight into one bytes object: the feed may be 80 MB
 
     def store_feed(self, day: date, key: str, data: bytes) -> None:
         """Keep the whole feed of ``day`` under ``key`` (the config, filters...) until a file
