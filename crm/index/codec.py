@@ -49,7 +49,7 @@ def encode_parts(c: Customer, newest: Interaction | None = None) -> tuple[str, b
     The head holds every field, in field table order, and ``newest`` (the newest contact entry
     of the log): enough for the rhythm's rules on a day with no contact after it (see
     ``decode_brief``). The rest holds the log, the extra keys and the body, compressed (zlib,
-    level 1: about a fifth of the JSON, for a few microseconds a customer); only whole
+    level 1: about a quarter of the JSON, for a few microseconds a customer); only whole
     customers read it.
     """
     values: list[Any] = [c.location.line]
