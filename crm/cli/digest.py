@@ -29,9 +29,10 @@ from crm.report.render import to_json
 def digest(session: Session, fmt: str, send: bool, today: date) -> None:
     """The daily agenda as a message: print it, or mail it with --send.
 
-    Who to contact now (how to reach them, the last thing said), who is due today, the
-    next 14 days (birthdays and more), too much contact, drafts waiting, closures and
-    occasions coming up, and files to fix.
+    Replies you owe, who to contact now (how to reach them, the last thing said), who
+    is due today, the next 14 days (birthdays and more), too much contact, whom to
+    thank, rewards due, drafts waiting, closures and occasions coming up, and files to
+    fix.
     --send mails it to [digest] to through the [smtp] settings, as plain text and HTML
     with tel:, sms: and mailto: links; on a day with nothing to do it sends nothing.
     Run it each morning from cron or a systemd timer (docs/outreach.md).
