@@ -6,6 +6,7 @@ import os
 import sqlite3
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -373,9 +374,13 @@ def ics_both_ways(
     return outputs[0]
 
 
-def block_rows(root: Path) -> list[tuple[int, int]]:
+def index_rows(root: Path, query: str) -> list[tuple[Any, ...]]:
     with sqlite3.connect(index_path(root)) as db:
-        return db.execute("SELECT fid, day FROM blocks ORDER BY fid").fetchall()
+        return db.execute(query).fetchall()
+
+
+def block_rows(root: Path) -> list[tuple[Any, ...]]:
+    return index_rows(root, "SELECT fid, day FROM blocks ORDER BY fid")
 
 
 def test_feed_from_the_index_equals_the_plain_feed(
@@ -463,9 +468,8 @@ def test_cached_blocks_are_not_rendered_again(
     assert {day for _, day in block_rows(root)} == {date(2026, 11, 24).toordinal()}
 
 
-def feed_rows(root: Path) -> list[tuple[str, int]]:
-    with sqlite3.connect(index_path(root)) as db:
-        return db.execute("SELECT key, day FROM feeds ORDER BY key").fetchall()
+def feed_rows(root: Path) -> list[tuple[Any, ...]]:
+    return index_rows(root, "SELECT key, day FROM feeds ORDER BY key")
 
 
 def test_the_whole_feed_is_kept_until_a_file_changes(

@@ -11,6 +11,7 @@ import contextlib
 import functools
 import hashlib
 import os
+import re
 import secrets
 import sqlite3
 import time
@@ -100,6 +101,10 @@ CREATE TABLE feeds (
     data BLOB NOT NULL
 );
 """
+# Every table a rebuild drops and creates again, as TABLES names them.
+_TABLE_NAMES = tuple(re.findall(r"^CREATE TABLE (\w+)", TABLES, re.MULTILINE))
+# The full-text tables of indexes before schema 12, dropped when such an index is rebuilt.
+_RETIRED_TABLES = ("fts_done", "fts")
 
 
 # Stored rows, columns and calendar blocks are computed by these modules: the blocks by the
@@ -238,18 +243,7 @@ def prepare(conn: sqlite3.Connection, config: Config, rebuild: bool) -> str | No
             if any(have.get(k) != want[k] for k in ("schema", "crm", "code"))
             else "crm.toml changed"
         )
-        # fts and fts_done: the full-text tables of indexes before schema 12.
-        for name in (
-            "meta",
-            "files",
-            "parts",
-            "texts",
-            "marks",
-            "fts_done",
-            "fts",
-            "blocks",
-            "feeds",
-        ):
+        for name in (*_TABLE_NAMES, *_RETIRED_TABLES):
             conn.execute(f"DROP TABLE IF EXISTS {name}")
         for statement in TABLES.split(";"):
             if statement.strip():
