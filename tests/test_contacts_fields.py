@@ -40,6 +40,9 @@ SAMPLES: dict[Kind, str] = {
     "address": "{street: Main Street 1, city: Springfield, postcode: '12345', country: Freedonia}",
     "family": "[{name: Lucía, relation: daughter, birthday: 2018-12-05}]",
     "channel": "whatsapp",
+    "optout": "[offers, sms]",
+    "entity": "person",
+    "person": "{name: Jane Doe, first_name: Jane}",
 }
 NAMES = {"id": "ann-lee", "name": "Ann Lee"}  # the file name an import makes from the name
 

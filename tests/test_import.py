@@ -276,11 +276,11 @@ def test_import_creates_customers_and_shows_diffs(vault: Path, tmp_path: Path) -
 def test_reimport_matches_and_fills_only_what_is_missing(write_vault: WriteVault) -> None:
     root = write_vault(
         {
-            "grace.md": "---\nname: Grace O.\nfirst_name: Grace\n"
+            # Another full name, but the same first and last name: the same person.
+            "grace.md": "---\nname: Grace O.\nfirst_name: Grace\nlast_name: Okafor\n"
             "email: GRACE@example.com  # main address\ncompany: Braids Ltd\ntags:\n  - vip\n"
             "---\n\nHand-written notes stay.\n",
-            "phone-only.md": "---\nname: Someone Else\nfirst_name: Li\nphone: '+861012345678'\n"
-            "---\n",
+            "phone-only.md": "---\nname: 李伟\nfirst_name: Li\nphone: '+861012345678'\n---\n",
         }
     )
     source = imported(root.parent, "apple.vcf", APPLE_30 + NEXTCLOUD_40)
@@ -291,12 +291,11 @@ def test_reimport_matches_and_fills_only_what_is_missing(write_vault: WriteVault
         f"changed: {grace}\n"
         "--- a/grace.md\n"
         "+++ b/grace.md\n"
-        "@@ -4 +4 @@\n"
+        "@@ -5 +5 @@\n"
         "-email: GRACE@example.com  # main address\n"
         "+email: [GRACE@example.com, grace@work.example]  # main address\n"
-        "@@ -7,0 +8,6 @@\n"
+        "@@ -8,0 +9,5 @@\n"
         "+  - regular\n"
-        "+last_name: Okafor\n"
         "+address: {street: 12 Camden Road, city: London, postcode: NW1 9LR, country: United Kingdom}\n"
         "+birthday: --07-09\n"
         "+anniversary: 2012-09-01\n"

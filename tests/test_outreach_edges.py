@@ -51,8 +51,10 @@ def test_someone_contacted_after_the_draft_is_held_back_at_send_time(
         assert run(root, "log", "pat", "call: booked a cut", "--today", DAY).exit_code == 0
         result = run(root, "send", CAMPAIGN, "--yes", "--today", DAY)
         assert result.exit_code == 0, result.output
+        # The campaign's quiet period (7d) would have refused a call that day: it came later.
         assert result.output == (
-            "not sent: pat: held back now: contacted lately (2026-12-15, within 7d)\n"
+            "not sent: pat: held back now: contacted since it was drafted (2026-12-15)\n"
+            f"nothing left to send in {CAMPAIGN}\n"
         )
         assert mailbox.arrived == []
 
@@ -170,6 +172,7 @@ def test_the_links_page_leaves_out_gaps_and_what_smtp_sends(write_vault: WriteVa
     assert result.output == (
         "not sent: ed: still holds [...]: write the personal line first\n"
         "not sent: pat: still holds [...]: write the personal line first\n"
+        f"nothing left to send in {CAMPAIGN}\n"
     )
     page = (root / "outbox" / CAMPAIGN / "links.html").read_text(encoding="utf-8")
     assert "<ol>\n\n</ol>" in page

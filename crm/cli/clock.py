@@ -8,7 +8,7 @@ so ``crm ics``, ``crm serve`` and ``crm watch`` never disagree around midnight.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -25,3 +25,14 @@ def vault_today(config: Config) -> date:
     from crm.core.config import vault_day
 
     return vault_day(config, now())
+
+
+def vault_time(config: Config, today: date) -> time | None:
+    """Return the minute it is now in the vault, when ``today`` is the vault's today (None: a
+    ``--today`` of another day has no time of day)."""
+    from zoneinfo import ZoneInfo
+
+    moment = now().astimezone(ZoneInfo(config.timezone) if config.timezone_set else None)
+    if moment.date() != today:
+        return None
+    return moment.time().replace(second=0, microsecond=0, tzinfo=None)

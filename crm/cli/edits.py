@@ -48,6 +48,12 @@ def dry_run_option(f: click.decorators.FC) -> click.decorators.FC:
 @click.option("--email", "emails", multiple=True, help="An email address (repeatable).")
 @click.option("--phone", "phones", multiple=True, help="A phone number (repeatable).")
 @click.option("--company", help="The company.")
+@click.option(
+    "--org",
+    is_flag=True,
+    help="An organisation, not a person: no first or last name (also when NAME is --company).",
+)
+@click.option("--contact", "contact_name", metavar="NAME", help="An organisation's contact person.")
 @click.option("--status", type=click.Choice(STATUSES), help="lead, active, paused or lost.")
 @click.option("--cadence", help="How often to get in touch, e.g. 30d, 6w, monthly.")
 @click.option("--birthday", help="YYYY-MM-DD, or --MM-DD when the year is unknown.")
@@ -61,6 +67,8 @@ def new(
     emails: tuple[str, ...],
     phones: tuple[str, ...],
     company: str | None,
+    org: bool,
+    contact_name: str | None,
     status: str | None,
     cadence: str | None,
     birthday: str | None,
@@ -70,12 +78,14 @@ def new(
     """Create a customer file from templates/customer.md and print its path.
 
     Refuses to overwrite a file; warns (on stderr) when a customer with the same
-    name or email exists.
+    name or email exists. An organisation (--org, or a NAME that is its --company)
+    gets no first or last name; messages greet its --contact person.
 
     \b
     Examples:
       crm new "Bella Rossi" --tag regular --cadence 6w --birthday --04-14
       $EDITOR "$(crm new 'Zoë Müller' --email zoe@example.de)"
+      crm new "Springfield Dental Group" --org --contact "Dr. Ana Ruiz"
     """
     from crm.edit.changes import parse_change
     from crm.edit.new import new_customer
@@ -86,8 +96,11 @@ def new(
             fields[key] = many[0] if len(many) == 1 else list(many)
     if tags:
         fields["tags"] = list(tags)
+    if org:
+        fields["kind"] = "org"
     for key, value in (
         ("company", company),
+        ("contact", contact_name),
         ("status", status),
         ("cadence", cadence),
         ("birthday", birthday),

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from crm.cli import clock
 from crm.cli.common import (
     Session,
     emit_rows,
@@ -131,6 +132,7 @@ def draft(
     """
     from crm.core.outreach import parse_quiet
     from crm.outreach import drafts, occasions
+    from crm.outreach.drafted import Drafted
     from crm.outreach.outbox import check_campaign, waiting_drafts
     from crm.outreach.templates import load_template, note_kind
     from crm.rules.audience import chosen, summary
@@ -207,9 +209,10 @@ def draft(
     extra: dict[str, Any] = {}
     if closure is not None:
         extra = occasions.closure_names(closure, config)
+        # Whom the closure concerns: the audience, unless the command names its own; to them
+        # it is news of their own next visit, which the quiet period never holds back.
+        why_in = {t.customer.id: str(t) for t in to_tell(customers, closure, config, today)}
         if not asked:
-            # Whom the closure concerns, unless the command names its own audience.
-            why_in = {t.customer.id: str(t) for t in to_tell(customers, closure, config, today)}
             customers = [c for c in customers if c.id in why_in]
     elif occasion is not None:
         extra = occasions.occasion_names(occasion, occasion.nearest(today, config.feb29))
@@ -234,21 +237,42 @@ def draft(
         left_out=left_out,
         extra=extra,
         occasion=occasion,
+        news=why_in,
     )
     if not dry_run:
+        remembered = Drafted(
+            day=today,
+            time=clock.vault_time(config, today),
+            template=template.name,
+            quiet=span,
+            filters=filters,
+            report=report,
+            likes=likes_word,
+            to=ids,
+            closure=closure.start if closure is not None else None,
+            occasion=occasion.name if occasion is not None else None,
+            news=tuple(why_in),
+        )
         drafts.write(
-            plan, template, config, today, winback=report == "winback", reply=report == "replies"
+            plan,
+            template,
+            config,
+            today,
+            winback=report == "winback",
+            reply=report == "replies",
+            drafted=remembered,
         )
     folder = shown_path(session, plan.folder) + "/"
     if fmt != "table":
         rows = [
             {"id": p.customer.id, "name": p.customer.name, "outcome": "draft",
              "channel": p.message.channel, "to": p.to, "reason": None, "detail": None,
-             "path": shown_path(session, p.path)}
+             "path": shown_path(session, p.path), "why": why_in.get(p.customer.id)}
             for p in plan.drafts
         ] + [
             {"id": h.customer.id, "name": h.customer.name, "outcome": "held", "channel": None,
-             "to": None, "reason": h.reason, "detail": h.detail or None, "path": None}
+             "to": None, "reason": h.reason, "detail": h.detail or None, "path": None,
+             "why": why_in.get(h.customer.id)}
             for h in plan.held
         ]  # fmt: skip
         if fmt == "json":

@@ -49,11 +49,13 @@ def send(
     """Send the email drafts of CAMPAIGN by SMTP, and write links for texts.
 
     Each message goes exactly once: run it again after an error and only the rest go.
-    The audience rules are asked again first: anyone contacted, away or opted out since
-    the draft was written is held back. SMS and WhatsApp drafts become tap-to-send links
-    in outbox/CAMPAIGN/links.html (emails too, as mailto: links, when [smtp] has no
-    host); mark them with crm sent once sent. Every sent message is logged back to its
-    customer's ## Log with its [campaign: NAME] marker.
+    The audience rules are asked again first, with the settings the campaign was
+    drafted with (outbox/CAMPAIGN/campaign.toml): anyone contacted, away, snoozed,
+    paused, lost or opted out since the draft was written is held back. SMS and
+    WhatsApp drafts become tap-to-send links in outbox/CAMPAIGN/links.html (emails
+    too, as mailto: links, when [smtp] has no host); mark them with crm sent once
+    sent. Every sent message is logged back to its customer's ## Log with its
+    [campaign: NAME] marker.
 
     \b
     Examples:
@@ -64,11 +66,13 @@ def send(
     from crm.edit import atomic
     from crm.outreach import send as smtp_send
     from crm.outreach.campaign import recheck
+    from crm.outreach.drafted import read_runs, run_of
     from crm.outreach.outbox import campaign_drafts, campaign_folder
 
     config = refuse_config_errors(session)
     folder = campaign_folder(outbox_of(session), campaign)
     found = campaign_drafts(outbox_of(session), campaign)
+    runs = read_runs(folder)
     with atomic.locked(folder / "send", timeout=0):
         customers = _customers(session, found)
         for d in found:
@@ -83,7 +87,9 @@ def send(
             why = smtp_send.sendable(d, resend_unknown)
             if why == "sent":
                 continue
-            why = why or recheck(d, customers.get(d.customer), config, today)
+            why = why or recheck(
+                d, customers.get(d.customer), config, today, run_of(runs, d.customer)
+            )
             if why is not None:
                 click.echo(f"not sent: {d.customer}: {why}", err=True)
             elif d.channel == "email":
@@ -96,6 +102,9 @@ def send(
             emails = emails[:limit]
         # The texts first: whatever happens to the mail server, they can still be sent by hand.
         _links(session, campaign, texts, today)
+        if not emails and not texts:
+            click.echo(f"nothing left to send in {campaign}")
+            return
         if not yes:
             for d in emails:
                 click.echo(f"would send: {d.customer}: {d.to}: {d.subject or ''}")

@@ -190,9 +190,12 @@ def import_(
 ) -> None:
     """Import customers from a vCard (.vcf) or CSV file; importing twice changes nothing.
 
-    A card matches an existing customer by email, phone or exact name; a match
+    A card matches an existing customer (or an earlier card) by its UID, by an
+    email or phone together with an agreeing name, or by its full name; a match
     only gains what it lacks (new emails, phones, tags, empty fields), and values
-    that differ are kept and reported. New customers are created like `crm new`.
+    that differ are kept and reported. A card that shares an email or phone with
+    someone of another name is a new customer, listed as a possible duplicate.
+    New customers are created like `crm new`.
     Prints every change as a diff. A malformed card or row is reported as
     file:line and skipped; a card with one bad value (a birthday that is not a
     date) is imported without it, and reported. The exit code is then 1.
@@ -217,7 +220,8 @@ def import_(
     else:
         cards, problems = csvcards.parse_csv(text, file, mapping)
     root = session.root
-    plan = importer.plan_import(cards, session.vault().customers)
+    region = session.config.business.region
+    plan = importer.plan_import(cards, session.vault().customers, region=region)
     outcome = importer.apply_plan(root, session.config, plan, today=today, dry_run=dry_run)
     for result in outcome.created:
         click.echo(f"new: {result.path}")
@@ -229,6 +233,9 @@ def import_(
     for update in plan.updates:
         for note in update.kept:
             click.echo(f"{update.customer.location.path}: {note}")
+    duplicates = importer.duplicate_notes(plan, outcome)
+    for note in duplicates:
+        click.echo(note)
     problems = [*problems, *outcome.problems]
     for p in problems:
         click.echo(str(p), err=True)
@@ -238,6 +245,8 @@ def import_(
         f"{len(outcome.created)} new, {changed} changed, {plan.unchanged} unchanged, "
         f"{len(problems) - dropped} skipped"
     ) + (f", {dropped} value{'s' if dropped != 1 else ''} left out" if dropped else "")
+    if duplicates:
+        summary += f", {_count(len(duplicates), 'possible duplicate')} (see crm check)"
     click.echo(summary + (" (dry run: nothing written)" if dry_run else ""))
     if problems:
         raise SystemExit(1)

@@ -54,7 +54,9 @@ def init(folder: Path, example: bool, language: str) -> None:
 def check(session: Session, fmt: Format, strict: bool, today: date) -> None:
     """Lint every customer file and message template; print problems as path:line: message.
 
-    Exits 1 when there are errors (or warnings with --strict), else 0.
+    Also warns about customers who share an email or phone number but not a name
+    (possible duplicates). Exits 1 when there are errors (or warnings with --strict),
+    else 0.
 
     \b
     Examples:
@@ -63,6 +65,7 @@ def check(session: Session, fmt: Format, strict: bool, today: date) -> None:
     """
     from crm.edit.gitmerge import check_driver  # git plumbing only for `crm check`
     from crm.outreach.templates import check_templates
+    from crm.rules.duplicates import possible_duplicates
 
     def plans(vault: Vault, config: Config) -> list[Problem]:
         return future_contacts(vault, config, today)
@@ -73,7 +76,7 @@ def check(session: Session, fmt: Format, strict: bool, today: date) -> None:
         named = check_names(session.root, config, today)
         return check_templates(session.root, config.kinds) + named
 
-    checks: list[Check] = [check_driver, unknown_kinds, plans, templates]
+    checks: list[Check] = [check_driver, unknown_kinds, plans, templates, possible_duplicates]
     found = run_checks(session.vault(), session.config, session.config_problems, checks)
     problems = near(found)
     if fmt == "table":

@@ -37,6 +37,9 @@ class Card:
     location: Location
     name: str
     fields: tuple[tuple[str, FieldValue], ...] = ()
+    # Who the card is, whatever its name: a vCard's UID (``crm:ID`` when crm export wrote it),
+    # ``crm:ID`` for a CSV row with an ``id`` column; empty when the card says nothing.
+    uid: str = ""
 
     def get(self, key: str) -> FieldValue | None:
         """Return the card's value for the front-matter ``key``, or None."""
@@ -45,6 +48,11 @@ class Card:
     def items(self, key: str) -> tuple[str, ...]:
         """Return the card's values for ``key`` as a tuple (empty when absent)."""
         return items(self.get(key))
+
+
+def crm_uid(customer_id: str) -> str:
+    """Return the UID ``crm export`` gives the customer ``customer_id``: ``crm:ana-garcia``."""
+    return f"crm:{customer_id}"
 
 
 def items(value: FieldValue | None) -> tuple[str, ...]:
@@ -131,7 +139,7 @@ _WITHOUT = {
 
 
 def make_card(
-    where: Location, name: str, values: Mapping[str, FieldValue]
+    where: Location, name: str, values: Mapping[str, FieldValue], uid: str = ""
 ) -> tuple[Card, list[Dropped]]:
     """Return a card with validated fields in ``card_fields()`` order, and the values it drops.
 
@@ -168,7 +176,7 @@ def make_card(
     note = values.get(NOTE)
     if isinstance(note, str) and note.strip():
         kept.append((NOTE, note.strip()))
-    return Card(where, name, tuple(kept)), dropped
+    return Card(where, name, tuple(kept), uid.strip()), dropped
 
 
 def checked(f: Field, text: str) -> str:

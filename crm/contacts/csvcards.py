@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from crm.contacts.cards import (
     Card,
     Dropped,
     card_fields,
+    crm_uid,
     dropped_message,
     list_keys,
     make_card,
@@ -111,6 +113,8 @@ def parse_csv(
     if not columns:
         raise not_cards(path)
     lower = [h.strip().lower() for h in header]
+    # crm export's `id` column: the row is that customer, whatever its name says now.
+    ids = [i for i, h in enumerate(lower) if h == "id" and header[i] not in (mapping or {})]
     events = _event_columns(lower)
     home = [(i, _PART_HEADERS[h]) for i, h in enumerate(lower) if h in _PART_HEADERS]
     cards: list[Card] = []
@@ -134,6 +138,8 @@ def parse_csv(
             except ValueError as exc:
                 problems.append(Problem(where, f"row skipped: {exc}"))
                 continue
+            if ids and row[ids[0]].strip():
+                card = replace(card, uid=crm_uid(row[ids[0]].strip()))
             cards.append(card)
             problems.extend(
                 Problem(where, dropped_message(card.name, column, d)) for column, d in drops
@@ -205,6 +211,13 @@ def _from_row(
     name = values.pop("name", "") or " ".join(
         values[k] for k in ("first_name", "last_name") if values.get(k)
     )
+    company = values.get("company")
+    person = values.get("first_name") or values.get("last_name")
+    if isinstance(company, str) and not person and (not name or name == company):
+        # A row of an organisation (its name only in the company column): no person's name
+        # is made up from it.
+        name = name or company
+        values.setdefault("kind", "org")
     tuples = {k: tuple(v) for k, v in values.items() if isinstance(v, list)}
     card, dropped = make_card(where, name, {**values, **tuples})
     drops.extend((column_of.get(d.key, d.key), d) for d in dropped)

@@ -15,7 +15,7 @@ way the front matter writes it: a field added there needs no change here.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from crm.contacts.cards import (
     Card,
     Dropped,
     FieldValue,
+    crm_uid,
     dropped_message,
     field_text,
     make_card,
@@ -168,14 +169,19 @@ def _from_vcard(card: Any, where: Location, drops: list[tuple[str, Dropped]]) ->
         first, last = text(n.given).strip(), text(n.family).strip()
     name = text(lines("FN")[0].value).strip() if lines("FN") else ""
     name = name or " ".join(p for p in (first, last) if p)
-    if not lines("N") and name:
+    org = _org_name(lines("ORG"), text)
+    if _is_org(lines, text, org, bool(first or last)):
+        # An organisation's card: its name is the organisation's, no person's name is made up.
+        values["kind"] = "org"
+        name = name or org
+        first = last = ""
+    elif not lines("N") and name:
         first, last = split_name(name)
     values["first_name"], values["last_name"] = first, last
     values["email"] = tuple(_strip_scheme(text(ln.value), "mailto:") for ln in lines("EMAIL"))
     values["phone"] = tuple(_strip_scheme(text(ln.value), "tel:") for ln in lines("TEL"))
-    if lines("ORG"):
-        org = lines("ORG")[0].value
-        values["company"] = text(org[0] if isinstance(org, list) and org else org)
+    if org:
+        values["company"] = org
     if lines("ADR"):
         values["address"] = _address(lines("ADR")[0].value)
     tags: list[str] = []
@@ -208,12 +214,31 @@ def _from_vcard(card: Any, where: Location, drops: list[tuple[str, Dropped]]) ->
     if lines("NOTE"):
         values["note"] = text(lines("NOTE")[0].value)
     try:
-        made, dropped = make_card(where, name, values)
+        uid = text(lines("UID")[0].value) if lines("UID") else ""
+        made, dropped = make_card(where, name, values, uid)
     except ValueError as exc:
         raise ValueError(f"{exc}" if str(exc) != "no name" else "no name (FN or N)") from None
     props = {f.key: f.vcard for f in fields.FIELDS}
     drops.extend((props.get(d.key) or d.key.upper(), d) for d in dropped)
     return made
+
+
+def _org_name(found: list[Any], text: Callable[[Any], str]) -> str:
+    if not found:
+        return ""
+    org = found[0].value
+    return text(org[0] if isinstance(org, list) and org else org).strip()
+
+
+def _is_org(
+    lines: Callable[[str], list[Any]], text: Callable[[Any], str], org: str, person: bool
+) -> bool:
+    """Return True for an organisation's card: ``KIND:org`` (vCard 4), Apple's
+    ``X-ABShowAs:COMPANY``, or an ``ORG`` with no person's name (``N``) beside it."""
+    kinds = {text(ln.value).strip().casefold() for ln in (*lines("KIND"), *lines("X-ABSHOWAS"))}
+    if kinds & {"org", "organization", "organisation", "company"}:
+        return True
+    return bool(org) and not person and not kinds & {"individual", "person"}
 
 
 def _crm_date(line: Any, value: str) -> str:
@@ -275,7 +300,7 @@ def to_vcard(customers: Sequence[Customer]) -> str:
     out: list[str] = []
     for c in customers:
         card = vobject.vCard()
-        card.add("uid").value = f"crm:{c.id}"
+        card.add("uid").value = crm_uid(c.id)
         card.add("fn").value = c.name
         card.add("n").value = vobject.vcard.Name(family=c.last_name or "", given=c.first_name or "")
         for email in c.emails:
@@ -283,8 +308,10 @@ def to_vcard(customers: Sequence[Customer]) -> str:
             card.contents["email"][-1].value = email
         for phone in c.phones:
             card.add("tel").value = phone
-        if c.company:
-            card.add("org").value = [c.company]
+        if c.company or c.is_org:
+            card.add("org").value = [c.company or c.name]
+        if c.is_org:
+            card.add("x-abshowas").value = "COMPANY"  # Apple's Contacts files it as a company
         if c.address is not None:
             a = c.address
             card.add("adr").value = vobject.vcard.Address(

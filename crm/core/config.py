@@ -26,6 +26,7 @@ from crm.core.outreach import (
     parse_smtp,
 )
 from crm.core.rewards import Reward, parse_rewards
+from crm.core.topics import DEFAULT_TOPICS, Groups, parse_topics
 
 CONFIG_NAME = "crm.toml"
 MAX_FEED_DAYS = 3660
@@ -80,6 +81,7 @@ class Config:
     closures: tuple[Closure, ...] = ()  # by start day
     occasions: tuple[Occasion, ...] = ()
     rewards: tuple[Reward, ...] = ()
+    topics: Groups = DEFAULT_TOPICS  # the synonym groups of message topics ([topics])
     agenda_rows: int = AGENDA_ROWS  # rows per agenda section ([agenda] rows; 0: all)
     serve_read_only: bool = False  # [serve] read_only: the phone page shows, and changes nothing
 
@@ -259,6 +261,7 @@ def parse_config(raw: dict[str, Any], where: Location) -> tuple[Config, list[Pro
         kwargs["occasions"] = parse_occasions(raw["occasions"], bad)
     if "rewards" in raw:
         kwargs["rewards"] = parse_rewards(raw["rewards"], bad)
+    kwargs["topics"] = parse_topics(table("topics"), bad)
     return Config(**kwargs), problems
 
 
@@ -276,6 +279,7 @@ KNOWN_KEYS: dict[str, tuple[str, ...] | None] = {
     "digest": tuple(f.name for f in fields(DigestConfig)),
     "agenda": ("rows",),
     "serve": ("read_only",),
+    "topics": None,
     # "password" is read only to refuse it.
     "smtp": (*(f.name.rstrip("_") for f in fields(SmtpConfig)), "password"),
     # Arrays of tables, their keys checked where they are read: [[closures]], [[occasions]].

@@ -21,18 +21,21 @@ from typing import Any, Literal
 from crm.core import dates
 from crm.core.model import (
     ADDRESS_PARTS,
+    OPT_OUT_ALL,
     STATUSES,
     Address,
     Away,
     ContactCap,
+    ContactPerson,
     Customer,
+    EntityKind,
     Relative,
     Span,
 )
 
 Kind = Literal[
     "text", "texts", "status", "number", "date", "when", "span", "cap", "yearly", "away", "dates",
-    "address", "family", "channel",
+    "address", "family", "channel", "optout", "entity", "person",
 ]  # fmt: skip
 CHANNELS = ("email", "sms", "whatsapp")
 # What people write for a channel, read as one of CHANNELS.
@@ -80,6 +83,46 @@ def parse_channel(text: str) -> str:
     if word not in CHANNELS:
         raise ValueError(f"'{text}' is not a channel (one of {', '.join(CHANNELS)})")
     return word
+
+
+# What people write for "no outreach of any kind" and for "none": ``opt_out: true`` is a no.
+OPT_OUT_EVERYTHING = frozenset({"all", "true", "yes", "y", "on", "everything", "any"})
+OPT_OUT_NOTHING = frozenset({"false", "no", "n", "off", "none", "nothing"})
+
+
+def opt_out_items(items: tuple[str, ...]) -> tuple[str, ...]:
+    """Return what ``opt_out`` items mean: ``("all",)`` when one says everything (true, yes,
+    all), else the topics, kinds or channels named, without the words for none (false, no)."""
+    words = tuple(i for i in items if i.casefold() not in OPT_OUT_NOTHING)
+    if any(w.casefold() in OPT_OUT_EVERYTHING for w in words):
+        return (OPT_OUT_ALL,)
+    return words
+
+
+# What people write for an organisation or a person (vCard 4's KIND values among them).
+_ENTITY_WORDS: dict[str, EntityKind] = {
+    "org": "org",
+    "organisation": "org",
+    "organization": "org",
+    "company": "org",
+    "business": "org",
+    "person": "person",
+    "individual": "person",
+}
+
+
+def parse_entity(text: str) -> EntityKind:
+    """Return ``org`` or ``person`` for what ``kind:`` says; raise ValueError otherwise."""
+    word = _ENTITY_WORDS.get(text.strip().casefold())
+    if word is None:
+        raise ValueError(f"kind must be org or person, not '{text}'")
+    return word
+
+
+def person_text(p: ContactPerson) -> str:
+    """Return a contact person as the front matter writes it: a flow mapping of name parts."""
+    pairs = [(k, v) for k, v in (("name", p.name), ("first_name", p.first_name)) if v]
+    return "{" + ", ".join(f"{k}: {_flow_scalar(v)}" for k, v in pairs) + "}"
 
 
 def address_text(a: Address) -> str:
@@ -187,6 +230,15 @@ TYPES: dict[Kind, FieldType] = {
     "address": FieldType(None, address_text, _address_stored, _address_loaded),
     "family": FieldType(),  # a list of mappings: the loader and the codec read it themselves
     "channel": FieldType(parse_channel, str),
+    "optout": FieldType(load=tuple),
+    "entity": FieldType(parse_entity, str),
+    # A name, or a mapping of name parts: the loader reads it, a card carries its flow mapping.
+    "person": FieldType(
+        None,
+        person_text,
+        lambda p: [p.name, p.first_name],
+        lambda v: ContactPerson(v[0], v[1]),
+    ),
 }
 
 
@@ -220,12 +272,14 @@ class Field:
     @property
     def is_list(self) -> bool:
         """Return True when the field holds a list of text (a scalar is read as one item)."""
-        return self.kind == "texts"
+        return self.kind in ("texts", "optout")
 
     @property
     def is_parsed(self) -> bool:
         """Return True when the loader turns the text into another type (a date, a number...)."""
-        return self.kind not in ("text", "texts", "status", "dates", "address", "family")
+        return self.kind not in (
+            "text", "texts", "optout", "status", "dates", "address", "family", "person"
+        )  # fmt: skip
 
 
 F = Field
@@ -272,7 +326,10 @@ FIELDS: tuple[Field, ...] = (
     F("away", "away", "away", vcard="X-CRM-AWAY", csv=False),
     F("max_contacts", "cap", "max_contacts", vcard="X-CRM-MAX-CONTACTS"),
     F("prefer", "channel", "prefer", "prefers", vcard="X-CRM-PREFER"),
-    F("opt_out", "texts", "opt_out", "opted out", vcard="X-CRM-OPT-OUT"),
+    F("opt_out", "optout", "opt_out", "opted out", vcard="X-CRM-OPT-OUT"),
+    F("kind", "entity", "kind", "kind", vcard="KIND"),
+    F("contact", "person", "contact", "contact person", vcard="X-CRM-CONTACT",
+      headers=("contact person",)),
 )  # fmt: skip
 del F
 

@@ -198,6 +198,29 @@ class Interaction:
 
 
 @dataclass(frozen=True, slots=True)
+class ContactPerson:
+    """The person a message to an organisation greets: ``contact: {name, first_name}``."""
+
+    name: str | None = None
+    first_name: str | None = None
+
+    @property
+    def hello(self) -> str | None:
+        """Return the name to greet them with: their first name, else their name as written."""
+        return self.first_name or self.name
+
+    def __str__(self) -> str:
+        if self.name and self.first_name and self.first_name not in self.name:
+            return f"{self.name} ({self.first_name})"
+        return self.name or self.first_name or ""
+
+
+# What ``opt_out`` holds when the customer wants no outreach of any kind.
+OPT_OUT_ALL = "all"
+EntityKind = Literal["person", "org"]
+
+
+@dataclass(frozen=True, slots=True)
 class Customer:
     """One customer file, with every field turned into its real type."""
 
@@ -229,15 +252,40 @@ class Customer:
     max_contacts: ContactCap | None = None
     family: tuple[Relative, ...] = ()
     prefer: str | None = None  # the channel to write on (``crm.core.fields.CHANNELS``)
-    opt_out: tuple[str, ...] = ()  # "all", or the topics they want no messages about
+    # "all" (``OPT_OUT_ALL``), or the topics, template kinds or channels they want nothing of
+    opt_out: tuple[str, ...] = ()
+    kind: EntityKind | None = None  # ``kind: org`` in the file: an organisation, not a person
+    contact: ContactPerson | None = None  # an organisation's contact person
     log: tuple[Interaction, ...] = ()
     extra: tuple[tuple[str, str], ...] = field(default=())
     body: str = ""
 
     @property
     def hello(self) -> str | None:
-        """Return the name to greet with: ``salutation``, else ``nickname``, else ``first_name``."""
+        """Return the name to greet with: ``salutation``, else ``nickname``, else ``first_name``;
+        for an organisation, ``salutation``, else its contact person's name (never the
+        organisation's own name: see ``is_org``)."""
+        if self.is_org:
+            return self.salutation or (self.contact.hello if self.contact else None)
         return self.salutation or self.nickname or self.first_name
+
+    @property
+    def is_org(self) -> bool:
+        """Return True for an organisation: ``kind: org``, or (no ``kind``) a customer named as
+        their company with no first or last name. No person's name is invented for one."""
+        if self.kind is not None:
+            return self.kind == "org"
+        return (
+            self.company is not None
+            and self.first_name is None
+            and self.last_name is None
+            and self.company.casefold() == self.name.casefold()
+        )
+
+    @property
+    def no_contact(self) -> bool:
+        """Return True when the customer opted out of every kind of outreach."""
+        return OPT_OUT_ALL in self.opt_out
 
     def important_dates(self) -> tuple[ImportantDate, ...]:
         """Return the customer's dates and the birthdays of their family, in file order."""

@@ -216,9 +216,10 @@ def changed_doc(doc: Doc, changes: Sequence[Change]) -> Doc:
         elif change.key == "dates":
             # A whole flow list of mappings, as importers write it; the re-parse validates it.
             doc._put("dates", doc.span("dates"), value.strip())
-        elif change.key == "address" and (parts := _flow_mapping(value)) is not None:
-            # The parts of an address as one flow mapping, as importers write it.
-            doc.set_mapping("address", parts, typed=False, replace=True)
+        elif change.key in _MAPPING_KEYS and (parts := _flow_mapping(change.key, value)):
+            # The parts of an address or a contact person as one flow mapping, as importers
+            # write it.
+            doc.set_mapping(change.key, parts, typed=False, replace=True)
         elif change.key == "away":
             start, end = _away(value)
             doc.set_mapping("away", {"from": start, "to": end})
@@ -238,7 +239,10 @@ def _one_item_each(changes: Sequence[Change]) -> list[Change]:
     return found
 
 
-def _flow_mapping(value: str) -> dict[str, str] | None:
+_MAPPING_KEYS = ("address", "contact")
+
+
+def _flow_mapping(key: str, value: str) -> dict[str, str] | None:
     """Return ``{key: text, ...}`` written on one line as a mapping; None for any other value."""
     import yaml
 
@@ -248,9 +252,9 @@ def _flow_mapping(value: str) -> dict[str, str] | None:
     try:
         parsed = yaml.load(value, Loader=yaml_loader())
     except yaml.YAMLError:
-        raise CrmError(f"address: '{value}' is not a mapping of parts", exit_code=2) from None
+        raise CrmError(f"{key}: '{value}' is not a mapping of parts", exit_code=2) from None
     if not isinstance(parsed, dict) or not all(isinstance(v, str) for v in parsed.values()):
-        raise CrmError(f"address: '{value}' is not a mapping of parts", exit_code=2)
+        raise CrmError(f"{key}: '{value}' is not a mapping of parts", exit_code=2)
     return {str(k): v for k, v in parsed.items()}
 
 

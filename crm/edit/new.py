@@ -11,6 +11,7 @@ from pathlib import Path
 
 from crm.core.config import Config
 from crm.core.errors import CrmError
+from crm.core.fields import parse_entity
 from crm.core.model import Customer
 from crm.edit import atomic
 from crm.edit.changes import Change, changed_doc, validated
@@ -88,6 +89,11 @@ def new_customer(
         kept[-1] = head.content(kept[-1]) + head.ending(head.fm_end)
         text = "".join(kept) + body
     changes = [_field_change(key, value) for key, value in fields.items()]
+    if is_org(name, fields):
+        # An organisation has no first or last name: none is invented from its name.
+        changes += [Change("first_name", "unset"), Change("last_name", "unset")]
+        if "kind" not in fields:
+            changes.append(Change("kind", "=", "org"))
     data = changed_doc(Doc.parse(text.encode()), changes).to_bytes()
     # Compared with an empty file, every error of the new file is new: any refuses the write.
     customer = validated(path, b"", data, changes)
@@ -95,6 +101,24 @@ def new_customer(
     warnings = _similar(others, customer)
     atomic.replace(path, data, None)
     return NewCustomer(path, tuple(warnings))
+
+
+def is_org(name: str, fields: Mapping[str, object]) -> bool:
+    """Return True when a new customer is an organisation: ``kind: org``, or named as its
+    company with no first or last name given (``crm new "Acme" --company Acme``)."""
+    kind = fields.get("kind")
+    if isinstance(kind, str):
+        try:
+            return parse_entity(kind) == "org"
+        except ValueError:
+            return False  # the new file's check names the bad kind
+    company = fields.get("company")
+    return (
+        isinstance(company, str)
+        and company.strip().casefold() == name.casefold()
+        and not fields.get("first_name")
+        and not fields.get("last_name")
+    )
 
 
 def _new_path(root: Path, config: Config, name: str) -> Path:

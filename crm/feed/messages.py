@@ -66,7 +66,7 @@ def message_for(c: Customer, config: Config, day: date, own: str, messages: Mess
     if template is None:
         return ""
     channel = channel_for(c, template.channel)
-    if refuses(c, channel, (template.topic,)):
+    if refuses(c, config, channel, template.topic):
         return ""
     try:
         sent = render(template, c, config, day, f"{own}-{day.year}")

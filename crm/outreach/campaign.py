@@ -1,25 +1,35 @@
-"""A campaign at send time: ask the audience rules again, and log each sent message back once."""
+"""A campaign at send time: ask the audience rules again about what changed since the draft, and
+log each sent message back once."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Literal
 
 from crm.core.config import Config
+from crm.core.dates import add_span
 from crm.core.errors import CrmError
-from crm.core.model import Customer
+from crm.core.model import Customer, Span
 from crm.edit.changes import append_log
+from crm.outreach.drafted import Drafted
 from crm.outreach.outbox import Draft, Moved, set_status
 from crm.outreach.templates import GAP
-from crm.rules.audience import Audience, campaign_marker, held, in_campaign
+from crm.rules.audience import REASONS, Audience, campaign_marker, held, in_campaign
+from crm.rules.cap import outreach
 
 
-def recheck(draft: Draft, customer: Customer | None, config: Config, day: date) -> str | None:
+def recheck(
+    draft: Draft, customer: Customer | None, config: Config, day: date, run: Drafted | None = None
+) -> str | None:
     """Return why ``draft`` must not go out on ``day`` after all (None: it may).
 
-    The rules are asked again, as the customer's file says now: since the draft was written
-    they may have been contacted, gone away, opted out, or had another campaign's message.
+    With the ``run`` that wrote it (``campaign.toml``), only what changed since then holds it
+    back: the customer went away, snoozed, paused, was lost, opted out, had this campaign's or
+    this occasion's message, reached ``max_contacts``, or was contacted after the draft was
+    written (``contacted_since``). The quiet period is the run's, never the config's: whatever
+    the draft accepted is accepted still. Without a run (an outbox from before
+    ``campaign.toml``) the rules are asked again as they stand, with ``[outreach] quiet``.
     """
     if customer is None:
         return f"no customer {draft.customer!r} in the vault any more"
@@ -28,13 +38,50 @@ def recheck(draft: Draft, customer: Customer | None, config: Config, day: date) 
         day=day,
         channel=draft.channel,
         topic=draft.topic,
-        quiet=config.outreach.quiet,
+        quiet=config.outreach.quiet if run is None else NO_QUIET,
         nameless=True,  # the greeting is written already
         winback=draft.winback,
         reply=draft.reply,
     )
     why = held(customer, audience, config)
+    if run is not None and (why is None or REASONS.index(why.reason) > _CONTACT):
+        since = None if draft.reply else contacted_since(customer, run, config, day)
+        if since is not None:
+            return f"held back now: contacted since it was drafted ({since})"
     return None if why is None else f"held back now: {why}"
+
+
+NO_QUIET = Span(0, "d")
+_CONTACT = REASONS.index("contacted lately")
+
+
+def contacted_since(customer: Customer, run: Drafted, config: Config, day: date) -> date | None:
+    """Return the day of the newest outreach up to ``day`` that came after ``run`` drafted the
+    customer's message (None: none did, or the message is news that contact never holds back).
+
+    What the log (or ``last_contact``) says is dated, not stamped when it was written, so
+    "after" is what crm can tell: an entry dated after the draft day; one dated within the
+    run's quiet period before it, which the draft would have refused had it been there; and
+    one on the draft day with a time later than the run's minute. Any other entry on the draft
+    day (no time, or no time known for the run) reads as one the draft saw.
+    """
+    if customer.id in run.news:
+        return None
+    refused_since = add_span(run.day, run.quiet, -1) if run.quiet.amount else run.day
+
+    def later(on: date, at: time | None) -> bool:
+        return on > refused_since or (on == run.day and _after(at, run.time))
+
+    days = [i.day for i in outreach(customer, config) if i.day <= day and later(i.day, i.time)]
+    if customer.last_contact is not None and customer.last_contact <= day:
+        if later(customer.last_contact, None):
+            days.append(customer.last_contact)
+    return max(days, default=None)
+
+
+def _after(at: time | None, drafted: time | None) -> bool:
+    """Return True when an entry's time is later than the minute the draft was written."""
+    return at is not None and drafted is not None and at > drafted
 
 
 def log_back(draft: Draft, customer: Customer | None, day: date) -> bool:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from email.errors import HeaderParseError
 from email.headerregistry import Address
@@ -14,6 +14,7 @@ from crm.core.config import Config
 from crm.core.model import Customer, Span
 from crm.core.occasions import Occasion
 from crm.outreach import links
+from crm.outreach.drafted import Drafted, read_runs, remember
 from crm.outreach.outbox import draft_path, draft_text, write_draft
 from crm.outreach.render import Rendered, RenderFailed, render
 from crm.outreach.templates import Template
@@ -75,6 +76,7 @@ def plan(
     left_out: Sequence[Customer] = (),
     extra: Mapping[str, Any] | None = None,
     occasion: Occasion | None = None,
+    news: Collection[str] = (),
 ) -> Plan:
     """Return the drafts of ``template`` for ``customers`` (already chosen) on ``day``.
 
@@ -82,16 +84,19 @@ def plan(
     (they get one message at a time); ``left_out`` are customers asked for by id whom the
     filters or the template's audience leave out (held back, so that nobody vanishes);
     ``extra`` are names every message sees (a closure's dates); for an ``occasion``, whoever
-    had its message this year is held back.
+    had its message this year is held back; ``news`` names, by id, the customers a closure
+    notice concerns: news of their own next visit, which the quiet period never holds back.
     """
     audience = Audience(
         campaign=campaign,
         day=day,
         channel=template.channel,
         topic=template.topic,
+        kind=template.kind,
         likes=likes,
         quiet=quiet,
         nameless=template.nameless,
+        greet_orgs=template.greet_organisations,
         winback=winback,
         reply=reply,
         occasion=occasion,
@@ -102,7 +107,7 @@ def plan(
     others = waiting or {}
     for c in customers:
         path = draft_path(outbox, campaign, c.id)
-        why = held(c, audience, config)
+        why = held(c, replace(audience, quiet=Span(0, "d")) if c.id in news else audience, config)
         if why is None and path.exists():
             why = Held(c, "already in this campaign", "drafted")
         if why is None and others.get(c.id, campaign) != campaign:
@@ -177,12 +182,24 @@ def write(
     *,
     winback: bool = False,
     reply: bool = False,
+    drafted: Drafted | None = None,
 ) -> list[Path]:
-    """Write the plan's drafts; return their paths."""
+    """Write the plan's drafts; return their paths.
+
+    ``drafted`` is how this run asked the rules: the campaign remembers it, with whom it wrote
+    to, in ``campaign.toml``, for ``crm send`` to ask them again the same way.
+    """
+    if drafted is not None:
+        read_runs(p.folder)  # one it cannot read stops the run before any draft is written
     written = []
     for item in p.drafts:
         front = front_of(item, template, p.campaign, winback, reply)
         context = sender_context(item.customer, config, day)
         write_draft(item.path, draft_text(front, context, item.message.body))
         written.append(item.path)
+    if drafted is not None and p.drafts:
+        ids = tuple(item.customer.id for item in p.drafts)
+        remember(
+            p.folder, replace(drafted, drafts=ids, news=tuple(i for i in drafted.news if i in ids))
+        )
     return written

@@ -17,7 +17,7 @@ from crm.core.config import CONFIG_NAME, Config, located
 from crm.core.errors import CrmError
 from crm.core.model import Customer, Location, Problem
 from crm.core.occasions import Occasion
-from crm.outreach.templates import Fields, available, load_template
+from crm.outreach.templates import Fields, Template, available, load_template
 from crm.rules.audience import Audience, chosen, held
 from crm.rules.filters import CustomerFilter, with_defaults
 
@@ -78,16 +78,12 @@ def recipients(
     customers: Sequence[Customer],
     config: Config,
     today: date,
-    *,
-    channel: str = "any",
-    topic: str | None = None,
-    nameless: bool = False,
-    template_audience: Mapping[str, Any] | None = None,
+    template: Template,
 ) -> list[Customer]:
     """Return who gets the occasion's message on ``today``: its audience (over the template's
     ``audience``), minus everyone the audience rules hold back (whoever had it this year)."""
     day = occasion.next_on(today, config.feb29)
-    filters, rest = occasion_filters(occasion, template_audience)
+    filters, rest = occasion_filters(occasion, template.audience)
     likes = None if rest.get("likes") is None else str(rest["likes"])
     found = chosen(
         customers,
@@ -101,11 +97,13 @@ def recipients(
     audience = Audience(
         campaign=occasion.campaign(day.year),
         day=today,
-        channel=channel,
-        topic=topic,
+        channel=template.channel,
+        topic=template.topic,
+        kind=template.kind,
         likes=likes,
         quiet=config.outreach.quiet,
-        nameless=nameless,
+        nameless=template.nameless,
+        greet_orgs=template.greet_organisations,
         occasion=occasion,
         occasion_day=day,
     )
@@ -125,12 +123,7 @@ def due_occasions(
             t = load_template(root, o.template)
         except CrmError:
             continue  # crm check names the missing template: nothing to announce until then
-        n = len(
-            recipients(
-                o, customers, config, today, channel=t.channel, topic=t.topic,
-                nameless=t.nameless, template_audience=t.audience,
-            )
-        )  # fmt: skip
+        n = len(recipients(o, customers, config, today, t))
         found.append(OccasionDue(o, day, o.campaign(day.year), n))
     found.sort(key=lambda d: (d.day, d.occasion.name))
     return found

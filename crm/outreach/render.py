@@ -14,7 +14,7 @@ from babel.lists import format_list
 from crm.core.config import Config
 from crm.core.dates import next_occurrence, years_since
 from crm.core.fields import FIELDS, field, value_of
-from crm.core.model import Address, Customer, ImportantDate, Relative
+from crm.core.model import Address, ContactPerson, Customer, ImportantDate, Relative
 from crm.outreach.localdates import LOCALE_KEY, locale_of
 from crm.outreach.templates import IMPERSONAL, Fields, Template
 from crm.rules.audience import channel_for
@@ -54,6 +54,7 @@ def context(
     campaign: str,
     channel: str,
     language: str | None = None,
+    greet_organisations: bool = False,
 ) -> dict[str, Any]:
     """Return every name a template sees for ``customer``; a missing value is left out.
 
@@ -69,6 +70,8 @@ def context(
             found[f.key] = value
     if customer.hello:
         found["hello"] = customer.hello
+    elif customer.is_org and greet_organisations:
+        found["hello"] = customer.name  # the template says an organisation may be greeted
     last = last_contact(customer, config.kinds, today)
     if last is not None:
         entry = last.entry
@@ -105,6 +108,9 @@ def _plain(value: Any, single: bool, locale: Locale) -> Any:
         return Fields("address", {**parts, "text": str(value), "lines": list(value.lines())})
     if isinstance(value, float) and value.is_integer():
         return int(value)
+    if isinstance(value, ContactPerson):
+        named = {"name": value.name, "first_name": value.first_name}
+        return Fields("contact", {k: v for k, v in named.items() if v})
     return value
 
 
@@ -142,7 +148,13 @@ def render(
     channel = channel_for(customer, template.channel)
     words = template.for_language(customer.language)
     names = context(
-        customer, config, today, campaign=campaign, channel=channel, language=words.language
+        customer,
+        config,
+        today,
+        campaign=campaign,
+        channel=channel,
+        language=words.language,
+        greet_organisations=template.greet_organisations,
     )
     names |= extra or {}
     try:

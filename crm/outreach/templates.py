@@ -37,7 +37,10 @@ CHANNELS = ("email", "sms", "whatsapp", "any")
 GAP = "[...]"  # where the person writes a personal line: a draft holding it is never sent
 # Greetings that say the writer does not know whom they write to; refused in any template.
 IMPERSONAL = ("valued customer", "geschätzte kundin", "geschätzter kunde", "estimado cliente")
-KEYS = ("kind", "channel", "language", "subject", "topic", "audience", "log", "nameless")
+KEYS = (
+    "kind", "channel", "language", "subject", "topic", "audience", "log", "nameless",
+    "greet_organisations",
+)  # fmt: skip
 VARIANT_KEYS = frozenset({"subject", "language"})  # the rest is the base template's
 # The names a template may use beside the customer's fields (``crm.core.fields``).
 CONTEXT_NAMES = ("hello", "last", "next_birthday", "turns", "me", "today", "campaign", "channel")
@@ -48,6 +51,7 @@ ATTRIBUTES = {
     "last": ("date", "kind", "text"),
     "closure": ("from", "to", "reason", "reopens", "last_open"),
     "occasion": ("name", "date"),
+    "contact": ("name", "first_name"),
 }
 NAMES = tuple(sorted({f.key for f in FIELDS} | set(CONTEXT_NAMES) | set(EVENT_NAMES)))
 _KIND = re.compile(r"^[a-z][\w-]*$")
@@ -74,6 +78,7 @@ class Template:
     audience: Mapping[str, Any]
     log: str | None
     nameless: bool
+    greet_organisations: bool  # an organisation with no contact person is greeted by its name
     language: str | None  # the language of its words (a variant's is its file name's)
     kind_line: int  # where the front matter says the kind (1 when it does not)
     body: jinja2.Template
@@ -280,6 +285,7 @@ def parse_template(path: Path, text: str) -> Template:
         audience=audience,
         log=_text(meta_.get("log")),
         nameless=meta_.get("nameless") is True,
+        greet_organisations=meta_.get("greet_organisations") is True,
         language=_text(meta_.get("language")),
         kind_line=_line_of(front, "kind"),
         body=compiled[0],

@@ -41,6 +41,7 @@ STATE_WORDS = {
     "away": "away",
     "closed": "waits: the business is closed",
     "inactive": "not contacted (status {status})",
+    "no contact": "no contact: opted out of every message",
     "untracked": "no cadence",
 }
 
@@ -90,6 +91,14 @@ def profile_json(c: Customer, config: Config, today: date, skipped: int = 0) -> 
         "salutation": c.salutation,
         "language": c.language,
         "hello": c.hello,
+        "kind": "org" if c.is_org else "person",
+        "contact_person": None
+        if c.contact is None
+        else {"name": c.contact.name, "first_name": c.contact.first_name},
+        "prefer": c.prefer,
+        "opt_out": list(c.opt_out),
+        "no_contact": c.no_contact,
+        "max_contacts": None if c.max_contacts is None else str(c.max_contacts),
         "address": None if c.address is None else address_json(c.address),
         "value": c.value,
         "likes": list(c.likes),
@@ -154,7 +163,9 @@ def profile_items(c: Customer, config: Config, today: date) -> list[tuple[str, s
     items = []
     for f in SHOWN:
         value = getattr(c, f.attr) if f.attr else None
-        if value:
+        if f.key == "opt_out" and c.no_contact:
+            items.append((f.label or f.key, "everything: no contact"))
+        elif value:
             items.append((f.label or f.key, _value_text(value)))
     if c.family:
         items.append(("family", "\n".join(relative_text(r) for r in c.family)))
@@ -196,7 +207,7 @@ def profile_text(
     c: Customer, config: Config, today: date, skipped: int = 0, log_lines: int = 5
 ) -> str:
     """Return one customer's profile as readable text (``skipped``: unreadable Log lines)."""
-    head = f"{c.name} ({c.id})  {c.status}"
+    head = f"{c.name} ({c.id})  {c.status}" + ("  organisation" if c.is_org else "")
     if c.tags:
         head += "  #" + " #".join(c.tags)
     out = [head]

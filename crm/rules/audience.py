@@ -18,10 +18,10 @@ from crm.core.config import Config
 from crm.core.dates import add_span
 from crm.core.model import Customer, Span
 from crm.core.occasions import Occasion
-from crm.rules import loyalty, replies, rewards, rhythm
+from crm.rules import loyalty, replies, respect, rewards, rhythm
 from crm.rules.cap import in_cap_period, outreach
 from crm.rules.filters import CustomerFilter
-from crm.rules.words import folded
+from crm.rules.words import mentions
 
 # The reasons, in the order the rules ask; the summary and --explain print these names.
 REASONS = (
@@ -39,6 +39,7 @@ REASONS = (
     "no email address",
     "no phone number",
     "needs a first name",
+    "no person to greet",
     "not in the audience",
     # Found while writing the message (``crm.outreach``): a value it needs, a number that
     # does not parse.
@@ -56,9 +57,11 @@ class Audience:
     day: date
     channel: str  # email, sms, whatsapp, or any (see ``channel_for``)
     topic: str | None = None
+    kind: str | None = None  # the template's kind: a broadcast one (an offer) is a topic too
     likes: str | None = None  # --likes WORD: it is also a topic the customer must not dislike
     quiet: Span = Span(7, "d")
     nameless: bool = False  # the template greets without a name
+    greet_orgs: bool = False  # the template may greet an organisation by its own name
     winback: bool = False  # --report winback: lost customers are the audience
     # --report replies: an answer they wait for, never held back as contact would be (the
     # quiet period, max_contacts, a pause, a snooze or an absence).
@@ -77,26 +80,6 @@ class Held:
 
     def __str__(self) -> str:
         return f"{self.reason} ({self.detail})" if self.detail else self.reason
-
-
-def mentions(text: str, word: str) -> bool:
-    """Return True when ``word`` appears in ``text`` as whole words, its plural too.
-
-    Case- and accent-insensitive: ``copper`` is in "Copper tones" and "coppers", not in
-    "copperplate".
-    """
-    words = folded(word).split()
-    if not words:
-        return False
-    pattern = r"\s+".join(re.escape(w) for w in words)
-    return re.search(rf"(?<!\w){pattern}(?:e?s)?(?!\w)", folded(text)) is not None
-
-
-def about(topic: str, words: str) -> bool:
-    """Return True when a topic and a person's words (a dislike, an opt-out) name the same
-    thing: either mentions the other (``birthday`` and ``birthdays``, ``colour`` and
-    ``bright colours``)."""
-    return mentions(topic, words) or mentions(words, topic)
 
 
 def likes(customer: Customer, word: str) -> bool:
@@ -171,8 +154,10 @@ def _rules(customer: Customer, a: Audience, config: Config) -> Iterable[tuple[st
     if contact and customer.snooze_until is not None and customer.snooze_until > day:
         yield "snoozed", f"until {customer.snooze_until}"
     channel = channel_for(customer, a.channel)
-    for topic in opted_out(customer, channel, (a.topic, a.likes)):
-        yield "opted out", topic
+    about = respect.message(config, channel, topic=a.topic, kind=a.kind, likes=a.likes)
+    if contact:  # an answer to someone who wrote to you is not outreach
+        for topic in respect.refused_by(customer.opt_out, about):
+            yield "opted out", topic
     if in_campaign(customer, a.campaign):
         yield "already in this campaign", a.campaign
     if (
@@ -188,37 +173,23 @@ def _rules(customer: Customer, a: Audience, config: Config) -> Iterable[tuple[st
     if window is not None and len(window[2]) + 1 > window[0].count:
         cap, _, entries = window
         yield "at max_contacts", f"{len(entries)} in {cap.period}, at most {cap.count}"
-    for dislike in disliked(customer, (a.topic, a.likes)):
+    for dislike in respect.refused_by(customer.dislikes, about):
         yield "dislikes the topic", dislike
     if channel == "email" and not customer.emails:
         yield "no email address", ""
     if channel in PHONE_CHANNELS and not customer.phones:
         yield "no phone number", ""
     if customer.hello is None and not a.nameless:
-        yield "needs a first name", ""
+        if not customer.is_org:
+            yield "needs a first name", ""
+        elif not a.greet_orgs:
+            yield "no person to greet", "an organisation: add its contact person"
 
 
-def opted_out(customer: Customer, channel: str, topics: Iterable[str | None]) -> list[str]:
-    """Return the customer's opt-outs that refuse a message on ``channel`` about ``topics``:
-    ``all``, the channel itself, or one about a topic."""
-    about_these = [t for t in topics if t]
-    return [
-        o
-        for o in customer.opt_out
-        if folded(o) in ("all", folded(channel)) or any(about(t, o) for t in about_these)
-    ]
-
-
-def disliked(customer: Customer, topics: Iterable[str | None]) -> list[str]:
-    """Return the customer's dislikes that are about one of ``topics``."""
-    about_these = [t for t in topics if t]
-    return [d for d in customer.dislikes if any(about(t, d) for t in about_these)]
-
-
-def refuses(customer: Customer, channel: str, topics: Iterable[str | None]) -> bool:
-    """Return True when the customer opted out of, or dislikes, a message about ``topics``."""
-    listed = tuple(topics)
-    return bool(opted_out(customer, channel, listed) or disliked(customer, listed))
+def refuses(customer: Customer, config: Config, channel: str, topic: str | None) -> bool:
+    """Return True when the customer opted out of, or dislikes, a message about ``topic``."""
+    about = respect.message(config, channel, topic=topic)
+    return bool(respect.refused_by((*customer.opt_out, *customer.dislikes), about))
 
 
 def latest_outreach(customer: Customer, config: Config, day: date) -> date | None:

@@ -3,9 +3,10 @@
 Pure functions of customers, config and today. The people to tell about a closure are those
 it affects: whoever would be due, or has a follow-up planned, while the business is closed or
 in the week after it reopens (the busy week); whoever usually comes around then (their
-median gap between visits puts the next one inside it); and the regulars (``[outreach]
-regulars``, and loyal customers by the rule of ``crm thanks``). The audience rules of
-``crm draft`` then hold back anyone who must not be written to.
+median gap between visits puts the next one inside it); and the regulars named by
+``[outreach] regulars``. Being loyal alone is no reason: most of a salon's customers are.
+The audience rules of ``crm draft`` then hold back anyone who must not be written to, except
+the quiet period: the notice is news of their own next visit.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from datetime import date, timedelta
 from crm.core.closures import Closure, closure_on, coming, continues, reopens, tells
 from crm.core.config import Config
 from crm.core.model import Customer
-from crm.rules import loyalty
 from crm.rules.rhythm import contact_state, is_active, is_contact, planned_day
 
 AFTER = timedelta(days=7)  # the week after a closure: the customers who would wait for it
@@ -71,12 +71,6 @@ def reasons(
     regular = next((k for k in keys if k in config.outreach.regulars), None)
     if regular is not None:
         yield f"regular ({regular})"
-    visits = len(loyalty.visits_in_year(loyalty.visits_of(c), today))
-    settings = config.loyalty
-    if loyalty.is_loyal(
-        visits, c.value, min_visits=settings.min_visits, min_value=settings.min_value
-    ):
-        yield "loyal"
 
 
 def to_tell(

@@ -16,8 +16,9 @@ from crm.core.model import Away, Customer, Interaction, PartialDate, Span
 T = TypeVar("T")
 INACTIVE = ("lost", "paused")
 State = Literal[
-    "overdue", "never", "due", "ok", "snoozed", "away", "closed", "inactive", "untracked"
-]
+    "overdue", "never", "due", "ok", "snoozed", "away", "closed", "inactive", "no contact",
+    "untracked",
+]  # fmt: skip
 CUSTOMER_SINCE = "Customer since"
 UpcomingKind = Literal["birthday", "anniversary", "date", "relative", "followup", "due"]
 
@@ -155,8 +156,9 @@ def rhythm(customer: Customer, config: Config, today: date | None = None) -> Rhy
 
 
 def is_active(customer: Customer) -> bool:
-    """Return False for lost and paused customers: they are never contacted, not even thanked."""
-    return customer.status not in INACTIVE
+    """Return False for lost and paused customers and for those who opted out of every kind of
+    outreach (``opt_out: all``): they are never contacted, not even thanked."""
+    return customer.status not in INACTIVE and not customer.no_contact
 
 
 def tracked(customer: Customer, config: Config) -> bool:
@@ -172,8 +174,10 @@ def contact_state(customer: Customer, config: Config, today: date) -> ContactSta
         late = (today - due).days if due is not None and due < today else None
         return ContactState(customer, state, r.cadence, r.last, due, late)
 
-    if not is_active(customer):
+    if customer.status in INACTIVE:
         return result("inactive", r.due)
+    if customer.no_contact:
+        return result("no contact", r.due)
     if r.cadence is None:
         return result("untracked", None)
     return result(*decide(r.due, customer.away, customer.snooze_until, config.closures, today))

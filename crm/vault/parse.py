@@ -6,12 +6,14 @@ Every data problem comes back as a ``Problem`` value; nothing in here raises on 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from crm.core.dates import DateOrder
+from crm.core.dates import DateOrder, parse_date, parse_range
 from crm.core.model import Customer, Location, Problem
-from crm.vault.reader import FrontMatter
+from crm.vault.reader import FrontMatter, problem_order
 from crm.vault.syntax import TOP_KEY, front_matter_end
 
 # Past this size a file still loads in full, with a warning: every command reads it again.
@@ -95,13 +97,95 @@ def _parse(data: bytes, path: Path, fallback_id: str, date_order: DateOrder | No
         return None, [Problem(Location(path, 2), message)]
     key_lines: dict[str, int] = {}
     plain: dict[str, str] = {}
+    every: dict[str, list[int]] = {}
     for number, text_line in enumerate(fm_lines, start=2):
         if m := TOP_KEY.match(text_line):
             key_lines.setdefault(m[1], number)
+            every.setdefault(m[1], []).append(number)
             if m[2] is not None:
                 plain[m[1]] = m[2]
+    repeated = {k: at for k, at in every.items() if len(at) > 1}
+    found: list[Problem] = []
+    if repeated:
+        found = strictest(raw, repeated, fm_lines, path)
     reader = FrontMatter(raw, path, key_lines, plain, date_order)
-    return reader.customer(fallback_id, lines[end + 1 :], end + 2)
+    customer, problems = reader.customer(fallback_id, lines[end + 1 :], end + 2)
+    return customer, sorted([*found, *problems], key=problem_order)
+
+
+def strictest(
+    raw: dict[str, Any], repeated: dict[str, list[int]], fm_lines: list[str], path: Path
+) -> list[Problem]:
+    """Return an error for each key written more than once, naming its lines, and set ``raw``
+    to the stricter reading of the keys that hold someone back (``STRICT``): until the file is
+    fixed, nobody is written to because a later line quietly undid an earlier no."""
+    problems = []
+    tops = [n for n, t in enumerate(fm_lines, start=2) if TOP_KEY.match(t)]
+    for key, at in repeated.items():
+        lines = ", ".join(map(str, at[:-1])) + f" and {at[-1]}"
+        rule = STRICT.get(key)
+        reading = f"until then {rule[0]} counts" if rule else "until then the last one counts"
+        message = f"{key} is written {len(at)} times (lines {lines}): keep one; {reading}"
+        problems.append(Problem(Location(path, at[-1]), message))
+        if rule is None:
+            continue
+        values = []
+        for start in at:
+            stop = next((n for n in tops if n > start), len(fm_lines) + 2)
+            block, _ = _load_yaml("\n".join(fm_lines[start - 2 : stop - 2]), path)
+            if isinstance(block, dict) and key in block:
+                values.append(block[key])
+        if values:
+            raw[key] = rule[1](values)
+    return problems
+
+
+def _union(values: list[Any]) -> Any:
+    items: list[Any] = []
+    for v in values:
+        for item in v if isinstance(v, list) else [v]:
+            if item not in items:
+                items.append(item)
+    return items
+
+
+_RANK = {"lost": 0, "paused": 1, "active": 2, "lead": 3}
+
+
+def _strictest_status(values: list[Any]) -> Any:
+    known = [v for v in values if isinstance(v, str) and v.strip().lower() in _RANK]
+    if not known:
+        return values[-1]
+    return min(known, key=lambda v: _RANK[v.strip().lower()])
+
+
+def _end(value: Any) -> date:
+    """Return the last day of a ``snooze_until`` or ``away`` value (date.min: unreadable)."""
+    try:
+        if isinstance(value, dict):
+            return parse_date(str(value.get("to")))
+        if isinstance(value, str):
+            try:
+                return parse_date(value)
+            except ValueError:
+                return parse_range(value)[1]
+    except ValueError:
+        pass
+    return date.min
+
+
+def _latest(values: list[Any]) -> Any:
+    return max(reversed(values), key=_end)  # equal ends: the last one written
+
+
+# The keys that hold someone back, how the file is read while one is written twice, and that
+# reading in words.
+STRICT: dict[str, tuple[str, Callable[[list[Any]], Any]]] = {
+    "opt_out": ("every opt_out (all over any list)", _union),
+    "status": ("the strictest status (lost, then paused)", _strictest_status),
+    "snooze_until": ("the later snooze", _latest),
+    "away": ("the later end", _latest),
+}
 
 
 def yaml_loader() -> Any:

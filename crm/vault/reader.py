@@ -13,12 +13,13 @@ from typing import Any, TypeVar
 
 from crm.core import dates
 from crm.core.dates import DateOrder
-from crm.core.fields import FIELDS, KNOWN_KEYS, TYPES, Field, parse_status
+from crm.core.fields import FIELDS, KNOWN_KEYS, TYPES, Field, opt_out_items, parse_status
 from crm.core.model import (
     ADDRESS_PARTS,
     STATUSES,
     Address,
     Away,
+    ContactPerson,
     Customer,
     DateKind,
     ImportantDate,
@@ -43,7 +44,18 @@ NULLS = ("", "~", "null", "Null", "NULL")
 _DAYS: dict[str, date] = {}  # the same few hundred log dates recur across a vault
 # Read first, by hand: a customer needs a name, and the id and status have defaults.
 _BY_HAND = frozenset(
-    {"name", "id", "status", "birthday", "anniversary", "dates", "away", "address", "family"}
+    {
+        "name",
+        "id",
+        "status",
+        "birthday",
+        "anniversary",
+        "dates",
+        "away",
+        "address",
+        "family",
+        "contact",
+    }  # fmt: skip
 )
 T = TypeVar("T")
 
@@ -105,13 +117,14 @@ class FrontMatter:
                 f'(Obsidian, Hugo, PyYAML); write {key}: "{written}"',
             )
 
-    def texts(self, key: str) -> tuple[str, ...]:
+    def texts(self, key: str, *, wants_text: bool = True) -> tuple[str, ...]:
         """Return the text items of ``key``: one text, or a list of texts."""
         if not self.present(key):
             return ()
         value = self.raw[key]
         if isinstance(value, str):
-            self._warn_yaml11(key)
+            if wants_text:
+                self._warn_yaml11(key)
             return (value.strip(),)
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return tuple(v.strip() for v in value if v.strip() not in NULLS)
@@ -135,6 +148,8 @@ class FrontMatter:
             return self.text(f.key)
         if f.kind == "texts":
             return self.texts(f.key)
+        if f.kind == "optout":  # `opt_out: true` is a yes to "no outreach", not a topic
+            return opt_out_items(self.texts(f.key, wants_text=False))
         parse = f.type.parse
         assert parse is not None, f.key
         return self.typed(f.key, parse)
@@ -151,8 +166,7 @@ class FrontMatter:
             )
             return None, self.problems
         values = {f.attr: self.value(f) for f in FIELDS if f.key not in _BY_HAND and f.attr}
-        if not (values["first_name"] or values["nickname"] or values["salutation"]):
-            self.problem("name", "no first_name: add one so greetings can use it", "warning")
+        contact = self._contact()
         customer = Customer(
             id=cid,
             name=name,
@@ -162,6 +176,7 @@ class FrontMatter:
             away=self._away(),
             address=self._address(),
             family=self._family(),
+            contact=contact,
             log=tuple(self._log(body_lines, body_start)),
             extra=tuple(
                 (k, _flat(v))
@@ -171,6 +186,15 @@ class FrontMatter:
             body="\n".join(body_lines),
             **values,
         )
+        if customer.hello is None:
+            self.problem(
+                "name",
+                "an organisation with no contact person: add contact: {name: …, first_name: …} "
+                "so messages greet a person"
+                if customer.is_org
+                else "no first_name: add one so greetings can use it",
+                "warning",
+            )
         self.problems.sort(key=problem_order)
         return customer, self.problems
 
@@ -290,6 +314,37 @@ class FrontMatter:
                     self.problem("family", f"{who}: birthday: {exc}")
             found.append(Relative(name.strip(), relation, birthday, self.at("family")))
         return tuple(found)
+
+    def _contact(self) -> ContactPerson | None:
+        """Return an organisation's contact person: a name, or ``{name, first_name}``."""
+        if not self.present("contact"):
+            return None
+        value = self.raw["contact"]
+        if isinstance(value, str):
+            return ContactPerson(name=value.strip())
+        if not isinstance(value, dict):
+            self.problem("contact", "contact must be a name or a mapping of name and first_name")
+            return None
+        parts: dict[str, str] = {}
+        for key in ("name", "first_name"):
+            part = value.get(key)
+            if part is None:
+                continue
+            if not isinstance(part, str):
+                self.problem("contact", f"contact: {key} must be text, not a {_shape(part)}")
+            elif part.strip() not in NULLS:
+                parts[key] = part.strip()
+        unknown = sorted(str(k) for k in value if k not in ("name", "first_name"))
+        if unknown:
+            self.problem(
+                "contact",
+                f"contact: {', '.join(unknown)} ignored (known: name, first_name)",
+                "warning",
+            )
+        if not parts:
+            self.problem("contact", "contact has neither name nor first_name")
+            return None
+        return ContactPerson(parts.get("name"), parts.get("first_name"))
 
     def _away(self) -> Away | None:
         if not self.present("away"):

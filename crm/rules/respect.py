@@ -1,0 +1,132 @@
+"""What a customer's "no" covers: their opt-outs and dislikes read as they meant them.
+
+A person writes ``opt_out: [promotions, sms]`` or ``dislikes: [marketing emails]``. A message
+is about its template's topic and, when its kind is broadcast (an offer, a newsletter), about
+that kind too; each is widened to its synonym group (``crm.core.topics``), so "promotions"
+holds back a message whose topic is "offers". Channel words (email, texts, WhatsApp...) name a
+channel and never a topic or kind: disliking "marketing emails" holds back offers, not an email
+about a reward they earned. A phrase of channel words only refuses that channel.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from crm.core.config import Config
+from crm.core.fields import CHANNELS, OPT_OUT_EVERYTHING
+from crm.core.model import OPT_OUT_ALL, Customer
+from crm.rules.words import about, folded
+
+# The words of each channel as people write them, plural included.
+CHANNEL_WORDS: dict[str, str] = {
+    **{c: c for c in CHANNELS},
+    **{f"{c}s": c for c in CHANNELS if c != "sms"},
+    "e-mail": "email", "e-mails": "email", "mail": "email", "mails": "email",
+    "text": "sms", "texts": "sms", "text message": "sms", "text messages": "sms",
+    "sms's": "sms", "wa": "whatsapp", "whatsapp message": "whatsapp",
+    "whatsapp messages": "whatsapp",
+}  # fmt: skip
+_CHANNEL = re.compile(
+    r"(?<!\w)(?:"
+    + "|".join(re.escape(w) for w in sorted(CHANNEL_WORDS, key=len, reverse=True))
+    + r")(?!\w)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """What a message is about: its topic, its kind when broadcast, a liked word, its channel."""
+
+    channel: str
+    topics: tuple[str, ...] = ()
+
+
+def message(
+    config: Config,
+    channel: str,
+    *,
+    topic: str | None = None,
+    kind: str | None = None,
+    likes: str | None = None,
+) -> Message:
+    """Return what a message is about: ``topic``, ``likes`` and a broadcast ``kind``, each with
+    the words of its synonym group."""
+    named = [t for t in (topic, likes) if t]
+    if kind and config.kinds.class_of(kind) == "broadcast":
+        named.append(kind)
+    words: list[str] = []
+    for word in named:
+        for w in (word, *group_of(config, word)):
+            if w not in words:
+                words.append(w)
+    return Message(channel, tuple(words))
+
+
+def group_of(config: Config, word: str) -> tuple[str, ...]:
+    """Return the words of every synonym group that ``word`` belongs to (its name included)."""
+    found: list[str] = []
+    for name, words in config.topics:
+        if any(_same(word, w) for w in (name, *words)):
+            found.extend((name, *words))
+    return tuple(found)
+
+
+def _same(a: str, b: str) -> bool:
+    fa, fb = folded(a), folded(b)
+    return fa == fb or fa.rstrip("s") == fb.rstrip("s")
+
+
+def split_channel(phrase: str) -> tuple[str, frozenset[str]]:
+    """Return a phrase without its channel words, and the channels those words name:
+    'marketing emails' is ('marketing', {'email'})."""
+    text = folded(phrase)
+    channels = frozenset(CHANNEL_WORDS[m[0]] for m in _CHANNEL.finditer(text))
+    rest = " ".join(_CHANNEL.sub(" ", text).split())
+    return rest, channels
+
+
+def covers(phrase: str, m: Message) -> bool:
+    """Return True when a customer's ``phrase`` (an opt-out or a dislike) refuses message ``m``.
+
+    A phrase of channel words only refuses that channel; any other phrase refuses a message
+    about its words, whatever the channel ('marketing emails' is about marketing).
+    """
+    if folded(phrase) in OPT_OUT_EVERYTHING:
+        return True
+    rest, channels = split_channel(phrase)
+    if not rest:
+        return m.channel in channels
+    return any(about(t, rest) for t in m.topics)
+
+
+def refused_by(phrases: Iterable[str], m: Message) -> list[str]:
+    """Return the phrases that refuse message ``m``."""
+    return [p for p in phrases if covers(p, m)]
+
+
+def unknown_opt_outs(customer: Customer, config: Config, known: Iterable[str]) -> list[str]:
+    """Return the customer's opt-outs that name no known topic, kind or channel.
+
+    ``known`` are the words the vault's templates use (their topics and kinds); with the
+    synonym groups and the channels they are what an opt-out can name.
+    """
+    words = known_words(config, known)
+    found = []
+    for item in customer.opt_out:
+        if item == OPT_OUT_ALL:
+            continue
+        rest, _ = split_channel(item)
+        if rest and not any(_same(rest, w) for w in words):
+            found.append(item)
+    return found
+
+
+def known_words(config: Config, known: Iterable[str]) -> list[str]:
+    """Return every word an opt-out can name: the templates', the groups', the channels'."""
+    words = [OPT_OUT_ALL, *CHANNELS]
+    for w in (*known, *(x for name, ws in config.topics for x in (name, *ws))):
+        if w and folded(w) not in (folded(x) for x in words):
+            words.append(w)
+    return words
