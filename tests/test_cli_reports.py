@@ -289,12 +289,13 @@ def test_csv_has_a_header_and_every_json_key() -> None:
     code, out = crm("list", "--tag", "vip", "--format", "csv")
     assert code == 0
     assert out.splitlines() == [
-        "id,name,first_name,status,tags,segment,company,email,phone,path",
+        "id,name,first_name,status,tags,segment,company,email,phone,path,no_contact",
         'ana-garcia,Ana García,Ana,active,"vip, regular",,,ana.garcia@example.com,'
-        "+49 151 2345 6789,vault-example/ana-garcia.md",
+        "+49 151 2345 6789,vault-example/ana-garcia.md,False",
         'grace-okafor,Grace Okafor,Grace,active,"vip, regular",,,grace.okafor@example.ng,'
-        ",vault-example/grace-okafor.md",
-        "julia-santos,Júlia Santos,Júlia,active,vip,,,,+351 912 345 678,vault-example/julia-santos.md",
+        ",vault-example/grace-okafor.md,False",
+        "julia-santos,Júlia Santos,Júlia,active,vip,,,,+351 912 345 678,"
+        "vault-example/julia-santos.md,False",
     ]
 
 
@@ -333,7 +334,8 @@ def test_show_json_has_the_whole_profile() -> None:
 
 def test_show_csv_is_one_flat_row_of_the_profile() -> None:
     header = (
-        "id,name,first_name,status,tags,segment,company,email,phone,path,last_name,nickname,"
+        "id,name,first_name,status,tags,segment,company,email,phone,path,no_contact,last_name,"
+        "nickname,"
         "salutation,language,address,value,"
         "likes,dislikes,customer_since,contact_state,cadence,last_contact,due,days_overdue,"
         "next_contact,snooze_until,away_from,away_to\n"
@@ -341,7 +343,7 @@ def test_show_csv_is_one_flat_row_of_the_profile() -> None:
     assert crm("show", "ana", "--today", TODAY, "--format", "csv") == (
         0,
         header + 'ana-garcia,Ana García,Ana,active,"vip, regular",,,ana.garcia@example.com,'
-        "+49 151 2345 6789,vault-example/ana-garcia.md,García,Anita,,es,"
+        "+49 151 2345 6789,vault-example/ana-garcia.md,False,García,Anita,,es,"
         '"Lindenstraße 12, 10969 Berlin, Germany",'
         '2840,"balayage, oat latte, talking about her garden",loud music,2018-04-15,overdue,21d,'
         "2026-10-20,2026-11-10,13,,,,\n",
@@ -349,12 +351,12 @@ def test_show_csv_is_one_flat_row_of_the_profile() -> None:
     assert crm("show", "søren", "--today", TODAY, "--format", "csv") == (
         0,
         header + "soren-kristensen,Søren Kristensen,Søren,active,regular,,,soren.k@example.dk,,"
-        'vault-example/soren-kristensen.md,Kristensen,,,,,,"beard trims, jazz",,,away,6w,2026-09-02,'
+        'vault-example/soren-kristensen.md,False,Kristensen,,,,,,"beard trims, jazz",,,away,6w,2026-09-02,'
         "2026-12-16,,,,2026-11-10,2026-12-15\n",
     )
     assert crm("show", "priya", "--today", TODAY, "--format", "csv")[1].splitlines()[1] == (
         "priya-raman,Priya Raman,Priya,lead,bridal,,,priya.raman@example.in,,"
-        "vault-example/priya-raman.md,Raman,,,,,,natural looks,,,never,14d,,,,2026-11-25 14:30:00,,,"
+        "vault-example/priya-raman.md,False,Raman,,,,,,natural looks,,,never,14d,,,,2026-11-25 14:30:00,,,"
     )
 
 

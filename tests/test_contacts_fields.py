@@ -129,10 +129,12 @@ def test_a_field_added_to_the_table_is_exported_and_imported(new_fields: None) -
                  "X-CRM-FIRST-VISIT:2021-03-04"):  # fmt: skip
         assert line + "\r\n" in vcf
     header, row = export([c], "csv").splitlines()
-    assert header.endswith(",max_contacts,prefer,opt_out,pet_name,referrals,first_visit,notes,path")
+    assert header.endswith(
+        ",max_contacts,prefer,opt_out,kind,contact,pet_name,referrals,first_visit,notes,path"
+    )
     assert (
         row
-        == 'zoe,Zoë Lee,Zoë,,,,,,,,,,,,,,,,active,,,,,,,,,,,,,,"Zee, Z","Bo, Cy; Di",2021-03-04,,zoe.md'
+        == 'zoe,Zoë Lee,Zoë,,,,,,,,,,,,,,,,active,,,,,,,,,,,,,,,,"Zee, Z","Bo, Cy; Di",2021-03-04,,zoe.md'
     )
     (record,) = json.loads(export([c], "json"))
     assert [k for k in record if k in ("max_contacts", "pet_name", "referrals", "first_visit")] == [

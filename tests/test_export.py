@@ -101,13 +101,13 @@ def test_csv_export_is_exact(write_vault: WriteVault) -> None:
         "address_street,address_city,address_region,address_postcode,address_country,"
         "tags,segment,status,value,"
         "likes,dislikes,birthday,anniversary,customer_since,cadence,last_contact,next_contact,"
-        "snooze_until,max_contacts,prefer,opt_out,notes,path"
+        "snooze_until,max_contacts,prefer,opt_out,kind,contact,notes,path"
     )
     assert lines[1:] == [
-        f"marcus,Marcus Lee,Marcus,,,,,,,,,,,,,,,,lost,,,,,,,,,,,,,,,{root / 'marcus.md'}",
+        f"marcus,Marcus Lee,Marcus,,,,,,,,,,,,,,,,lost,,,,,,,,,,,,,,,,,{root / 'marcus.md'}",
         'zoe,Zoë Müller,Zoë,Müller,,,,"zoe@example.de, zoe.work@example.com",+49 170 1234567,'
         'Atelier Zoë; Partner,"Hauptstraße 1, 80331 München",,,,,,vip,studio,active,1234567,'
-        '"espresso, jazz, mostly",loud music,--04-14,2015-06-20,2019-12-01,6w,2026-10-01,,,,,,'
+        '"espresso, jazz, mostly",loud music,--04-14,2015-06-20,2019-12-01,6w,2026-10-01,,,,,,,,'
         f"Prefers mornings.,{root / 'zoe.md'}",
     ]
 

@@ -235,7 +235,7 @@ def test_unknown_keys_and_sections_are_located_warnings_with_a_guess(
         "crm.toml:13: warning: kinds.broadcasts: unknown key, ignored; did you mean 'broadcast'?\n"
         "crm.toml:14: warning: [colours]: unknown section, ignored (known: [vault], [defaults],"
         " [cadence], [contact], [kinds], [feed], [loyalty], [business], [outreach], [digest], [agenda],"
-        " [serve], [smtp])\n"
+        " [serve], [topics], [smtp])\n"
     )
     assert crm(root, "check", "--strict", "--today", "2026-11-23")[0] == 1
 

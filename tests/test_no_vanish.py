@@ -186,6 +186,9 @@ GOOD_VALUE: dict[str, str] = {
     "address": "{street: Main Street 1, city: Town}",
     "family": "[{name: Jo, relation: son, birthday: 2019-02-03}]",
     "channel": "sms",
+    "optout": "[offers, sms]",
+    "entity": "person",
+    "person": "{name: Jo Smith, first_name: Jo}",
 }
 # Wrong values of each kind (a wrong shape is tried for every field).
 BAD_VALUE: dict[str, tuple[str, ...]] = {
@@ -208,6 +211,9 @@ BAD_VALUE: dict[str, tuple[str, ...]] = {
     "address": ("{floor: 3}", "{street: [a, b]}"),
     "family": ("soon", "[{relation: son}]", "[{name: [a]}]"),
     "channel": ("pigeon", "[sms]"),
+    "optout": ("[a, {b: c}]", "[[a, b]]"),
+    "entity": ("robot", "[org]"),
+    "person": ("[a, b]", "{name: [a]}"),
 }
 SHAPES = ("{a: b}", "[{a: b}]", "[{a: b}, {c: d}]")
 # What a field falls back to when its value is dropped (None or an empty tuple otherwise).

@@ -156,8 +156,8 @@ def test_city_and_country_filters_read_parts_and_whole_words_of_text(
     )  # not Ben, who lives on the Berliner Straße in München
     assert run(root, "list", "--city", "MADRID")[1].splitlines()[1:] == ["ana  Ana García  active"]
     assert run(root, "list", "--country", "spain", "--format", "csv")[1] == (
-        "id,name,first_name,status,tags,segment,company,email,phone,path\n"
-        f"ana,Ana García,Ana,active,,,,,,{root / 'ana.md'}\n"
+        "id,name,first_name,status,tags,segment,company,email,phone,path,no_contact\n"
+        f"ana,Ana García,Ana,active,,,,,,{root / 'ana.md'},False\n"
     )
     assert run(root, "list", "--city", "Lisbon")[1] == "No customers.\n"
 

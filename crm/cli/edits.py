@@ -48,11 +48,7 @@ def dry_run_option(f: click.decorators.FC) -> click.decorators.FC:
 @click.option("--email", "emails", multiple=True, help="An email address (repeatable).")
 @click.option("--phone", "phones", multiple=True, help="A phone number (repeatable).")
 @click.option("--company", help="The company.")
-@click.option(
-    "--org",
-    is_flag=True,
-    help="An organisation, not a person: no first or last name (also when NAME is --company).",
-)
+@click.option("--org", is_flag=True, help="An organisation: no first or last name is made up.")
 @click.option("--contact", "contact_name", metavar="NAME", help="An organisation's contact person.")
 @click.option("--status", type=click.Choice(STATUSES), help="lead, active, paused or lost.")
 @click.option("--cadence", help="How often to get in touch, e.g. 30d, 6w, monthly.")
@@ -78,8 +74,8 @@ def new(
     """Create a customer file from templates/customer.md and print its path.
 
     Refuses to overwrite a file; warns (on stderr) when a customer with the same
-    name or email exists. An organisation (--org, or a NAME that is its --company)
-    gets no first or last name; messages greet its --contact person.
+    name or email exists. An organisation (--org, or NAME is its --company) gets
+    no first or last name; messages greet its --contact person.
 
     \b
     Examples:
@@ -96,15 +92,9 @@ def new(
             fields[key] = many[0] if len(many) == 1 else list(many)
     if tags:
         fields["tags"] = list(tags)
-    if org:
-        fields["kind"] = "org"
-    for key, value in (
-        ("company", company),
-        ("contact", contact_name),
-        ("status", status),
-        ("cadence", cadence),
-        ("birthday", birthday),
-    ):
+    named = (("company", company), ("contact", contact_name), ("status", status))
+    kind = "org" if org else None
+    for key, value in (*named, ("cadence", cadence), ("birthday", birthday), ("kind", kind)):
         if value is not None:
             fields[key] = value
     for text in extra:

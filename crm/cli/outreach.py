@@ -117,11 +117,13 @@ def draft(
     """Write one personal draft per customer from templates/messages/TEMPLATE.md.
 
     The drafts go to the outbox (outbox/CAMPAIGN/ID.md), to read and edit before
-    crm send. Nobody is bombarded: lost, paused, away, snoozed and opted-out
-    customers, anyone contacted within --quiet, anyone whom one more message would
-    take over max_contacts, anyone who dislikes the topic, is already in the campaign
-    or has a draft waiting in another, has no address for the channel or no name to
-    greet with, is held back and counted.
+    crm send; outbox/CAMPAIGN/campaign.toml remembers how they were drafted, for
+    crm send to ask the rules again the same way. Nobody is bombarded: lost, paused,
+    away, snoozed and opted-out customers, anyone contacted within --quiet (but
+    whom a closure notice concerns), anyone whom one more message would take over
+    max_contacts, anyone who dislikes the topic, is already in the campaign or has
+    a draft waiting in another, has no address for the channel or no name to greet
+    with, is held back and counted. --explain gives each reason.
 
     \b
     Examples:

@@ -44,6 +44,8 @@ def list_(
 ) -> None:
     """List customers (id, name, status, tags), sorted by name.
 
+    The status says "no contact" for whoever opted out of every message.
+
     \b
     Examples:
       crm list --tag vip
@@ -54,7 +56,10 @@ def list_(
     if only_overdue:
         late = {s.customer.id for s in rhythm.overdue(customers, session.config, today)}
         customers = [c for c in customers if c.id in late]
-    emit_rows([rows.customer_row(c) for c in customers], rows.LIST_COLUMNS, fmt, "No customers.")
+    listed = [rows.customer_row(c) for c in customers]
+    if fmt == "table":
+        listed = [rows.list_table_row(r) for r in listed]
+    emit_rows(listed, rows.LIST_COLUMNS, fmt, "No customers.")
 
 
 @click.command()

@@ -296,6 +296,12 @@ LABEL_FONTS = (
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A TrueType font for the PDF (default: DejaVu Sans when installed).",
 )
+@click.option(
+    "--all",
+    "everyone",
+    is_flag=True,
+    help="Also those who opted out of every message (opt_out: all), e.g. for an invoice.",
+)
 @today_option
 @pass_session
 def labels(
@@ -305,13 +311,14 @@ def labels(
     output: Path | None,
     layout: str,
     font: Path | None,
+    everyone: bool,
     today: date,
 ) -> None:
     """Address labels for cards and letters: text, CSV or a printable PDF sheet.
 
-    Everyone the filters keep, but lost customers (unless --status lost), sorted by
-    name. Customers without a usable address are listed on stderr, never skipped
-    silently.
+    Everyone the filters keep, but lost customers (unless --status lost) and those
+    who opted out of every message (unless --all), sorted by name. Customers without
+    a usable address are listed on stderr, never skipped silently.
 
     \b
     Examples:
@@ -324,7 +331,8 @@ def labels(
 
     chosen_ones = filters.select(session.vault().customers)
     kept = [c for c in chosen_ones if c.status != "lost" or filters.status == "lost"]
-    made = sheet.make_labels(kept)
+    reached = [c for c in kept if everyone or not c.no_contact]
+    made = sheet.make_labels(reached)
     for c, why in made.missing:
         click.echo(f"{c.location.path}: no label for {c.name}: {why}", err=True)
     if fmt == "pdf":
@@ -347,6 +355,8 @@ def labels(
     summary = f"{_count(len(made.labels), 'label')}, {len(made.missing)} without an address"
     if lost := len(chosen_ones) - len(kept):
         summary += f", {_count(lost, 'lost customer')} left out (--status lost)"
+    if silent := len(kept) - len(reached):
+        summary += f", {silent} opted out of every message left out (--all)"
     click.echo(summary, err=True)
 
 

@@ -174,6 +174,7 @@ def plan_import(cards: Iterable[Card], customers: Sequence[Customer], *, region:
     full name. Phone numbers without a country code read in ``region``.
     """
     targets: list[_Target] = []
+    touched: set[int] = set()  # the existing customers among ``targets``
     index = _Index(region)
     pairs: dict[tuple[int, int], tuple[_Target, _Target, list[str]]] = {}
     for c in customers:
@@ -183,7 +184,8 @@ def plan_import(cards: Iterable[Card], customers: Sequence[Customer], *, region:
         if target is None:
             target = _Target(card.name, card.location, {})
             targets.append(target)
-        elif target.customer is not None and target not in targets:
+        elif target.customer is not None and id(target) not in touched:
+            touched.add(id(target))
             target.location = card.location
             targets.append(target)
         for other, text in index.others(target, card):

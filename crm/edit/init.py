@@ -72,11 +72,13 @@ language = "{language}"
 [outreach]
 # Drafts wait in this folder of the vault until you send them.
 # outbox = "outbox"
-# Nobody gets a message within this many days of any outreach.
+# Nobody gets a message within this many days of any outreach (but a closure notice to
+# those it concerns: news of their own next visit).
 # quiet = "7d"
 # A reply they wait for (crm replies) is late this long after they asked.
 # reply_within = "2d"
-# Tags or segments of your regulars: told of every closure.
+# Tags or segments of your regulars: told of every closure, due or not. Being loyal
+# (crm thanks) is no reason on its own: most customers with three visits a year are.
 # regulars = ["regular"]
 
 # When you are closed (crm closed FROM TO adds one): nobody is due then, and crm draft

@@ -186,9 +186,9 @@ def _write(
                 conn.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", batch)
         insert = (
             "INSERT INTO files (path, size, mtime_ns, cid, id_key, name_key, nick_key, "
-            "problems, status, tracked, due, back, noisy_until, loyal_until, newest, last, "
+            "problems, status, tracked, reach, due, back, noisy_until, loyal_until, newest, last, "
             "away_from, snooze, value, visits, thanked_last, outreach, owed_from, owed_until, owed, rewards) "
-            f"VALUES ({', '.join('?' * 26)})"
+            f"VALUES ({', '.join('?' * 27)})"
         )
         day, key = (
             (0, "") if blocks is None else (blocks.day.toordinal(), feed_key(config) + blocks.key)
@@ -208,6 +208,7 @@ def _write(
                     row.problems,
                     row.status,
                     row.tracked,
+                    row.reach,
                     row.due,
                     row.back,
                     row.noisy_until,

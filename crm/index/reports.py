@@ -224,7 +224,7 @@ class Reports(IndexBase):
         since = thanks_since(settings, today, period).toordinal()
         query = (
             "SELECT fid, cid, name_key, status, value, visits FROM files WHERE "
-            "(thanked_last IS NULL OR thanked_last <= ? OR thanked_last > ?) AND "
+            "(thanked_last IS NULL OR thanked_last <= ? OR thanked_last > ?) AND reach = 1 AND "
         )
         rows = (
             self._db().execute(query + "loyal_until >= ?", (since, t, t))

@@ -59,6 +59,7 @@ class Row:
     status: str | None = None
     nickname: str | None = None
     tracked: int = 0
+    reach: int = 1  # 0: opted out of every kind of outreach
     due: int | None = None
     back: int | None = None
     noisy_until: int | None = None
@@ -148,6 +149,7 @@ def make_row(
         status=c.status,
         nickname=c.nickname,
         tracked=int(is_tracked),
+        reach=int(not c.no_contact),
         due=None if r.due is None else r.due.toordinal(),
         back=None if back is None else back.toordinal(),
         noisy_until=None if noisy is None else noisy.toordinal(),

@@ -20,7 +20,7 @@ from pathlib import Path
 from crm import __version__
 from crm.core.config import Config
 
-SCHEMA = 16
+SCHEMA = 17
 INDEX_DIR = ".crm"
 INDEX_NAME = "index.sqlite"
 # The meta key of a token each rebuild writes: a reader notices when the index was rebuilt under it.
@@ -43,6 +43,7 @@ CREATE TABLE files (
     problems TEXT NOT NULL,
     status TEXT,
     tracked INTEGER NOT NULL DEFAULT 0,
+    reach INTEGER NOT NULL DEFAULT 1,
     due INTEGER,
     back INTEGER,
     noisy_until INTEGER,

@@ -25,9 +25,9 @@ def recheck(
     """Return why ``draft`` must not go out on ``day`` after all (None: it may).
 
     With the ``run`` that wrote it (``campaign.toml``), only what changed since then holds it
-    back: the customer went away, snoozed, paused, was lost, opted out, had this campaign's or
-    this occasion's message, reached ``max_contacts``, or was contacted after the draft was
-    written (``contacted_since``). The quiet period is the run's, never the config's: whatever
+    back: the customer went away, snoozed, paused, was lost, opted out, had this campaign's
+    message, reached ``max_contacts``, or was contacted after the draft was written
+    (``contacted_since``). The quiet period is the run's, never the config's: whatever
     the draft accepted is accepted still. Without a run (an outbox from before
     ``campaign.toml``) the rules are asked again as they stand, with ``[outreach] quiet``.
     """
@@ -61,8 +61,8 @@ def contacted_since(customer: Customer, run: Drafted, config: Config, day: date)
 
     What the log (or ``last_contact``) says is dated, not stamped when it was written, so
     "after" is what crm can tell: an entry dated after the draft day; one dated within the
-    run's quiet period before it, which the draft would have refused had it been there; and
-    one on the draft day with a time later than the run's minute. Any other entry on the draft
+    run's quiet period up to that day, which the draft would have refused had it been there;
+    and one on the draft day with a time later than the run's minute. Any other entry on the draft
     day (no time, or no time known for the run) reads as one the draft saw.
     """
     if customer.id in run.news:

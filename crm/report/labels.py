@@ -66,6 +66,15 @@ def address_lines(a: Address) -> tuple[str, ...]:
     return lines
 
 
+def label_head(c: Customer) -> tuple[str, ...]:
+    """Return the lines above the address: the person and their company, or an organisation's
+    name (and its contact person, "Attn. …")."""
+    if c.is_org:
+        person = c.contact.name or c.contact.first_name if c.contact else None
+        return (c.name, f"Attn. {person}") if person else (c.name,)
+    return (c.name, c.company) if c.company else (c.name,)
+
+
 def make_labels(customers: Sequence[Customer]) -> Labels:
     """Return a label for every customer with a usable address, by name; the others as missing."""
     labels: list[Label] = []
@@ -78,8 +87,7 @@ def make_labels(customers: Sequence[Customer]) -> Labels:
         if len(lines) < 2:
             missing.append((c, f"address '{c.address}' is not enough for a letter"))
             continue
-        head = (c.name, c.company) if c.company else (c.name,)
-        labels.append(Label(c, (*head, *lines)))
+        labels.append(Label(c, (*label_head(c), *lines)))
     return Labels(tuple(labels), tuple(missing))
 
 
@@ -96,7 +104,7 @@ def labels_csv(labels: Labels) -> str:
         a = c.address
         assert a is not None
         parts = dict(a.parts()) if a.structured else {}
-        written = ", ".join(label.lines[1 + bool(c.company) :])
+        written = ", ".join(label.lines[len(label_head(c)) :])
         row = {"id": c.id, "name": c.name, "company": c.company, "address": written}
         rows.append(row | {p: parts.get(p) for p in ADDRESS_PARTS})
     return to_csv(rows, list(CSV_COLUMNS))

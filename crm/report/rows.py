@@ -72,7 +72,15 @@ def customer_row(c: Customer) -> dict[str, Any]:
         "email": list(c.emails),
         "phone": list(c.phones),
         "path": str(c.location.path),
+        "no_contact": c.no_contact,
     }
+
+
+def list_table_row(row: dict[str, Any]) -> dict[str, Any]:
+    """Return a ``customer_row`` for the table: its status says "no contact" when so."""
+    if not row["no_contact"]:
+        return row
+    return {**row, "status": f"{row['status']}, no contact"}
 
 
 def overdue_row(s: ContactState, today: date) -> dict[str, Any]:

@@ -112,8 +112,13 @@ def loyal_until(
 
 
 def worth_winning_back(customer: Customer, min_value: float) -> bool:
-    """Return True for a lost customer whose value is at least ``min_value``."""
-    return customer.status == "lost" and (customer.value or 0.0) >= min_value
+    """Return True for a lost customer whose value is at least ``min_value`` (and who did not
+    opt out of every message)."""
+    return (
+        customer.status == "lost"
+        and (customer.value or 0.0) >= min_value
+        and not customer.no_contact
+    )
 
 
 Judged = tuple[int, date | None, date | None]  # visits in the year, last visit, last thanked
@@ -172,7 +177,7 @@ def thanks(
     found = [
         Loyal(c, *judged)
         for c in customers
-        if (judged := judge(c.status, c.value, visits(c))) is not None
+        if not c.no_contact and (judged := judge(c.status, c.value, visits(c))) is not None
     ]
     found.sort(key=lambda x: thanks_key(x.visits, x.customer.value, x.customer.name.casefold()))
     return found

@@ -6,8 +6,8 @@ module knows only how to read each *kind* of value, and the few structured ones.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import date, time
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,7 +23,6 @@ from crm.core.model import (
     Customer,
     DateKind,
     ImportantDate,
-    Interaction,
     Location,
     PartialDate,
     Problem,
@@ -31,13 +30,9 @@ from crm.core.model import (
     Severity,
     Status,
 )
-from crm.vault.logline import NO_DATE, SKIPPED, read_entry
+from crm.vault.logline import read_log
 from crm.vault.syntax import (
-    BULLET,
-    QUICK_ENTRY,
     YAML11_SURPRISE,
-    fenced_lines,
-    log_mask,
 )
 
 NULLS = ("", "~", "null", "Null", "NULL")
@@ -177,7 +172,7 @@ class FrontMatter:
             address=self._address(),
             family=self._family(),
             contact=contact,
-            log=tuple(self._log(body_lines, body_start)),
+            log=tuple(read_log(self.path, body_lines, body_start, self.date_order, self.problems)),
             extra=tuple(
                 (k, _flat(v))
                 for k, v in self.raw.items()
@@ -335,15 +330,15 @@ class FrontMatter:
             elif part.strip() not in NULLS:
                 parts[key] = part.strip()
         unknown = sorted(str(k) for k in value if k not in ("name", "first_name"))
+        if not parts:
+            self.problem("contact", "contact has neither name nor first_name")
+            return None
         if unknown:
             self.problem(
                 "contact",
                 f"contact: {', '.join(unknown)} ignored (known: name, first_name)",
                 "warning",
             )
-        if not parts:
-            self.problem("contact", "contact has neither name nor first_name")
-            return None
         return ContactPerson(parts.get("name"), parts.get("first_name"))
 
     def _away(self) -> Away | None:
@@ -368,67 +363,6 @@ class FrontMatter:
             self.problem("away", f"away: 'to' ({end}) is before 'from' ({start})")
             return None
         return Away(start, end)
-
-    def _log(self, body_lines: list[str], body_start: int) -> Iterator[Interaction]:
-        path = self.path
-        fenced = fenced_lines(body_lines)
-        in_log = log_mask(body_lines, fenced)
-        for offset, line in enumerate(body_lines):
-            if not in_log[offset] or (fenced and offset in fenced):
-                continue  # an example inside ``` is text, not a heading or an entry
-            if quick := QUICK_ENTRY.match(line):
-                # The usual well-formed entry, matched in one go; anything else takes the
-                # general path below, which reports the problem.
-                task, day_text, at_text, kind, text = quick.groups()
-                day = _DAYS.get(day_text) or _day(day_text)
-                at = _time(at_text) if at_text else None
-                if day is not None and (at is not None or not at_text):
-                    kind = kind.lower()
-                    yield Interaction(
-                        day=day,
-                        time=at,
-                        kind=kind,
-                        text=(text or "").strip(),
-                        done=task != " ",
-                        location=Location(path, body_start + offset),
-                    )
-                    continue
-            if not (b := BULLET.match(line)):
-                continue
-            where = Location(self.path, body_start + offset)
-            task, rest = b[1], b[2]
-            entry = read_entry(rest, self.date_order)
-            if isinstance(entry, str):
-                if task == " " and entry == NO_DATE:
-                    continue  # a plain to-do without a date
-                self.problems.append(Problem(where, SKIPPED + entry, "warning"))
-                continue
-            yield Interaction(
-                day=entry.day,
-                time=entry.time,
-                kind=entry.kind,
-                text=entry.text,
-                done=task != " ",
-                location=where,
-            )
-
-
-def _day(text: str) -> date | None:
-    """Return the log date ``text`` (memoised), or None when it is not a real date."""
-    try:
-        day = dates.parse_date(text)
-    except ValueError:
-        return None
-    if len(_DAYS) < 100_000:
-        _DAYS[text] = day
-    return day
-
-
-def _time(text: str) -> time | None:
-    try:
-        return dates.parse_time(text)
-    except ValueError:
-        return None
 
 
 def _shape(value: Any) -> str:
