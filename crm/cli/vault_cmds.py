@@ -55,7 +55,7 @@ def check(session: Session, fmt: Format, strict: bool, today: date) -> None:
     """Lint every customer file and message template; print problems as path:line: message.
 
     Also warns about customers who share an email or phone number but not a name
-    (possible duplicates). Exits 1 when there are errors (or warnings with --strict),
+    (possible duplicates), and about an opt_out word that names nothing crm knows. Exits 1 when there are errors (or warnings with --strict),
     else 0.
 
     \b
@@ -64,8 +64,10 @@ def check(session: Session, fmt: Format, strict: bool, today: date) -> None:
       crm check --format json | jq '.[].message'
     """
     from crm.edit.gitmerge import check_driver  # git plumbing only for `crm check`
-    from crm.outreach.templates import check_templates
+    from crm.outreach.templates import check_templates, template_words
     from crm.rules.duplicates import possible_duplicates
+    from crm.rules.respect import unknown_opt_outs
+    from crm.vault.parse import key_line
 
     def plans(vault: Vault, config: Config) -> list[Problem]:
         return future_contacts(vault, config, today)
@@ -76,7 +78,15 @@ def check(session: Session, fmt: Format, strict: bool, today: date) -> None:
         named = check_names(session.root, config, today)
         return check_templates(session.root, config.kinds) + named
 
-    checks: list[Check] = [check_driver, unknown_kinds, plans, templates, possible_duplicates]
+    def opt_outs(vault: Vault, config: Config) -> list[Problem]:
+        known = template_words(session.root)
+        return unknown_opt_outs(
+            vault.customers, config, known, lambda c: key_line(c.location.path, "opt_out")
+        )
+
+    checks: list[Check] = [
+        check_driver, unknown_kinds, plans, templates, possible_duplicates, opt_outs,
+    ]  # fmt: skip
     found = run_checks(session.vault(), session.config, session.config_problems, checks)
     problems = near(found)
     if fmt == "table":

@@ -30,7 +30,7 @@ from typing import Literal
 
 from crm.core import dates
 from crm.core.errors import CrmError
-from crm.core.fields import FIELDS
+from crm.core.fields import FIELDS, opt_out_items
 from crm.core.model import Customer, Problem
 from crm.edit import atomic
 from crm.edit.lines import Doc
@@ -200,7 +200,7 @@ def _flow_dates(change: Change) -> bool:
 
 
 def changed_doc(doc: Doc, changes: Sequence[Change]) -> Doc:
-    for change in changes:
+    for change in map(_said, changes):
         _check_change(change)
         value = change.value or ""
         if change.op == "unset":
@@ -226,6 +226,15 @@ def changed_doc(doc: Doc, changes: Sequence[Change]) -> Doc:
         else:
             doc.set_scalar(change.key, value.strip(), typed=change.key in TYPED_KEYS)
     return doc
+
+
+def _said(change: Change) -> Change:
+    """Return ``opt_out=true`` as ``opt_out=all`` and ``opt_out=no`` as unsetting it: the word
+    written is the one every reader of the file takes as meant."""
+    if change.key != "opt_out" or change.op != "=":
+        return change
+    meant = opt_out_items(tuple(_items(change.value or "")))
+    return Change("opt_out", "=", ", ".join(meant)) if meant else Change("opt_out", "unset")
 
 
 def _one_item_each(changes: Sequence[Change]) -> list[Change]:
@@ -349,7 +358,7 @@ def _expected(before: Customer | None, changes: Sequence[Change]) -> dict[str, o
                 items = items if value in items else (*items, value)
             else:
                 items = tuple(i for i in items if i != value)
-            want[key] = items
+            want[key] = opt_out_items(items) if key == "opt_out" else items
         elif key in _TEXT_FIELDS and change.op == "unset":
             want[key] = None
         elif key in _TEXT_FIELDS and value not in NULLS:

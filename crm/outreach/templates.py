@@ -214,6 +214,19 @@ def check_templates(root: Path, kinds: Kinds) -> list[Problem]:
     return sorted(found, key=lambda p: (str(p.location.path), p.location.line or 0))
 
 
+def template_words(root: Path) -> list[str]:
+    """Return the topics and kinds of the vault's message templates (a broken one is skipped:
+    ``check_templates`` names it)."""
+    words: list[str] = []
+    for name in available(root):
+        try:
+            t = _read(root, folder(root) / f"{name}.md", name)
+        except CrmError:
+            continue
+        words.extend(w for w in (t.topic, t.kind) if w and w not in words)
+    return words
+
+
 def note_kind(template: Template, kinds: Kinds) -> None:
     """Refuse a template whose kind is a note or inbound: a message sent always counts as
     outreach (and an inbound kind says it came from the customer)."""

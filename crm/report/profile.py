@@ -172,12 +172,13 @@ def profile_items(c: Customer, config: Config, today: date) -> list[tuple[str, s
     state = rhythm.contact_state(c, config, today)
     words = STATE_WORDS[state.state].format(status=c.status)
     said = [words]
-    if state.cadence:
+    reached = state.state != "no contact"  # nobody to reach: no rhythm, no due day
+    if state.cadence and reached:
         said.append(f"every {state.cadence}")
     if state.last:
         how = f" ({state.last.entry.kind})" if state.last.entry else ""
         said.append(f"last {state.last.day}{how}")
-    if state.due:
+    if state.due and reached:
         said.append(f"due {state.due}")
     items.append(("contact", ", ".join(said)))
     if c.away is not None and c.away.end >= today:

@@ -283,8 +283,10 @@ REWARD_COLUMNS = (
 
 
 def reward_row(e: Earned) -> dict[str, Any]:
-    """Return the ``crm rewards`` row of one reward due or coming."""
+    """Return the ``crm rewards`` row of one reward due or coming; for someone who opted out of
+    every message it says "no contact" (give it at their next visit) and names no template."""
     c, r = e.customer, e.reward
+    where = "due" if e.standing == "due" else f"1 {r.kind} to go"
     return {
         "id": c.id,
         "name": c.name,
@@ -292,11 +294,12 @@ def reward_row(e: Earned) -> dict[str, Any]:
         "reward": r.name,
         "rule": r.rule,
         "standing": e.standing,
-        "where": "due" if e.standing == "due" else f"1 {r.kind} to go",
+        "where": f"{where}, no contact" if c.no_contact else where,
         "count": e.count,
         "last_given": e.last_given,
         "given": str(e.last_given) if e.last_given else "never",
-        "template": r.template,
+        "template": None if c.no_contact else r.template,
+        "no_contact": c.no_contact,
         "likes": list(c.likes),
         "path": str(c.location.path),
     }

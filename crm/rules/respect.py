@@ -11,12 +11,12 @@ about a reward they earned. A phrase of channel words only refuses that channel.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from crm.core.config import Config
 from crm.core.fields import CHANNELS, OPT_OUT_EVERYTHING
-from crm.core.model import OPT_OUT_ALL, Customer
+from crm.core.model import OPT_OUT_ALL, Customer, Location, Problem
 from crm.rules.words import about, folded
 
 # The words of each channel as people write them, plural included.
@@ -106,20 +106,37 @@ def refused_by(phrases: Iterable[str], m: Message) -> list[str]:
     return [p for p in phrases if covers(p, m)]
 
 
-def unknown_opt_outs(customer: Customer, config: Config, known: Iterable[str]) -> list[str]:
-    """Return the customer's opt-outs that name no known topic, kind or channel.
+def unknown_opt_outs(
+    customers: Iterable[Customer],
+    config: Config,
+    known: Iterable[str],
+    line_of: Callable[[Customer], int | None],
+) -> list[Problem]:
+    """Return a warning for each opt-out that names no known topic, kind or channel, listing
+    those it can name: a typo must not quietly let messages through.
 
     ``known`` are the words the vault's templates use (their topics and kinds); with the
-    synonym groups and the channels they are what an opt-out can name.
+    synonym groups and the channels they are what an opt-out can name. ``line_of`` finds the
+    ``opt_out`` line of a customer's file.
     """
     words = known_words(config, known)
     found = []
-    for item in customer.opt_out:
-        if item == OPT_OUT_ALL:
-            continue
-        rest, _ = split_channel(item)
-        if rest and not any(_same(rest, w) for w in words):
-            found.append(item)
+    for c in customers:
+        unknown = [
+            item
+            for item in c.opt_out
+            if item != OPT_OUT_ALL
+            and (rest := split_channel(item)[0])
+            and not any(about(rest, w) for w in words)
+        ]
+        if unknown:
+            named = ", ".join(repr(u) for u in unknown)
+            message = (
+                f"opt_out: {named} names no topic, template kind or channel that crm knows, "
+                f"so it holds back nothing (known: {', '.join(words)}; [topics] adds words)"
+            )
+            where = Location(c.location.path, line_of(c) or 1)
+            found.append(Problem(where, message, "warning"))
     return found
 
 

@@ -36,6 +36,21 @@ def parse_path(path: Path, root: Path, *, date_order: DateOrder | None = None) -
     return parse_bytes(data, path, default_id(path, root), date_order=date_order)
 
 
+def key_line(path: Path, key: str) -> int | None:
+    """Return the line on which the front matter of the file at ``path`` writes ``key``."""
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    end = front_matter_end(lines)
+    if isinstance(end, str):
+        return None
+    return next(
+        (n for n, t in enumerate(lines[1:end], 2) if (m := TOP_KEY.match(t)) and m[1] == key),
+        None,
+    )
+
+
 def default_id(path: Path, root: Path) -> str:
     """Return the id a file gets when its front matter has none: its name without ``.md``."""
     return path.stem
