@@ -65,7 +65,7 @@ def test_feed_parses_with_icalendar_and_with_vobject() -> None:
     other = vobject.readOne(data.decode("utf-8"))
     theirs = sorted((e.uid.value, e.summary.value) for e in other.vevent_list)
     assert theirs == ours
-    assert len(ours) == 52  # with the closure, its reminder and two years of holiday greetings
+    assert len(ours) == 53  # with the closure, its reminder and two years of holiday greetings
     assert ("reachout-priya-raman-never@crm", "Reach out to Priya Raman (never contacted)") in ours
     timed = next(e for e in other.vevent_list if e.uid.value == "followup-priya-raman-20261125@crm")
     assert timed.dtstart.value.isoformat() == "2026-11-25T14:30:00+01:00"

@@ -38,7 +38,7 @@ def test_show_completes_by_name_prefix_and_zsh_shows_the_name() -> None:
 
 def test_empty_word_offers_every_customer() -> None:
     out = complete("bash", f"crm --vault {EXAMPLE} show ''", 4)
-    assert len(out.splitlines()) == 20
+    assert len(out.splitlines()) == 22
     assert "plain,marcus-oneill" in out.splitlines()
 
 

@@ -269,8 +269,9 @@ def test_exact_drafts_for_the_example_vault(example: Path) -> None:
     result = run(example, "draft", "holiday", "--today", DAY)
     assert result.exit_code == 0, result.output
     assert result.output == (
-        "holiday-greetings-2026: 15 drafts; held back: 1 lost, 1 paused, 1 away, 1 at max_contacts\n"
-        "Wrote 15 to outbox/holiday-greetings-2026/; read and edit them, then: "
+        "holiday-greetings-2026: 16 drafts; held back: 1 lost, 1 paused, 1 away, 1 opted out, "
+        "1 at max_contacts\n"
+        "Wrote 16 to outbox/holiday-greetings-2026/; read and edit them, then: "
         "crm send holiday-greetings-2026\n"
     )
     folder = example / "outbox" / "holiday-greetings-2026"
@@ -417,17 +418,17 @@ def test_the_agenda_says_how_many_drafts_wait(example: Path) -> None:
     )
     text = run(example, "agenda", "--today", DAY).output
     assert text.endswith(
-        "\nDrafts waiting in the outbox (15)\n"
-        "  holiday-greetings-2026: 14: crm send holiday-greetings-2026\n"
+        "\nDrafts waiting in the outbox (16)\n"
+        "  holiday-greetings-2026: 15: crm send holiday-greetings-2026\n"
         "  winback-2026-12-15: 1: crm send winback-2026-12-15\n"
         "\nClosures and occasions (3)\n"
         "  2026-12-03  Tell customers about the closure from 2026-12-24: crm draft closure\n"
-        "  2026-12-20  Holiday greetings: 14 to send by 12-20: crm draft holiday\n"
+        "  2026-12-20  Holiday greetings: 15 to send by 12-20: crm draft holiday\n"
         "  2026-12-24  Closed: winter holiday (2026-12-24 to 2027-01-06)\n"
     )
     shown = json.loads(run(example, "agenda", "--today", DAY, "--format", "json").output)
     assert shown["drafts"] == [
-        {"campaign": "holiday-greetings-2026", "waiting": 14},
+        {"campaign": "holiday-greetings-2026", "waiting": 15},
         {"campaign": "winback-2026-12-15", "waiting": 1},
     ]
     first = shown["overdue"][0]
