@@ -81,6 +81,12 @@ language = "{language}"
 # (crm thanks) is no reason on its own: most customers with three visits a year are.
 # regulars = ["regular"]
 
+# [topics]
+# Words that mean one thing to a customer: a dislike or opt_out of any of them holds back a
+# message whose topic (or broadcast kind) is in the group. offers already has promotion,
+# deal, marketing, discount, sale...; newsletter has news, update. Add words, or a group.
+# offers = ["goodies"]
+
 # When you are closed (crm closed FROM TO adds one): nobody is due then, and crm draft
 # closure tells the customers it concerns, notice_days before.
 # [[closures]]
