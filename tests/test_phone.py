@@ -729,3 +729,14 @@ def test_today_puts_replies_owed_first_and_shows_rewards_with_their_links(
         "2026-11-29 question: a slot on Saturday?",
     ]
     assert page.links[2:5] == [f"/{TOKEN}/c/bo", "tel:+491511112223", "sms:+491511112223"]
+
+
+def test_someone_who_opted_out_of_everything_says_no_contact(root: Path) -> None:
+    """Off the day's list, and their page says so (issue 31)."""
+    ana = root / "ana.md"
+    ana.write_text(ana.read_text("utf-8").replace("cadence: 30d\n", "cadence: 30d\nopt_out: all\n"))
+    app = app_of(root)
+    assert "Ana García" not in parsed(call(app, f"/{TOKEN}/")[2]).text()
+    page = parsed(call(app, f"/{TOKEN}/c/ana")[2]).text()
+    assert page[3:5] == ["Ana García", "active, no contact: opted out of every message"]
+    assert "everything: no contact" in page

@@ -38,6 +38,7 @@ def recheck(
         day=day,
         channel=draft.channel,
         topic=draft.topic,
+        kind=draft.kind,
         quiet=config.outreach.quiet if run is None else NO_QUIET,
         nameless=True,  # the greeting is written already
         winback=draft.winback,
