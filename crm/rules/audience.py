@@ -156,7 +156,7 @@ def _rules(customer: Customer, a: Audience, config: Config) -> Iterable[tuple[st
     channel = channel_for(customer, a.channel)
     about = respect.message(config, channel, topic=a.topic, kind=a.kind, likes=a.likes)
     if contact:  # an answer to someone who wrote to you is not outreach
-        for topic in respect.refused_by(customer.opt_out, about):
+        for topic in respect.refused_by(customer.opt_out, about, opt_out=True):
             yield "opted out", topic
     if in_campaign(customer, a.campaign):
         yield "already in this campaign", a.campaign
@@ -189,7 +189,10 @@ def _rules(customer: Customer, a: Audience, config: Config) -> Iterable[tuple[st
 def refuses(customer: Customer, config: Config, channel: str, topic: str | None) -> bool:
     """Return True when the customer opted out of, or dislikes, a message about ``topic``."""
     about = respect.message(config, channel, topic=topic)
-    return bool(respect.refused_by((*customer.opt_out, *customer.dislikes), about))
+    return bool(
+        respect.refused_by(customer.opt_out, about, opt_out=True)
+        or respect.refused_by(customer.dislikes, about)
+    )
 
 
 def latest_outreach(customer: Customer, config: Config, day: date) -> date | None:

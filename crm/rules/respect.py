@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from crm.core.config import Config
-from crm.core.fields import CHANNELS, OPT_OUT_EVERYTHING
+from crm.core.fields import CHANNELS
 from crm.core.model import OPT_OUT_ALL, Customer, Location, Problem
 from crm.rules.words import about, folded
 
@@ -87,13 +87,14 @@ def split_channel(phrase: str) -> tuple[str, frozenset[str]]:
     return rest, channels
 
 
-def covers(phrase: str, m: Message) -> bool:
+def covers(phrase: str, m: Message, *, opt_out: bool = False) -> bool:
     """Return True when a customer's ``phrase`` (an opt-out or a dislike) refuses message ``m``.
 
-    A phrase of channel words only refuses that channel; any other phrase refuses a message
-    about its words, whatever the channel ('marketing emails' is about marketing).
+    An opt-out of ``all`` refuses everything; a phrase of channel words only refuses that
+    channel; any other phrase refuses a message about its words, whatever the channel
+    ('marketing emails' is about marketing).
     """
-    if folded(phrase) in OPT_OUT_EVERYTHING:
+    if opt_out and phrase == OPT_OUT_ALL:
         return True
     rest, channels = split_channel(phrase)
     if not rest:
@@ -101,9 +102,9 @@ def covers(phrase: str, m: Message) -> bool:
     return any(about(t, rest) for t in m.topics)
 
 
-def refused_by(phrases: Iterable[str], m: Message) -> list[str]:
-    """Return the phrases that refuse message ``m``."""
-    return [p for p in phrases if covers(p, m)]
+def refused_by(phrases: Iterable[str], m: Message, *, opt_out: bool = False) -> list[str]:
+    """Return the phrases that refuse message ``m`` (``opt_out``: they are opt-outs)."""
+    return [p for p in phrases if covers(p, m, opt_out=opt_out)]
 
 
 def unknown_opt_outs(
