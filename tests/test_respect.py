@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from crm.cli import main
@@ -383,3 +384,23 @@ def test_import_keeps_an_organisation_an_organisation(
     assert "first_name: Ana" in ana and "kind:" not in ana and "company: Acme Ltd" in ana
     exported = run(root, "export", "--format", "vcard")[1]
     assert "X-ABSHOWAS:COMPANY" in exported and "KIND:org" in exported
+
+
+def test_thanks_and_winback_leave_out_who_opted_out_with_and_without_the_index(
+    write_vault: WriteVault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    visits = "".join(f"- 2026-{m:02d}-05 visit: cut\n" for m in range(6, 12))
+    root = write_vault(
+        {
+            "crm.toml": CONFIG,
+            "ann.md": f"---\nname: Ann Lee\nfirst_name: Ann\n---\n\n## Log\n{visits}",
+            "bo.md": f"---\nname: Bo Lee\nfirst_name: Bo\nopt_out: yes\n---\n\n## Log\n{visits}",
+            "cy.md": "---\nname: Cy Lee\nfirst_name: Cy\nstatus: lost\nvalue: 5000\nopt_out: all\n---\n",
+        }
+    )
+    for plain in ("", "1"):
+        monkeypatch.setenv("CRM_NO_INDEX", plain)
+        for args in (("thanks",), ("thanks", "--min-visits", "1")):
+            rows = json.loads(run(root, *args, "--today", TODAY, "--format", "json")[1])
+            assert [r["id"] for r in rows] == ["ann"], (plain, args)
+        assert run(root, "winback", "--today", TODAY)[1] == "Nobody lost is worth winning back.\n"
