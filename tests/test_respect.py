@@ -142,7 +142,7 @@ def salon(write_vault: WriteVault) -> Path:
 def test_opt_out_words_mean_what_people_mean() -> None:
     assert opt_out_items(("true",)) == ("all",)
     assert opt_out_items(("Yes",)) == ("all",)
-    assert opt_out_items(("offers", "all")) == ("all",)
+    assert opt_out_items(("offers", "all", "true")) == ("offers", "all")
     assert opt_out_items(("false",)) == ()
     assert opt_out_items(("no",)) == ()
     assert opt_out_items(("offers", "sms")) == ("offers", "sms")
@@ -341,7 +341,11 @@ def test_a_repeated_key_is_an_error_and_the_stricter_reading_holds(
         "the later snooze counts\n" + SDG_WARNING
     )
     profile = json.loads(run(root, "show", "paul", "--today", TODAY, "--format", "json")[1])
-    assert (profile["opt_out"], profile["status"]) == (["all"], "lost")
+    assert (profile["opt_out"], profile["status"], profile["no_contact"]) == (
+        ["all", "offers"],
+        "lost",
+        True,
+    )
     assert profile["contact"]["snooze_until"] == "2027-03-01"
 
 
@@ -404,3 +408,18 @@ def test_thanks_and_winback_leave_out_who_opted_out_with_and_without_the_index(
             rows = json.loads(run(root, *args, "--today", TODAY, "--format", "json")[1])
             assert [r["id"] for r in rows] == ["ann"], (plain, args)
         assert run(root, "winback", "--today", TODAY)[1] == "Nobody lost is worth winning back.\n"
+
+
+def test_taking_back_all_leaves_the_topics_in_force(write_vault: WriteVault) -> None:
+    root = salon(write_vault)
+    (root / "paul.md").write_text(PAUL.replace("dislikes: [promotions]", "opt_out: [offers]"))
+    assert run(root, "set", "paul", "opt_out+=yes")[0] == 0
+    assert "opt_out: [offers, all]\n" in (root / "paul.md").read_text("utf-8")
+    code, out, _ = run(root, "draft", "holiday", "--today", TODAY, "--to", "paul", "--dry-run")
+    assert out.splitlines()[0] == "holiday-2026-12-07: 0 drafts; held back: 1 opted out"
+    assert run(root, "set", "paul", "opt_out-=true")[0] == 0
+    assert "opt_out: [offers]\n" in (root / "paul.md").read_text("utf-8")
+    code, out, _ = run(root, "draft", "offer", "--today", TODAY, "--to", "paul", "--dry-run")
+    assert out.splitlines()[0] == "offer-2026-12-07: 0 drafts; held back: 1 opted out"
+    code, out, _ = run(root, "draft", "holiday", "--today", TODAY, "--to", "paul", "--dry-run")
+    assert out.splitlines()[0] == "holiday-2026-12-07: 1 draft"

@@ -90,13 +90,21 @@ OPT_OUT_EVERYTHING = frozenset({"all", "true", "yes", "y", "on", "everything", "
 OPT_OUT_NOTHING = frozenset({"false", "no", "n", "off", "none", "nothing"})
 
 
+def opt_out_word(word: str) -> str | None:
+    """Return what one ``opt_out`` word means: ``all`` for a word of everything (true, yes),
+    None for a word of none (false, no), else the topic, kind or channel as written."""
+    folded = word.casefold()
+    if folded in OPT_OUT_EVERYTHING:
+        return OPT_OUT_ALL
+    return None if folded in OPT_OUT_NOTHING else word
+
+
 def opt_out_items(items: tuple[str, ...]) -> tuple[str, ...]:
-    """Return what ``opt_out`` items mean: ``("all",)`` when one says everything (true, yes,
-    all), else the topics, kinds or channels named, without the words for none (false, no)."""
-    words = tuple(i for i in items if i.casefold() not in OPT_OUT_NOTHING)
-    if any(w.casefold() in OPT_OUT_EVERYTHING for w in words):
-        return (OPT_OUT_ALL,)
-    return words
+    """Return what ``opt_out`` items mean, in the file's order: each word as ``opt_out_word``
+    reads it, once, without the words of none. The topics stay beside ``all`` (which refuses
+    everything anyway), so that taking ``all`` back leaves them in force."""
+    meant = (opt_out_word(i) for i in items)
+    return tuple(dict.fromkeys(m for m in meant if m is not None))
 
 
 # What people write for an organisation or a person (vCard 4's KIND values among them).
@@ -115,7 +123,7 @@ def parse_entity(text: str) -> EntityKind:
     """Return ``org`` or ``person`` for what ``kind:`` says; raise ValueError otherwise."""
     word = _ENTITY_WORDS.get(text.strip().casefold())
     if word is None:
-        raise ValueError(f"kind must be org or person, not '{text}'")
+        raise ValueError(f"'{text}' is neither org nor person")
     return word
 
 

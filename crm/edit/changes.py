@@ -30,8 +30,8 @@ from typing import Literal
 
 from crm.core import dates
 from crm.core.errors import CrmError
-from crm.core.fields import FIELDS, opt_out_items
-from crm.core.model import Customer, Problem
+from crm.core.fields import FIELDS, OPT_OUT_EVERYTHING, opt_out_items, opt_out_word
+from crm.core.model import OPT_OUT_ALL, Customer, Problem
 from crm.edit import atomic
 from crm.edit.lines import Doc
 from crm.edit.logsection import add_log_entry
@@ -207,6 +207,10 @@ def changed_doc(doc: Doc, changes: Sequence[Change]) -> Doc:
             doc.unset(change.key)
         elif change.op == "+=":
             doc.add_item(change.key, value.strip(), scalar_ok=change.key in TEXT_OR_LIST_KEYS)
+        elif change.op == "-=" and change.key == "opt_out" and value == OPT_OUT_ALL:
+            for word in doc.items("opt_out"):  # any word of everything the file holds
+                if word[0].casefold() in OPT_OUT_EVERYTHING:
+                    doc.remove_item("opt_out", word[0])
         elif change.op == "-=":
             doc.remove_item(change.key, value.strip())
         elif change.key in LIST_KEYS:
@@ -229,10 +233,12 @@ def changed_doc(doc: Doc, changes: Sequence[Change]) -> Doc:
 
 
 def _said(change: Change) -> Change:
-    """Return ``opt_out=true`` as ``opt_out=all`` and ``opt_out=no`` as unsetting it: the word
-    written is the one every reader of the file takes as meant."""
-    if change.key != "opt_out" or change.op != "=":
+    """Return ``opt_out=true`` as ``opt_out=all``, ``opt_out+=yes`` as ``opt_out+=all`` and
+    ``opt_out=no`` as unsetting it: the word written is the one every reader takes as meant."""
+    if change.key != "opt_out" or change.op == "unset":
         return change
+    if change.op != "=":
+        return Change("opt_out", change.op, opt_out_word(change.value or "") or change.value)
     meant = opt_out_items(tuple(_items(change.value or "")))
     return Change("opt_out", "=", ", ".join(meant)) if meant else Change("opt_out", "unset")
 
@@ -345,6 +351,8 @@ def _expected(before: Customer | None, changes: Sequence[Change]) -> dict[str, o
     want: dict[str, object] = {}
     for change in changes:
         key, value = change.key, (change.value or "").strip()
+        if key == "opt_out":
+            value = opt_out_word(value) or value
         if key in _LIST_FIELDS:
             current = want.get(key)
             items = current if isinstance(current, tuple) else ()
