@@ -10,6 +10,7 @@ about a reward they earned. A phrase of channel words only refuses that channel.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from crm.core.config import Config
 from crm.core.fields import CHANNELS
 from crm.core.model import OPT_OUT_ALL, Customer, Location, Problem
+from crm.core.topics import Groups
 from crm.rules.words import about, folded
 
 # The words of each channel as people write them, plural included.
@@ -53,21 +55,25 @@ def message(
 ) -> Message:
     """Return what a message is about: ``topic``, ``likes`` and a broadcast ``kind``, each with
     the words of its synonym group."""
-    named = [t for t in (topic, likes) if t]
-    if kind and config.kinds.class_of(kind) == "broadcast":
-        named.append(kind)
+    broadcast = kind if kind and config.kinds.class_of(kind) == "broadcast" else None
+    return Message(channel, _about(config.topics, topic, likes, broadcast))
+
+
+@functools.lru_cache(maxsize=256)
+def _about(groups: Groups, *named: str | None) -> tuple[str, ...]:
+    # Asked once per customer of a draft, with the same few words: cached.
     words: list[str] = []
-    for word in named:
-        for w in (word, *group_of(config, word)):
+    for word in filter(None, named):
+        for w in (word, *group_of(groups, word)):
             if w not in words:
                 words.append(w)
-    return Message(channel, tuple(words))
+    return tuple(words)
 
 
-def group_of(config: Config, word: str) -> tuple[str, ...]:
+def group_of(groups: Groups, word: str) -> tuple[str, ...]:
     """Return the words of every synonym group that ``word`` belongs to (its name included)."""
     found: list[str] = []
-    for name, words in config.topics:
+    for name, words in groups:
         if any(_same(word, w) for w in (name, *words)):
             found.extend((name, *words))
     return tuple(found)
@@ -78,6 +84,7 @@ def _same(a: str, b: str) -> bool:
     return fa == fb or fa.rstrip("s") == fb.rstrip("s")
 
 
+@functools.lru_cache(maxsize=4096)
 def split_channel(phrase: str) -> tuple[str, frozenset[str]]:
     """Return a phrase without its channel words, and the channels those words name:
     'marketing emails' is ('marketing', {'email'})."""
@@ -87,6 +94,7 @@ def split_channel(phrase: str) -> tuple[str, frozenset[str]]:
     return rest, channels
 
 
+@functools.lru_cache(maxsize=4096)  # a vault's dislikes repeat from customer to customer
 def covers(phrase: str, m: Message, *, opt_out: bool = False) -> bool:
     """Return True when a customer's ``phrase`` (an opt-out or a dislike) refuses message ``m``.
 
