@@ -112,14 +112,15 @@ def _parse(data: bytes, path: Path, fallback_id: str, date_order: DateOrder | No
         return None, [Problem(Location(path, 2), message)]
     key_lines: dict[str, int] = {}
     plain: dict[str, str] = {}
-    every: dict[str, list[int]] = {}
+    repeated: dict[str, list[int]] = {}  # a key written twice: every line it is on
     for number, text_line in enumerate(fm_lines, start=2):
         if m := TOP_KEY.match(text_line):
-            key_lines.setdefault(m[1], number)
-            every.setdefault(m[1], []).append(number)
+            if m[1] in key_lines:
+                repeated.setdefault(m[1], [key_lines[m[1]]]).append(number)
+            else:
+                key_lines[m[1]] = number
             if m[2] is not None:
                 plain[m[1]] = m[2]
-    repeated = {k: at for k, at in every.items() if len(at) > 1}
     found: list[Problem] = []
     if repeated:
         found = strictest(raw, repeated, fm_lines, path)
