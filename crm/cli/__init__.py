@@ -138,16 +138,21 @@ class CrmGroup(click.Group):
             formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
+        from crm.cli.screen import printable_output
         from crm.core.errors import CrmError
 
-        try:
-            return super().invoke(ctx)
-        except CrmError as exc:
-            click.echo(f"crm: {exc}", err=True)
-            ctx.exit(exc.exit_code)
+        with printable_output():
+            try:
+                return super().invoke(ctx)
+            except CrmError as exc:
+                click.echo(f"crm: {exc}", err=True)
+                ctx.exit(exc.exit_code)
 
 
-@click.group(cls=CrmGroup, context_settings={"help_option_names": ["-h", "--help"]})
+# color=True: click never strips escape sequences itself (it would only where stdout is no
+# terminal, and would change a CSV cell); crm.cli.screen shows them in text and keeps them exact
+# in JSON and CSV.
+@click.group(cls=CrmGroup, context_settings={"help_option_names": ["-h", "--help"], "color": True})
 @click.option(
     "--vault",
     metavar="DIR",

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 import click.shell_completion
 
-from crm.cli import clock
+from crm.cli import clock, screen
 from crm.core.dates import Direction, parse_date, parse_day
 from crm.core.errors import CrmError
 
@@ -88,17 +88,26 @@ class Session:
         Quietly: the warnings and errors about the vault come when the command uses it, as
         without ``--today`` they would. With no vault found, it is the machine's date.
         """
+        return clock.vault_today(self.quiet_config())
+
+    def quiet_config(self) -> Config:
+        """Return the vault's settings without opening the collection or saying anything.
+
+        For what must be known before the command's day is (``--today 03/04`` reads
+        ``date_order``); with no vault found, the defaults.
+        """
         from crm.core.config import Config, load_config
 
         if self._collection is not None:
-            return clock.vault_today(self._collection.config)
-        try:
-            root = self._root or self._find_root()
-        except CrmError:
-            return clock.vault_today(Config())
-        # Kept for the Collection: crm.toml is read once per command.
-        self._settings = load_config(root)
-        return clock.vault_today(self._settings[0])
+            return self._collection.config
+        if self._settings is None:
+            try:
+                root = self._root or self._find_root()
+            except CrmError:
+                return Config()
+            # Kept for the Collection: crm.toml is read once per command.
+            self._settings = load_config(root)
+        return self._settings[0]
 
     def index(self, *, rebuild: bool = False) -> Index:
         """Return the vault's index, brought up to date once per command."""
@@ -149,7 +158,9 @@ def progress_bar() -> Callable[[int, int], None] | None:
         if not bar:
             if total < 2000:
                 return  # a short parse needs no bar
-            bar.append(click.progressbar(length=total, label="Indexing", file=sys.stderr))
+            # Its own escapes (carriage return, cursor) go to the terminal as they are.
+            stderr = screen.raw(sys.stderr)
+            bar.append(click.progressbar(length=total, label="Indexing", file=stderr))
             bar[0].__enter__()
         bar[0].update(done - bar[0].pos)
         if done >= total:
@@ -180,7 +191,7 @@ def typed_day(
         pass
     order = None
     if "/" in value and ctx is not None and (session := ctx.find_object(Session)):
-        order = session.config.date_order  # slash dates read as the vault's log does
+        order = session.quiet_config().date_order  # slash dates read as the vault's log does
     try:
         return parse_day(value, today=today or command_day(ctx), direction=direction, order=order)
     except ValueError as exc:
@@ -220,16 +231,45 @@ def today_option(f: F) -> F:
     )(f)
 
 
-def format_option(f: F) -> F:
-    """Add ``--format table|json|csv``."""
+def machine_format(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A ``--format`` callback: JSON, CSV and vCard print exactly (``screen``)."""
+    if value in ("json", "csv", "vcard"):
+        screen.exact()
+    return value
+
+
+def safe_csv_option(f: F) -> F:
+    """Add ``--safe-csv``: CSV cells that a spreadsheet would run as a formula start with '."""
+
+    def neutralise(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+        if value:
+            from crm.report.render import CSV_FORMULAS
+
+            token = CSV_FORMULAS.set(False)
+            ctx.call_on_close(lambda: CSV_FORMULAS.reset(token))
+
     return click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(["table", "json", "csv"]),
-        default="table",
-        show_default=True,
-        help="Output format; json and csv are stable for scripts.",
+        "--safe-csv",
+        is_flag=True,
+        expose_value=False,
+        callback=neutralise,
+        help="In CSV, put ' before a cell that starts with = + - or @ (a spreadsheet formula).",
     )(f)
+
+
+def format_option(f: F) -> F:
+    """Add ``--format table|json|csv`` and ``--safe-csv``."""
+    return safe_csv_option(
+        click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(["table", "json", "csv"]),
+            default="table",
+            show_default=True,
+            callback=machine_format,
+            help="Output format; json and csv are stable for scripts.",
+        )(f)
+    )
 
 
 def limit_option(f: F) -> F:

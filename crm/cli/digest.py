@@ -8,7 +8,7 @@ from datetime import date
 import click
 
 from crm.cli import clock
-from crm.cli.common import Session, near, pass_session, today_option
+from crm.cli.common import Session, machine_format, near, pass_session, today_option
 from crm.cli.outreach import refuse_config_errors
 from crm.core.errors import CrmError
 from crm.report.render import to_json
@@ -19,6 +19,7 @@ from crm.report.render import to_json
     "--format",
     "fmt",
     type=click.Choice(["text", "html", "json"]),
+    callback=machine_format,
     default="text",
     show_default=True,
     help="What to print (without --send): the text, the HTML part, or the agenda's JSON.",

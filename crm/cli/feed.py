@@ -84,7 +84,8 @@ def ics(
 ) -> None:
     """Write the iCalendar feed: dates, follow-ups and reach-out reminders.
 
-    Broken customer files are left out and reported on stderr; the rest still go out.
+    Broken customer files are left out and reported on stderr; the rest still go out. An
+    error in crm.toml writes no feed (exit 1), as ``crm serve`` then keeps its last good one.
 
     \b
     Examples:
@@ -92,8 +93,9 @@ def ics(
       crm ics -o ~/public_html/customers.ics --tag vip
     """
     from crm.edit.atomic import write as write_atomic
-    from crm.feed.live import feed_from_index, open_for_feed
+    from crm.feed.live import feed_from_index, open_for_feed, refuse_broken_config
 
+    refuse_broken_config(session.config_problems, "written")
     # With the day, a cold build renders the calendar in the parse workers.
     index, blocks = open_for_feed(session.collection, today)
     try:

@@ -15,7 +15,9 @@ from crm.cli.common import (
     first,
     format_option,
     limit_option,
+    machine_format,
     pass_session,
+    safe_csv_option,
     today_option,
 )
 from crm.cli.filters import filter_options
@@ -129,12 +131,14 @@ def winback(
     "--format",
     "fmt",
     type=click.Choice(["vcard", "csv", "json"]),
+    callback=machine_format,
     default="vcard",
     show_default=True,
     help="vcard (3.0, for phones and address books), csv (spreadsheets) or json (everything).",
 )
 @filter_options
 @today_option
+@safe_csv_option
 @pass_session
 def export(
     session: Session,
@@ -274,6 +278,7 @@ LABEL_FONTS = (
     "--format",
     "fmt",
     type=click.Choice(["text", "csv", "pdf"]),
+    callback=machine_format,
     default="text",
     show_default=True,
     help="text, csv (a column per address part, for mail merge) or pdf (a sheet to print).",
@@ -303,6 +308,7 @@ LABEL_FONTS = (
     help="Also those who opted out of every message (opt_out: all), e.g. for an invoice.",
 )
 @today_option
+@safe_csv_option
 @pass_session
 def labels(
     session: Session,

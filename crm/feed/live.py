@@ -12,7 +12,7 @@ import functools
 import os
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -63,6 +63,18 @@ def feed_blocks(root: Path, config: Config, today: date) -> FeedBlocks:
 
     messages = messages_of(root)
     return FeedBlocks(today, functools.partial(render_block, messages=messages), messages.key)
+
+
+def refuse_broken_config(problems: Iterable[Problem], done: str) -> None:
+    """Raise when crm.toml has an error: the feed is then not ``done`` (written, rebuilt).
+
+    Defaults in place of a broken crm.toml would change the zone, names and cadences of the
+    whole feed: better no new feed (``crm serve`` keeps serving the last good one) until the
+    file is fixed. Warnings do not stop it.
+    """
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise CrmError(f"{errors[0]} (fix crm.toml; the feed is not {done})")
 
 
 def feed_from_index(
@@ -146,11 +158,7 @@ class FeedJob:
             on_bypass=lambda why: self.log(f"index not used ({why}); reading every file"),
         )
         config = collection.config
-        errors = [p for p in collection.config_problems if p.severity == "error"]
-        if errors:
-            # Defaults in place of a broken crm.toml would change zone, names and cadences of the
-            # whole feed: better keep serving the last good one until the file is fixed.
-            raise CrmError(f"{errors[0]} (fix crm.toml; the feed is not rebuilt)")
+        refuse_broken_config(collection.config_problems, "rebuilt")
         # Through the index: a rebuild after an edit re-parses and re-renders only that file.
         today = collection.today = self.fixed_today or vault_day(config, moment)
         try:

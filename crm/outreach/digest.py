@@ -127,7 +127,7 @@ def html_of(agenda: Agenda, count: int, people: Mapping[str, Customer], region: 
     )
     source = resources.files("crm.outreach").joinpath(TEMPLATE).read_text(encoding="utf-8")
     sections = [section_view(s, people, region) for s in agenda.sections() if s.size]
-    title = f"Agenda for {agenda.today:%a %Y-%m-%d} ({count} customers)"
+    title = agenda.title(count)
     closed = None if agenda.closed is None else agenda.closed["what"]
     return env.from_string(source).render(title=title, closed=closed, sections=sections)
 

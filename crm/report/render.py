@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any, Literal
@@ -50,14 +52,30 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
+# False: a CSV cell that a spreadsheet would run as a formula (=, +, -, @ first, as OWASP lists
+# them, also tab and carriage return) starts with ' and shows as text (``--safe-csv``).
+CSV_FORMULAS: ContextVar[bool] = ContextVar("CSV_FORMULAS", default=True)
+_FORMULA = re.compile(r"[=+\-@\t\r]")
+_NUMBER = re.compile(r"[+-]?[0-9][0-9.,]*")
+
+
 def to_csv(rows: Iterable[Row], keys: Sequence[str]) -> str:
     """Return the ``keys`` of each row as CSV with a header line."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(keys)
+    safe = not CSV_FORMULAS.get()
     for row in rows:
-        writer.writerow([cell(row.get(k)) for k in keys])
+        cells = [cell(row.get(k)) for k in keys]
+        writer.writerow([no_formula(c) for c in cells] if safe else cells)
     return out.getvalue()
+
+
+def no_formula(text: str) -> str:
+    """Return ``text`` with a ' first when a spreadsheet would read it as a formula."""
+    if _FORMULA.match(text) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def cell(value: Any) -> str:
@@ -77,7 +95,7 @@ def table(rows: Sequence[Row], columns: Sequence[Column], width: int = 80) -> st
     """Return an aligned text table; flexible columns are cut with '…' to fit ``width``."""
     if not rows:
         return ""
-    cells = [[cell(row.get(c.key)) for c in columns] for row in rows]
+    cells = [[printable(cell(row.get(c.key))) for c in columns] for row in rows]
     sizes = [[width_of(v) for v in r] for r in cells]  # once per cell: big reports are long
     widths = [max(width_of(c.heading), *(r[i] for r in sizes)) for i, c in enumerate(columns)]
     excess = sum(widths) + 2 * (len(columns) - 1) - width
@@ -94,6 +112,21 @@ def table(rows: Sequence[Row], columns: Sequence[Column], width: int = 80) -> st
     lines = [_line(headings, [width_of(h) for h in headings], widths)]
     lines += [_line(r, size, widths) for r, size in zip(cells, sizes, strict=True)]
     return "\n".join(lines) + "\n"
+
+
+# C0 controls but tab and newline, DEL, C1 controls, and the invisible bidi controls.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """Return ``text`` with every control character written as its escape (``\\x1b``).
+
+    What a terminal shows: a name that holds an escape sequence or a bidi override must not
+    retitle the window, clear the screen or turn the line around (``crm.cli.screen``).
+    """
+    if text.isprintable():
+        return text  # the common case, in C
+    return _CONTROL.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), text)
 
 
 def _line(values: Sequence[str], sizes: Sequence[int], widths: Sequence[int]) -> str:

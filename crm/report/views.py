@@ -218,9 +218,13 @@ class Agenda:
         """Return how many things the digest lists, over all its sections (0: a day off)."""
         return sum(s.size for s in self.sections())
 
+    def title(self, count: int) -> str:
+        """Return the agenda's heading: its day and how many customers the vault has."""
+        return f"Agenda for {self.today:%a %Y-%m-%d} ({count} customer{'' if count == 1 else 's'})"
+
     def as_text(self, count: int) -> str:
         """Return the digest as the text a person reads with their coffee."""
-        out = [f"Agenda for {self.today:%a %Y-%m-%d} ({count} customers)\n"]
+        out = [f"{self.title(count)}\n"]
         if (closed := self.closed) is not None:
             out.append(f"\n{closed['what']}\n")
         for s in self.sections():
