@@ -103,7 +103,7 @@ def test_reports_take_the_same_today(
     root = write_vault({"crm.toml": '[vault]\ntimezone = "Pacific/Kiritimati"\n', "ana.md": ANA})
     result = CliRunner().invoke(main, ["--vault", str(root), "agenda"])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Agenda for Tue 2026-11-24 (1 customers)\n")
+    assert result.output.startswith("Agenda for Tue 2026-11-24 (1 customer)\n")
 
 
 def test_no_vault_found_is_still_reported_by_the_command(
