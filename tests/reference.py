@@ -78,12 +78,13 @@ def render_reference(events: Iterable[FeedEvent], config: Config, today: date) -
         e.add("DTSTAMP", stamp)
         if ev.at is None:
             e.add("DTSTART", ev.day)
-            e.add("DTEND", (ev.last or ev.day) + timedelta(days=1))
+            e.add("DTEND", max(ev.last or ev.day, ev.day) + timedelta(days=1))
             e.add("TRANSP", "TRANSPARENT")
         else:
-            begin = datetime.combine(ev.day, ev.at, tzinfo=zone)
+            # Through UTC and back: a time the clocks skip becomes the one it stands for.
+            begin = datetime.combine(ev.day, ev.at, tzinfo=zone).astimezone(UTC).astimezone(zone)
             e.add("DTSTART", begin)
-            e.add("DTEND", begin + FOLLOWUP_LENGTH)
+            e.add("DTEND", (begin + FOLLOWUP_LENGTH).astimezone(UTC).astimezone(zone))
         e.add("SUMMARY", ev.summary)
         e.add("CATEGORIES", [CATEGORY[ev.kind]])
         if feed.include_details and ev.customer and (text := details(ev.customer)):

@@ -368,8 +368,8 @@ def test_ics_prints_every_error_and_the_first_twenty_warnings(write_vault: Write
     assert lines[0] == "p00.md:2: warning: no first_name: add one so greetings can use it"
     assert lines[19] == "p19.md:2: warning: no first_name: add one so greetings can use it"
     assert lines[20] == (
-        "zz-bad.md:3: invalid YAML: did not find expected ',' or ']' "
-        "(while parsing a flow sequence started on line 2)"
+        "zz-bad.md:2: invalid YAML: did not find expected ',' or ']' "
+        "(while parsing a flow sequence that opens on this line; the parser gave up on line 3)"
     )
     assert lines[21] == "… and 5 more warnings: crm check"
     assert result.stdout.count("BEGIN:VEVENT") >= 25

@@ -13,7 +13,7 @@ import click
 
 from crm.cli.common import Session, customer_argument, pass_session, today_option
 from crm.cli.when import CLOCK, FUTURE, PAST, SPAN, typed_range
-from crm.core import dates
+from crm.core import dates, localtime
 from crm.core.errors import CrmError
 from crm.core.model import STATUSES, Span
 
@@ -285,8 +285,9 @@ def followup(
 
     if at is not None and at_option is not None:
         raise click.UsageError("give the time once: DATE TIME or --time TIME")
-    at = at or at_option
-    value = day.isoformat() if at is None else f"{day.isoformat()} {at:%H:%M}"
+    value, edge = localtime.planned(day, at or at_option, session.config.timezone)
+    if edge is not None:  # a skipped time moves forward, a repeated one is the first
+        click.echo(f"note: {edge}; the follow-up is at {edge.read_as()}", err=True)
     _change(session, name, [Change("next_contact", "=", value)], dry_run)
 
 

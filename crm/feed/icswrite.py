@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
+from crm.core.localtime import on_the_clock
+
 _LIMIT = 75  # icalendar folds when a line would reach 75 octets, so lines carry at most 74
 _FOLD = "\r\n "
 FOLLOWUP_LENGTH = timedelta(minutes=30)
@@ -25,6 +27,7 @@ class Style:
     tz_param: str = ""  # ";TZID=Europe/Berlin", or "" for UTC
     tz_suffix: str = "Z"  # "Z" for UTC, else ""
     alarms: bool = False
+    zone: str = "UTC"  # the time zone of timed events (``[vault] timezone``)
 
 
 def escape(text: str) -> str:
@@ -83,8 +86,8 @@ def text_line(name: str, value: str) -> str:
 @lru_cache(maxsize=4096)
 def _all_day(day: date, last: date | None = None) -> str:
     """Return the DTSTART and DTEND lines of an all-day event (a feed has a few hundred days);
-    with ``last``, of one that lasts through that day."""
-    end = (last or day) + timedelta(days=1)
+    with ``last``, of one that lasts through that day (never less than the one day)."""
+    end = max(last or day, day) + timedelta(days=1)
     return f"DTSTART;VALUE=DATE:{_ymd(day)}\r\nDTEND;VALUE=DATE:{_ymd(end)}\r\n"
 
 
@@ -116,16 +119,15 @@ def vevent(
 ) -> str:
     """Return one VEVENT (with its VALARM when ``style.alarms``) as CRLF-terminated text.
 
-    An all-day event lasts through ``last`` when given (a closure), else one day.
+    An all-day event lasts through ``last`` when given (a closure), else one day. No event
+    ends before it starts: this is the one place that writes DTSTART and DTEND.
     """
     if at is None:
         when = _all_day(day, last)
         transp = "TRANSP:TRANSPARENT\r\n"
         trigger = "TRIGGER:PT9H\r\n"  # all-day: 09:00 on the day
     else:
-        begin = datetime.combine(day, at)
-        # Wall-clock arithmetic, as on an aware datetime: the end is 30 minutes later on the clock.
-        end = begin + FOLLOWUP_LENGTH
+        begin, end = timed_span(day, at, style.zone)
         when = (
             fold(f"DTSTART{style.tz_param}:{_stamp(begin)}{style.tz_suffix}")
             + "\r\n"
@@ -147,6 +149,19 @@ def vevent(
         f"{_categories(category)}{text_line('DESCRIPTION', description) if description else ''}"
         f"{transp}{alarm}END:VEVENT\r\n"
     )
+
+
+def timed_span(day: date, at: time, zone: str) -> tuple[datetime, datetime]:
+    """Return when a timed event starts and ends on the clock of ``zone`` (naive), the end
+    always after the start.
+
+    A time the clocks skip at a daylight-saving change is written as the time it stands for
+    (02:30 becomes 03:30), else a client would end the event before it starts. The end is
+    30 minutes later on the clock (as on an aware datetime), moved the same way when it falls
+    in the gap; a repeated time is the first of the two, as clients read it.
+    """
+    begin = on_the_clock(datetime.combine(day, at), zone)
+    return begin, on_the_clock(begin + FOLLOWUP_LENGTH, zone)
 
 
 def _stamp(dt: datetime) -> str:

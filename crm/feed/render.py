@@ -43,7 +43,7 @@ def look(config: Config, today: date) -> Look:
     if last is not None and last.config is config and last.today == today:
         return last
     tz_param, tz_suffix = _tz_form(config.timezone)
-    style = icswrite.Style(today, tz_param, tz_suffix, config.feed.alarms)
+    style = icswrite.Style(today, tz_param, tz_suffix, config.feed.alarms, config.timezone)
     result = Look(config, today, style, icswrite.stamp_line(style), config.feed.include_details)
     _last_look[:] = [result]
     return result

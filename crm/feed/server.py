@@ -166,23 +166,40 @@ def plain(
     return [body]
 
 
+# The limits of ``crm serve`` (docs/phone.md, "Limits"). A phone's browser opens about six
+# connections, a calendar one or two; a client that holds more, or says nothing, is not a person.
+THREADS = 8
+IDLE_TIMEOUT = 10  # seconds a connection may stay silent, or take to send one whole request
+PER_CLIENT = 20  # connections one client address may hold at once
+CONNECTION_LIMIT = 200  # connections in all (waitress counts its own two sockets among them)
+
+
 def make_server(
-    app: Callable[[Environ, StartResponse], Iterable[bytes]], host: str, port: int
+    app: Callable[[Environ, StartResponse], Iterable[bytes]],
+    host: str,
+    port: int,
+    *,
+    idle_timeout: int = IDLE_TIMEOUT,
+    per_client: int = PER_CLIENT,
+    connection_limit: int = CONNECTION_LIMIT,
 ) -> Any:
-    """Return a waitress server for a WSGI ``app`` bound to ``host:port`` (port 0: a free one)."""
-    from waitress import create_server
+    """Return a waitress server for a WSGI ``app`` bound to ``host:port`` (port 0: a free one).
+
+    Idle and slow clients are closed after ``idle_timeout`` seconds, and one address holds at
+    most ``per_client`` connections of the ``connection_limit``, so that a few clients with
+    many half-open connections cannot keep everyone else waiting.
+    """
+    from crm.feed.httpd import guarded_server
 
     try:
-        # Several threads and short timeouts: one slow or stalled client must not hold up the rest.
-        return create_server(
+        return guarded_server(
             app,
-            host=host,
-            port=port,
-            threads=8,
-            channel_timeout=30,
-            connection_limit=100,
-            ident="crm",
-            expose_tracebacks=False,
+            host,
+            port,
+            threads=THREADS,
+            idle_timeout=idle_timeout,
+            per_client=per_client,
+            connection_limit=connection_limit,
         )
     except OSError as exc:
         raise CrmError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

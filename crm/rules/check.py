@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable
-from datetime import date
+from datetime import date, datetime
 
 from crm.core.config import Config
-from crm.core.model import Interaction, Problem
+from crm.core.localtime import clock_change
+from crm.core.model import Customer, Interaction, Location, Problem
 from crm.rules.rhythm import is_contact
 from crm.vault.load import Vault
 from crm.vault.reader import problem_order
@@ -59,3 +60,18 @@ def future_contacts(vault: Vault, config: Config, today: date) -> list[Problem]:
         for entry in c.log
         if entry.day > today and is_contact(entry, config.kinds)
     ]
+
+
+def skipped_times(
+    vault: Vault, config: Config, line_of: Callable[[Customer], int | None]
+) -> list[Problem]:
+    """Return a warning at each ``next_contact`` whose time the clocks skip at a daylight-saving
+    change (the calendar moves it forward by the gap); ``line_of`` finds the key's line."""
+    found = []
+    for c in vault.customers:
+        nc = c.next_contact
+        edge = clock_change(nc, config.timezone) if isinstance(nc, datetime) else None
+        if edge is not None and edge.skipped:
+            message = f"next_contact {edge}; the calendar shows it at {edge.read_as()}"
+            found.append(Problem(Location(c.location.path, line_of(c) or 1), message, "warning"))
+    return found
