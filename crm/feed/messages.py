@@ -70,6 +70,6 @@ def message_for(c: Customer, config: Config, day: date, own: str, messages: Mess
         return ""
     try:
         sent = render(template, c, config, day, f"{own}-{day.year}")
-    except RenderFailed:
+    except (RenderFailed, CrmError):  # a template past a limit: crm draft names it
         return ""
     return sent.body.strip()

@@ -14,9 +14,10 @@ from babel.lists import format_list
 from crm.core.config import Config
 from crm.core.dates import next_occurrence, years_since
 from crm.core.fields import FIELDS, field, value_of
-from crm.core.model import Address, ContactPerson, Customer, ImportantDate, Relative
+from crm.core.model import Address, ContactPerson, Customer, ImportantDate, Location, Relative
+from crm.outreach.limits import LimitExceeded, metered, render_text, template_line
 from crm.outreach.localdates import LOCALE_KEY, locale_of
-from crm.outreach.templates import IMPERSONAL, Fields, Template
+from crm.outreach.templates import IMPERSONAL, Fields, Template, TemplateError
 from crm.rules.audience import channel_for
 from crm.rules.rhythm import last_contact
 from crm.rules.words import folded
@@ -141,7 +142,8 @@ def render(
     extra: Mapping[str, Any] | None = None,
 ) -> Rendered:
     """Return the message ``template`` makes for ``customer``; raise ``RenderFailed`` when a
-    value it needs is missing or it would greet nobody in particular.
+    value it needs is missing or it would greet nobody in particular, and ``TemplateError`` at
+    the template's line when it goes past a limit of ``limits.py`` (too big, too slow).
 
     ``extra`` adds names every customer of the campaign sees alike (``closure``, ``occasion``).
     """
@@ -158,10 +160,14 @@ def render(
     )
     names |= extra or {}
     try:
-        body = words.body.render(names)
-        subject = None
-        if words.subject_template is not None and channel == "email":
-            subject = " ".join(words.subject_template.render(names).split())
+        with metered():
+            body = _limited(words, words.body, names)
+            subject = None
+            if words.subject_template is not None and channel == "email":
+                said = _limited(words, words.subject_template, names, subject=True)
+                subject = " ".join(said.split())
+    except TemplateError:
+        raise
     except jinja2.UndefinedError as exc:
         raise RenderFailed(str(exc.message or exc)) from None
     except Exception as exc:  # anything a template's expression raises is this customer's problem
@@ -171,3 +177,16 @@ def render(
         if folded(word) in folded(text + (subject or "")):
             raise RenderFailed(f"'{word}' is no greeting")
     return Rendered(channel, subject, text)
+
+
+def _limited(
+    words: Template, compiled: jinja2.Template, names: Mapping[str, Any], *, subject: bool = False
+) -> str:
+    """Return the body (or the ``subject``) of ``words`` rendered with ``names``; raise
+    ``TemplateError`` at its line in the file when it goes past a limit."""
+    try:
+        return render_text(compiled, names)
+    except LimitExceeded as exc:
+        line = template_line(exc)
+        at = None if line is None else line + words.offsets[subject]
+        raise TemplateError(Location(words.path, at), exc.reason) from None

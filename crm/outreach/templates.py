@@ -4,7 +4,8 @@ A shared vault's template must not run code, so it renders in Jinja2's
 ``SandboxedEnvironment`` with ``StrictUndefined``: a name no customer has is an error at
 ``template:line`` naming the closest real one, found before any message is rendered; a value
 this customer lacks fails their message ("missing nickname") unless the template gives a
-fallback with ``default()``.
+fallback with ``default()``. Each message renders within the time, size and memory limits of
+``limits.py`` (``sandbox.py`` is the environment that keeps them).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from typing import Any
 import jinja2
 import yaml
 from jinja2 import meta, nodes
-from jinja2.sandbox import SandboxedEnvironment
 
 from crm.core.errors import CrmError
 from crm.core.fields import FIELDS
@@ -28,6 +28,7 @@ from crm.core.kinds import Kinds
 from crm.core.model import Location, Problem
 from crm.core.outreach import AUDIENCE_KEYS, BusinessConfig
 from crm.outreach.localdates import date_filter
+from crm.outreach.sandbox import LimitedEnvironment, limited
 from crm.rules.audience import REPORTS
 from crm.rules.words import folded
 from crm.vault.syntax import front_matter_end
@@ -88,6 +89,7 @@ class Template:
     events: frozenset[str] = frozenset()  # which of EVENT_NAMES it uses (a closure's message)
     # The same message in other languages (``holiday.de.md``), by language code.
     variants: tuple[tuple[str, Template], ...] = ()
+    offsets: tuple[int, int] = (0, 0)  # the file lines before the body's and the subject's
 
     def for_language(self, language: str | None) -> Template:
         """Return the variant in ``language`` (``pt-BR``, else ``pt``), else this template."""
@@ -138,16 +140,17 @@ class Fields:
         return str(self.__dict__.get("text", ""))
 
 
-def environment() -> SandboxedEnvironment:
-    """Return the sandbox every template renders in, with the ``date`` filter."""
-    env = SandboxedEnvironment(
+def environment() -> LimitedEnvironment:
+    """Return the sandbox every template renders in (with the limits of ``limits.py``), with
+    the ``date`` filter."""
+    env = LimitedEnvironment(
         undefined=Missing,
         autoescape=False,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["date"] = date_filter
+    env.add_filter("date", date_filter)
     return env
 
 
@@ -285,9 +288,10 @@ def parse_template(path: Path, text: str) -> Template:
     env = environment()
     subject = meta_.get("subject")
     subject = None if subject is None else str(subject)
-    compiled = [_compiled(env, body, offset, fail)]
+    offsets = (offset, _line_of(front, "subject") - 1)
+    compiled = [_compiled(env, body, offsets[0], fail)]
     if subject is not None:
-        compiled.append(_compiled(env, subject, _line_of(front, "subject") - 1, fail))
+        compiled.append(_compiled(env, subject, offsets[1], fail))
     return Template(
         name=path.stem,
         path=path,
@@ -311,6 +315,7 @@ def parse_template(path: Path, text: str) -> Template:
             for name in meta.find_undeclared_variables(env.parse(source))
             if name in EVENT_NAMES
         ),
+        offsets=offsets,
     )
 
 
@@ -340,7 +345,7 @@ def _closest(name: str, names: tuple[str, ...]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _compiled(env: SandboxedEnvironment, source: str, offset: int, fail: Any) -> jinja2.Template:
+def _compiled(env: LimitedEnvironment, source: str, offset: int, fail: Any) -> jinja2.Template:
     """Return ``source`` compiled, after checking that it names only what a customer has."""
     try:
         tree = env.parse(source)
@@ -365,4 +370,4 @@ def _compiled(env: SandboxedEnvironment, source: str, offset: int, fail: Any) ->
             if attr not in known:
                 hint = _closest(str(attr), known)
                 raise fail(item.lineno + offset, f"unknown field '{owner.name}.{attr}'{hint}")
-    return env.from_string(tree)
+    return env.from_string(limited(tree, env))
