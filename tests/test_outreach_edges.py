@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from crm.cli import main
+from crm.edit import atomic
 from crm.outreach.outbox import Moved, read_draft, set_status
 from tests.conftest import WriteVault
 from tests.smtpserver import Mailbox, smtp_server
@@ -62,9 +63,8 @@ def test_someone_contacted_after_the_draft_is_held_back_at_send_time(
 def test_one_crm_send_per_campaign_at_a_time(write_vault: WriteVault) -> None:
     root = vault(write_vault)
     assert run(root, "draft", "hi", "--today", DAY).exit_code == 0
-    lock = root / "outbox" / CAMPAIGN / "send.lock"
-    lock.write_text("12345\n")
-    result = run(root, "send", CAMPAIGN, "--yes", "--today", DAY)
+    with atomic.locked(root / "outbox" / CAMPAIGN / "send"):  # a crm send running
+        result = run(root, "send", CAMPAIGN, "--yes", "--today", DAY)
     assert result.exit_code == 1
     assert result.output.startswith(f"crm: {root}/outbox/{CAMPAIGN}/send is locked by another crm")
 

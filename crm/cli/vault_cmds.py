@@ -12,7 +12,7 @@ from crm.cli.common import Session, format_option, near, pass_session, today_opt
 from crm.edit.init import init_vault
 from crm.edit.starters import LANGUAGES
 from crm.report.render import PROBLEM_COLUMNS, Format, problem_rows, problems_text, render
-from crm.rules.check import Check, future_contacts, run_checks, unknown_kinds
+from crm.rules.check import Check, future_contacts, run_checks, skipped_times, unknown_kinds
 
 if TYPE_CHECKING:
     from crm.core.config import Config
@@ -56,7 +56,8 @@ def check(session: Session, fmt: Format, strict: bool, today: date) -> None:
 
     Also warns about customers who share an email or phone number but not a name
     (possible duplicates), and about an opt_out word that names nothing crm knows. Exits 1 when there are errors (or warnings with --strict),
-    else 0.
+    else 0. Temporary files that a killed crm left (.NAME.PID.RANDOM.tmp) are removed, with a
+    warning for each one that stays.
 
     \b
     Examples:
@@ -84,8 +85,18 @@ def check(session: Session, fmt: Format, strict: bool, today: date) -> None:
             vault.customers, config, known, lambda c: key_line(c.location.path, "opt_out")
         )
 
+    def temporaries(vault: Vault, config: Config) -> list[Problem]:
+        from crm.cli import clock
+        from crm.edit.atomic import leftovers
+
+        return leftovers(session.root, clock.now())
+
+    def times(vault: Vault, config: Config) -> list[Problem]:
+        return skipped_times(vault, config, lambda c: key_line(c.location.path, "next_contact"))
+
     checks: list[Check] = [
-        check_driver, unknown_kinds, plans, templates, possible_duplicates, opt_outs,
+        check_driver, unknown_kinds, plans, templates, possible_duplicates, opt_outs, temporaries,
+        times,
     ]  # fmt: skip
     found = run_checks(session.vault(), session.config, session.config_problems, checks)
     problems = near(found)

@@ -20,6 +20,7 @@ import yaml
 
 from crm.core.errors import CrmError
 from crm.edit import atomic
+from crm.vault.files import read_regular
 from crm.vault.syntax import front_matter_end
 
 DraftStatus = Literal["draft", "sending", "sent", "unknown"]
@@ -115,7 +116,7 @@ def write_draft(path: Path, text: str) -> None:
 def read_draft(path: Path) -> Draft:
     """Return the draft in ``path``; raise ``CrmError`` (``path: message``) when it is broken."""
     try:
-        text = path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+        text = read_regular(path).decode("utf-8-sig").replace("\r\n", "\n")  # a FIFO: no hang
     except (OSError, UnicodeDecodeError) as exc:
         raise CrmError(f"{path}: cannot read the draft: {exc}") from None
     front, body = _split(path, text)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import re
+import stat
 from pathlib import Path
 
 from crm.core.config import CONFIG_NAME, Config
@@ -35,7 +37,8 @@ def find_root(start: Path, explicit: str | None, env: str | None) -> Path:
 
 
 def scan(root: Path, config: Config) -> tuple[list[Stat], list[Problem]]:
-    """Return ``(relative path, size, change stamp)`` of every customer file, and symlink problems.
+    """Return ``(relative path, size, change stamp)`` of every customer file, and the problems
+    of the files it skips: symlinks, names that are not UTF-8, FIFOs, sockets and devices.
 
     Hidden files and folders, the top-level ``templates/``, the outbox (``[outreach] outbox``)
     and ``README.md`` are skipped; a symlinked folder is never followed. The stamp is the later
@@ -83,6 +86,10 @@ def scan(root: Path, config: Config) -> tuple[list[Stat], list[Problem]]:
             rel = prefix + name
             if filtered and not selected(rel, config):
                 continue
+            if not rel.isascii() and not is_utf8(rel):
+                # SQLite, the terminal and the pages all need text: one problem, and no customer.
+                problems.append(Problem(Location(root / shown_name(rel), 1), NOT_UTF8))
+                continue
             if entry.is_symlink():
                 bad = symlink_problem(Path(entry.path), resolved(), "file")
                 if bad:
@@ -93,6 +100,11 @@ def scan(root: Path, config: Config) -> tuple[list[Stat], list[Problem]]:
             except OSError:
                 add((rel, -1, -1))
                 continue
+            if not stat.S_ISREG(st.st_mode):
+                # Opening a FIFO blocks until a writer comes: never read anything but a file.
+                where = Location(Path(entry.path), 1)
+                problems.append(Problem(where, not_regular(st.st_mode), "warning"))
+                continue
             # The later of mtime and ctime: `touch -r`, `cp -p`, `rsync -a` or a chmod put
             # mtime back or leave it alone, but always move ctime (Windows: ctime is creation).
             add((rel, st.st_size, max(st.st_mtime_ns, st.st_ctime_ns)))
@@ -101,8 +113,52 @@ def scan(root: Path, config: Config) -> tuple[list[Stat], list[Problem]]:
     return found, problems
 
 
+NOT_UTF8 = "file name is not UTF-8; skipped (rename the file)"
+_KINDS = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def is_utf8(name: str) -> bool:
+    """Return True when the file name ``name`` came from UTF-8 bytes (no surrogate escapes)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def shown_name(name: str) -> str:
+    """Return a file name as text that can be printed: bytes that are not UTF-8 as ``\\xff``."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+def not_regular(mode: int) -> str:
+    """Return the message for a ``*.md`` name that is not a regular file (``mode``: its stat)."""
+    kind = next((what for test, what in _KINDS if test(mode)), "an unknown kind")
+    return f"not a regular file ({kind}); skipped"
+
+
+def read_regular(path: Path) -> bytes:
+    """Return the bytes of the regular file at ``path``; OSError for anything else.
+
+    Opened without blocking and checked on the open descriptor, so a FIFO put in the file's
+    place after the scan cannot hang the reader.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with open(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        os.set_blocking(fd, True)  # some network file systems honour O_NONBLOCK on files
+        return f.read()
+
+
 def find_files(root: Path, config: Config) -> tuple[list[Path], list[Problem]]:
-    """Return the customer files under ``root`` (in path order) and problems with symlinks."""
+    """Return the customer files under ``root`` (in path order) and the problems of the files
+    the walker skipped (``scan``)."""
     found, problems = scan(root, config)
     return sorted(root / rel for rel, _, _ in found), problems
 
