@@ -340,7 +340,7 @@ def test_a_file_too_broken_to_load_is_named_with_its_problem(
     assert (result.exit_code, result.output) == (
         1,
         "crm: 'broken' cannot be used until its file is fixed:\n"
-        "broken.md:5: invalid YAML: did not find expected ',' or ']'"
-        " (while parsing a flow sequence started on line 4)\n",
+        "broken.md:4: invalid YAML: did not find expected ',' or ']'"
+        " (while parsing a flow sequence that opens on this line; the parser gave up on line 5)\n",
     )
     assert (root / "broken.md").read_bytes() == before

@@ -17,6 +17,7 @@ from typing import Any
 from crm.core import dates, fields
 from crm.core.fields import Field, number_text, parse_number
 from crm.core.model import ADDRESS_PARTS, Customer, ImportantDate, Location, Problem
+from crm.edit.names import NAME_KEYS
 
 FieldValue = str | tuple[str, ...]
 # `id` names the file (an import never sets it: a new customer gets one from its name, as with
@@ -146,7 +147,7 @@ def make_card(
     A bad value costs only its field (or its ``dates`` item); a card without a name raises
     ValueError.
     """
-    name = " ".join(name.split())
+    name = name.strip()  # kept as written inside: a bad character is refused when it is written
     if not name:
         raise ValueError("no name")
     kept: list[tuple[str, FieldValue]] = []
@@ -166,6 +167,8 @@ def make_card(
             unique = tuple(dict.fromkeys(v.strip() for v in value if v.strip()))
             if unique:
                 kept.append((f.key, unique))
+        elif value is not None and value.strip() and f.key in NAME_KEYS:
+            kept.append((f.key, value.strip()))
         elif value is not None and value.strip():
             # An address of several lines arrives on one: the lines joined with ", ".
             text = ", ".join(" ".join(v.split()) for v in value.splitlines() if v.strip())

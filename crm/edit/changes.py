@@ -35,8 +35,8 @@ from crm.core.model import OPT_OUT_ALL, Customer, Problem
 from crm.edit import atomic
 from crm.edit.lines import Doc
 from crm.edit.logsection import add_log_entry
+from crm.edit.names import NAME_KEYS, name_problem
 from crm.vault.parse import parse_bytes, yaml_loader
-from crm.vault.reader import NULLS
 
 Op = Literal["=", "+=", "-=", "unset"]
 # From the field table: which keys hold lists, which hold text, which the loader parses.
@@ -190,6 +190,9 @@ def _check_change(change: Change) -> None:
         raise CrmError("name cannot be unset: every customer needs a name", exit_code=2)
     if change.op != "unset" and change.value is None:
         raise CrmError(f"{change.key}: a value is needed", exit_code=2)
+    if change.key in NAME_KEYS and change.op == "=":
+        if why := name_problem(change.key, change.value or ""):
+            raise CrmError(why, exit_code=2)
 
 
 def _flow_dates(change: Change) -> bool:
@@ -369,7 +372,7 @@ def _expected(before: Customer | None, changes: Sequence[Change]) -> dict[str, o
             want[key] = opt_out_items(items) if key == "opt_out" else items
         elif key in _TEXT_FIELDS and change.op == "unset":
             want[key] = None
-        elif key in _TEXT_FIELDS and value not in NULLS:
+        elif key in _TEXT_FIELDS and value:
             want[key] = value
     return want
 

@@ -17,7 +17,8 @@ from crm.edit import atomic
 from crm.edit.changes import Change, changed_doc, validated
 from crm.edit.init import TEMPLATE_TEXT
 from crm.edit.lines import Doc
-from crm.edit.yamltext import render_scalar
+from crm.edit.names import NAME_KEYS, name_problem
+from crm.edit.yamltext import double_quoted, render_scalar, single_quoted
 from crm.vault.load import load_vault
 from crm.vault.syntax import front_matter_end
 
@@ -75,12 +76,14 @@ def new_customer(
     Same-name and same-email warnings compare with ``existing``, or with the vault loaded afresh.
     ``body``, when given, replaces everything after the template's front matter.
     """
-    name = " ".join(name.split())
+    name = name.strip()  # as every reader of the file trims it
     if not name:
         raise CrmError("a customer needs a name", exit_code=2)
+    if why := name_problem("name", name):
+        raise CrmError(why, exit_code=2)
     path = _new_path(root, config, name)
     template = _without_hints(_template(root))
-    first, _, last = name.partition(" ")
+    first, last = (*name.split(None, 1), "")[:2]
     values = {"name": name, "first_name": first, "last_name": last, "today": today.isoformat()}
     text = _fill(template, values)
     if body is not None:
@@ -97,6 +100,12 @@ def new_customer(
     data = changed_doc(Doc.parse(text.encode()), changes).to_bytes()
     # Compared with an empty file, every error of the new file is new: any refuses the write.
     customer = validated(path, b"", data, changes)
+    for key in NAME_KEYS:
+        # A name the template takes in as it is reads back as given, as a change's value does.
+        got, want = getattr(customer, key), values[key] or None
+        taken = re.search(rf"^{key}:[ \t]*([\"']?)\{{{key}\}}\1[ \t]*$", template, re.M)
+        if taken and not any(c.key == key for c in changes) and got != want:
+            raise CrmError(f"not written: {key} would read back as {got!r}, not {want!r}")
     others = load_vault(root, config).customers if existing is None else existing
     warnings = _similar(others, customer)
     atomic.replace(path, data, None)
@@ -165,7 +174,13 @@ def _fill(template: str, values: Mapping[str, str]) -> str:
     for line in template.splitlines(keepends=True):
         filled = line
         for key, value in values.items():
-            filled = filled.replace("{" + key + "}", render_scalar(value) if value else "")
+            # A placeholder the template quotes keeps its quotes, with what they need escaped.
+            quoted = single_quoted(value) or double_quoted(value)
+            filled = filled.replace('"{' + key + '}"', double_quoted(value))
+            filled = filled.replace("'{" + key + "}'", quoted)
+            filled = filled.replace(
+                "{" + key + "}", render_scalar(value, typed=key == "today") if value else ""
+            )
         if filled != line:
             ending = line[len(line.rstrip("\r\n")) :]
             filled = filled.rstrip("\r\n").rstrip() + ending
@@ -188,8 +203,9 @@ def _field_change(key: str, value: object) -> Change:
 def _similar(customers: Sequence[Customer], new: Customer) -> list[str]:
     warnings = []
     emails = {e.casefold() for e in new.emails}
+    same = " ".join(new.name.split()).casefold()
     for other in customers:
-        if other.name.casefold() == new.name.casefold():
+        if " ".join(other.name.split()).casefold() == same:
             warnings.append(f"a customer named '{other.name}' already exists: {other.location}")
         for email in other.emails:
             if email.casefold() in emails:

@@ -6,7 +6,6 @@ token that goes after ``key:`` and split an existing line into its token and tra
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 
@@ -14,13 +13,29 @@ from crm.vault.syntax import YAML11_SURPRISE
 
 _INDICATORS = set("?:,[]{}#&*!|>'\"%@`")
 _NONCHARS = ("\ufeff", "\ufffe", "\uffff")
+# Plain scalars some parser reads as something other than their text, beyond YAML 1.1's
+# (``YAML11_SURPRISE``): YAML 1.2's ``.inf``, ``.nan``, ``0o17``, ``0x1F`` and ``1e3``; Go's
+# yaml (Hugo) also ``0b101``, ``2026-1-1`` and numbers with ``_`` anywhere (``1_000``, ``-_1``);
+# PyYAML's timestamps (``2026-01-01``, a date and a time), and its value and merge tags
+# (``=``, ``<<``), which safe_load refuses.
+_NOT_TEXT = re.compile(
+    r"(?:y|n|yes|no|true|false|on|off|null|~|=|<<|[-+]?\.(?:inf|nan)"
+    r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[t \t].*)?)",
+    re.IGNORECASE | re.DOTALL,
+)
+# A number, once its underscores are gone: any base, sexagesimal (``12:30``), with an exponent.
+_NUMBER = re.compile(
+    r"[-+]?(?:0[box][0-9a-f]*|(?:[0-9]+(?::[0-9]+)*(?:\.[0-9]*)?|\.[0-9]+)(?:e[-+]?[0-9]+)?)",
+    re.IGNORECASE,
+)
+_NULLS = frozenset(["", "~", "null", "Null", "NULL"])
 
 
 def render_scalar(value: str, *, typed: bool = False, flow: bool = False) -> str:
     """Return ``value`` as YAML: plain when every parser reads it back as that text, else quoted.
 
     ``typed`` values (dates, cadences, numbers) may stay plain where YAML 1.1 would see a
-    number or a time; ``flow`` values also avoid the flow indicators ``,[]{}``.
+    number or a time; ``flow`` values also avoid ``,[]{}`` and ``?:`` (which end PyYAML's plain ones).
     """
     plain = (
         value
@@ -31,11 +46,18 @@ def render_scalar(value: str, *, typed: bool = False, flow: bool = False) -> str
         and ": " not in value
         and " #" not in value
         and not value.endswith(":")
-        and not (flow and any(c in value for c in ",[]{}"))
-        and (typed or not YAML11_SURPRISE.match(value))
-        and value not in ("~", "null", "Null", "NULL")
+        and not (flow and any(c in value for c in ",[]{}?:"))
+        and (typed or not _not_text(value))
+        and value not in _NULLS
     )
     return value if plain else double_quoted(value)
+
+
+def _not_text(value: str) -> bool:
+    """Return True when some YAML parser reads the plain scalar ``value`` as other than text."""
+    if YAML11_SURPRISE.match(value) or _NOT_TEXT.fullmatch(value):
+        return True
+    return value[:1] in "+-.0123456789" and bool(_NUMBER.fullmatch(value.replace("_", "")))
 
 
 def _unsafe(value: str) -> bool:
@@ -50,6 +72,8 @@ def double_quoted(value: str) -> str:
         code = ord(c)
         if c in '"\\':
             out.append("\\" + c)
+        elif c == "\t":
+            out.append("\\t")
         elif not _unsafe(c):
             out.append(c)
         elif code < 0x100:
@@ -69,13 +93,26 @@ def single_quoted(value: str) -> str | None:
 def unquote(token: str) -> str:
     """Return the text a one-line YAML scalar token stands for."""
     if len(token) >= 2 and token[0] == token[-1] == '"':
-        try:
-            return str(json.loads(token))
-        except ValueError:
-            return token[1:-1]
+        return _ESCAPE.sub(_unescaped, token[1:-1])
     if len(token) >= 2 and token[0] == token[-1] == "'":
         return token[1:-1].replace("''", "'")
     return token
+
+
+# YAML's double-quoted escapes: \xXX, \uXXXX, \UXXXXXXXX and the one-letter ones.
+_ESCAPE = re.compile(r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|(.))", re.DOTALL)
+_ESCAPES = {
+    "0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "v": "\v", "f": "\f",
+    "r": "\r", "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\", "N": "\x85", "_": "\xa0",
+    "L": "\u2028", "P": "\u2029",
+}  # fmt: skip
+
+
+def _unescaped(m: re.Match[str]) -> str:
+    code = m[1] or m[2] or m[3]
+    if code is None:
+        return _ESCAPES.get(m[4], m[0])
+    return chr(int(code, 16)) if int(code, 16) <= 0x10FFFF else m[0]
 
 
 def split_value(rest: str) -> tuple[str, str]:

@@ -1,0 +1,250 @@
+"""Issue 32, item 12: values are text. Any name a person can have is kept as typed, whatever
+YAML would make of it (``No``, ``0123``, ``2026-01-01``, ``- Bob``, ``Null``...), through
+``crm new``, ``crm set``, a vCard or CSV import and every report; and every YAML parser (PyYAML's
+safe_load, a YAML 1.2 one, Hugo's Go yaml) reads the file the same. A name with a line break or
+another control character is refused, with the reason."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import tempfile
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import yaml
+from click.testing import CliRunner
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from crm.cli import main
+from crm.edit.names import name_problem
+from crm.edit.yamltext import double_quoted, render_scalar, unquote
+from tests.conftest import WriteVault
+
+TODAY = "2026-11-23"
+# Names that YAML, or one of its parsers, makes something else of when they are written plain.
+SPECIAL = [
+    "No", "yes", "ON", "off", "y", "N", "true", "Null", "null", "~", "NaN", ".nan", ".inf",
+    "-.Inf", "0123", "0x1F", "0o17", "0b101", "1e3", "1_000", "+1", "1.", ".5", "2026-01-01",
+    "2026-1-1", "2026-01-01 10:00:00", "12:30", "1:30:00", "=", "<<", "-", "- Bob", "? x", ": x",
+    "x:", "#tag", "&a", "*a", "!x", "|", ">", "%x", "@x", "`x", "'quoted'", '"dq"', "O'Brien",
+    "a: b", "a #b", "a#b", " lead", "trail ", "a\tb", "\ta", "Zoë Müller", "李伟", "😀 👩‍👩‍👧",
+    "שלום עליכם", "مريم\u200f", "\\", "a\\nb", "[x]", "{x}", ",", "a, b", "x" * 300, "---", "...",
+    "Ann  Lee", "\xa0Ann", "\ufeffAnn", "Jean\u00a0Paul",
+]  # fmt: skip
+# What a name may not hold: a line break or another control character (a tab is allowed).
+FORBIDDEN = [c for c in map(chr, range(0x20)) if c != "\t"] + ["\x7f", "\x85", "\u2028", "\u2029"]
+
+
+def _allowed(c: str) -> bool:
+    return c == "\t" or c not in "\ufffe\uffff" and unicodedata.category(c) not in ("Cc", "Cs")
+
+
+_CHARS = st.characters(blacklist_categories=("Cs",)).filter(_allowed)
+NAMES = (
+    st.sampled_from(SPECIAL)
+    | st.text(_CHARS, min_size=1, max_size=40)
+    | st.builds(lambda a, b: a + b, st.sampled_from(SPECIAL), st.text(_CHARS, max_size=8))
+    | st.builds(lambda a, b: a + " " + b, st.text(_CHARS, max_size=8), st.sampled_from(SPECIAL))
+).filter(lambda n: n.strip() != "")
+
+
+# -- independent readers: what YAML 1.2's core schema and Go's yaml (Hugo) make of a plain scalar
+
+_YAML12_NOT_TEXT = re.compile(
+    r"null|Null|NULL|~|true|True|TRUE|false|False|FALSE"
+    r"|[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+"
+    r"|[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)"
+)
+_GO_WORDS = {"true", "True", "TRUE", "false", "False", "FALSE", "~", "null", "Null", "NULL"}
+_GO_WORDS |= {f"{s}.{w}" for s in ("", "+", "-") for w in ("inf", "Inf", "INF")}
+_GO_WORDS |= {".nan", ".NaN", ".NAN", "<<"}
+_GO_NUMBER = re.compile(
+    r"[-+]?(0[xX][0-9a-fA-F]+|0[oO]?[0-7]+|0[bB][01]+|[0-9]+)"
+    r"|[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?"
+)
+_GO_TIME = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ][0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}.*)?")
+
+
+def other_parsers_read_text(token: str) -> bool:
+    """Return True when YAML 1.2 and Go's yaml both read ``key: token`` as text."""
+    if token[:1] in ("'", '"'):
+        return True
+    if _YAML12_NOT_TEXT.fullmatch(token) or token in _GO_WORDS:
+        return False
+    if token[:1] not in "+-.0123456789":  # Go's yaml tries numbers and times only on these
+        return True
+    return not (_GO_NUMBER.fullmatch(token.replace("_", "")) or _GO_TIME.fullmatch(token))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(st.characters(blacklist_categories=("Cs",)), max_size=30) | st.sampled_from(SPECIAL))
+@example("\x85")
+@example("a\u2028b")
+@example("\U0010ffff\ufffe")
+def test_any_text_is_written_so_every_parser_reads_that_text(value: str) -> None:
+    token = render_scalar(value)
+    assert yaml.safe_load(f"k: {token}  # c\n") == {"k": value}
+    assert yaml.load(f"k: {token}\n", Loader=yaml.BaseLoader) == {"k": value}
+    assert unquote(token) == value
+    assert other_parsers_read_text(token), token
+    assert "\n" not in token and "\r" not in token
+
+
+def test_a_double_quoted_token_reads_back_with_every_yaml_escape() -> None:
+    assert double_quoted('a\tb\x85\u2028"\\') == '"a\\tb\\x85\\u2028\\"\\\\"'
+    assert unquote('"\\t\\n\\x41\\u00e9\\U0001F600\\N\\_\\L\\P\\e\\0\\/\\ \\""') == (
+        '\t\nAé😀\x85\xa0\u2028\u2029\x1b\0/ "'
+    )
+
+
+# -- through the CLI -------------------------------------------------------------------------
+
+
+def crm(root: Path, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["--vault", str(root), *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def front_matter(path: Path) -> dict[str, Any]:
+    lines = path.read_text(encoding="utf-8").split("\n")
+    loaded = yaml.safe_load("\n".join(lines[1 : lines.index("---", 1)]))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def assert_kept(root: Path, path: Path, want: dict[str, str | None]) -> None:
+    """Show, list, export, check and yaml.safe_load all read ``want`` from the file at ``path``."""
+    code, out, err = crm(root, "show", path.stem, "--format", "json", "--today", TODAY)
+    assert (code, err) == (0, "")
+    shown = json.loads(out)
+    assert {k: shown[k] for k in want} == want
+    loaded = front_matter(path)
+    assert {k: loaded[k] for k in want} == want
+    code, out, err = crm(root, "list", "--format", "json", "--today", TODAY)
+    assert code == 0
+    assert {"id": path.stem, "name": want["name"]} in [
+        {"id": r["id"], "name": r["name"]} for r in json.loads(out)
+    ]
+    code, out, _ = crm(root, "export", "--format", "json")
+    assert code == 0
+    (exported,) = [r for r in json.loads(out) if r["id"] == path.stem]
+    assert {k: exported[k] for k in want} == want
+    assert crm(root, "check") == (0, "", "")
+
+
+def vcard_text(text: str) -> str:
+    return text.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
+
+
+@settings(max_examples=60, deadline=None)
+@given(typed=NAMES)
+@example(" Null ")
+@example("0123")
+@example("- Bob")
+@example("a: b")
+@example("2026-01-01")
+def test_a_name_is_kept_as_typed_by_new_set_import_and_reports(typed: str) -> None:
+    name = typed.strip()  # spaces around a name are not part of it
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp, "vault")
+        root.mkdir()
+        (root / "crm.toml").write_text("", encoding="utf-8")
+
+        code, out, err = crm(root, "new", "--today", TODAY, "--", typed)
+        assert (code, err) == (0, ""), err
+        path = Path(out.strip())
+        first, last = (*name.split(None, 1), "")[:2]
+        want = {"name": name, "first_name": first, "last_name": last or None}
+        assert_kept(root, path, want)
+
+        sets = [f"{key}={typed}" for key in ("name", "first_name", "last_name")]
+        code, _, err = crm(root, "set", path.stem, *sets)
+        assert (code, err) == (0, ""), err
+        assert_kept(root, path, dict.fromkeys(("name", "first_name", "last_name"), name))
+
+        cards = Path(tmp, "cards.vcf")
+        v = vcard_text(typed)
+        cards.write_text(
+            f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:{v}\r\nN:{v};{v};;;\r\nEND:VCARD\r\n",
+            encoding="utf-8",
+        )
+        rows = io.StringIO()
+        csv.writer(rows).writerows([["Full Name", "First Name", "Last Name"], [typed] * 3])
+        sheet = Path(tmp, "sheet.csv")
+        sheet.write_text(rows.getvalue(), encoding="utf-8")
+        for n, source in enumerate((cards, sheet)):
+            into = Path(tmp, f"import{n}")
+            into.mkdir()
+            (into / "crm.toml").write_text("", encoding="utf-8")
+            code, _, err = crm(into, "import", str(source), "--today", TODAY)
+            assert (code, err) == (0, ""), err
+            (made,) = into.glob("*.md")
+            assert_kept(into, made, dict.fromkeys(("name", "first_name", "last_name"), name))
+
+
+# -- what a name may not hold ------------------------------------------------------------------
+
+
+def test_name_problem_names_the_character() -> None:
+    assert name_problem("last_name", "  Lee\n") is None  # around a name, it is not part of it
+    assert name_problem("name", "Ann\tLee") is None
+    assert name_problem("name", "Ann\nLee") == (
+        "name 'Ann\\nLee' holds a line break (U+000A): "
+        "a name is one line of text, without control characters"
+    )
+    assert name_problem("first_name", "Ann\x07") == (
+        "first_name 'Ann\\x07' holds a control character (U+0007): "
+        "a name is one line of text, without control characters"
+    )
+    assert name_problem("name", "a\u2028b") is not None
+    assert name_problem("name", "a\udcffb") == (
+        "name 'a\\udcffb' holds a character that is not text (U+DCFF): "
+        "a name is one line of text, without control characters"
+    )
+    assert all(name_problem("name", f"a{c}b") for c in FORBIDDEN)
+
+
+def test_new_refuses_a_name_with_a_line_break(write_vault: WriteVault) -> None:
+    root = write_vault({})
+    code, out, err = crm(root, "new", "Ann\nLee", "--today", TODAY)
+    assert (code, out) == (2, "")
+    assert err == (
+        "crm: name 'Ann\\nLee' holds a line break (U+000A): "
+        "a name is one line of text, without control characters\n"
+    )
+    code, out, err = crm(root, "new", "Ann Lee", "--set", "last_name=Lee\x1b", "--today", TODAY)
+    assert (code, out) == (2, "")
+    assert "last_name 'Lee\\x1b' holds a control character (U+001B)" in err
+    assert sorted(p.name for p in root.iterdir()) == ["crm.toml"]
+
+
+def test_set_refuses_a_name_with_a_control_character(write_vault: WriteVault) -> None:
+    text = "---\nname: Ann Lee\nfirst_name: Ann\n---\n"
+    root = write_vault({"ann.md": text})
+    code, out, err = crm(root, "set", "ann", "last_name=Lee\x85Ann")
+    assert (code, out) == (2, "")
+    assert err == (
+        "crm: last_name 'Lee\\x85Ann' holds a line break (U+0085): "
+        "a name is one line of text, without control characters\n"
+    )
+    assert (root / "ann.md").read_text(encoding="utf-8") == text
+
+
+def test_import_skips_a_card_whose_name_has_a_line_break(
+    write_vault: WriteVault, tmp_path: Path
+) -> None:
+    root = write_vault({})
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text('Full Name,Email\n"Ann\nLee",ann@example.com\nBo Berg,bo@example.com\n')
+    code, out, err = crm(root, "import", str(sheet), "--today", TODAY)
+    assert code == 1
+    assert (
+        f"{sheet}:2: not imported: name 'Ann\\nLee' holds a line break (U+000A): "
+        "a name is one line of text, without control characters"
+    ) in err
+    assert sorted(p.name for p in root.glob("*.md")) == ["bo-berg.md"]
