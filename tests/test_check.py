@@ -21,8 +21,8 @@ GOOD = "---\nname: Good Person\nfirst_name: Good\n---\nLikes tea.\n"
 BAD_INPUTS: dict[str, tuple[str | bytes, str]] = {
     "malformed-yaml": (
         "---\nname: Bad Yaml\nfirst_name: Bad\ntags: [a, b\n---\n",
-        "bad.md:5: invalid YAML: did not find expected ',' or ']'"
-        " (while parsing a flow sequence started on line 4)",
+        "bad.md:4: invalid YAML: did not find expected ',' or ']'"
+        " (while parsing a flow sequence that opens on this line; the parser gave up on line 5)",
     ),
     "bad-indentation": (
         "---\nname: Bad Indent\n  first_name: Bad\n---\n",
@@ -108,7 +108,8 @@ BAD_INPUTS: dict[str, tuple[str | bytes, str]] = {
         "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
         "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
         "e: [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n---\n",
-        "bad.md:3: YAML anchors and aliases (&name / *name) are not allowed",
+        "bad.md:4: YAML anchors and aliases (&name / *name) are not allowed:"
+        " write out the value *a repeats",
     ),
     "bad-status": (
         "---\nname: Stan\nfirst_name: Stan\nstatus: gone\n---\n",

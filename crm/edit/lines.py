@@ -23,6 +23,8 @@ from crm.edit.yamltext import (
 )
 from crm.vault.syntax import (
     front_matter_end,
+    may_hold_conflict,
+    merge_conflicts,
 )
 
 _KEY_LINE = re.compile(
@@ -56,7 +58,8 @@ class Doc:
 
     @classmethod
     def parse(cls, data: bytes) -> Doc:
-        """Return the lines of ``data``; refuse a file without a closed front matter block."""
+        """Return the lines of ``data``; refuse a file without a closed front matter block, or
+        with an unresolved merge conflict (no edit lands in the middle of one)."""
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
@@ -65,7 +68,12 @@ class Doc:
         text = text.removeprefix(BOM)
         parts = text.split("\n")
         lines = [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
-        end = front_matter_end([cls.content(line) for line in lines])
+        # The lines without their endings, as ``content`` gives them, but no copy of each.
+        bare = [p.removesuffix("\r") for p in (parts if parts[-1] else parts[:-1])]
+        del parts
+        if may_hold_conflict(text) and (conflicts := merge_conflicts(bare)):
+            raise CrmError(f"{conflicts[0].message()}; nothing written")
+        end = front_matter_end(bare)
         if isinstance(end, str):
             raise CrmError(end)
         return cls(lines, bom=bom, fm_end=end)

@@ -13,6 +13,7 @@ tests/test_fastyaml.py hold it to that.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 # Characters YAML accepts as printable, minus the ones it treats as line breaks or BOM;
@@ -21,14 +22,11 @@ _PRINTABLE = re.compile(
     "[\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*"
 )
 _KEY_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: +(.*))?")
-# A plain scalar in block context: no indicator first ("-", "?", ":" only before a non-space),
-# no ": " or " #" inside, no ":" last.
-_PLAIN = re.compile(r"(?:[^-?:,\[\]{}#&*!|>'\"%@` ]|[-?:](?=[^ ]))(?:(?!: | #).)*?(?<![: ])")
-# A plain scalar inside a flow sequence: no flow indicators, no ":" at all, and no "?" first
-# (libyaml reads "[?x]" as a mapping).
-_FLOW_PLAIN = re.compile(
-    r"(?:[^-?:,\[\]{}#&*!|>'\"%@` ]|-(?=[^ ,\[\]{}]))(?:(?! #)[^:,\[\]{}])*?(?<! )"
-)
+# What may not start a plain scalar: YAML's indicators and a space. "-", "?" and ":" may, in
+# block context, when a non-space follows.
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@` ")
+# Inside a flow sequence a plain scalar holds none of these (and no ":" at all).
+_FLOW_STOPS = re.compile(r"[:,\[\]{}]")
 _DOUBLE = re.compile(r'"([^"\\]*)"')
 _SINGLE = re.compile(r"'([^']*)'")
 
@@ -46,11 +44,31 @@ def scalar(text: str) -> str | None:
     if first == "'":
         m = _SINGLE.fullmatch(text)
         return m[1] if m else None
-    return text if _PLAIN.fullmatch(text) else None
+    return text if _plain(text) else None
+
+
+# The plain-scalar tests are string operations, not one regex with lookarounds per character:
+# that regex's backtracking took time and memory far out of proportion to a long value.
+def _plain(text: str) -> bool:
+    """Return True when ``text`` is a plain scalar in block context: no indicator first ("-",
+    "?", ":" only before a non-space), no ": " or " #" inside, no ":" or space last."""
+    first = text[0]
+    if first in _INDICATORS and (first not in "-?:" or text[1:2] in ("", " ")):
+        return False
+    return text.find("\n", 1) < 0 and ": " not in text and " #" not in text and text[-1] not in ": "
 
 
 def _flow_item(text: str) -> str | None:
-    return text if _FLOW_PLAIN.fullmatch(text) else None
+    """Return ``text`` when it is a plain scalar inside a flow sequence: no flow indicators,
+    no ":" at all, and no "?" first (libyaml reads "[?x]" as a mapping)."""
+    if not text:
+        return None
+    first = text[0]
+    if first in _INDICATORS and (first != "-" or text[1:2] in ("", " ", ",", "[", "]", "{", "}")):
+        return None
+    if _FLOW_STOPS.search(text, 1) or " #" in text or text[-1] == " ":
+        return None
+    return text
 
 
 def _value(text: str) -> Value | None:
@@ -80,9 +98,14 @@ def _indent(line: str) -> int:
 
 def load(text: str) -> dict[str, Value] | None:
     """Return what PyYAML's BaseLoader returns for ``text``, or None when unsure."""
-    if not _PRINTABLE.fullmatch(text):
+    return load_lines(text.split("\n"))
+
+
+def load_lines(lines: Sequence[str]) -> dict[str, Value] | None:
+    """Return what PyYAML's BaseLoader returns for ``"\\n".join(lines)``, or None when unsure
+    (taking the lines, a big front matter is not copied once more)."""
+    if not all(map(_PRINTABLE.fullmatch, lines)):
         return None
-    lines = text.split("\n")
     result: dict[str, Value] = {}
     n = 0
     count = len(lines)

@@ -89,7 +89,10 @@ class FrontMatter:
     def present(self, key: str) -> bool:
         """Return True when ``key`` has a value (not missing, empty or null)."""
         value = self.raw.get(key)
-        return value is not None and not (isinstance(value, str) and value.strip() in NULLS)
+        if isinstance(value, str) and value.strip() in NULLS:
+            # A quoted "Null" or "~" is that text to every YAML parser: someone may be named so.
+            return value.strip() != "" and self.plain.get(key, "")[:1] in ("'", '"')
+        return value is not None
 
     def text(self, key: str, *, wants_text: bool = True) -> str | None:
         """Return the text value of ``key``; a list or mapping there is a problem."""

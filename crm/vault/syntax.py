@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from crm.core.dates import WRITTEN_DATE
 
 BOUNDARY = re.compile(r"^---[ \t]*$")
 END = re.compile(r"^(?:---|\.\.\.)[ \t]*$")
-TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*)[ \t]*:(?:[ \t]+(.*?))?[ \t]*$")
+# The value is greedy up to its last non-blank character: a lazy ``(.*?)[ \t]*$`` costs a try of
+# the tail per character, which a long value makes slow.
+TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*)[ \t]*:(?:[ \t]+(.*[^ \t\n]|))?[ \t]*$")
 LOG_HEADING = re.compile(r"^##[ \t]+log[ \t]*#*[ \t]*$", re.IGNORECASE)
 HEADING = re.compile(r"^(#{1,6})[ \t]")
 BULLET = re.compile(r"^[-*+][ \t]+(?:\[([ xX])\][ \t]+)?(.*)$")
@@ -50,6 +53,10 @@ YAML11_SURPRISE = re.compile(
 NO_FRONT_MATTER = "no front matter: the file must start with a '---' line"
 NOT_CLOSED = "front matter is not closed: add a '---' line after it"
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+# Git's conflict markers (``conflict-marker-size`` 7) start a line: ``<<<<<<< ours``, the
+# diff3 ``||||||| base``, ``=======`` and ``>>>>>>> theirs``.
+_MARKER = re.compile(r"(<{7}|\|{7}|={7}|>{7})(?:[ \t].*)?")
+_MARKS = ("<<<<<<<", "|||||||", ">>>>>>>")
 
 
 def front_matter_end(lines: Sequence[str]) -> int | str:
@@ -151,3 +158,96 @@ def without_empty_headings(text: str) -> str:
                 drop.add(j)  # and the blank lines under it, so no gap is left
                 j += 1
     return "\n".join(line for i, line in enumerate(lines) if i not in drop).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """An unresolved git merge conflict: its first and last lines (1-based) and the lines of
+    each side. ``end`` is the ``>>>>>>>`` line: None when it is missing (``last``, the file's
+    last line, closes the block), ``start`` itself for a marker left over outside any block."""
+
+    start: int
+    end: int | None
+    ours: tuple[str, ...]
+    theirs: tuple[str, ...]
+    last: int
+    theirs_from: int  # the line of the first of ``theirs``
+
+    def message(self) -> str:
+        """Return what is wrong: the lines, and each side's first line the other side lacks."""
+        if self.end == self.start:
+            return (
+                f"unresolved merge conflict at line {self.start}: "
+                "a conflict marker is left over; delete its line"
+            )
+        ours = [line for line in self.ours if line not in self.theirs]
+        theirs = [line for line in self.theirs if line not in self.ours]
+        unclosed = "" if self.end is not None else "; its '>>>>>>>' line is missing"
+        return (
+            f"unresolved merge conflict at lines {self.start}-{self.last} (ours: {_side(ours)}, "
+            f"theirs: {_side(theirs)}){unclosed}: keep one side and delete the marker lines"
+        )
+
+
+def _side(lines: Sequence[str]) -> str:
+    first = next((line.strip() for line in lines if line.strip()), "")
+    if not first:
+        return "nothing"
+    return f"'{first}'" if len(first) <= 40 else f"'{first[:39]}\u2026'"
+
+
+def may_hold_conflict(text: str) -> bool:
+    """Return True unless ``text`` surely holds no merge conflict (a fast test before
+    ``merge_conflicts``)."""
+    return any(mark in text for mark in _MARKS)
+
+
+def merge_conflicts(lines: Sequence[str]) -> list[Conflict]:
+    """Return the git merge conflicts written in ``lines`` (without their line endings).
+
+    A block runs from ``<<<<<<<`` over the diff3 ``|||||||`` and ``=======`` to ``>>>>>>>``.
+    A ``>>>>>>>`` or ``|||||||`` line outside a block is a conflict half resolved; a lone
+    ``=======`` outside one is Markdown (a heading's underline), not a marker.
+    """
+    found: list[Conflict] = []
+    start = theirs_from = 0
+    side: str | None = None  # "<" ours, "|" the base, "=" theirs; None: outside a block
+    ours: list[str] = []
+    theirs: list[str] = []
+    for number, line in enumerate(lines, 1):
+        m = _MARKER.fullmatch(line) if line[:1] in ("<", "|", "=", ">") else None
+        mark = m[1][0] if m else None
+        if side is None:
+            if mark == "<":
+                start, side, ours, theirs = number, "<", [], []
+            elif mark in (">", "|"):
+                found.append(Conflict(number, number, (), (), number, number))
+            continue
+        if mark == ">":
+            found.append(Conflict(start, number, (*ours,), (*theirs,), number, theirs_from))
+            side = None
+        elif mark in ("|", "=") and side != "=":
+            side, theirs_from = mark, number + 1
+        elif side == "<":
+            ours.append(line)
+        elif side == "=":
+            theirs.append(line)
+    if side is not None:
+        found.append(Conflict(start, None, (*ours,), (*theirs,), len(lines), theirs_from))
+    return found
+
+
+def one_side(
+    lines: Sequence[str], conflicts: Sequence[Conflict], *, theirs: bool = False
+) -> list[str]:
+    """Return ``lines`` with each conflict read as one side ("ours", or "theirs"): the markers
+    and the other lines of the block become blank lines, so every other line keeps its number.
+    A block that starts the file moves the side up into the marker's place (the file must start
+    with its ``---``)."""
+    kept = list(lines)
+    for c in conflicts:
+        side, first = (c.theirs, c.theirs_from) if theirs else (c.ours, c.start + 1)
+        kept[c.start - 1 : c.last] = [""] * (c.last - c.start + 1)
+        at = 0 if c.start == 1 else first - 1
+        kept[at : at + len(side)] = side
+    return kept
