@@ -146,6 +146,16 @@ def test_a_fifo_or_a_socket_named_md_is_skipped_with_a_warning_and_never_opened(
         server.close()
 
 
+def test_a_fifo_named_like_a_template_is_refused_not_waited_on(root: Path) -> None:
+    (root / "templates" / "messages").mkdir(parents=True)
+    os.mkfifo(root / "templates" / "messages" / "holiday.md")
+    drafted = crm(root, "draft", "holiday", "--dry-run", "--today", DAY)
+    assert drafted.returncode == 2
+    assert drafted.stderr == (
+        f"crm: {root}/templates/messages/holiday.md: cannot read the template: not a regular file\n"
+    )
+
+
 def test_a_device_named_md_is_skipped(root: Path) -> None:
     try:
         os.mknod(root / "null.md", stat.S_IFCHR | 0o666, os.makedev(1, 3))  # like /dev/null

@@ -33,10 +33,7 @@ def test_a_table_shows_control_characters_as_escapes(write_vault: WriteVault) ->
     root = write_vault({"bella.md": FILE})
     code, out, _ = crm(root, "list", "--today", "2026-11-23")
     assert code == 0
-    assert out == (
-        "ID     NAME" + " " * 39 + "STATUS  TAGS\n"
-        f"bella  {SHOWN}  active\n"
-    )
+    assert out == ("ID     NAME" + " " * 39 + f"STATUS  TAGS\nbella  {SHOWN}  active\n")
     assert "\x1b" not in out and "\u202e" not in out
 
 
@@ -81,7 +78,7 @@ def test_safe_csv_neutralises_what_a_spreadsheet_would_run(write_vault: WriteVau
     root = write_vault({"bella.md": FILE})
     code, out, _ = crm(root, "export", "--format", "csv", "--safe-csv", "--today", "2026-11-23")
     assert code == 0
-    assert "\"'=HYPERLINK(\"\"http://x\"\")\"" in out
+    assert '"\'=HYPERLINK(""http://x"")"' in out
     assert ",'+39 333 1234567," in out
     code, out, _ = crm(root, "list", "--format", "csv", "--safe-csv", "--today", "2026-11-23")
     assert code == 0

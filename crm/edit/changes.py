@@ -19,7 +19,6 @@ guarded by ``<file>.lock`` and by a fingerprint of what was read (see ``crm.edit
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -32,7 +31,7 @@ from crm.core import dates
 from crm.core.errors import CrmError
 from crm.core.fields import FIELDS, OPT_OUT_EVERYTHING, opt_out_items, opt_out_word
 from crm.core.model import OPT_OUT_ALL, Customer, Problem
-from crm.edit import atomic
+from crm.edit import atomic, difftext
 from crm.edit.lines import Doc
 from crm.edit.logsection import add_log_entry
 from crm.edit.names import NAME_KEYS, name_problem
@@ -77,28 +76,14 @@ class EditResult:
 
     def diff(self, context: int = 0) -> str:
         """Return a unified diff of the edit (empty when nothing changed), LF line endings."""
-        lines = difflib.unified_diff(
-            _display_lines(self.before),
-            _display_lines(self.after),
-            fromfile=f"a/{self.path.name}",
-            tofile=f"b/{self.path.name}",
-            n=context,
-            lineterm="",
+        names = (f"a/{self.path.name}", f"b/{self.path.name}")
+        return difftext.unified(
+            _display_lines(self.before), _display_lines(self.after), names, context
         )
-        return "".join(line + "\n" for line in lines)
 
     def added(self) -> list[tuple[int, str]]:
         """Return the 1-based line number and text of every line the edit added or changed."""
-        matcher = difflib.SequenceMatcher(
-            None, self.before.splitlines(), self.after.splitlines(), autojunk=False
-        )
-        after = self.after.splitlines()
-        return [
-            (n + 1, after[n])
-            for tag, _, _, j1, j2 in matcher.get_opcodes()
-            if tag in ("replace", "insert")
-            for n in range(j1, j2)
-        ]
+        return difftext.added(self.before.splitlines(), self.after.splitlines())
 
 
 def parse_change(text: str) -> Change:
@@ -325,9 +310,13 @@ def _refuse_broken(path: Path, data: bytes, keys: frozenset[str]) -> None:
     customer, problems = parse_bytes(data, path, path.stem)
     errors = _errors(problems)
     if customer is not None and keys:
-        doc = Doc.parse(data)
-        lines = {n for key in keys for n in doc.key_line_numbers(key)}
-        errors = [p for p in errors if p.location.line not in lines]
+        try:
+            doc = Doc.parse(data)
+        except CrmError:  # a merge conflict: its problem says where, in the listing below
+            doc = None
+        if doc is not None:
+            lines = {n for key in keys for n in doc.key_line_numbers(key)}
+            errors = [p for p in errors if p.location.line not in lines]
     if customer is None or errors:
         listing = "\n".join(f"  {p}" for p in (errors or _errors(problems)))
         raise CrmError(

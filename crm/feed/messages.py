@@ -24,6 +24,7 @@ from crm.core.model import Customer
 from crm.outreach.render import RenderFailed, render
 from crm.outreach.templates import Template, folder, load_template
 from crm.rules.audience import channel_for, refuses
+from crm.vault.files import read_regular
 
 OWN_DAYS = ("birthday", "anniversary")  # an event's ``own`` is the template's name
 
@@ -43,7 +44,7 @@ def messages_of(root: Path) -> Messages:
     for name in OWN_DAYS:
         for path in sorted(base.glob(f"{name}.md")) + sorted(base.glob(f"{name}.*.md")):
             try:
-                digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+                digest.update(path.name.encode() + b"\0" + read_regular(path) + b"\0")
             except OSError:
                 continue
     return Messages(str(root), digest.hexdigest()[:16])

@@ -31,6 +31,7 @@ from crm.outreach.localdates import date_filter
 from crm.outreach.sandbox import LimitedEnvironment, limited
 from crm.rules.audience import REPORTS
 from crm.rules.words import folded
+from crm.vault.files import read_regular
 from crm.vault.syntax import front_matter_end
 
 TEMPLATE_FOLDER = Path("templates") / "messages"
@@ -188,12 +189,16 @@ def load_template(root: Path, name: str) -> Template:
 def _read(root: Path, path: Path, name: str) -> Template:
     """Return the template in ``path`` (``name`` as the command line gave it)."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_regular(path).decode("utf-8-sig")
     except FileNotFoundError:
         names = available(root)
         hint = f"; the vault has {', '.join(names)}" if names else f"; write one in {folder(root)}"
         raise CrmError(f"no message template {name!r}{hint}", exit_code=2) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
+        raise TemplateError(
+            Location(path), f"cannot read the template: {exc.strerror or exc}"
+        ) from None
+    except UnicodeDecodeError as exc:
         raise TemplateError(Location(path), f"cannot read the template: {exc}") from None
     return parse_template(path, text.replace("\r\n", "\n"))
 

@@ -147,12 +147,24 @@ def _fit(text: str, size: int, width: int) -> str:
     """Return ``text`` (``size`` columns wide) padded to ``width`` columns, or cut with '…'
     when it is wider."""
     if size > width:
-        while text and size > width - 1:
-            size -= width_of(text[-1])
-            text = text[:-1]
+        text, size = _prefix(text, width - 1)
         text += "…"
         size += 1
     return text + " " * (width - size)
+
+
+def _prefix(text: str, room: int) -> tuple[str, int]:
+    """Return the longest start of ``text`` that fits in ``room`` columns, and its width: one
+    pass, however long the text (a 50 MB name is cut as fast as a short one)."""
+    if text.isascii():
+        return text[:room], min(len(text), room)
+    used = 0
+    for i, ch in enumerate(text):
+        w = width_of(ch)
+        if used + w > room:
+            return text[:i], used
+        used += w
+    return text, used
 
 
 PROBLEM_COLUMNS = (

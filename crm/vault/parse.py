@@ -12,6 +12,7 @@ from typing import Any
 
 from crm.core.dates import DateOrder, parse_date, parse_range
 from crm.core.model import Customer, Location, Problem
+from crm.vault.files import read_regular
 from crm.vault.reader import FrontMatter, problem_order
 from crm.vault.syntax import (
     TOP_KEY,
@@ -36,7 +37,7 @@ def parse_path(path: Path, root: Path, *, date_order: DateOrder | None = None) -
     """
     where = Location(path, 1)
     try:
-        data = path.read_bytes()
+        data = read_regular(path)  # never blocks: a FIFO put here after the scan is refused
     except OSError as exc:
         return None, [Problem(where, f"cannot read file: {exc.strerror or exc}")]
     size = len(data)
@@ -48,7 +49,7 @@ def parse_path(path: Path, root: Path, *, date_order: DateOrder | None = None) -
 def key_line(path: Path, key: str) -> int | None:
     """Return the line on which the front matter of the file at ``path`` writes ``key``."""
     try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
+        lines = read_regular(path).decode("utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError):
         return None
     end = front_matter_end(lines)
