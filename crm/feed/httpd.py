@@ -10,6 +10,7 @@ Imported by ``crm.feed.server.make_server`` only: waitress loads when a server s
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from time import monotonic, sleep
 from typing import Any
 
 from waitress import wasyncore
@@ -75,6 +76,14 @@ def _host(channel: Any) -> Any:
     return addr[0] if isinstance(addr, tuple) else addr
 
 
+def _ready(dispatcher: ThreadedTaskDispatcher, wait: float = 5.0) -> None:
+    """Wait (briefly) until the worker threads wait for work: waitress counts a thread busy
+    until it does, and a first request before then logs a false "Task queue depth is 1"."""
+    deadline = monotonic() + wait
+    while dispatcher.active_count and monotonic() < deadline:
+        sleep(0.001)
+
+
 def guarded_server(
     app: Callable[..., Iterable[bytes]],
     host: str,
@@ -98,6 +107,7 @@ def guarded_server(
     )
     dispatcher = ThreadedTaskDispatcher()
     dispatcher.set_thread_count(threads)
+    _ready(dispatcher)
     socket_map: dict[int, Any] = {}
     servers = []
     try:
