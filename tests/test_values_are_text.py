@@ -248,3 +248,23 @@ def test_import_skips_a_card_whose_name_has_a_line_break(
         "a name is one line of text, without control characters"
     ) in err
     assert sorted(p.name for p in root.glob("*.md")) == ["bo-berg.md"]
+
+
+def test_check_names_a_hand_written_value_another_parser_reads_as_no_text(
+    write_vault: WriteVault,
+) -> None:
+    # The writer's rule (render_scalar) and the linter's are one: syntax.not_text.
+    root = write_vault(
+        {
+            "ann.md": "---\nname: Ann Lee\nfirst_name: Ann\nnickname: ~\nsalutation: null\n"
+            "company: 0x1F\nlast_name: 2026-01-01\n---\n"
+        }
+    )
+    code, out, err = crm(root, "check")
+    assert code == 1
+    assert (out + err).replace(f"{root}/", "") == (
+        "ann.md:6: company: unquoted 0x1F is not text to other YAML parsers (Obsidian, Hugo, "
+        'PyYAML); write company: "0x1F"\n'
+        "ann.md:7: last_name: unquoted 2026-01-01 is not text to other YAML parsers (Obsidian, "
+        'Hugo, PyYAML); write last_name: "2026-01-01"\n'
+    )

@@ -32,7 +32,7 @@ from crm.core.model import (
 )
 from crm.vault.logline import read_log
 from crm.vault.syntax import (
-    YAML11_SURPRISE,
+    not_text,
 )
 
 NULLS = ("", "~", "null", "Null", "NULL")
@@ -108,7 +108,7 @@ class FrontMatter:
 
     def _warn_yaml11(self, key: str) -> None:
         written = self.plain.get(key)
-        if written is not None and YAML11_SURPRISE.match(written):
+        if written is not None and not_text(written):
             self.problem(
                 key,
                 f"{key}: unquoted {written} is not text to other YAML parsers "

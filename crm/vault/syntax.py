@@ -50,6 +50,30 @@ YAML11_SURPRISE = re.compile(
     r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?"
     r"|[-+]?0[0-9_]+|[-+]?(?:0|[1-9][0-9_]*)(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?)$"
 )
+# Plain scalars some parser reads as something other than their text, beyond YAML 1.1's
+# (``YAML11_SURPRISE``): YAML 1.2's ``.inf``, ``.nan``, ``0o17``, ``0x1F`` and ``1e3``; Go's
+# yaml (Hugo) also ``0b101``, ``2026-1-1`` and numbers with ``_`` anywhere (``1_000``, ``-_1``);
+# PyYAML's timestamps (``2026-01-01``, a date and a time), and its value and merge tags
+# (``=``, ``<<``), which safe_load refuses.
+_NOT_TEXT = re.compile(
+    r"(?:y|n|yes|no|true|false|on|off|null|~|=|<<|[-+]?\.(?:inf|nan)"
+    r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[t \t].*)?)",
+    re.IGNORECASE | re.DOTALL,
+)
+# A number, once its underscores are gone: any base, sexagesimal (``12:30``), with an exponent.
+_NUMBER = re.compile(
+    r"[-+]?(?:0[box][0-9a-f]*|(?:[0-9]+(?::[0-9]+)*(?:\.[0-9]*)?|\.[0-9]+)(?:e[-+]?[0-9]+)?)",
+    re.IGNORECASE,
+)
+
+
+def not_text(value: str) -> bool:
+    """Return True when some YAML parser reads the plain scalar ``value`` as other than text."""
+    if YAML11_SURPRISE.match(value) or _NOT_TEXT.fullmatch(value):
+        return True
+    return value[:1] in "+-.0123456789" and bool(_NUMBER.fullmatch(value.replace("_", "")))
+
+
 NO_FRONT_MATTER = "no front matter: the file must start with a '---' line"
 NOT_CLOSED = "front matter is not closed: add a '---' line after it"
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
