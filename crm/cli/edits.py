@@ -13,7 +13,7 @@ import click
 
 from crm.cli.common import Session, customer_argument, pass_session, today_option
 from crm.cli.when import CLOCK, FUTURE, PAST, SPAN, typed_range
-from crm.core import dates, localtime
+from crm.core import dates
 from crm.core.errors import CrmError
 from crm.core.model import STATUSES, Span
 
@@ -281,6 +281,7 @@ def followup(
       crm followup bella 2026-12-01 14:30
       crm followup bella friday --time 9:30
     """
+    from crm.core import localtime
     from crm.edit.changes import Change
 
     if at is not None and at_option is not None:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, Any, TextIO, cast
 
-from crm.report.render import printable
+from crm.core.text import printable
 
 
 class Printable:

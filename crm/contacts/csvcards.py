@@ -29,6 +29,7 @@ from crm.core import dates, fields
 from crm.core.errors import CrmError
 from crm.core.fields import address_text
 from crm.core.model import Address, Location, Problem
+from crm.report.render import with_formula
 
 # Address books and shop spreadsheets write these dates in local forms (11/30/1970, 30.11.1970,
 # Outlook's empty 0/0/00); every other field reads as the front matter writes it.
@@ -131,7 +132,8 @@ def parse_csv(
                     Problem(where, f"row skipped: {len(row)} cells, the header has {len(header)}")
                 )
                 continue
-            row = row + [""] * (len(header) - len(row))
+            # A --safe-csv export's ' before "=", "+", "-", "@" is not part of the value.
+            row = [with_formula(c) for c in row] + [""] * (len(header) - len(row))
             drops: list[tuple[str, Dropped]] = []
             try:
                 card = _from_row(row, columns, events, home, where, drops, header)

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from crm.core.fields import number_text
 from crm.core.model import Problem
+from crm.core.text import json_safe, one_line
 
 Format = Literal["table", "json", "csv"]
 Row = Mapping[str, Any]
@@ -41,7 +42,8 @@ def render(rows: Sequence[Row], columns: Sequence[Column], fmt: Format, width: i
 
 def to_json(value: Any) -> str:
     """Return ``value`` as indented JSON with dates in ISO form and keys in a stable order."""
-    return json.dumps(value, default=_json_default, ensure_ascii=False, indent=2) + "\n"
+    # C1 and bidi controls as \uXXXX: readable by any JSON parser, inert in a terminal.
+    return json_safe(json.dumps(value, default=_json_default, ensure_ascii=False, indent=2)) + "\n"
 
 
 def _json_default(value: Any) -> Any:
@@ -55,7 +57,9 @@ def _json_default(value: Any) -> Any:
 # False: a CSV cell that a spreadsheet would run as a formula (=, +, -, @ first, as OWASP lists
 # them, also tab and carriage return) starts with ' and shows as text (``--safe-csv``).
 CSV_FORMULAS: ContextVar[bool] = ContextVar("CSV_FORMULAS", default=True)
-_FORMULA = re.compile(r"[=+\-@\t\r]")
+# A cell that already starts with ' before one of them gets one more, so that crm import
+# (``with_formula``) can tell it from a cell that --safe-csv quoted.
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
 _NUMBER = re.compile(r"[+-]?[0-9][0-9.,]*")
 
 
@@ -69,6 +73,12 @@ def to_csv(rows: Iterable[Row], keys: Sequence[str]) -> str:
         cells = [cell(row.get(k)) for k in keys]
         writer.writerow([no_formula(c) for c in cells] if safe else cells)
     return out.getvalue()
+
+
+def with_formula(text: str) -> str:
+    """Return the cell ``no_formula`` made into ``text`` as it was (``crm import`` reads a
+    ``--safe-csv`` export back exactly); any other text as it is."""
+    return text[1:] if text[:1] == "'" and no_formula(text[1:]) == text else text
 
 
 def no_formula(text: str) -> str:
@@ -95,7 +105,7 @@ def table(rows: Sequence[Row], columns: Sequence[Column], width: int = 80) -> st
     """Return an aligned text table; flexible columns are cut with '…' to fit ``width``."""
     if not rows:
         return ""
-    cells = [[printable(cell(row.get(c.key))) for c in columns] for row in rows]
+    cells = [[one_line(cell(row.get(c.key))) for c in columns] for row in rows]
     sizes = [[width_of(v) for v in r] for r in cells]  # once per cell: big reports are long
     widths = [max(width_of(c.heading), *(r[i] for r in sizes)) for i, c in enumerate(columns)]
     excess = sum(widths) + 2 * (len(columns) - 1) - width
@@ -112,21 +122,6 @@ def table(rows: Sequence[Row], columns: Sequence[Column], width: int = 80) -> st
     lines = [_line(headings, [width_of(h) for h in headings], widths)]
     lines += [_line(r, size, widths) for r, size in zip(cells, sizes, strict=True)]
     return "\n".join(lines) + "\n"
-
-
-# C0 controls but tab and newline, DEL, C1 controls, and the invisible bidi controls.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def printable(text: str) -> str:
-    """Return ``text`` with every control character written as its escape (``\\x1b``).
-
-    What a terminal shows: a name that holds an escape sequence or a bidi override must not
-    retitle the window, clear the screen or turn the line around (``crm.cli.screen``).
-    """
-    if text.isprintable():
-        return text  # the common case, in C
-    return _CONTROL.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), text)
 
 
 def _line(values: Sequence[str], sizes: Sequence[int], widths: Sequence[int]) -> str:
