@@ -45,7 +45,7 @@ class Server(TcpWSGIServer):  # type: ignore[misc]
     """A waitress TCP server with a cap per client address and a deadline per request."""
 
     channel_class = Channel
-    per_client = 20
+    per_client: int  # set by guarded_server, before the server runs
 
     def accept(self) -> tuple[Any, Any] | None:
         """Accept the next connection, or close it at once when its address holds too many."""
@@ -53,9 +53,9 @@ class Server(TcpWSGIServer):  # type: ignore[misc]
         if pair is None:
             return None
         conn, addr = pair
-        host = addr[0] if isinstance(addr, tuple) else addr
+        host = _host(addr)
         channels = list(self.active_channels.values())
-        if sum(1 for ch in channels if _host(ch) == host) >= self.per_client:
+        if sum(1 for ch in channels if _host(getattr(ch, "addr", None)) == host) >= self.per_client:
             conn.close()
             return None
         return pair
@@ -66,13 +66,13 @@ class Server(TcpWSGIServer):  # type: ignore[misc]
         # Bytes that trickle in keep a connection active: a request has its own deadline.
         cutoff = now - self.adj.channel_timeout
         for channel in list(self.active_channels.values()):
-            started = getattr(channel, "started", None)
+            started = channel.started
             if not channel.requests and started is not None and started < cutoff:
                 channel.will_close = True
 
 
-def _host(channel: Any) -> Any:
-    addr = getattr(channel, "addr", None)
+def _host(addr: Any) -> Any:
+    """Return the host of a peer address (a unix socket's address is its own host)."""
     return addr[0] if isinstance(addr, tuple) else addr
 
 
