@@ -71,11 +71,6 @@ def message_for(c: Customer, config: Config, day: date, own: str, messages: Mess
         return ""
     try:
         sent = render(template, c, config, day, f"{own}-{day.year}")
-    except RenderFailed:  # this customer's problem (a value missing): crm draft says which
-        return ""
-    except CrmError:
-        # A template past a limit (crm draft names it): no message from it for anyone, rather
-        # than its two seconds again for every birthday in the feed.
-        _templates(messages.root, messages.key).pop(own, None)
+    except (RenderFailed, CrmError):  # a value missing, or past a limit: crm draft says which
         return ""
     return sent.body.strip()
