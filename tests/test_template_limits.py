@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from crm.cli import main
-from crm.outreach import limits
+from crm.outreach import limits, sandbox
 from tests.conftest import WriteVault
 
 DAY = "2026-12-15"
@@ -75,6 +75,26 @@ def peak_mib() -> float:
             "too big: a value that prints as about 5,000,000,000 characters",
         ),
         ("{{ lipsum(10**6) }}\n", "too big: a text of 1,200,000,000 characters"),
+        # A width or precision from a value is checked as Python resolved it.
+        (
+            "{{ '{:>{}}'.format('x', '2900000000') }}\n",
+            "too big: a text of 2,900,000,017 characters",
+        ),
+        (
+            "{{ '{1:>{0[0]}}'.format([2900000000], 'x') }}\n",
+            "too big: a text of 2,900,000,023 characters",
+        ),
+        (
+            "{{ '{a:>{w}}'.format_map({'a': 'x', 'w': '2900000000'}) }}\n",
+            "too big: a text of 2,900,000,019 characters",
+        ),
+        ("{{ '{:.999999999f}'.format(1.5) }}\n", "too big: a text of 1,000,000,037 characters"),
+        ("{{ ('{:>60000}' * 3).format(1, 2, 3) }}\n", "too big: a text of 120,029 characters"),
+        (
+            "{{ '{!r}'.format(['x' * 20000] * 4) }}\n",
+            "too big: a value that prints as about 80,024 characters",
+        ),
+        ("{{ [[1, 2], [3]] | tojson(indent=10**6) }}\n", "too big: a text of 2,000,031 characters"),
     ],
 )
 def test_a_value_too_big_is_refused_before_it_is_built(
@@ -121,6 +141,63 @@ def test_loops_that_print_nothing_stop_at_the_deadline(write_vault: WriteVault) 
     started = time.monotonic()
     refused(root, 7, "too slow: the message takes over 2 seconds")
     assert limits.MAX_SECONDS <= time.monotonic() - started < limits.MAX_SECONDS + 8
+
+
+def test_lazy_filters_stop_at_the_deadline(write_vault: WriteVault) -> None:
+    # Each item makes 9,000 comparisons that print nothing: 17 seconds unwatched.
+    body = "{{ range(100000) | select('in', ['a'] * 9000) | first }}\n"
+    root = vault(write_vault, body)
+    started = time.monotonic()
+    refused(root, 6, "too slow: the message takes over 2 seconds")
+    assert limits.MAX_SECONDS <= time.monotonic() - started < limits.MAX_SECONDS + 8
+
+
+def test_a_template_that_recurses_too_deep_is_refused_at_its_line(
+    write_vault: WriteVault,
+) -> None:
+    body = "{% macro m(n) %}\n{{ m(n + 1) }}\n{% endmacro %}\n{{ m(0) }}\n"
+    refused(vault(write_vault, body), 7, "too deep: calls inside calls past Python's limit")
+
+
+def test_running_out_of_memory_is_a_template_error_at_its_line(
+    write_vault: WriteVault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def exhausted(*args: int) -> range:
+        raise MemoryError
+
+    monkeypatch.setattr(sandbox, "safe_range", exhausted)
+    root = vault(write_vault, "{{ 'x' }}\n{{ range(3) | list }}\n")
+    refused(root, 7, "too big: ran out of memory")
+
+
+def test_an_error_without_a_message_is_held_with_its_name(
+    write_vault: WriteVault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing(*args: int) -> range:
+        raise ValueError
+
+    monkeypatch.setattr(sandbox, "safe_range", failing)
+    root = vault(write_vault, "{{ range(3) | list }}\n")
+    result = run(root, "draft", "t", "--today", DAY, "--explain", "--dry-run", "--to", "ada")
+    assert result.output.splitlines()[1] == (
+        "  held   Ada Lind (ada): template needs a value (cannot render: ValueError)"
+    )
+
+
+def test_estimates_let_through_what_fits(write_vault: WriteVault) -> None:
+    # wordwrap puts its line breaks where the spaces were; replace counts what it finds.
+    body = (
+        "{{ ('x ' * 32000) | wordwrap(1) | length }}\n"
+        "{{ ('-' * 60000 ~ 'a') | replace('a', 'bbbb', 100000) | length }}\n"
+        "{{ '{:>4}|{:%Y-%m}|{:,}|{:.2f}|{:.1}'.format('b', today, 1234567, 2.5, 'xyz') }}\n"
+        "{{ [[1], {'a': 2}] | tojson(indent=1) | length }}\n"
+    )
+    root = vault(write_vault, body)
+    assert run(root, "draft", "t", "--today", DAY, "--to", "ada").exit_code == 0
+    draft = root / "outbox" / f"t-{DAY}" / "ada.md"
+    assert draft.read_text(encoding="utf-8").split("---\n")[-1] == (
+        "Hi Ada,\n63999\n60004\n   b|2026-12|1,234,567|2.50|x\n29\n"
+    )
 
 
 def test_the_error_names_the_line_inside_a_macro_and_of_the_subject(

@@ -10,7 +10,6 @@ outbox from before this file has none: its drafts are checked as they always wer
 
 from __future__ import annotations
 
-import json
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from crm.core.errors import CrmError
 from crm.core.model import Span
 from crm.core.outreach import parse_quiet
 from crm.edit import atomic
+from crm.edit.closures import toml_string
 from crm.rules.filters import CustomerFilter
 
 CAMPAIGN_FILE = "campaign.toml"
@@ -52,15 +52,10 @@ class Drafted:
     news: tuple[str, ...] = ()
 
 
-def _string(text: str) -> str:
-    # A JSON string is a TOML basic string (the same escapes), and one line.
-    return json.dumps(text, ensure_ascii=False)
-
-
 def _strings(items: Sequence[str], one_a_line: bool = False) -> str:
     if not one_a_line or not items:
-        return "[" + ", ".join(_string(i) for i in items) + "]"
-    return "[\n" + "".join(f"  {_string(i)},\n" for i in items) + "]"
+        return "[" + ", ".join(toml_string(i) for i in items) + "]"
+    return "[\n" + "".join(f"  {toml_string(i)},\n" for i in items) + "]"
 
 
 def table_text(run: Drafted) -> str:
@@ -68,22 +63,22 @@ def table_text(run: Drafted) -> str:
     lines = ["[[drafted]]", f"day = {run.day.isoformat()}"]
     if run.time is not None:
         lines.append(f"time = {run.time.replace(second=0, microsecond=0).isoformat()}")
-    lines += [f"template = {_string(run.template)}", f'quiet = "{run.quiet}"']
+    lines += [f"template = {toml_string(run.template)}", f'quiet = "{run.quiet}"']
     if run.filters.tags:
         lines.append(f"tag = {_strings(run.filters.tags)}")
     for key in _FILTERS:
         value = getattr(run.filters, key)
         if value is not None:
-            lines.append(f"{key} = {_string(value)}")
+            lines.append(f"{key} = {toml_string(value)}")
     for key, text in (("report", run.report), ("likes", run.likes)):
         if text is not None:
-            lines.append(f"{key} = {_string(text)}")
+            lines.append(f"{key} = {toml_string(text)}")
     if run.to:
         lines.append(f"to = {_strings(sorted(run.to))}")
     if run.closure is not None:
         lines.append(f"closure = {run.closure.isoformat()}")
     if run.occasion is not None:
-        lines.append(f"occasion = {_string(run.occasion)}")
+        lines.append(f"occasion = {toml_string(run.occasion)}")
     lines.append(f"drafts = {_strings(sorted(run.drafts), one_a_line=True)}")
     if run.news:
         lines.append(f"news = {_strings(sorted(run.news), one_a_line=True)}")

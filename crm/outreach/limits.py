@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import math
 import re
-import string
 import time
 from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence, Set, ValuesView
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from numbers import Number
 from typing import Any, cast
 
 import jinja2
@@ -33,6 +33,8 @@ TEMPLATE_FILE = "<template>"  # the file name Jinja2 gives a template's frames
 
 _PERCENT = re.compile(r"%(?:\([^)]*\))?([^%a-zA-Z]*)[a-zA-Z%]")
 _NUMBER = re.compile(r"\d+")
+# A format spec: [[fill]align][sign][z][#][0][width][grouping][.precision][type]
+_SPEC = re.compile(r"(?:.?[<>=^])?[-+ ]?z?#?0?(\d*)[,_]?(?:\.(\d+))?[a-zA-Z%]?", re.DOTALL)
 _SEQUENCE = (str, bytes, list, tuple)  # what * repeats and + joins
 
 
@@ -56,12 +58,11 @@ _METER: ContextVar[Meter | None] = ContextVar("crm_template_meter", default=None
 
 
 @contextmanager
-def metered() -> Iterator[Meter]:
+def metered() -> Iterator[None]:
     """Give the message rendered inside a fresh budget of ``MAX_SECONDS`` and ``MAX_BUILT``."""
-    meter = Meter(time.monotonic() + MAX_SECONDS)
-    token = _METER.set(meter)
+    token = _METER.set(Meter(time.monotonic() + MAX_SECONDS))
     try:
-        yield meter
+        yield
     finally:
         _METER.reset(token)
 
@@ -70,7 +71,11 @@ def tick() -> None:
     """Raise ``LimitExceeded`` once the message being rendered is past its deadline."""
     meter = _METER.get()
     if meter is not None and time.monotonic() > meter.deadline:
-        raise LimitExceeded(f"too slow: the message takes over {MAX_SECONDS:g} seconds")
+        raise _too_slow()
+
+
+def _too_slow() -> LimitExceeded:
+    return LimitExceeded(f"too slow: the message takes over {MAX_SECONDS:g} seconds")
 
 
 def allow(size: int, value: object) -> None:
@@ -88,14 +93,13 @@ def spend(size: int) -> None:
     if meter.built > MAX_BUILT:
         raise LimitExceeded(f"too big: the message builds over {MAX_BUILT:,} characters in all")
     if time.monotonic() > meter.deadline:
-        tick()
+        raise _too_slow()
 
 
 def checked(value: Any) -> Any:
     """Return ``value`` once it is small enough, counted as built."""
     size = len(value) if type(value) is str else text_size(value)
-    if size > MAX_TEXT:
-        allow(size, value)
+    allow(size, value)
     spend(size)
     return value
 
@@ -151,6 +155,20 @@ def _parts(value: object) -> Iterable[object] | None:
     if isinstance(value, Sequence | Set | ValuesView) and not isinstance(value, range):
         return iter(value)
     return None
+
+
+def indented_size(value: object, indent: int) -> int:
+    """Return about how many characters indenting ``value`` as JSON adds: a line for each
+    item, indented ``indent`` for each level it is inside (stops counting past ``MAX_TEXT``)."""
+    total = 0
+    stack = [(value, 1)]
+    while stack and total <= MAX_TEXT:
+        item, depth = stack.pop()
+        parts = None if isinstance(item, str | bytes) else _parts(item)
+        for part in parts or ():
+            total += 1 + indent * depth
+            stack.append((part, depth + 1))
+    return total
 
 
 def digits(number: int) -> int:
@@ -212,32 +230,38 @@ def percent_size(pattern: str, args: Any) -> int:
     return len(pattern) + len(specs) * widest + padding
 
 
-def format_size(pattern: str, values: Sequence[Any]) -> int:
-    """Return about how long ``pattern.format(*values)`` is, as ``percent_size`` does."""
-    try:
-        fields = [
-            spec or "" for _, name, spec, _ in string.Formatter().parse(pattern) if name is not None
-        ]
-    except ValueError:
-        return len(pattern)  # str.format says what is wrong with it
-    widest = max((text_size(v) for v in values), default=0)
-    padding = sum(int(n) for spec in fields for n in _NUMBER.findall(spec))
-    if any("{" in spec for spec in fields):
-        padding += sum(abs(v) for v in values if isinstance(v, int))
-    return len(pattern) + len(fields) * widest + padding
+def field_size(value: object, spec: str) -> int:
+    """Return about how long ``format(value, spec)`` is, from the spec as Python resolved it:
+    the value printed, plus the width and the precision the spec asks for."""
+    size = text_size(value)
+    if not spec:
+        return size
+    found = _SPEC.fullmatch(spec)
+    width, precision = ("", "") if found is None else found.groups(default="")
+    size += _count(width)
+    if not isinstance(value, str):  # a text's precision cuts it; a number's adds digits
+        size += _count(precision)
+    if not isinstance(value, str | Number):
+        size += len(spec) * 12  # a date's spec is its pattern: no code prints over a dozen
+    return size
+
+
+def _count(digits: str) -> int:
+    # Over 30 digits Python refuses the spec itself ("Too many decimal digits").
+    return int(digits) if 0 < len(digits) < 30 else 0
 
 
 def replace_size(text: object, old: object, new: object, count: object) -> int:
     """Return about how long ``text.replace(old, new, count)`` is."""
     size = text_size(text)
-    if isinstance(count, int) and count >= 0:
-        times = count
-    elif isinstance(text, str) and isinstance(old, str) and old:
-        times = text.count(old)
-    elif isinstance(text, bytes) and isinstance(old, bytes) and old:
+    if isinstance(text, str) and isinstance(old, str):
+        times = text.count(old)  # an empty old is found between every two characters
+    elif isinstance(text, bytes) and isinstance(old, bytes):
         times = text.count(old)
     else:
         times = size + 1
+    if isinstance(count, int) and count >= 0:
+        times = min(count, times)
     return size + times * max(text_size(new) - text_size(old), 0)
 
 

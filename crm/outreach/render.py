@@ -171,7 +171,7 @@ def render(
     except jinja2.UndefinedError as exc:
         raise RenderFailed(str(exc.message or exc)) from None
     except Exception as exc:  # anything a template's expression raises is this customer's problem
-        raise RenderFailed(f"cannot render: {exc or type(exc).__name__}") from None
+        raise RenderFailed(f"cannot render: {str(exc) or type(exc).__name__}") from None
     text = "\n".join(line.rstrip() for line in body.strip().split("\n")) + "\n"
     for word in IMPERSONAL:
         if folded(word) in folded(text + (subject or "")):
@@ -186,7 +186,17 @@ def _limited(
     ``TemplateError`` at its line in the file when it goes past a limit."""
     try:
         return render_text(compiled, names)
-    except LimitExceeded as exc:
+    except (LimitExceeded, MemoryError, RecursionError) as exc:
+        # Past what Python can hold: a limit of the template, not a value this customer lacks.
         line = template_line(exc)
-        at = None if line is None else line + words.offsets[subject]
-        raise TemplateError(Location(words.path, at), exc.reason) from None
+        at = None if line is None else line + words.offsets[1 if subject else 0]
+        raise TemplateError(Location(words.path, at), _reason(exc)) from None
+
+
+def _reason(exc: LimitExceeded | MemoryError | RecursionError) -> str:
+    """Return what limit ``exc`` says the template went past."""
+    if isinstance(exc, LimitExceeded):
+        return exc.reason
+    if isinstance(exc, MemoryError):
+        return "too big: ran out of memory"
+    return "too deep: calls inside calls past Python's limit"

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeGuard, cast
 
 import jinja2
 from jinja2 import nodes
 from jinja2.runtime import Macro, markup_join, str_join
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import SandboxedEnvironment, SandboxedEscapeFormatter, SandboxedFormatter
 from jinja2.utils import generate_lorem_ipsum
 from jinja2.visitor import NodeTransformer
+from markupsafe import Markup
 
 from crm.outreach.limits import (
     MAX_RANGE,
@@ -27,7 +28,8 @@ from crm.outreach.limits import (
     allow,
     binop_size,
     checked,
-    format_size,
+    field_size,
+    indented_size,
     percent_size,
     replace_size,
     spend,
@@ -39,7 +41,7 @@ from crm.outreach.limits import (
 # Filters that only pass items on one by one: their input stays lazy.
 _LAZY = frozenset({"map", "select", "reject", "selectattr", "rejectattr", "first", "batch"})
 _ESTIMATED = frozenset(
-    {"center", "indent", "wordwrap", "format", "replace", "join", "batch", "slice", "sum"}
+    {"center", "indent", "wordwrap", "format", "replace", "join", "batch", "slice", "sum", "tojson"}
 )  # the filters whose output can be much longer than their input: see _filter_size
 _GROWING = frozenset({"append", "insert", "extend", "update", "setdefault"})  # of a list, a dict
 _LOREM = inspect.signature(generate_lorem_ipsum)
@@ -62,7 +64,11 @@ def _filter_size(name: str, a: Mapping[str, Any], value: Any) -> int | None:
             _int(width) if isinstance(width, int) else text_size(width)
         )
     if name == "wordwrap":
-        return text_size(value) * (1 + text_size(a.get("wrapstring") or "\n"))
+        # A break, and each line break of the text, puts the wrap string where one space or
+        # newline was (a long word cut in pieces adds a little more, counted once built).
+        size, width = text_size(value), max(_int(a.get("width"), 79), 1)
+        breaks = size // width + 1 + (value.count("\n") if isinstance(value, str) else 0)
+        return size + breaks * max(text_size(a.get("wrapstring") or "\n") - 1, 0)
     if name == "format":
         return percent_size(str(value), a.get("kwargs") or a.get("args", ()))
     if name == "replace":
@@ -75,6 +81,10 @@ def _filter_size(name: str, a: Mapping[str, Any], value: Any) -> int | None:
     if name == "slice":
         fill = a.get("fill_with")
         return _int(a.get("slices")) * ((0 if fill is None else text_size(fill)) + 4)
+    if name == "tojson" and a.get("indent") is not None:
+        indent = a["indent"]
+        step = indent if isinstance(indent, int) else text_size(indent)
+        return text_size(value) + indented_size(value, max(step, 0))
     if name == "sum" and not isinstance(a.get("start", 0), int | float):
         return text_size(a["start"]) + sum(text_size(i) for i in value)
     return None
@@ -92,7 +102,10 @@ def limited_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def run(*args: Any, **kwargs: Any) -> Any:
         value = args[where] if len(args) > where else None
-        if isinstance(value, Iterator) and name not in _LAZY:
+        if name in _LAZY and _iterable(value):
+            value = ticked(value)  # each item watches the deadline, as a loop's do
+            args = (*args[:where], value, *args[where + 1 :])
+        elif isinstance(value, Iterator):
             value = take(value)
             args = (*args[:where], value, *args[where + 1 :])
         elif not isinstance(value, str):
@@ -107,6 +120,29 @@ def limited_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
                 allow(estimate, [] if name in ("batch", "slice", "sum") else "")
         result = func(*args, **kwargs)
         return result if result is value else checked(result)
+
+    return run
+
+
+def _iterable(value: object) -> TypeGuard[Iterable[Any]]:
+    """Tell whether a lazy filter would go through ``value`` item by item in Python."""
+    return isinstance(value, Iterable) and not isinstance(value, str | bytes | jinja2.Undefined)
+
+
+def ticked(items: Iterable[Any]) -> Iterator[Any]:
+    """Return the items of ``items`` one by one, each step watching the deadline."""
+    for item in items:
+        tick()
+        yield item
+
+
+def limited_test(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Return the test ``func`` (``is odd``, ``in``), watching the deadline before it runs."""
+
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        tick()
+        return func(*args, **kwargs)
 
     return run
 
@@ -171,6 +207,16 @@ def _grown_size(
     return args, text_size(owner) + text_size(args) + text_size(kwargs)
 
 
+@functools.cache
+def _limited_tables() -> tuple[Mapping[str, Callable[..., Any]], Mapping[str, Callable[..., Any]]]:
+    """Return Jinja2's filters and tests, checked: wrapped once, as reading every filter's
+    signature takes longer than parsing a template."""
+    plain = SandboxedEnvironment()
+    filters = {name: limited_filter(name, f) for name, f in plain.filters.items()}
+    tests = cast(Mapping[str, Callable[..., Any]], plain.tests)  # typed as a plain function
+    return filters, {name: limited_test(f) for name, f in tests.items()}
+
+
 class LimitedEnvironment(SandboxedEnvironment):
     """Jinja2's sandbox, where no step builds more than ``MAX_TEXT`` and every loop and call
     watches the deadline (see ``limits.py``)."""
@@ -180,7 +226,9 @@ class LimitedEnvironment(SandboxedEnvironment):
     def __init__(self, **options: Any) -> None:
         super().__init__(finalize=checked, **options)
         self.globals["range"] = safe_range
-        self.filters = {name: limited_filter(name, f) for name, f in self.filters.items()}
+        filters, tests = _limited_tables()
+        self.filters = dict(filters)
+        self.tests = dict(tests)
 
     def add_filter(self, name: str, func: Callable[..., Any]) -> None:
         """Add the filter ``func`` as ``name``, checked as the built-in ones are."""
@@ -212,19 +260,28 @@ class LimitedEnvironment(SandboxedEnvironment):
         return result if result is None else checked(result)
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
-        """Return ``str.format`` (or ``format_map``) sandboxed, refused when it would build a
-        text over ``MAX_TEXT`` (``'{:>999999999}'.format(1)``)."""
-        wrapped = super().wrap_str_format(value)
-        if wrapped is None:
-            return None
-        pattern = str(value.__self__)
+        """Return ``str.format`` (or ``format_map``) sandboxed, each field refused before it is
+        formatted when the text would grow over ``MAX_TEXT`` (``'{:>999999999}'.format(1)``)."""
+        if super().wrap_str_format(value) is None:
+            return None  # no str's format: Jinja2's checks say so
+        pattern: str = value.__self__
+        made = type(pattern)  # a Markup pattern makes Markup
         by_name = value.__name__ == "format_map"
+        formatter = (
+            _LimitedEscapeFormatter(self, escape=pattern.escape)
+            if isinstance(pattern, Markup)
+            else _LimitedFormatter(self)
+        )
 
-        @functools.wraps(wrapped)
+        @functools.wraps(value)
         def formatted(*args: Any, **kwargs: Any) -> str:
-            found = args[0] if by_name and args and isinstance(args[0], Mapping) else kwargs
-            allow(format_size(pattern, [*args, *found.values()]), pattern)
-            return wrapped(*args, **kwargs)
+            if by_name:
+                if kwargs:
+                    raise TypeError("format_map() takes no keyword arguments")
+                if len(args) != 1:
+                    raise TypeError(f"format_map() takes exactly one argument ({len(args)} given)")
+                return made(formatter.vformat(pattern, (), args[0]))
+            return made(formatter.vformat(pattern, args, kwargs))
 
         return formatted
 
@@ -247,6 +304,34 @@ class LimitedEnvironment(SandboxedEnvironment):
     def ticking(self, items: Any) -> Ticking:
         """Return the items of a ``for`` loop, each step watching the deadline."""
         return Ticking(items)
+
+
+class _LimitedFormatter(SandboxedFormatter):
+    """Jinja2's formatter for ``str.format``, which sees each field's value and its format
+    spec as Python resolved it (``{:>{}}``) and refuses the field before formatting it when
+    the text so far would grow over ``MAX_TEXT``."""
+
+    def __init__(self, env: jinja2.Environment, **kwargs: Any) -> None:
+        super().__init__(env, **kwargs)
+        self.size = 0
+
+    def vformat(self, format_string: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
+        self.size = len(format_string)
+        return super().vformat(format_string, args, kwargs)
+
+    def convert_field(self, value: Any, conversion: str | None) -> Any:
+        if conversion is not None:
+            allow(self.size + text_size(value), value)  # !r prints it whole
+        return super().convert_field(value, conversion)
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        self.size += field_size(value, str(format_spec))
+        allow(self.size, "")
+        return super().format_field(value, format_spec)
+
+
+class _LimitedEscapeFormatter(_LimitedFormatter, SandboxedEscapeFormatter):
+    """``_LimitedFormatter`` for a ``Markup`` pattern: it escapes each field."""
 
 
 class Ticking:
