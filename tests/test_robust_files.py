@@ -178,6 +178,58 @@ def test_reading_a_fifo_put_in_a_files_place_fails_at_once(root: Path) -> None:
 
 # -- locks of a crm that was killed -------------------------------------------------------------
 
+
+def test_a_fifo_in_a_locks_place_is_refused_not_waited_on(root: Path) -> None:
+    path = root / "ana.md"
+    before = path.read_bytes()
+    os.mkfifo(atomic.lock_path(path))
+    done = crm(root, "set", "ana", "nickname=B")  # in its own process: a hang fails the test
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == (
+        f"crm: cannot lock {path}: {path}.lock is not a regular file (a FIFO); "
+        "delete it and run the command again\n"
+    )
+    assert path.read_bytes() == before
+    assert stat.S_ISFIFO(os.lstat(atomic.lock_path(path)).st_mode)  # not crm's to delete
+
+
+# As another user's lock file in a shared folder: no write access, so it is opened read-only,
+# which on a FIFO waits for a writer unless the open does not block. (These tests run as root,
+# whom no permission stops: the refused write is made here.)
+READ_ONLY_LOCK = """
+import os, sys
+from pathlib import Path
+from crm.core.errors import CrmError
+from crm.edit import atomic
+
+real_open = os.open
+def no_write_access(path, flags, *args):
+    if str(path).endswith(".lock") and flags & os.O_RDWR:
+        raise PermissionError(13, "Permission denied")
+    return real_open(path, flags, *args)
+os.open = no_write_access
+try:
+    with atomic.locked(Path(sys.argv[1])):
+        print("locked")
+except CrmError as exc:
+    print(exc)
+"""
+
+
+def test_a_fifo_lock_opened_read_only_does_not_block(root: Path) -> None:
+    path = root / "ana.md"
+    os.mkfifo(atomic.lock_path(path))
+    done = subprocess.run(
+        [sys.executable, "-c", READ_ONLY_LOCK, str(path)],
+        capture_output=True, text=True, timeout=NO_HANG,
+    )  # fmt: skip
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == (
+        f"cannot lock {path}: {path}.lock is not a regular file (a FIFO); "
+        "delete it and run the command again\n"
+    )
+
+
 HOLDER = """
 import os, sys, time
 from pathlib import Path
@@ -316,16 +368,43 @@ def temporary(folder: Path, name: str, pid: int, token: str = "0badc0de") -> Pat
     return path
 
 
-def test_the_next_write_to_a_folder_removes_the_temporary_files_of_dead_crms(root: Path) -> None:
+def test_the_next_write_to_a_file_removes_the_temporary_files_dead_crms_left_of_it(
+    root: Path,
+) -> None:
     dead = dead_pid()
     left = [temporary(root, "ana.md", dead, f"{n:08x}") for n in range(228)]
+    old = temporary(root, "ana.md", os.getppid(), "aaaaaaaa")
+    two_hours_ago = time.time() - 7200  # its process id may have been taken by another since
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    live = temporary(root, "ana.md", os.getppid(), "bbbbbbbb")  # a write in progress elsewhere
+    # Another file's leftovers wait for that file's next write, or for crm check (they were
+    # removed with the folder's before).
     other = temporary(root, "bo.md", dead)
-    running = temporary(root, "bo.md", os.getppid())  # a write in progress elsewhere
+    longer = temporary(root, "ana.md.bak", dead)
     sub = temporary(root / "corporate", "acme.md", dead)
     logged = run(root, "log", "ana", "call: swept", "--today", DAY)
     assert (logged.exit_code, logged.output) == (0, log_line(root, "swept"))
-    assert not any(p.exists() for p in [*left, other])
-    assert running.exists() and sub.exists()  # another folder waits for its own write, or check
+    assert not any(p.exists() for p in [*left, old])
+    assert live.exists() and other.exists() and longer.exists() and sub.exists()
+
+
+def test_writing_an_output_leaves_other_files_temporary_files_alone(
+    root: Path, tmp_path: Path
+) -> None:
+    """``crm ics -o`` writes into a folder that is not crm's: only its own leftovers go."""
+    outdir = tmp_path / "outdir"
+    outdir.mkdir()
+    dead = dead_pid()
+    unrelated = outdir / ".notes.txt.99999.deadbeef.tmp"  # another program's, named alike
+    unrelated.write_text("notes")
+    notes = temporary(outdir, "notes.txt", dead)
+    mine = temporary(outdir, "x.ics", dead)
+    written = run(root, "ics", "-o", str(outdir / "x.ics"), "--today", DAY)
+    assert (written.exit_code, written.stderr) == (0, "")
+    assert (outdir / "x.ics").read_text().startswith("BEGIN:VCALENDAR")
+    assert unrelated.read_text() == "notes" and notes.exists()
+    assert not mine.exists()
+    assert sorted(p.name for p in outdir.iterdir()) == sorted([unrelated.name, notes.name, "x.ics"])
 
 
 def test_check_removes_leftover_temporary_files_and_reports_those_that_stay(root: Path) -> None:

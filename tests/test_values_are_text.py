@@ -12,6 +12,7 @@ import json
 import re
 import tempfile
 import unicodedata
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 
 from crm.cli import main
 from crm.edit.names import name_problem
+from crm.edit.new import name_parts
 from crm.edit.yamltext import double_quoted, render_scalar, unquote
 from tests.conftest import WriteVault
 
@@ -117,8 +119,9 @@ def front_matter(path: Path) -> dict[str, Any]:
     return loaded
 
 
-def assert_kept(root: Path, path: Path, want: dict[str, str | None]) -> None:
-    """Show, list, export, check and yaml.safe_load all read ``want`` from the file at ``path``."""
+def assert_kept(root: Path, path: Path, want: dict[str, str | None], warned: str = "") -> None:
+    """Show, list, export, check and yaml.safe_load all read ``want`` from the file at ``path``;
+    check warns ``warned`` and nothing else."""
     code, out, err = crm(root, "show", path.stem, "--format", "json", "--today", TODAY)
     assert (code, err) == (0, "")
     shown = json.loads(out)
@@ -134,7 +137,7 @@ def assert_kept(root: Path, path: Path, want: dict[str, str | None]) -> None:
     assert code == 0
     (exported,) = [r for r in json.loads(out) if r["id"] == path.stem]
     assert {k: exported[k] for k in want} == want
-    assert crm(root, "check") == (0, "", "")
+    assert crm(root, "check") == (0, "", warned)
 
 
 def vcard_text(text: str) -> str:
@@ -156,11 +159,18 @@ def test_a_name_is_kept_as_typed_by_new_set_import_and_reports(typed: str) -> No
         (root / "crm.toml").write_text("", encoding="utf-8")
 
         code, out, err = crm(root, "new", "--today", TODAY, "--", typed)
-        assert (code, err) == (0, ""), err
         path = Path(out.strip())
-        first, last = (*name.split(None, 1), "")[:2]
-        want = {"name": name, "first_name": first, "last_name": last or None}
-        assert_kept(root, path, want)
+        # A name whose first word is no given name (``- Bob``) suggests no first or last name
+        # (it gave first_name '-' before): a warning, until one is set.
+        first, last = name_parts(name)
+        no_first = (
+            f"warning: no first_name: '{name}' does not start with a given name; "
+            "add one so greetings can use it\n"
+        )
+        assert (code, err) == (0, "" if first else no_first), err
+        want = {"name": name, "first_name": first or None, "last_name": last or None}
+        warned = f"{path}:2: warning: no first_name: add one so greetings can use it\n"
+        assert_kept(root, path, want, "" if first else warned)
 
         sets = [f"{key}={typed}" for key in ("name", "first_name", "last_name")]
         code, _, err = crm(root, "set", path.stem, *sets)
@@ -268,3 +278,62 @@ def test_check_names_a_hand_written_value_another_parser_reads_as_no_text(
         "ann.md:7: last_name: unquoted 2026-01-01 is not text to other YAML parsers (Obsidian, "
         'Hugo, PyYAML); write last_name: "2026-01-01"\n'
     )
+
+
+# -- the first and last name a new customer's name suggests ------------------------------------
+
+
+def test_name_parts_takes_a_first_word_that_is_a_given_name() -> None:
+    assert name_parts("Ann Lee") == ("Ann", "Lee")
+    assert name_parts("Zoë  Müller") == ("Zoë", "Müller")
+    assert name_parts("Zoe\u0308 Mu\u0308ller") == ("Zoe\u0308", "Mu\u0308ller")  # decomposed
+    assert name_parts("O'Brien") == ("O'Brien", "")
+    assert name_parts("Jean-Paul Sartre") == ("Jean-Paul", "Sartre")
+    assert name_parts("J. R. R. Tolkien") == ("J.", "R. R. Tolkien")
+    assert name_parts("李伟") == ("李伟", "")
+    assert name_parts("مريم\u200f") == ("مريم\u200f", "")  # with its right-to-left mark
+    for name in ("- Bob", "a: b", "#1 Fan", "0123", "3M Company", "{today} Smith", "😀 Ann"):
+        assert name_parts(name) == ("", ""), name
+
+
+def test_new_names_without_a_given_name_get_none_and_a_warning(write_vault: WriteVault) -> None:
+    root = write_vault({})
+    for typed, stem in (("- Bob", "bob"), ("a: b", "a-b")):
+        code, out, err = crm(root, "new", "--today", TODAY, "--", typed)
+        path = root / f"{stem}.md"
+        assert (code, out, err) == (
+            0,
+            f"{path}\n",
+            f"warning: no first_name: '{typed}' does not start with a given name; "
+            "add one so greetings can use it\n",
+        )
+        assert front_matter(path) == {
+            "name": typed, "first_name": None, "last_name": None, "status": "active", "tags": []
+        }  # fmt: skip
+
+
+def test_new_fills_the_template_in_one_pass(write_vault: WriteVault) -> None:
+    """A name that holds a placeholder is kept as typed, not filled in again (it was refused)."""
+    template = (
+        "---\nname: {name}\nfirst_name: '{first_name}'\nlast_name: \"{last_name}\"\n"
+        "customer_since: {today}\n---\n\n# {name}\n"
+    )
+    root = write_vault({"templates/customer.md": template})
+    code, out, err = crm(root, "new", "Ann {last_name}", "--today", TODAY)
+    assert (code, out, err) == (0, f"{root / 'ann-last-name.md'}\n", "")
+    assert (root / "ann-last-name.md").read_text() == (
+        "---\nname: Ann {last_name}\nfirst_name: 'Ann'\nlast_name: \"{last_name}\"\n"
+        f"customer_since: {TODAY}\n---\n\n# Ann {{last_name}}\n"
+    )
+    code, out, err = crm(root, "new", "Bo {today}", "--today", TODAY)
+    assert (code, out, err) == (0, f"{root / 'bo-today.md'}\n", "")
+    assert front_matter(root / "bo-today.md") == {
+        "name": "Bo {today}", "first_name": "Bo", "last_name": "{today}",
+        "customer_since": date(2026, 11, 23),
+    }  # fmt: skip
+    code, out, err = crm(root, "new", "{today} Smith", "--set", "first_name=Tom", "--today", TODAY)
+    assert (code, out, err) == (0, f"{root / 'today-smith.md'}\n", "")
+    assert front_matter(root / "today-smith.md") == {
+        "name": "{today} Smith", "first_name": "Tom", "last_name": "",  # as the template quotes it
+        "customer_since": date(2026, 11, 23),
+    }  # fmt: skip

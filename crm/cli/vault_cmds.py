@@ -55,9 +55,10 @@ def check(session: Session, fmt: Format, strict: bool, today: date) -> None:
     """Lint every customer file and message template; print problems as path:line: message.
 
     Also warns about customers who share an email or phone number but not a name
-    (possible duplicates), and about an opt_out word that names nothing crm knows. Exits 1 when there are errors (or warnings with --strict),
-    else 0. Temporary files that a killed crm left (.NAME.PID.RANDOM.tmp) are removed, with a
-    warning for each one that stays.
+    (possible duplicates), and about an opt_out word that names nothing crm knows.
+    Exits 1 when there are errors (or warnings with --strict), else 0. Temporary files
+    that a killed crm left (.NAME.PID.RANDOM.tmp) are removed, with a warning for each
+    one that stays.
 
     \b
     Examples:

@@ -7,8 +7,9 @@ and is removed on release. ``read(path)`` returns the bytes and their ``Fingerpr
 mode, re-checks that the file still matches ``seen`` and moves the new bytes into place with
 ``os.replace``; ``write(path, data)`` does the same for an output that may simply be
 overwritten. Every file crm writes goes through here: one temporary-file dance, one folder
-fsync. The temporary files a killed crm left behind are removed by the next write to their
-folder, and by ``crm check`` (``leftovers``).
+fsync. The temporary files a killed crm left behind are removed by the next write to the same
+file (only that file's: an output folder such as ``crm ics -o /tmp/x.ics`` is not crm's to
+clean), and in the whole vault by ``crm check`` (``leftovers``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from time import monotonic, sleep
 
 from crm.core.errors import CrmError
 from crm.core.model import Location, Problem
-from crm.vault.files import read_regular
+from crm.vault.files import file_kind, read_regular
 
 LOCK_TIMEOUT = 10.0
 _POLL = 0.005
@@ -40,7 +41,7 @@ TEMP_NAME = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[0-9a-f]{8}\.tmp")
 # crm before the flock wrote only "PID\n" and held its lock by the file's existence.
 _OLD_LOCK = re.compile(rb"([0-9]+)\n")
 _HELD: set[int] = set()  # the descriptors of the locks this process holds
-_SWEPT: set[str] = set()  # the folders whose leftovers this process removed already
+_SWEPT: set[str] = set()  # the files whose leftovers this process removed already
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,16 +90,25 @@ def locked(path: Path, timeout: float | None = None) -> Iterator[None]:
 
 def _try_lock(path: Path, lock: Path) -> int | str:
     """Return the descriptor of the lock now held, why it is held by another, or "" to retry."""
+    # Without blocking: a FIFO in the lock's place would otherwise wait for a writer.
+    flags = os.O_NOFOLLOW | os.O_NONBLOCK
     try:
         try:
-            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT | flags, 0o644)
         except PermissionError:
             # Another user's lock file in a shared folder: flock needs no write access.
-            fd = os.open(lock, os.O_RDONLY | os.O_NOFOLLOW)
+            fd = os.open(lock, os.O_RDONLY | flags)
     except OSError as exc:
         raise CrmError(f"cannot lock {path}: {reason(exc)}") from None
     kept = False
     try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise CrmError(
+                f"cannot lock {path}: {lock} is not a regular file ({file_kind(mode)}); "
+                "delete it and run the command again"
+            )
+        os.set_blocking(fd, True)  # some network file systems honour O_NONBLOCK on files
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -248,11 +258,11 @@ def _through_temp(path: Path, data: bytes, commit: Callable[[Path], None]) -> No
         # 0o666 lets the umask decide a new file's mode, as any editor would.
         fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
         try:
-            if str(path.parent) not in _SWEPT:
+            if str(path) not in _SWEPT:
                 # Before writing: the copies a killed crm left may be what filled the disk.
                 # Their age is measured against the new file's time, not a clock of our own.
-                _SWEPT.add(str(path.parent))
-                sweep(path.parent, os.fstat(fd).st_mtime_ns)
+                _SWEPT.add(str(path))
+                sweep(path.parent, os.fstat(fd).st_mtime_ns, only=path.name)
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
@@ -265,18 +275,26 @@ def _through_temp(path: Path, data: bytes, commit: Callable[[Path], None]) -> No
             os.unlink(tmp)
 
 
-def sweep(folder: Path, now_ns: int) -> list[Problem]:
+def sweep(folder: Path, now_ns: int, *, only: str | None = None) -> list[Problem]:
     """Remove the temporary files that crm processes now gone left in ``folder`` (or that are
-    older than ``TEMP_MAX_AGE_NS`` at ``now_ns``); return a warning for each one that stays."""
+    older than ``TEMP_MAX_AGE_NS`` at ``now_ns``); return a warning for each one that stays.
+
+    ``only`` names the one file whose temporary copies are removed (``.ONLY.PID.RANDOM.tmp``).
+    """
     found: list[Problem] = []
+    prefix = "." if only is None else f".{only}."
     try:
         with os.scandir(folder) as it:
-            names = [(e.name, e.path) for e in it if e.name.endswith(".tmp")]
+            names = [
+                (e.name, e.path)
+                for e in it
+                if e.name.startswith(prefix) and e.name.endswith(".tmp")
+            ]
     except OSError:
         return found
     for name, where in names:
         m = TEMP_NAME.fullmatch(name)
-        if m is None:
+        if m is None or (only is not None and m["name"] != only):
             continue
         pid = int(m["pid"])
         try:

@@ -309,7 +309,7 @@ def _refuse_broken(path: Path, data: bytes, keys: frozenset[str]) -> None:
     """Refuse a file with errors, unless every error sits on a key this edit replaces."""
     customer, problems = parse_bytes(data, path, path.stem)
     errors = _errors(problems)
-    if customer is not None and keys:
+    if customer is not None and keys and errors:
         try:
             doc = Doc.parse(data)
         except CrmError:  # a merge conflict: its problem says where, in the listing below

@@ -30,7 +30,13 @@ def _middle(a: list[str], b: list[str], keep: int) -> tuple[int, list[str], list
 
 
 def unified(a: list[str], b: list[str], names: tuple[str, str], context: int) -> str:
-    """Return the unified diff of lines ``a`` and ``b`` (as ``difflib.unified_diff`` gives it)."""
+    """Return a unified diff of lines ``a`` and ``b``, in ``difflib.unified_diff``'s format.
+
+    Only the lines between the shared head and tail are compared, so where a change could sit
+    in more than one place (a line added to a run of equal lines), its hunks may align
+    differently from difflib's diff of the whole texts: another diff, equally valid (applied
+    to ``a``, it gives ``b``).
+    """
     start, a_mid, b_mid = _middle(a, b, context)
     out = []
     for line in difflib.unified_diff(

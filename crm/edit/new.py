@@ -17,7 +17,7 @@ from crm.edit import atomic
 from crm.edit.changes import Change, changed_doc, validated
 from crm.edit.init import TEMPLATE_TEXT
 from crm.edit.lines import Doc
-from crm.edit.names import NAME_KEYS, name_problem
+from crm.edit.names import name_problem
 from crm.edit.yamltext import double_quoted, render_scalar, single_quoted
 from crm.vault.load import load_vault
 from crm.vault.syntax import front_matter_end
@@ -40,6 +40,8 @@ class NewCustomer:
 _RESERVED = frozenset(
     ["con", "prn", "aux", "nul", *(f"{p}{n}" for p in ("com", "lpt") for n in range(1, 10))]
 )
+# Marks (a decomposed "ë") and format characters (a right-to-left mark) a given name may hold.
+_NAME_MARKS = frozenset(["Mn", "Mc", "Me", "Cf"])
 MAX_STEM_BYTES = 100  # well inside the 255 bytes a file name may have, with room for ".md"
 
 
@@ -83,7 +85,7 @@ def new_customer(
         raise CrmError(why, exit_code=2)
     path = _new_path(root, config, name)
     template = _without_hints(_template(root))
-    first, last = (*name.split(None, 1), "")[:2]
+    first, last = name_parts(name)
     values = {"name": name, "first_name": first, "last_name": last, "today": today.isoformat()}
     text = _fill(template, values)
     if body is not None:
@@ -100,16 +102,32 @@ def new_customer(
     data = changed_doc(Doc.parse(text.encode()), changes).to_bytes()
     # Compared with an empty file, every error of the new file is new: any refuses the write.
     customer = validated(path, b"", data, changes)
-    for key in NAME_KEYS:
-        # A name the template takes in as it is reads back as given, as a change's value does.
-        got, want = getattr(customer, key), values[key] or None
-        taken = re.search(rf"^{key}:[ \t]*([\"']?)\{{{key}\}}\1[ \t]*$", template, re.M)
-        if taken and not any(c.key == key for c in changes) and got != want:
-            raise CrmError(f"not written: {key} would read back as {got!r}, not {want!r}")
     others = load_vault(root, config).customers if existing is None else existing
     warnings = _similar(others, customer)
+    if not first and customer.hello is None and not customer.is_org:
+        warnings.append(
+            f"no first_name: '{name}' does not start with a given name; "
+            "add one so greetings can use it"
+        )
     atomic.replace(path, data, None)
     return NewCustomer(path, tuple(warnings))
+
+
+def name_parts(name: str) -> tuple[str, str]:
+    """Return the first and last name a full name suggests: its first word and the rest.
+
+    A first word that is no given name (``- Bob``, ``a: b``, ``#1 Fan``, ``3M``) suggests
+    neither: ``("", "")``. A given name holds a letter, and besides letters only the marks,
+    apostrophes, hyphens and dots names are written with (``Zoë``, ``O'Brien``, ``J.``).
+    """
+    first, last = (*name.split(None, 1), "")[:2]
+    if not any(c.isalpha() for c in first) or not all(map(_in_given_name, first)):
+        return "", ""
+    return first, last
+
+
+def _in_given_name(c: str) -> bool:
+    return c.isalpha() or c in "'\u2019.-\u2010" or unicodedata.category(c) in _NAME_MARKS
 
 
 def is_org(name: str, fields: Mapping[str, object]) -> bool:
@@ -170,17 +188,24 @@ def _without_hints(template: str) -> str:
 
 
 def _fill(template: str, values: Mapping[str, str]) -> str:
+    """Return ``template`` with each ``{key}`` of ``values`` replaced, in one pass: a value
+    that holds a placeholder (``crm new "{today} Smith"``) is kept as typed."""
+    keys = "|".join(map(re.escape, values))
+    placeholder = re.compile(rf"([\"']?)\{{({keys})\}}\1")
+
+    def filled_in(m: re.Match[str]) -> str:
+        quote, key = m[1], m[2]
+        value = values[key]
+        # A placeholder the template quotes keeps its quotes, with what they need escaped.
+        if quote == '"':
+            return double_quoted(value)
+        if quote == "'":
+            return single_quoted(value) or double_quoted(value)
+        return render_scalar(value, typed=key == "today") if value else ""
+
     out = []
     for line in template.splitlines(keepends=True):
-        filled = line
-        for key, value in values.items():
-            # A placeholder the template quotes keeps its quotes, with what they need escaped.
-            quoted = single_quoted(value) or double_quoted(value)
-            filled = filled.replace('"{' + key + '}"', double_quoted(value))
-            filled = filled.replace("'{" + key + "}'", quoted)
-            filled = filled.replace(
-                "{" + key + "}", render_scalar(value, typed=key == "today") if value else ""
-            )
+        filled = placeholder.sub(filled_in, line)
         if filled != line:
             ending = line[len(line.rstrip("\r\n")) :]
             filled = filled.rstrip("\r\n").rstrip() + ending

@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from crm.vault.reader import NULLS
 from crm.vault.syntax import not_text
 
 _INDICATORS = set("?:,[]{}#&*!|>'\"%@`")
 _NONCHARS = ("\ufeff", "\ufffe", "\uffff")
-_NULLS = frozenset(["", "~", "null", "Null", "NULL"])
 
 
 def render_scalar(value: str, *, typed: bool = False, flow: bool = False) -> str:
@@ -33,7 +33,7 @@ def render_scalar(value: str, *, typed: bool = False, flow: bool = False) -> str
         and not value.endswith(":")
         and not (flow and any(c in value for c in ",[]{}?:"))
         and (typed or not not_text(value))
-        and value not in _NULLS
+        and value not in NULLS
     )
     return value if plain else double_quoted(value)
 

@@ -136,10 +136,14 @@ def shown_name(name: str) -> str:
     return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
+def file_kind(mode: int) -> str:
+    """Return what a file that is not a regular one is, in words: ``a FIFO``, ``a socket``..."""
+    return next((what for test, what in _KINDS if test(mode)), "an unknown kind")
+
+
 def not_regular(mode: int) -> str:
     """Return the message for a ``*.md`` name that is not a regular file (``mode``: its stat)."""
-    kind = next((what for test, what in _KINDS if test(mode)), "an unknown kind")
-    return f"not a regular file ({kind}); skipped"
+    return f"not a regular file ({file_kind(mode)}); skipped"
 
 
 def read_regular(path: Path) -> bytes:

@@ -17,9 +17,9 @@ from crm.vault.reader import FrontMatter, problem_order
 from crm.vault.syntax import (
     TOP_KEY,
     Conflict,
+    conflict_markers,
     front_matter_end,
     may_hold_conflict,
-    merge_conflicts,
     one_side,
 )
 
@@ -90,12 +90,13 @@ def _sized(parsed: Parsed, path: Path, size: int) -> Parsed:
     return customer, problems
 
 
-Read = tuple[list[str], list[Conflict]] | Problem
+# The lines, the merge conflicts and a warning for each stray conflict marker; or the problem.
+Read = tuple[list[str], list[Conflict], list[Problem]] | Problem
 
 
 def _lines(data: bytes, path: Path) -> Read:
-    """Return the lines of a file's bytes (no line endings, no BOM) and its merge conflicts,
-    or why it has none.
+    """Return the lines of a file's bytes (no line endings, no BOM), its merge conflicts and a
+    warning for each stray conflict marker; or why it has no lines.
 
     Only the lines outlive this call: of a big file, one copy is held at a time.
     """
@@ -115,14 +116,19 @@ def _lines(data: bytes, path: Path) -> Read:
         )
     conflicted = may_hold_conflict(text)
     lines = text.splitlines()
-    return lines, merge_conflicts(lines) if conflicted else []
+    if not conflicted:
+        return lines, [], []
+    conflicts, strays = conflict_markers(lines)
+    stray = [Problem(Location(path, m.line), m.message(), "warning") for m in strays]
+    return lines, conflicts, stray
 
 
 def _parse(read: Read, path: Path, fallback_id: str, date_order: DateOrder | None) -> Parsed:
     if isinstance(read, Problem):
         return None, [read]
-    lines, conflicts = read
-    found = [Problem(Location(path, c.start), c.message()) for c in conflicts]
+    lines, conflicts, stray = read
+    errors = [Problem(Location(path, c.start), c.message()) for c in conflicts]
+    found = sorted([*errors, *stray], key=problem_order)
     both = lines
     if conflicts:
         # Read as "ours" until it is resolved: the customer stays listed, with the problem.

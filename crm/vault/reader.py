@@ -7,7 +7,6 @@ module knows only how to read each *kind* of value, and the few structured ones.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,7 +35,6 @@ from crm.vault.syntax import (
 )
 
 NULLS = ("", "~", "null", "Null", "NULL")
-_DAYS: dict[str, date] = {}  # the same few hundred log dates recur across a vault
 # Read first, by hand: a customer needs a name, and the id and status have defaults.
 _BY_HAND = frozenset(
     {

@@ -187,11 +187,10 @@ def without_empty_headings(text: str) -> str:
 @dataclass(frozen=True, slots=True)
 class Conflict:
     """An unresolved git merge conflict: its first and last lines (1-based) and the lines of
-    each side. ``end`` is the ``>>>>>>>`` line: None when it is missing (``last``, the file's
-    last line, closes the block), ``start`` itself for a marker left over outside any block."""
+    each side. ``end`` (and ``last``) is the ``>>>>>>>`` line."""
 
     start: int
-    end: int | None
+    end: int
     ours: tuple[str, ...]
     theirs: tuple[str, ...]
     last: int
@@ -199,17 +198,32 @@ class Conflict:
 
     def message(self) -> str:
         """Return what is wrong: the lines, and each side's first line the other side lacks."""
-        if self.end == self.start:
-            return (
-                f"unresolved merge conflict at line {self.start}: "
-                "a conflict marker is left over; delete its line"
-            )
         ours = [line for line in self.ours if line not in self.theirs]
         theirs = [line for line in self.theirs if line not in self.ours]
-        unclosed = "" if self.end is not None else "; its '>>>>>>>' line is missing"
         return (
             f"unresolved merge conflict at lines {self.start}-{self.last} (ours: {_side(ours)}, "
-            f"theirs: {_side(theirs)}){unclosed}: keep one side and delete the marker lines"
+            f"theirs: {_side(theirs)}): keep one side and delete the marker lines"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StrayMarker:
+    """A line that looks like a git conflict marker outside any whole conflict: text (a deep
+    mail quote), or left over from a merge resolved by hand. ``line`` is 1-based."""
+
+    line: int
+    marker: str  # "<<<<<<<", "|||||||" or ">>>>>>>"
+
+    def message(self) -> str:
+        """Return what the line may be, and what to do when a merge left it."""
+        if self.marker == "<<<<<<<":
+            return (
+                "a merge conflict marker '<<<<<<<' with no '=======' and '>>>>>>>' lines after "
+                "it; if a merge left it, keep one side and delete the marker lines"
+            )
+        return (
+            f"a merge conflict marker '{self.marker}' outside any conflict; "
+            "if a merge left it, delete its line"
         )
 
 
@@ -227,38 +241,68 @@ def may_hold_conflict(text: str) -> bool:
 
 
 def merge_conflicts(lines: Sequence[str]) -> list[Conflict]:
-    """Return the git merge conflicts written in ``lines`` (without their line endings).
+    """Return the git merge conflicts written in ``lines`` (without their line endings)."""
+    return conflict_markers(lines)[0]
 
-    A block runs from ``<<<<<<<`` over the diff3 ``|||||||`` and ``=======`` to ``>>>>>>>``.
-    A ``>>>>>>>`` or ``|||||||`` line outside a block is a conflict half resolved; a lone
-    ``=======`` outside one is Markdown (a heading's underline), not a marker.
+
+def conflict_markers(lines: Sequence[str]) -> tuple[list[Conflict], list[StrayMarker]]:
+    """Return the git merge conflicts written in ``lines`` (without their line endings), and
+    the marker lines that belong to none.
+
+    A conflict is ``<<<<<<<``, ours, an optional diff3 ``|||||||`` and base, ``=======``,
+    theirs and ``>>>>>>>``, in that order. Lines in fenced code blocks are text. Any other
+    ``<<<<<<<``, ``|||||||`` or ``>>>>>>>`` line is stray, but for a ``>>>>>>>`` next to another
+    line quoted with ``>`` (a deep mail quote); a lone ``=======`` is Markdown (a heading's
+    underline), never a marker.
     """
-    found: list[Conflict] = []
-    start = theirs_from = 0
-    side: str | None = None  # "<" ours, "|" the base, "=" theirs; None: outside a block
-    ours: list[str] = []
-    theirs: list[str] = []
-    for number, line in enumerate(lines, 1):
-        m = _MARKER.fullmatch(line) if line[:1] in ("<", "|", "=", ">") else None
-        mark = m[1][0] if m else None
-        if side is None:
-            if mark == "<":
-                start, side, ours, theirs = number, "<", [], []
-            elif mark in (">", "|"):
-                found.append(Conflict(number, number, (), (), number, number))
+    marked = [
+        (i, m[1][0])
+        for i, line in enumerate(lines)
+        if line[:1] in ("<", "|", "=", ">") and (m := _MARKER.fullmatch(line))
+    ]
+    if not any(mark != "=" for _, mark in marked):
+        return [], []
+    fenced = fenced_lines(lines)
+    conflicts: list[Conflict] = []
+    strays: list[int] = []
+    start: int | None = None  # the index of the open block's ``<<<<<<<``
+    base = theirs = -1  # the indexes of its ``|||||||`` and ``=======``, -1 before them
+    for i, mark in marked:
+        if i in fenced:
             continue
-        if mark == ">":
-            found.append(Conflict(start, number, (*ours,), (*theirs,), number, theirs_from))
-            side = None
-        elif mark in ("|", "=") and side != "=":
-            side, theirs_from = mark, number + 1
-        elif side == "<":
-            ours.append(line)
-        elif side == "=":
-            theirs.append(line)
-    if side is not None:
-        found.append(Conflict(start, None, (*ours,), (*theirs,), len(lines), theirs_from))
-    return found
+        if mark == "<":
+            if start is not None:
+                strays.append(start)
+            start, base, theirs = i, -1, -1
+        elif start is None:
+            if mark != "=":
+                strays.append(i)
+        elif theirs >= 0:
+            if mark == ">":
+                ours = lines[start + 1 : base if base >= 0 else theirs]
+                side = lines[theirs + 1 : i]
+                conflicts.append(Conflict(start + 1, i + 1, (*ours,), (*side,), i + 1, theirs + 2))
+                start = None
+        elif mark == "=":
+            theirs = i
+        elif mark == "|" and base < 0:
+            base = i
+        elif mark == ">":  # no ``=======``: no conflict
+            strays += [start, i]
+            start = None
+    if start is not None:
+        strays.append(start)
+    found = [
+        StrayMarker(i + 1, lines[i][:7])
+        for i in sorted(strays)
+        if not (lines[i][0] == ">" and _quoted_next_to(lines, i))
+    ]
+    return conflicts, found
+
+
+def _quoted_next_to(lines: Sequence[str], i: int) -> bool:
+    """Return True when the line before or after line ``i`` is quoted mail (starts with ``>``)."""
+    return any(0 <= j < len(lines) and lines[j][:1] == ">" for j in (i - 1, i + 1))
 
 
 def one_side(
